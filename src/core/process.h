@@ -1,0 +1,96 @@
+// Running external commands safely: an argv array (never a shell), the
+// program looked up in a fixed PATH, its own process group, a minimal
+// environment, a timeout that stops the whole group (SIGTERM, then SIGKILL
+// after a grace period), stdout/stderr captured up to a cap and optionally
+// copied to files. ProcessRunner is an interface so tests and benchmarks can
+// inject their own.
+//
+//   PosixProcessRunner runner;
+//   ProcessSpec spec{.argv = {"ss", "-tan"}, .timeout = std::chrono::seconds(5)};
+//   Result<ProcessResult> r = runner.Run(spec);   // error only when it could not start
+//   if (r.ok() && r->Succeeded()) Use(r->stdout_data);
+//
+// Thread safety: PosixProcessRunner is stateless; Run() may be called from
+// many threads at once (each call owns its child and pipes).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace stopgap {
+
+// The only directories a bare program name is looked up in.
+inline constexpr std::string_view kFixedPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+inline constexpr size_t kDefaultOutputCap = 1u << 20;  // per stream
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0]: a bare name (looked up in kFixedPath) or a path
+  Duration timeout = std::chrono::seconds(60);
+  Duration kill_grace = std::chrono::seconds(5);  // SIGTERM -> SIGKILL
+  size_t output_cap = kDefaultOutputCap;          // per stream, memory and file alike
+  // When set, each stream is also written (mode 0600, created on first byte;
+  // no file when the stream is empty) to this path.
+  std::string stdout_path;
+  std::string stderr_path;
+  // Extra "NAME=value" entries on top of the minimal environment
+  // (PATH=kFixedPath, LANG=C, LC_ALL=C, HOME=/).
+  std::vector<std::string> env;
+  std::string cwd;  // empty: inherit
+};
+
+struct ProcessResult {
+  pid_t pid = 0;
+  int exit_code = -1;   // -1 when killed by a signal
+  int term_signal = 0;  // the signal that ended it, 0 when it exited
+  bool timed_out = false;
+  std::string stdout_data;  // at most output_cap bytes
+  std::string stderr_data;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  uint64_t stdout_bytes = 0;  // total seen, including what was cut
+  uint64_t stderr_bytes = 0;
+  std::string program;  // the resolved path that was executed
+  WallTime started_at{};
+  WallTime finished_at{};
+  Duration duration{0};  // monotonic
+
+  bool Succeeded() const { return !timed_out && term_signal == 0 && exit_code == 0; }
+  bool Truncated() const { return stdout_truncated || stderr_truncated; }
+  // "exit 0", "exit 3", "signal 9 (timed out)".
+  std::string Describe() const;
+};
+
+class ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+  // Runs to completion (or timeout). The error is for "could not start":
+  // program not found, not executable, spawn failure (kNotFound /
+  // kInvalidArgument / kInternal).
+  virtual Result<ProcessResult> Run(const ProcessSpec& spec) = 0;
+};
+
+class PosixProcessRunner final : public ProcessRunner {
+ public:
+  // `clock` stamps started_at/finished_at; timeouts always use real time.
+  explicit PosixProcessRunner(const Clock& clock = SystemClock::Instance()) : clock_(clock) {}
+  Result<ProcessResult> Run(const ProcessSpec& spec) override;
+
+ private:
+  const Clock& clock_;
+};
+
+// Resolves argv[0]: a name containing '/' is used as is (must be executable),
+// a bare name is searched in `path` (colon-separated).
+Result<std::string> ResolveProgram(std::string_view name, std::string_view path = kFixedPath);
+
+}  // namespace stopgap

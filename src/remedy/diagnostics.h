@@ -1,0 +1,45 @@
+// The seam between the engine and the diagnostics library (src/diag): the
+// `collect:` and `guru:` steps of a workaround go through this one interface.
+// UnsupportedDiagnostics records "not yet supported" and lets the execution
+// go on; a diag-backed implementation is injected when src/diag lands.
+//
+// Thread safety: implementations must allow concurrent calls (the daemon runs
+// several executions at once), each writing into its own bundle directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "remedy/catalog.h"
+
+namespace stopgap::remedy {
+
+struct DiagnosticsOutcome {
+  bool supported = true;  // false: recorded as outcome "unsupported"
+  bool ok = false;
+  bool timed_out = false;
+  bool truncated = false;
+  std::string error;
+  std::vector<std::string> files;  // relative to the bundle directory
+  Duration duration{0};
+};
+
+class DiagnosticsCollector {
+ public:
+  virtual ~DiagnosticsCollector() = default;
+  // `bundle_dir` exists; write only inside it; stay within `timeout`.
+  virtual DiagnosticsOutcome Collect(const CollectStep& step, Duration timeout,
+                                     const std::string& bundle_dir) = 0;
+  virtual DiagnosticsOutcome Guru(const GuruStep& step, Duration timeout,
+                                  const std::string& bundle_dir) = 0;
+};
+
+// Records every collect/guru step as not yet supported.
+class UnsupportedDiagnostics final : public DiagnosticsCollector {
+ public:
+  DiagnosticsOutcome Collect(const CollectStep&, Duration, const std::string&) override;
+  DiagnosticsOutcome Guru(const GuruStep&, Duration, const std::string&) override;
+};
+
+}  // namespace stopgap::remedy

@@ -1,0 +1,173 @@
+// The remediation engine: admits an execution (limits checked and the
+// matched/refused record written under one lock), then runs it: diagnostics
+// into <bundles>/<id>/ (manifest.json, fsynced before any action) -> action
+// -> verify -> succeeded | failed, every step recorded in the ledger.
+//
+//   RemediationEngine engine(catalog, ledger, runner, clock, {});
+//   Result<Admission> a = engine.Begin("nova-rpc", alert, "alertmanager");  // fast
+//   if (a.ok() && !a->refusal) ExecutionOutcome o = engine.Run(a->id);      // slow
+//
+// Refusal reasons: expired | retired | unknown-issue | unsafe-label |
+// concurrency | cooldown | budget | circuit-breaker (checked in that order).
+// A refusal is an execution in state "refused" with its reason.
+//
+// Thread safety: all methods may be called from any thread. Begin() holds the
+// engine's admission lock across the limit checks and the insert, so two
+// workers can never both pass a limit. Run() for different executions may run
+// concurrently. Observers are called on the calling thread, without the lock.
+// Limits are per engine: several engines (processes) sharing a ledger each
+// enforce them against the shared counts but may race by one execution.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/process.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "remedy/alert.h"
+#include "remedy/catalog.h"
+#include "remedy/diagnostics.h"
+#include "remedy/ledger.h"
+
+namespace stopgap::remedy {
+
+enum class RefusalReason {
+  kExpired,
+  kRetired,
+  kUnknownIssue,
+  kUnsafeLabel,
+  kConcurrency,
+  kCooldown,
+  kBudget,
+  kCircuitBreaker,
+};
+std::string_view RefusalReasonName(RefusalReason r);  // "expired", "circuit-breaker", ...
+
+struct Refusal {
+  RefusalReason reason = RefusalReason::kExpired;
+  std::string detail;  // "cooldown 10m: last run 3m ago"
+};
+
+struct Admission {
+  ExecutionId id = 0;              // refused executions have an id too
+  std::optional<Refusal> refusal;  // set: the execution is recorded as refused
+};
+
+struct PlannedStep {
+  StepPhase phase = StepPhase::kDiagnostics;
+  int index = 0;
+  StepKind kind = StepKind::kRun;
+  std::vector<std::string> argv;  // run: with labels substituted
+  std::string description;        // Step::Describe()
+  Duration timeout{0};
+};
+
+// What would happen now, without writing anything (`stopgap run --dry-run`).
+struct Plan {
+  std::string workaround_id;
+  std::string issue;
+  WorkaroundState state = WorkaroundState::kActive;
+  std::optional<int64_t> days_left;
+  std::vector<PlannedStep> steps;   // empty when refused for unsafe-label
+  std::vector<std::string> limits;  // "cooldown 10m (last run: never)", ...
+  std::optional<Refusal> refusal;   // the refusal Begin() would record now
+};
+
+struct ExecutionOutcome {
+  ExecutionId id = 0;
+  ExecutionState state = ExecutionState::kFailed;  // succeeded | failed | refused
+  std::optional<Refusal> refusal;
+  std::string detail;      // why it failed, e.g. "action[0] exit 3"
+  std::string bundle_dir;  // empty when refused
+  std::vector<StepRecord> steps;
+  Status error;  // a ledger or bundle write failed (state is then failed)
+};
+
+// Hooks for metrics, StatsD and tracker updates. Default: do nothing.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  virtual void OnAdmitted(ExecutionId id, const Workaround& w) {}
+  virtual void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) {}
+  virtual void OnStepFinished(ExecutionId id, const Workaround& w, const StepRecord& step) {}
+  virtual void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) {}
+};
+
+struct EngineOptions {
+  std::string bundles_dir;  // empty: catalog.bundles
+  size_t output_cap = kDefaultOutputCap;
+  Duration kill_grace = std::chrono::seconds(5);
+  DiagnosticsCollector* diagnostics = nullptr;  // null: UnsupportedDiagnostics
+  // Extra environment for every step ("NAME=value"); the engine adds
+  // STOPGAP_EXECUTION_ID, STOPGAP_WORKAROUND, STOPGAP_BUNDLE_DIR.
+  std::vector<std::string> env;
+};
+
+class RemediationEngine {
+ public:
+  // `ledger`, `runner`, `clock` and options.diagnostics must outlive the engine.
+  RemediationEngine(std::shared_ptr<const Catalog> catalog, ExecutionLedger& ledger,
+                    ProcessRunner& runner, const Clock& clock, EngineOptions options = {});
+  ~RemediationEngine();
+  RemediationEngine(const RemediationEngine&) = delete;
+  RemediationEngine& operator=(const RemediationEngine&) = delete;
+
+  // Swaps in a reloaded catalog; executions already admitted keep the one they
+  // were admitted with.
+  void SetCatalog(std::shared_ptr<const Catalog> catalog);
+  std::shared_ptr<const Catalog> catalog() const;
+
+  // Issue states from the tracker (IssueRef::text): closed issues retire their
+  // workarounds; unknown ones (the tracker says the issue does not exist)
+  // refuse with unknown-issue.
+  void SetIssueStates(std::set<std::string> closed, std::set<std::string> unknown);
+
+  // Observers must outlive the engine.
+  void AddObserver(EngineObserver* observer);
+
+  // Dry run: reads the ledger, writes nothing.
+  Result<Plan> PlanFor(std::string_view workaround_id, const Alert& alert);
+
+  // Checks the limits and records the execution as matched or refused, under
+  // the admission lock. kNotFound for an unknown workaround id; other errors
+  // are ledger failures.
+  Result<Admission> Begin(std::string_view workaround_id, const Alert& alert,
+                          std::string_view source, std::optional<AlertId> alert_id = {});
+
+  // Runs an admitted execution to its end. Each id runs at most once
+  // (kFailedPrecondition in `error` otherwise).
+  ExecutionOutcome Run(ExecutionId id);
+
+  // Begin + Run (`stopgap run`). A refusal comes back as an outcome in state
+  // refused.
+  Result<ExecutionOutcome> Execute(std::string_view workaround_id, const Alert& alert,
+                                   std::string_view source);
+
+ private:
+  struct Pending;
+  struct Checks;
+  std::optional<Refusal> CheckLocked(const Catalog& catalog, const Workaround& w,
+                                     const Alert& alert, Status* error);
+  ExecutionOutcome RunPending(ExecutionId id, Pending& p);
+
+  ExecutionLedger& ledger_;
+  ProcessRunner& runner_;
+  const Clock& clock_;
+  EngineOptions options_;
+  std::unique_ptr<DiagnosticsCollector> default_diagnostics_;
+
+  mutable std::mutex mu_;  // guards everything below; held across admission
+  std::shared_ptr<const Catalog> catalog_;
+  std::set<std::string> closed_issues_;
+  std::set<std::string> unknown_issues_;
+  std::vector<EngineObserver*> observers_;
+  std::map<ExecutionId, std::unique_ptr<Pending>> pending_;
+};
+
+}  // namespace stopgap::remedy

@@ -1,0 +1,67 @@
+// Ledger enums and the factory; the SQLite implementation is in sqlite_ledger.cc.
+#include "remedy/ledger.h"
+
+namespace stopgap::remedy {
+namespace {
+constexpr std::string_view kStateNames[] = {"matched",   "refused",   "diagnosing", "acting",
+                                            "verifying", "succeeded", "failed",     "interrupted"};
+}  // namespace
+
+std::string_view ExecutionStateName(ExecutionState s) { return kStateNames[static_cast<int>(s)]; }
+
+Result<ExecutionState> ParseExecutionState(std::string_view s) {
+  for (size_t i = 0; i < std::size(kStateNames); ++i)
+    if (kStateNames[i] == s) return static_cast<ExecutionState>(i);
+  return InvalidArgument("unknown execution state '" + std::string(s) + "'");
+}
+
+bool IsTerminal(ExecutionState s) {
+  return s == ExecutionState::kRefused || s == ExecutionState::kSucceeded ||
+         s == ExecutionState::kFailed || s == ExecutionState::kInterrupted;
+}
+
+std::string_view StepPhaseName(StepPhase p) {
+  switch (p) {
+    case StepPhase::kDiagnostics:
+      return "diagnostics";
+    case StepPhase::kAction:
+      return "action";
+    case StepPhase::kVerify:
+      return "verify";
+  }
+  return "?";
+}
+
+std::string_view AlertDispositionName(AlertDisposition d) {
+  switch (d) {
+    case AlertDisposition::kReceived:
+      return "received";
+    case AlertDisposition::kMatched:
+      return "matched";
+    case AlertDisposition::kUnmatched:
+      return "unmatched";
+    case AlertDisposition::kDuplicate:
+      return "duplicate";
+    case AlertDisposition::kResolved:
+      return "resolved";
+    case AlertDisposition::kRejected:
+      return "rejected";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
+                                                    const Clock& clock) {
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return FailedPrecondition("ledger " + config.url +
+                              ": postgresql:// is reserved and not supported yet; use sqlite://");
+  }
+  return OpenSqliteLedger(config.path, clock);
+}
+
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
+                                                          const Clock& clock) {
+  return Internal("not implemented");
+}
+
+}  // namespace stopgap::remedy

@@ -1,0 +1,274 @@
+// The execution ledger: every execution (run or refusal) with its state
+// history and steps, the alerts received, per-issue and per-workaround totals
+// that survive pruning, and a durable outbox for issue-tracker updates.
+// Durable format: docs/ledger-schema.md (schema_version table, numbered
+// migrations). SqliteLedger is the embedded implementation; a PostgreSQL one
+// comes later behind the same interface.
+//
+//   Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(catalog.ledger, clock);
+//   ExecutionId id = *(*l)->CreateExecution({.workaround_id = "x", ...});
+//
+// States: matched -> refused | diagnosing -> acting -> verifying ->
+// succeeded | failed; an execution its process did not finish reads
+// interrupted (set by MarkUnfinishedInterrupted, which Open runs; never re-run).
+//
+// Durability: CreateExecution of a *refused* execution and every Update() are
+// committed with fsync (synchronous=FULL) before returning. CreateExecution of
+// a *matched* execution survives a process crash when it returns, and a power
+// loss once the next Update() (which the engine makes before any action runs)
+// returns. All times are UTC, stored as milliseconds since the epoch.
+//
+// Thread safety: every method may be called from any thread; the SQLite
+// implementation serialises them on one connection with a mutex. Several
+// processes may share one SQLite file (WAL; writers wait up to 5 s).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "remedy/alert.h"
+#include "remedy/catalog.h"
+
+namespace stopgap::remedy {
+
+using ExecutionId = int64_t;
+using AlertId = int64_t;
+
+enum class ExecutionState {
+  kMatched,
+  kRefused,
+  kDiagnosing,
+  kActing,
+  kVerifying,
+  kSucceeded,
+  kFailed,
+  kInterrupted,
+};
+std::string_view ExecutionStateName(ExecutionState s);  // "matched", ...
+Result<ExecutionState> ParseExecutionState(std::string_view s);
+// refused, succeeded, failed, interrupted.
+bool IsTerminal(ExecutionState s);
+
+enum class StepPhase { kDiagnostics, kAction, kVerify };
+std::string_view StepPhaseName(StepPhase p);  // "diagnostics", "action", "verify"
+
+struct StepRecord {
+  StepPhase phase = StepPhase::kDiagnostics;
+  int index = 0;                  // position within its phase, from 0
+  std::string kind;               // "run", "collect", "guru"
+  std::vector<std::string> argv;  // run: the substituted argv; else a description
+  // "ok", "failed" (non-zero exit/signal), "timeout", "error" (could not
+  // start), "unsupported" (collect/guru before the diagnostics library).
+  std::string outcome;
+  std::optional<int> exit_code;
+  int signal = 0;
+  bool timed_out = false;
+  bool truncated = false;
+  WallTime started_at{};
+  WallTime finished_at{};
+  Duration duration{0};
+  std::vector<std::string> files;  // relative to the bundle directory
+  std::string error;
+};
+
+struct TransitionRecord {
+  ExecutionState state = ExecutionState::kMatched;
+  WallTime at{};
+  std::string detail;
+};
+
+struct NewExecution {
+  std::string workaround_id;
+  std::string issue;        // IssueRef::text
+  std::string fingerprint;  // the alert's; empty for runs by hand without labels
+  std::optional<AlertId> alert_id;
+  std::string source;  // "alertmanager", "generic", "manual", "api"
+  std::map<std::string, std::string> labels;
+  ExecutionState state = ExecutionState::kMatched;  // kMatched or kRefused
+  std::string refusal_reason;  // kRefused: "cooldown", "budget", ... (see engine.h)
+  std::string detail;          // human text, e.g. "cooldown 10m: last run 3m ago"
+  WallTime at{};
+};
+
+struct ExecutionRecord {
+  ExecutionId id = 0;
+  std::string workaround_id;
+  std::string issue;
+  std::string fingerprint;
+  std::optional<AlertId> alert_id;
+  std::string source;
+  std::map<std::string, std::string> labels;
+  ExecutionState state = ExecutionState::kMatched;
+  std::string refusal_reason;
+  std::string detail;
+  WallTime created_at{};
+  WallTime updated_at{};
+  std::optional<WallTime> finished_at;
+  std::string bundle_dir;  // empty until diagnostics start
+  // Filled by GetExecution only.
+  std::vector<StepRecord> steps;
+  std::vector<TransitionRecord> transitions;
+};
+
+// One transaction: the state change (if any), the bundle path, the steps to
+// append. Durable (fsynced) on return.
+struct ExecutionUpdate {
+  std::optional<ExecutionState> state;
+  std::optional<std::string> bundle_dir;
+  std::optional<std::string> detail;
+  std::vector<StepRecord> steps;
+  WallTime at{};
+};
+
+struct ExecutionFilter {
+  std::string workaround_id;             // empty: all
+  std::string issue;                     // empty: all
+  std::optional<ExecutionId> before_id;  // only ids < before_id (paging)
+  int limit = 50;                        // capped at 1000
+};
+
+struct IssueCounts {
+  std::string issue;
+  int64_t runs_24h = 0;
+  int64_t runs_7d = 0;
+  int64_t runs_total = 0;  // survives pruning
+  int64_t refusals_total = 0;
+  std::vector<std::string> workarounds;  // ids seen in the ledger for this issue
+};
+
+struct WorkaroundCounts {
+  std::string workaround_id;
+  std::string issue;
+  int64_t runs_24h = 0;
+  int64_t runs_7d = 0;
+  int64_t runs_total = 0;  // survives pruning
+  int64_t refusals_total = 0;
+  std::optional<ExecutionId> last_execution_id;
+  std::string last_result;  // state of the last execution ("succeeded", "refused", ...)
+  std::string last_refusal_reason;
+  std::optional<WallTime> last_at;
+};
+
+// "A run" below is any execution that was not refused.
+
+enum class AlertDisposition {
+  kReceived,   // recorded, not yet dispatched
+  kMatched,    // started an execution (execution_id set)
+  kUnmatched,  // no workaround matches
+  kDuplicate,  // same fingerprint as an execution in flight (execution_id set)
+  kResolved,   // a resolved notification (execution_id set when known)
+  kRejected,   // bad input (reason set)
+};
+std::string_view AlertDispositionName(AlertDisposition d);
+
+struct AlertRecord {
+  AlertId id = 0;
+  WallTime received_at{};
+  std::string source;
+  std::string fingerprint;
+  std::string name;
+  std::string status;       // "firing" | "resolved"
+  std::string labels_json;  // {"alertname": "...", ...}
+  AlertDisposition disposition = AlertDisposition::kReceived;
+  std::optional<ExecutionId> execution_id;
+  std::string reason;
+};
+
+struct OutboxItem {
+  int64_t id = 0;
+  std::string issue;  // IssueRef::text
+  std::string kind;   // adapter-defined, e.g. "comment", "run-count"
+  std::string payload_json;
+  WallTime created_at{};
+  int attempts = 0;
+  WallTime next_attempt_at{};
+  std::optional<WallTime> done_at;
+  std::string last_error;
+};
+
+struct PruneResult {
+  int64_t executions = 0;
+  int64_t alerts = 0;
+  int64_t outbox = 0;
+};
+
+class ExecutionLedger {
+ public:
+  virtual ~ExecutionLedger() = default;
+
+  // ---- executions ----
+  virtual Result<ExecutionId> CreateExecution(const NewExecution& e) = 0;
+  virtual Status Update(ExecutionId id, const ExecutionUpdate& u) = 0;
+  // Executions in a non-terminal state whose owning process is gone become
+  // interrupted (an execution owned by a live process, e.g. a running
+  // `stopgap serve` sharing the file, is left alone). Returns how many.
+  virtual Result<int64_t> MarkUnfinishedInterrupted(WallTime now) = 0;
+
+  // ---- queries (API, report) ----
+  virtual Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) = 0;
+  // With steps and transitions; kNotFound when absent.
+  virtual Result<ExecutionRecord> GetExecution(ExecutionId id) = 0;
+  virtual Result<std::vector<IssueCounts>> CountByIssue(WallTime now) = 0;
+  virtual Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) = 0;
+
+  // ---- limits ----
+  // Runs of `workaround_id` (all workarounds when empty) created at or after `since`.
+  virtual Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) = 0;
+  // Executions of `workaround_id` in a non-terminal state.
+  virtual Result<int64_t> CountInFlight(std::string_view workaround_id) = 0;
+  // The latest activity of the last run (finished_at, else created_at).
+  virtual Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) = 0;
+
+  // ---- alerts (daemon) ----
+  virtual Result<AlertId> RecordAlert(const Alert& alert, WallTime received_at,
+                                      AlertDisposition disposition = AlertDisposition::kReceived,
+                                      std::string_view reason = {}) = 0;
+  virtual Status SetAlertDisposition(AlertId id, AlertDisposition d,
+                                     std::optional<ExecutionId> execution_id,
+                                     std::string_view reason = {}) = 0;
+  Status RecordDuplicate(AlertId id, ExecutionId existing) {
+    return SetAlertDisposition(id, AlertDisposition::kDuplicate, existing);
+  }
+  Status RecordResolved(AlertId id, std::optional<ExecutionId> execution) {
+    return SetAlertDisposition(id, AlertDisposition::kResolved, execution);
+  }
+  virtual Result<std::vector<AlertRecord>> ListAlerts(int limit) = 0;
+  // The newest non-terminal execution started by an alert with this fingerprint.
+  virtual Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
+      std::string_view fingerprint) = 0;
+  // The newest execution (any state) of `workaround_id` for `fingerprint`.
+  virtual Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
+                                                                  std::string_view fingerprint) = 0;
+
+  // ---- retention ----
+  // Deletes executions (with steps), alerts and done outbox items older than
+  // `before`; the totals tables keep per-issue / per-workaround counts.
+  virtual Result<PruneResult> Prune(WallTime before) = 0;
+
+  // ---- tracker outbox ----
+  virtual Result<int64_t> Enqueue(const OutboxItem& item) = 0;
+  // Not done, next_attempt_at <= now, oldest first.
+  virtual Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) = 0;
+  virtual Status MarkDone(int64_t id, WallTime at) = 0;
+  virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
+};
+
+// Opens (creating 0600 and migrating) the ledger a catalog names, then runs
+// MarkUnfinishedInterrupted. postgresql:// is reserved: kFailedPrecondition.
+Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, const Clock& clock);
+
+// The SQLite ledger at `path` (parent directories created 0700).
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
+                                                          const Clock& clock);
+
+// The schema version this build writes (see docs/ledger-schema.md).
+inline constexpr int kLedgerSchemaVersion = 1;
+
+}  // namespace stopgap::remedy
