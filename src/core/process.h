@@ -59,7 +59,8 @@ struct ProcessResult {
   bool stderr_truncated = false;
   uint64_t stdout_bytes = 0;  // total seen, including what was cut
   uint64_t stderr_bytes = 0;
-  std::string program;  // the resolved path that was executed
+  std::string program;       // the resolved path that was executed
+  std::string output_error;  // writing stdout_path/stderr_path failed (output kept in memory)
   WallTime started_at{};
   WallTime finished_at{};
   Duration duration{0};  // monotonic
