@@ -1,0 +1,133 @@
+// JSON rendering for the HTTP API.
+//
+// Thread safety: pure functions.
+#include "server/api_json.h"
+
+namespace stopgap::server {
+
+using nlohmann::json;
+
+namespace {
+json Time(const WallTime& t) {
+  if (t == WallTime{}) return nullptr;
+  return FormatRfc3339(t);
+}
+}  // namespace
+
+json StepJson(const remedy::StepRecord& s) {
+  json j = {{"phase", remedy::StepPhaseName(s.phase)},
+            {"index", s.index},
+            {"kind", s.kind},
+            {"argv", s.argv},
+            {"outcome", s.outcome},
+            {"exit_code", s.exit_code ? json(*s.exit_code) : json(nullptr)},
+            {"signal", s.signal},
+            {"timed_out", s.timed_out},
+            {"truncated", s.truncated},
+            {"started_at", Time(s.started_at)},
+            {"finished_at", Time(s.finished_at)},
+            {"duration_ms", s.duration.count()},
+            {"files", s.files}};
+  if (!s.error.empty()) j["error"] = s.error;
+  return j;
+}
+
+json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
+  json j = {{"id", e.id},
+            {"workaround", e.workaround_id},
+            {"issue", e.issue},
+            {"fingerprint", e.fingerprint},
+            {"source", e.source},
+            {"labels", e.labels},
+            {"state", remedy::ExecutionStateName(e.state)},
+            {"created_at", Time(e.created_at)},
+            {"updated_at", Time(e.updated_at)},
+            {"finished_at", e.finished_at ? Time(*e.finished_at) : json(nullptr)},
+            {"bundle_dir", e.bundle_dir},
+            {"detail", e.detail}};
+  if (e.alert_id) j["alert_id"] = *e.alert_id;
+  if (!e.refusal_reason.empty()) j["refusal_reason"] = e.refusal_reason;
+  if (with_steps) {
+    json steps = json::array();
+    for (const auto& s : e.steps) steps.push_back(StepJson(s));
+    j["steps"] = std::move(steps);
+    json tr = json::array();
+    for (const auto& t : e.transitions) {
+      tr.push_back({{"state", remedy::ExecutionStateName(t.state)},
+                    {"at", Time(t.at)},
+                    {"detail", t.detail}});
+    }
+    j["transitions"] = std::move(tr);
+  }
+  return j;
+}
+
+json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
+                    const remedy::WorkaroundCounts* c) {
+  auto days = remedy::DaysLeft(w, today);
+  json j = {{"id", w.id},
+            {"issue", w.issue.text},
+            {"cause", remedy::CauseName(w.cause)},
+            {"diagnosed", w.diagnosed},
+            {"root_cause", w.root_cause},
+            {"description", w.description},
+            {"expires", w.expires ? json(FormatCivilDay(*w.expires)) : json(nullptr)},
+            {"days_left", days ? json(*days) : json(nullptr)},
+            {"state", remedy::WorkaroundStateName(remedy::StateOf(w, today))},
+            {"matches", w.match ? json(w.match->alertname) : json(nullptr)},
+            {"runs_24h", c ? c->runs_24h : 0},
+            {"runs_7d", c ? c->runs_7d : 0},
+            {"runs_total", c ? c->runs_total : 0},
+            {"refusals_total", c ? c->refusals_total : 0}};
+  if (c && c->last_execution_id) {
+    j["last"] = {{"execution", *c->last_execution_id},
+                 {"result", c->last_result},
+                 {"at", c->last_at ? Time(*c->last_at) : json(nullptr)}};
+    if (!c->last_refusal_reason.empty()) j["last"]["refusal_reason"] = c->last_refusal_reason;
+  }
+  return j;
+}
+
+json IssueCountsJson(const remedy::IssueCounts& c) {
+  return {{"issue", c.issue},
+          {"runs_24h", c.runs_24h},
+          {"runs_7d", c.runs_7d},
+          {"runs_total", c.runs_total},
+          {"refusals_total", c.refusals_total},
+          {"workarounds", c.workarounds}};
+}
+
+json IntakeJson(const IntakeResult& r) {
+  json ids = json::array();
+  json refused = json::array();
+  json details = json::array();
+  for (const auto& e : r.executions) {
+    json d = {{"id", e.id},
+              {"workaround", e.workaround},
+              {"fingerprint", e.fingerprint},
+              {"state", e.state}};
+    if (e.state == "refused") {
+      d["reason"] = e.reason;
+      d["detail"] = e.detail;
+      refused.push_back(d);
+    }
+    ids.push_back(e.id);
+    details.push_back(std::move(d));
+  }
+  json dups = json::array();
+  for (const auto& d : r.duplicates) {
+    dups.push_back({{"fingerprint", d.fingerprint}, {"execution", d.execution}, {"why", d.why}});
+  }
+  json resolved = json::array();
+  for (const auto& x : r.resolved) {
+    resolved.push_back({{"fingerprint", x.fingerprint},
+                        {"execution", x.execution ? json(*x.execution) : json(nullptr)}});
+  }
+  return {{"executions", ids},      {"execution_details", details}, {"refused", refused},
+          {"duplicates", dups},     {"resolved", resolved},         {"unmatched", r.unmatched},
+          {"rejected", r.rejected}, {"alerts", r.alert_ids.size()}};
+}
+
+std::string ErrorBody(std::string_view message) { return json({{"error", message}}).dump() + "\n"; }
+
+}  // namespace stopgap::server

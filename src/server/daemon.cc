@@ -1,0 +1,235 @@
+// StopgapDaemon lifecycle: create (catalog, token, ledger, engine, queue,
+// intake, HTTP), start, reload, shutdown, and the housekeeping tick that
+// applies policy.retain to the ledger.
+//
+// Threading: Start/Reload/Shutdown on the controlling thread; RunExecution on
+// the queue's workers; Housekeeping on its own thread, woken by tick_cv.
+#include "server/daemon.h"
+
+#include "core/log.h"
+#include "server/internal/daemon_impl.h"
+
+namespace stopgap::server {
+
+namespace {
+constexpr const char* kPruned = "stopgap_ledger_pruned_total";
+constexpr const char* kReloads = "stopgap_catalog_reloads_total";
+
+Result<std::shared_ptr<const remedy::Catalog>> LoadCatalogLogged(const std::string& path,
+                                                                 const Clock& clock) {
+  std::vector<remedy::Violation> violations;
+  auto c = remedy::LoadCatalog(path, CivilDayOf(clock.Now()), &violations);
+  for (const auto& v : violations) {
+    Log(v.severity == remedy::Severity::kError ? LogLevel::kError : LogLevel::kWarn,
+        "catalog violation", {{"violation", v.ToString()}});
+  }
+  if (!c.ok()) return c.status();
+  return std::shared_ptr<const remedy::Catalog>(std::make_shared<remedy::Catalog>(std::move(*c)));
+}
+}  // namespace
+
+StopgapDaemon::StopgapDaemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+StopgapDaemon::~StopgapDaemon() {
+  if (impl_) (void)Shutdown(Duration{0});
+}
+
+Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->clock = options.clock ? options.clock : &SystemClock::Instance();
+  impl->options = std::move(options);
+  Impl& d = *impl;
+  auto catalog = LoadCatalogLogged(d.options.catalog_path, *d.clock);
+  if (!catalog.ok()) return catalog.status();
+  const remedy::Catalog& c = **catalog;
+  d.listen = d.options.listen.empty() ? c.server.listen : d.options.listen;
+  d.token_path = c.server.token_file;
+  d.read_auth = c.server.read_auth;
+  auto token = BearerToken::Load(d.token_path, d.options.create_token, &d.token_created);
+  if (!token.ok()) return token.status();
+  d.token = std::make_shared<const BearerToken>(std::move(*token));
+
+  auto ledger = remedy::OpenLedger(c.ledger, *d.clock);
+  if (!ledger.ok()) return ledger.status().WithContext("ledger " + c.ledger.url);
+  d.ledger = std::move(*ledger);
+
+  auto statsd = MakeStatsEmitter(c.statsd);
+  if (!statsd.ok()) return statsd.status().WithContext("statsd");
+  d.statsd = std::move(*statsd);
+
+  AlertIntake::DescribeMetrics(d.metrics);
+  EngineMetrics::DescribeMetrics(d.metrics);
+  d.metrics.Describe("stopgap_queue_depth", MetricType::kGauge, "Executions waiting for a worker.");
+  d.metrics.Describe("stopgap_queue_capacity", MetricType::kGauge, "Size of the work queue.");
+  d.metrics.Describe("stopgap_executions_running", MetricType::kGauge,
+                     "Executions being run by a worker.");
+  d.metrics.Describe("stopgap_workarounds", MetricType::kGauge,
+                     "Workarounds in the catalog by state (active, expiring, expired, retired).");
+  d.metrics.Describe("stopgap_statsd_dropped_total", MetricType::kCounter,
+                     "StatsD metrics dropped by the emitter (queue full, send errors).");
+  d.metrics.Describe("stopgap_alerts_truncated_total", MetricType::kCounter,
+                     "Alerts Alertmanager left out of notifications (truncatedAlerts).");
+  d.metrics.Describe("stopgap_http_unauthorized_total", MetricType::kCounter,
+                     "Requests refused with 401.");
+  d.metrics.Describe(kPruned, MetricType::kCounter, "Ledger rows removed by policy.retain.");
+  d.metrics.Describe(kReloads, MetricType::kCounter, "Catalog reloads by result (ok, refused).");
+
+  d.engine_metrics = std::make_unique<EngineMetrics>(d.metrics, *d.statsd);
+  d.engine = std::make_unique<remedy::RemediationEngine>(*catalog, *d.ledger, d.runner, *d.clock);
+  d.engine->AddObserver(d.engine_metrics.get());
+  Impl* self = impl.get();
+  d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
+                                             [self](QueuedId id) { self->RunExecution(id); });
+  d.intake = std::make_unique<AlertIntake>(*d.ledger, *d.engine, *d.queue, d.metrics, *d.clock);
+
+  net::HttpServerOptions http;
+  http.listen = d.listen;
+  http.tls_cert_file = c.server.tls_cert;
+  http.tls_key_file = c.server.tls_key;
+  http.threads = d.options.http_threads;
+  http.max_body_bytes = d.options.max_body_bytes;
+  d.http = std::make_unique<net::HttpServer>(http);
+  d.RegisterRoutes();
+  return std::unique_ptr<StopgapDaemon>(new StopgapDaemon(std::move(impl)));
+}
+
+void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
+  remedy::ExecutionOutcome o = engine->Run(id);
+  if (!o.error.ok()) {
+    Log(LogLevel::kError, "execution error",
+        {{"execution", std::to_string(id)}, {"error", o.error.ToString()}});
+  }
+  Log(LogLevel::kInfo, "execution finished",
+      {{"execution", std::to_string(id)},
+       {"state", std::string(remedy::ExecutionStateName(o.state))},
+       {"detail", o.detail}});
+}
+
+Status StopgapDaemon::Impl::PruneNow() {
+  auto c = engine->catalog();
+  WallTime before = clock->Now() - c->policy.retain;
+  auto r = ledger->Prune(before);
+  if (!r.ok()) return r.status();
+  metrics.Add(kPruned, {{"table", "executions"}}, static_cast<double>(r->executions));
+  metrics.Add(kPruned, {{"table", "alerts"}}, static_cast<double>(r->alerts));
+  if (r->executions || r->alerts) {
+    Log(LogLevel::kInfo, "ledger pruned",
+        {{"executions", std::to_string(r->executions)},
+         {"alerts", std::to_string(r->alerts)},
+         {"before", FormatRfc3339(before)}});
+  }
+  return Status::Ok();
+}
+
+void StopgapDaemon::Impl::Housekeeping() {
+  std::unique_lock<std::mutex> l(tick_mu);
+  while (!stopping) {
+    l.unlock();
+    if (Status s = PruneNow(); !s.ok()) {
+      Log(LogLevel::kError, "ledger prune failed", {{"error", s.ToString()}});
+    }
+    l.lock();
+    tick_cv.wait_for(l, options.prune_interval, [&] { return stopping.load(); });
+  }
+}
+
+Status StopgapDaemon::Start() {
+  Impl& d = *impl_;
+  if (d.started) return FailedPrecondition("daemon already started");
+  STOPGAP_RETURN_IF_ERROR(d.http->Start());
+  d.started = true;
+  d.housekeeping = std::thread([&d] { d.Housekeeping(); });
+  Log(LogLevel::kInfo, "stopgap serve listening",
+      {{"url", url()},
+       {"catalog", d.options.catalog_path},
+       {"workers", std::to_string(d.options.workers)},
+       {"queue", std::to_string(d.options.queue_capacity)}});
+  return Status::Ok();
+}
+
+int StopgapDaemon::port() const { return impl_->http->port(); }
+
+std::string StopgapDaemon::url() const {
+  auto hp = net::SplitHostPort(impl_->listen);
+  std::string host = hp.ok() ? hp->first : "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(impl_->http->tls() ? "https" : "http") + "://" + host + ":" +
+         std::to_string(port());
+}
+
+const std::string& StopgapDaemon::token_path() const { return impl_->token_path; }
+bool StopgapDaemon::token_created() const { return impl_->token_created; }
+
+Status StopgapDaemon::Reload() {
+  Impl& d = *impl_;
+  auto catalog = LoadCatalogLogged(d.options.catalog_path, *d.clock);
+  if (!catalog.ok()) {
+    d.metrics.Add(kReloads, {{"result", "refused"}});
+    Log(LogLevel::kError, "catalog reload refused; the old catalog stays in force",
+        {{"catalog", d.options.catalog_path}, {"error", catalog.status().message()}});
+    return catalog.status();
+  }
+  auto old = d.engine->catalog();
+  const remedy::Catalog& c = **catalog;
+  if (c.server.token_file != old->server.token_file) {
+    Log(LogLevel::kWarn, "server.token_file changed; re-reading the token from the new path");
+  }
+  auto token = BearerToken::Load(c.server.token_file, d.options.create_token);
+  if (!token.ok()) {
+    d.metrics.Add(kReloads, {{"result", "refused"}});
+    Log(LogLevel::kError, "catalog reload refused: token file unreadable",
+        {{"error", token.status().message()}});
+    return token.status();
+  }
+  if (c.server.listen != old->server.listen || c.ledger.url != old->ledger.url ||
+      c.server.tls_cert != old->server.tls_cert || c.server.tls_key != old->server.tls_key ||
+      c.statsd != old->statsd) {
+    Log(LogLevel::kWarn,
+        "server.listen, tls, ledger and statsd changes take effect at the next restart");
+  }
+  {
+    std::lock_guard<std::mutex> l(d.token_mu);
+    d.token = std::make_shared<const BearerToken>(std::move(*token));
+    d.token_path = c.server.token_file;
+  }
+  d.read_auth = c.server.read_auth;
+  d.engine->SetCatalog(*catalog);
+  d.metrics.Add(kReloads, {{"result", "ok"}});
+  Log(LogLevel::kInfo, "catalog reloaded",
+      {{"catalog", d.options.catalog_path}, {"workarounds", std::to_string(c.workarounds.size())}});
+  return Status::Ok();
+}
+
+ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
+  Impl& d = *impl_;
+  ShutdownReport report;
+  if (d.shut_down) return report;
+  d.shut_down = true;
+  d.stopping = true;
+  d.http->Stop();  // no new requests; in-flight ones have finished
+  auto left = d.queue->Shutdown(grace);
+  WallTime now = d.clock->Now();
+  auto mark = [&](remedy::ExecutionId id, const char* detail) {
+    remedy::ExecutionUpdate u;
+    u.state = remedy::ExecutionState::kInterrupted;
+    u.detail = detail;
+    u.at = now;
+    if (Status s = d.ledger->Update(id, u); !s.ok()) {
+      Log(LogLevel::kError, "cannot mark execution interrupted",
+          {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+    }
+  };
+  for (auto id : left.never_started) mark(id, "daemon stopped before the execution started");
+  for (auto id : left.still_running) mark(id, "daemon stopped during the execution (grace over)");
+  report.never_started = static_cast<int64_t>(left.never_started.size());
+  report.still_running = static_cast<int64_t>(left.still_running.size());
+  { std::lock_guard<std::mutex> l(d.tick_mu); }
+  d.tick_cv.notify_all();
+  if (d.housekeeping.joinable()) d.housekeeping.join();
+  Log(LogLevel::kInfo, "stopgap serve stopped",
+      {{"interrupted_queued", std::to_string(report.never_started)},
+       {"interrupted_running", std::to_string(report.still_running)}});
+  return report;
+}
+
+}  // namespace stopgap::server

@@ -1,0 +1,73 @@
+// StopgapDaemon: `stopgap serve` as a library object, so tests run it
+// in-process on port 0. It owns the catalog (reloadable), the ledger, the
+// engine, the bounded worker pool, the HTTP API and the housekeeping tick
+// (ledger retention). Signals are the caller's business (cmd_serve.cc):
+// SIGHUP -> Reload(), SIGTERM/SIGINT -> Shutdown(grace).
+//
+//   auto d = StopgapDaemon::Create({.catalog_path = "stopgap.yaml"});
+//   if (!d.ok()) return d.status();
+//   STOPGAP_RETURN_IF_ERROR((*d)->Start());
+//   ... (*d)->port() ...
+//   ShutdownReport r = (*d)->Shutdown(std::chrono::seconds(30));
+//
+// Thread safety: Start/Reload/Shutdown from one controlling thread; the HTTP
+// handlers and workers run on their own threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace stopgap::server {
+
+struct DaemonOptions {
+  std::string catalog_path;
+  std::string listen;  // overrides server.listen when set ("127.0.0.1:0" in tests)
+  int workers = 4;     // executions run at once (engine limits apply on top)
+  size_t queue_capacity = 1024;
+  int http_threads = 32;  // connection threads; a kept-alive connection holds one
+  size_t max_body_bytes = 4 << 20;
+  Duration prune_interval = std::chrono::hours(1);
+  bool create_token = true;  // generate server.token_file (0600) when absent
+  int retry_after_seconds = 5;
+  const Clock* clock = nullptr;  // null: SystemClock
+};
+
+struct ShutdownReport {
+  int64_t never_started = 0;  // queued executions marked interrupted
+  int64_t still_running = 0;  // still running when the grace period ended (marked interrupted)
+  bool clean() const { return still_running == 0; }
+};
+
+class StopgapDaemon {
+ public:
+  static Result<std::unique_ptr<StopgapDaemon>> Create(DaemonOptions options);
+  ~StopgapDaemon();
+
+  // Binds and serves; starts the workers and the housekeeping tick.
+  Status Start();
+  int port() const;
+  // The URL the daemon answers on ("http://127.0.0.1:9470").
+  std::string url() const;
+  const std::string& token_path() const;
+  bool token_created() const;
+
+  // Re-reads the catalog (and the token file). A catalog that fails to load
+  // is refused: the old one stays in force and the error is returned (and logged).
+  Status Reload();
+
+  // Stops accepting, lets running executions finish up to `grace`, marks the
+  // rest interrupted. Idempotent.
+  ShutdownReport Shutdown(Duration grace);
+
+  struct Impl;
+
+ private:
+  explicit StopgapDaemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stopgap::server

@@ -1,0 +1,69 @@
+// StopgapDaemon's state, shared by daemon.cc (lifecycle) and http_api.cc
+// (routes). Internal: include only from src/server.
+//
+// Thread safety: members set in Create() are immutable afterwards except the
+// token (token_mu) and the catalog (held by the engine, swapped atomically).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/process.h"
+#include "net/http_server.h"
+#include "remedy/catalog.h"
+#include "remedy/engine.h"
+#include "remedy/ledger.h"
+#include "server/daemon.h"
+#include "server/engine_metrics.h"
+#include "server/intake.h"
+#include "server/metrics.h"
+#include "server/stats_emitter.h"
+#include "server/token_auth.h"
+#include "server/work_queue.h"
+
+namespace stopgap::server {
+
+struct StopgapDaemon::Impl {
+  DaemonOptions options;
+  const Clock* clock = nullptr;
+  std::string listen;
+  std::string token_path;
+  bool token_created = false;
+
+  std::mutex token_mu;
+  std::shared_ptr<const BearerToken> token;
+  std::atomic<bool> read_auth{false};
+
+  std::unique_ptr<remedy::ExecutionLedger> ledger;
+  PosixProcessRunner runner;
+  MetricsRegistry metrics;
+  std::unique_ptr<StatsEmitter> statsd;
+  std::unique_ptr<EngineMetrics> engine_metrics;
+  std::unique_ptr<remedy::RemediationEngine> engine;
+  std::unique_ptr<ExecutionQueue> queue;
+  std::unique_ptr<AlertIntake> intake;
+  std::unique_ptr<net::HttpServer> http;
+
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  bool shut_down = false;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  std::thread housekeeping;
+
+  std::shared_ptr<const BearerToken> Token() {
+    std::lock_guard<std::mutex> l(token_mu);
+    return token;
+  }
+  void RunExecution(remedy::ExecutionId id);
+  void Housekeeping();
+  Status PruneNow();
+  void RegisterRoutes();
+  void RefreshGauges();
+};
+
+}  // namespace stopgap::server
