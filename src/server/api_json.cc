@@ -97,6 +97,21 @@ json IssueCountsJson(const remedy::IssueCounts& c) {
           {"workarounds", c.workarounds}};
 }
 
+json AlertJson(const remedy::AlertRecord& a) {
+  json labels = json::parse(a.labels_json, nullptr, false);
+  if (labels.is_discarded()) labels = json::object();
+  return {{"id", a.id},
+          {"received_at", Time(a.received_at)},
+          {"source", a.source},
+          {"fingerprint", a.fingerprint},
+          {"name", a.name},
+          {"status", a.status},
+          {"labels", labels},
+          {"disposition", remedy::AlertDispositionName(a.disposition)},
+          {"execution", a.execution_id ? json(*a.execution_id) : json(nullptr)},
+          {"reason", a.reason}};
+}
+
 json IntakeJson(const IntakeResult& r) {
   json ids = json::array();
   json refused = json::array();

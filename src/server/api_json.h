@@ -22,6 +22,7 @@ nlohmann::json StepJson(const remedy::StepRecord& s);
 nlohmann::json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
                               const remedy::WorkaroundCounts* counts);
 nlohmann::json IssueCountsJson(const remedy::IssueCounts& c);
+nlohmann::json AlertJson(const remedy::AlertRecord& a);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],
 // "duplicates":[…], "resolved":[…],
 //  "unmatched":[…], "rejected":[…], "alerts":N, "warnings":[…]}

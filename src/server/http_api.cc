@@ -177,6 +177,16 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                  return Json(200, ExecutionJson(*e, true));
                }));
 
+  http->Handle("GET", "/api/v1/alerts", guarded(false, [this](const HttpServerRequest& r) {
+                 auto limit = IntParam(r, "limit", 50, 1000);
+                 if (!limit.ok()) return Error(400, limit.status().message());
+                 auto list = ledger->ListAlerts(static_cast<int>(*limit));
+                 if (!list.ok()) return Error(500, list.status().message());
+                 json out = json::array();
+                 for (const auto& a : *list) out.push_back(AlertJson(a));
+                 return Json(200, {{"alerts", out}});
+               }));
+
   http->Handle("GET", "/api/v1/issues", guarded(false, [this](const HttpServerRequest&) {
                  auto counts = ledger->CountByIssue(clock->Now());
                  if (!counts.ok()) return Error(500, counts.status().message());
