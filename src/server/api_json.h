@@ -25,7 +25,7 @@ nlohmann::json IssueCountsJson(const remedy::IssueCounts& c);
 nlohmann::json AlertJson(const remedy::AlertRecord& a);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],
 // "duplicates":[…], "resolved":[…],
-//  "unmatched":[…], "rejected":[…], "alerts":N, "warnings":[…]}
+//  "unmatched":[…], "rejected":[…], "alerts":N, "alert_ids":[ledger ids], "warnings":[…]}
 nlohmann::json IntakeJson(const IntakeResult& r);
 // {"error": message} + "\n"
 std::string ErrorBody(std::string_view message);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark: alert intake of `stopgap serve` under a bounded loopback load of
+# Alertmanager v4 payloads (bench/serve/serve_load.cc): many fingerprints, most
+# alerts duplicates, kept-alive connections, workaround `true`. Reports
+# acknowledged alerts/s, ack latency p50/p99, server CPU seconds (from
+# /proc/PID/stat) per 1,000 alerts, and checks that every acknowledged alert
+# is in the SQLite ledger (zero lost). Side by side: the same load against the
+# 401 path (auth fails before parsing: the HTTP transport's own ceiling).
+# Medians of RUNS runs. Env: STOPGAP_BUILD (default build), RUNS (3),
+# REQUESTS (20000), CONNECTIONS (8), FINGERPRINTS (2000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${STOPGAP_BUILD:-build}
+BIN=$BUILD/stopgap
+LOAD=$BUILD/bench/serve_load
+RUNS=${RUNS:-3}
+REQUESTS=${REQUESTS:-20000}
+CONNECTIONS=${CONNECTIONS:-8}
+FINGERPRINTS=${FINGERPRINTS:-2000}
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+[[ -x $BIN && -x $LOAD ]] || { echo "serve.sh: build first (make build): need $BIN and $LOAD" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/stopgap-bench-serve.XXXXXX)
+PID=""
+cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+start_serve() {  # fresh ledger per scenario
+  rm -rf "$TMP/state"; mkdir -p "$TMP/state"
+  cat >"$TMP/stopgap.yaml" <<YAML
+server: {listen: "127.0.0.1:$port", token_file: "$TMP/token"}
+ledger: "sqlite://$TMP/state/ledger.db"
+bundles: "$TMP/state/bundles"
+policy: {max_runs_per_hour: 1000000}
+workarounds:
+  - id: bench-true
+    issue: acme/bench#1
+    cause: hardware
+    diagnosed: true
+    root_cause: "benchmark"
+    match: {alertname: BenchAlert}
+    diagnostics:
+      - run: ["true"]
+    action:
+      - run: ["true"]
+    limits: {cooldown: 1h, concurrency: 1000}
+YAML
+  "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn \
+    >"$TMP/serve.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  cat "$TMP/serve.log" >&2; echo "serve.sh: stopgap serve did not start" >&2; exit 1
+}
+stop_serve() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+
+run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER
+  local name=$1 k=$2 tokf=$3 check=$4
+  start_serve
+  # Warm-up (not measured): first executions, page cache, connections.
+  "$LOAD" --port "$port" --token-file "$TMP/token" --connections 2 --requests 200 \
+    --fingerprints "$FINGERPRINTS" >/dev/null || true
+  for r in $(seq 1 "$RUNS"); do
+    local c0 c1 ledger_args=()
+    [[ $check == 1 ]] && ledger_args=(--ledger "$TMP/state/ledger.db")
+    c0=$(cpu_ticks)
+    out=$("$LOAD" --port "$port" --token-file "$tokf" --connections "$CONNECTIONS" \
+      --requests "$REQUESTS" --alerts-per-request "$k" --fingerprints "$FINGERPRINTS" \
+      "${ledger_args[@]}" || true)
+    c1=$(cpu_ticks)
+    echo "$name $r $out $(( c1 - c0 ))" >>"$TMP/results"
+  done
+  stop_serve
+}
+
+echo "wrong-token-for-the-401-baseline-0000" >"$TMP/badtoken"
+start_serve; stop_serve   # creates the token
+run_scenario "intake-1-alert/req" 1 "$TMP/token" 1
+run_scenario "intake-10-alerts/req" 10 "$TMP/token" 1
+run_scenario "baseline-401" 1 "$TMP/badtoken" 0
+
+$PY - "$TMP/results" "$(getconf CLK_TCK)" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, run, rest = line.split(" ", 2)
+    js, ticks = rest.rsplit(" ", 1)
+    d = json.loads(js)
+    d["cpu_s"] = int(ticks) / int(sys.argv[2])
+    rows.setdefault(name, []).append(d)
+print("| scenario | runs | alerts/s (median) | p50 ms | p99 ms | server CPU s / 1k alerts | 503s | lost |")
+print("|---|---|---|---|---|---|---|---|")
+for name, ds in rows.items():
+    med = lambda k: statistics.median(x[k] for x in ds)
+    n = max(1, med("alerts_acked") if "401" not in name else med("requests"))
+    rate = med("alerts_per_sec") if "401" not in name else statistics.median(x["requests"] / x["seconds"] for x in ds)
+    cpu = statistics.median(x["cpu_s"] / (max(1, x["alerts_acked"] if "401" not in name else x["requests"]) / 1000) for x in ds)
+    lost = "n/a" if "401" in name else str(sum(max(0, x["lost"]) for x in ds))
+    print(f"| {name} | {len(ds)} | {rate:,.0f} | {med('p50_ms'):.2f} | {med('p99_ms'):.2f} | {cpu:.3f} | {int(med('status_503'))} | {lost} |")
+    for x in ds:
+        print(f"<!-- {name}: {json.dumps(x)} -->")
+PY
