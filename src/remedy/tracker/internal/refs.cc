@@ -84,7 +84,8 @@ Result<uint64_t> RedmineIssueOf(const TrackerConfig& c, const IssueRef& ref) {
   if (ref.kind == IssueRefKind::kRedmine) return ref.number;
   if (ref.kind != IssueRefKind::kUrl) return WrongKind(c, ref);
   if (UrlHost(ref.url) != UrlHost(c.url)) return WrongHost(c, ref, UrlHost(c.url));
-  auto seg = Segments(UrlPath(ref.url));
+  const std::string path = UrlPath(ref.url);
+  auto seg = Segments(path);
   uint64_t n = 0;
   if (seg.size() < 2 || seg[seg.size() - 2] != "issues" || !Number(seg.back(), &n)) {
     return Wrong(c, ref, "a Redmine issue URL ends in /issues/N");
@@ -108,7 +109,8 @@ Result<RepoIssue> GithubIssueOf(const TrackerConfig& c, const IssueRef& ref) {
   if (UrlHost(ref.url) != web_host && UrlHost(ref.url) != api_host) {
     return WrongHost(c, ref, web_host);
   }
-  auto seg = Segments(UrlPath(ref.url));
+  const std::string path = UrlPath(ref.url);
+  auto seg = Segments(path);
   uint64_t n = 0;
   if (seg.size() == 4 && (seg[2] == "issues" || seg[2] == "pull") && Number(seg[3], &n)) {
     return RepoIssue{std::string(seg[0]) + "/" + std::string(seg[1]), n};
@@ -123,7 +125,8 @@ Result<RepoIssue> GitlabIssueOf(const TrackerConfig& c, const IssueRef& ref) {
   }
   if (ref.kind != IssueRefKind::kUrl) return WrongKind(c, ref);
   if (UrlHost(ref.url) != UrlHost(c.url)) return WrongHost(c, ref, UrlHost(c.url));
-  auto seg = Segments(UrlPath(ref.url));
+  const std::string path = UrlPath(ref.url);
+  auto seg = Segments(path);
   uint64_t n = 0;
   // /group/sub/repo/-/issues/N (current) or /group/repo/issues/N (old).
   if (seg.size() >= 4 && seg[seg.size() - 2] == "issues" && Number(seg.back(), &n)) {
