@@ -1,0 +1,105 @@
+// CollectorContext: capped, cut-off-aware writes into a bundle; see collector.h.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "diag/internal/collector.h"
+
+namespace stopgap::diag {
+
+CollectorContext::CollectorContext(std::string bundle_dir, std::string name, std::string subdir,
+                                   MonoTime deadline, size_t size_cap, internal::Redactor redactor,
+                                   CollectRequest req)
+    : bundle_dir_(std::move(bundle_dir)),
+      name_(std::move(name)),
+      subdir_(std::move(subdir)),
+      deadline_(deadline),
+      size_cap_(size_cap),
+      redactor_(std::move(redactor)),
+      req_(std::move(req)) {
+  out_.name = name_;
+}
+
+bool CollectorContext::Expired() const {
+  return abandoned_.load(std::memory_order_relaxed) ||
+         std::chrono::steady_clock::now() >= deadline_;
+}
+
+size_t CollectorContext::remaining_cap() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return out_.bytes >= size_cap_ ? 0 : size_cap_ - out_.bytes;
+}
+
+void CollectorContext::Metric(std::string key, int64_t value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out_.metrics.emplace_back(std::move(key), value);
+}
+
+Status CollectorContext::WriteFile(const std::string& file, std::string_view data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (abandoned_.load()) return DeadlineExceeded(name_ + ": abandoned at its time budget");
+  if (file.empty() || file.find("..") != std::string::npos || file[0] == '/') {
+    return InvalidArgument("bad bundle file name: " + file);
+  }
+  std::string dir = bundle_dir_ + "/" + subdir_;
+  if (!dir_made_) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return ErrnoStatus("mkdir " + dir, errno);
+    dir_made_ = true;
+  }
+  size_t room = out_.bytes >= size_cap_ ? 0 : size_cap_ - out_.bytes;
+  bool cut = data.size() > room;
+  if (cut) {
+    data = data.substr(0, room);
+    out_.truncated = true;
+  }
+  std::string path = dir + "/" + file;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("create " + path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("write " + path, e);
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out_.bytes += data.size();
+  out_.files.push_back(subdir_ + "/" + file);
+  return Status::Ok();
+}
+
+Status CollectorContext::CopyFile(const std::string& src, const std::string& file) {
+  int fd = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + src, errno);
+  size_t cap = remaining_cap();
+  std::string data;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+    if (data.size() > cap) break;  // WriteFile cuts at the cap and marks truncated
+  }
+  ::close(fd);
+  return WriteFile(file, data);
+}
+
+void CollectorContext::Abandon() {
+  std::lock_guard<std::mutex> lock(mu_);
+  abandoned_.store(true);
+}
+
+CollectorOutcome CollectorContext::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return out_;
+}
+
+}  // namespace stopgap::diag

@@ -1,0 +1,118 @@
+// Secret masking; see redact.h.
+#include "diag/internal/redact.h"
+
+#include <fnmatch.h>
+
+#include "core/log.h"
+
+namespace stopgap::diag::internal {
+
+Result<Redactor> Redactor::Create(const std::vector<std::string>& patterns) {
+  Redactor r;
+  for (const std::string& p : patterns) {
+    if (p.empty()) return InvalidArgument("redact pattern: empty");
+    if (p.rfind("re:", 0) == 0) {
+      try {
+        r.regexes_.emplace_back(p.substr(3), std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error& e) {
+        return InvalidArgument("redact pattern \"" + p + "\": " + e.what());
+      }
+    } else {
+      r.globs_.push_back(p);
+    }
+  }
+  return r;
+}
+
+bool Redactor::IsSecretName(std::string_view name) const {
+  if (LooksLikeSecretName(name)) return true;
+  std::string n(name);
+  for (const std::string& g : globs_) {
+    if (::fnmatch(g.c_str(), n.c_str(), FNM_CASEFOLD) == 0) return true;
+  }
+  for (const std::regex& re : regexes_) {
+    if (std::regex_search(n, re)) return true;
+  }
+  return false;
+}
+
+std::string Redactor::MaskUrlPasswords(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto scheme = text.find("://", i);
+    if (scheme == std::string_view::npos) break;
+    size_t start = scheme + 3;
+    // The authority ends at '/', '?', '#', whitespace or the end.
+    size_t end = start;
+    while (end < text.size() && text[end] != '/' && text[end] != '?' && text[end] != '#' &&
+           text[end] != ' ' && text[end] != '\n') {
+      ++end;
+    }
+    auto at = text.rfind('@', end == 0 ? 0 : end - 1);
+    if (at != std::string_view::npos && at >= start && at < end) {
+      auto colon = text.find(':', start);
+      if (colon != std::string_view::npos && colon < at) {
+        out.append(text.substr(i, colon + 1 - i));
+        out.append(kMask);
+        out.append(text.substr(at, end - at));
+        i = end;
+        continue;
+      }
+    }
+    out.append(text.substr(i, end - i));
+    i = end;
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
+
+std::string Redactor::MaskEnvEntry(std::string_view entry) const {
+  auto eq = entry.find('=');
+  if (eq != std::string_view::npos && eq > 0 && IsSecretName(entry.substr(0, eq))) {
+    return std::string(entry.substr(0, eq + 1)) + std::string(kMask);
+  }
+  return MaskUrlPasswords(entry);
+}
+
+std::vector<std::string> Redactor::MaskArgv(const std::vector<std::string>& argv) const {
+  std::vector<std::string> out;
+  out.reserve(argv.size());
+  bool mask_next = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (mask_next) {
+      mask_next = false;
+      if (a.empty() || a[0] != '-') {
+        out.emplace_back(kMask);
+        continue;
+      }
+    }
+    if (i > 0 && a.size() > 1 && a[0] == '-') {
+      std::string_view flag(a);
+      while (!flag.empty() && flag[0] == '-') flag.remove_prefix(1);
+      auto eq = flag.find('=');
+      std::string_view name = flag.substr(0, eq);
+      if (!name.empty() && IsSecretName(name)) {
+        if (eq != std::string_view::npos) {
+          out.push_back(a.substr(0, a.size() - (flag.size() - eq - 1)) + std::string(kMask));
+        } else {
+          out.push_back(a);
+          mask_next = true;
+        }
+        continue;
+      }
+    }
+    if (i > 0) {
+      auto eq = a.find('=');
+      if (eq != std::string::npos && eq > 0 && a[0] != '-' && IsSecretName(a.substr(0, eq))) {
+        out.push_back(a.substr(0, eq + 1) + std::string(kMask));
+        continue;
+      }
+    }
+    out.push_back(MaskUrlPasswords(a));
+  }
+  return out;
+}
+
+}  // namespace stopgap::diag::internal

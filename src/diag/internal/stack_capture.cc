@@ -1,0 +1,127 @@
+// CaptureThreads: per-thread PTRACE_SEIZE + PTRACE_INTERRUPT, registers and one
+// process_vm_readv of the stack, PTRACE_DETACH — one thread at a time, so the
+// target never stops as a whole. Runs on the calling (collector) thread.
+#include <dirent.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "core/file.h"
+#include "diag/internal/proc_parse.h"
+#include "diag/internal/stacks.h"
+
+namespace stopgap::diag::internal {
+namespace {
+
+std::vector<pid_t> ListTasks(pid_t pid) {
+  std::vector<pid_t> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    pid_t tid = 0;
+    const char* end = e->d_name + std::strlen(e->d_name);
+    auto r = std::from_chars(e->d_name, end, tid);
+    if (r.ec == std::errc() && r.ptr == end && tid > 0) out.push_back(tid);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void FillDwarfRegs(const user_regs_struct& r, uint64_t* d) {
+  const uint64_t v[17] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
+                          r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+  std::memcpy(d, v, sizeof v);
+}
+
+// End of the mapping holding `addr`, or 0.
+uint64_t MappingEnd(const std::vector<MapEntry>& maps, uint64_t addr) {
+  auto it = std::upper_bound(maps.begin(), maps.end(), addr,
+                             [](uint64_t a, const MapEntry& m) { return a < m.start; });
+  if (it == maps.begin()) return 0;
+  --it;
+  return addr < it->end ? it->end : 0;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, size_t max_stack, ThreadCapture* c) {
+  pid_t tid = c->tid;
+  if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+    c->error = std::string("ptrace seize: ") + std::strerror(errno);
+    return;
+  }
+  int64_t t0 = NowNs();
+  if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    c->error = std::string("ptrace interrupt: ") + std::strerror(errno);
+    ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    return;
+  }
+  int status = 0;
+  pid_t w;
+  do {
+    w = ::waitpid(tid, &status, __WALL);
+  } while (w < 0 && errno == EINTR);
+  if (w != tid || !WIFSTOPPED(status)) {
+    c->error = w != tid ? std::string("waitpid: ") + std::strerror(errno) : "thread exited";
+    if (WIFSTOPPED(status)) ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    return;
+  }
+  // A signal-delivery stop (not our interrupt) must hand its signal back.
+  int inject = (status >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(status);
+  if (inject == SIGTRAP) inject = 0;
+  user_regs_struct regs{};
+  bool have_regs = ::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0;
+  if (have_regs) {
+    FillDwarfRegs(regs, c->regs);
+    uint64_t sp = regs.rsp;
+    uint64_t end = MappingEnd(maps, sp);
+    size_t want = end > sp ? std::min<uint64_t>(end - sp, max_stack) : max_stack;
+    c->stack.resize(want);
+    iovec local{c->stack.data(), want};
+    iovec remote{reinterpret_cast<void*>(sp), want};
+    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    c->stack.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    c->stack_base = sp;
+  } else {
+    c->error = std::string("ptrace getregs: ") + std::strerror(errno);
+  }
+  ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(inject)));
+  c->pause_ns = NowNs() - t0;
+  c->ok = have_regs;
+}
+
+}  // namespace
+
+Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOptions& opts) {
+  auto maps_text = ReadFile("/proc/" + std::to_string(pid) + "/maps", 64 << 20);
+  if (!maps_text.ok()) return maps_text.status();
+  std::vector<MapEntry> maps = ParseMaps(*maps_text);
+  std::sort(maps.begin(), maps.end(),
+            [](const MapEntry& a, const MapEntry& b) { return a.start < b.start; });
+  std::vector<pid_t> tids = ListTasks(pid);
+  if (tids.empty()) return NotFound("pid " + std::to_string(pid) + ": no threads (exited?)");
+  std::vector<ThreadCapture> out(tids.size());
+  for (size_t i = 0; i < tids.size(); ++i) {
+    out[i].tid = tids[i];
+    if (std::chrono::steady_clock::now() >= opts.deadline) {
+      out[i].error = "not captured: time budget spent";
+      continue;
+    }
+    CaptureOne(pid, maps, opts.max_stack_bytes, &out[i]);
+  }
+  return out;
+}
+
+}  // namespace stopgap::diag::internal

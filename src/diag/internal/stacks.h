@@ -1,0 +1,62 @@
+// User-space stacks of every thread of another process, without stopping it
+// as a whole: each thread in turn is seized, interrupted, its registers and
+// the live part of its stack copied (one process_vm_readv), and detached at
+// once; the pause of each is measured. Unwinding (libdw CFI, frame pointers
+// as the fallback) and symbolization then run offline on the copies while
+// the target runs on.
+//
+// Thread safety: CaptureThreads must be called from one thread for a given
+// target (ptrace ties a tracee to the tracing thread); the results are values.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace stopgap::diag::internal {
+
+struct ThreadCapture {
+  pid_t tid = 0;
+  bool ok = false;
+  std::string error;        // why no registers/stack, when !ok
+  uint64_t regs[17] = {};   // DWARF x86_64 order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip
+  uint64_t stack_base = 0;  // address of stack[0] (the stack pointer at the stop)
+  std::string stack;        // bytes copied from stack_base upwards
+  int64_t pause_ns = 0;     // from PTRACE_INTERRUPT to PTRACE_DETACH returning
+};
+
+struct CaptureOptions {
+  size_t max_stack_bytes = 256 << 10;  // per thread
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+// Captures every thread listed in /proc/PID/task (threads that exit meanwhile
+// are reported with an error). Stops early at the deadline (kDeadlineExceeded
+// is then not returned: the partial result is, with the rest marked).
+Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOptions& opts);
+
+struct Frame {
+  uint64_t pc = 0;
+  bool is_activation = false;
+};
+struct ThreadStack {
+  pid_t tid = 0;
+  std::vector<Frame> frames;
+  std::string error;  // unwinding stopped early, and why
+};
+
+// Unwinds each capture offline against the modules mapped in `pid` and
+// returns symbolized text lines via the callback-free result below.
+struct UnwoundStacks {
+  std::vector<ThreadStack> threads;
+  std::vector<std::vector<std::string>> symbols;  // per thread, per frame
+};
+Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>& captures,
+                                    size_t max_frames = 128);
+
+}  // namespace stopgap::diag::internal
