@@ -74,6 +74,15 @@ Status OptTime(const json& obj, const char* key, const std::string& path, WallTi
     *out = WallTime{};
     return Status::Ok();
   }
+  // WallTime counts nanoseconds in 64 bits (years 1678..2261); core's
+  // ParseRfc3339 does not guard the conversion, so refuse other years here.
+  int year = 0;
+  for (size_t i = 0; i < 4 && i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9')
+      return FieldError(path + key, "expected an RFC 3339 timestamp");
+    year = year * 10 + (text[i] - '0');
+  }
+  if (year < 1678 || year > 2261) return FieldError(path + key, "timestamp out of range");
   auto t = ParseRfc3339(text);
   if (!t.ok()) return FieldError(path + key, "expected an RFC 3339 timestamp");
   *out = *t;

@@ -107,6 +107,10 @@ TEST(ParseAlertmanagerTest, ErrorsNameTheField) {
               "alerts[0].fingerprint: expected a string, got number");
   ExpectError(R"({"alerts":[{"status":"firing","labels":{"alertname":"X"},"fingerprint":"a;b"}]})",
               "alerts[0].fingerprint: only");
+  // Regression (found by fuzzing): a year past 2261 overflowed WallTime.
+  ExpectError(
+      R"({"alerts":[{"status":"firing","labels":{"alertname":"X"},"startsAt":"4052-11-25T14:00:00Z"}]})",
+      "alerts[0].startsAt: timestamp out of range");
   ExpectError(R"({"version":"3","alerts":[]})", "version: unsupported webhook version \"3\"");
   ExpectError(R"({"truncatedAlerts":"2","alerts":[]})", "truncatedAlerts: expected a non-negative");
   ExpectError(R"({"commonLabels":[],"alerts":[]})", "commonLabels: expected an object");
