@@ -1,14 +1,56 @@
-// `stopgap check`: placeholder until its issue lands; exits 1 with a message.
+// `stopgap check -c FILE [--strict] [--today YYYY-MM-DD]`: validates a catalog
+// and prints every violation with file:line and workaround id.
+// Exit: 2 on any error (expired included), 1 with --strict when there are
+// warnings (expiring within 14 days), else 0.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
+#include "core/time.h"
+#include "remedy/catalog.h"
 
 namespace stopgap::cli {
 
 CommandMain SetupCheck(CLI::App& sub) {
-  return [] {
-    std::fprintf(stderr, "stopgap check: not built yet\n");
-    return kExitFailed;
+  struct Opts {
+    std::string catalog;
+    bool strict = false;
+    std::string today;
+  };
+  auto o = std::make_shared<Opts>();
+  sub.add_option("-c,--catalog", o->catalog, "Catalog file (YAML)")->required();
+  sub.add_flag("--strict", o->strict, "Exit 1 when there are warnings (expiring soon)");
+  sub.add_option("--today", o->today, "Check as if today were this day (YYYY-MM-DD, UTC)");
+  return [o]() -> int {
+    CivilDay today = CivilDayOf(SystemClock::Instance().Now());
+    if (!o->today.empty()) {
+      Result<CivilDay> d = ParseCivilDay(o->today);
+      if (!d.ok()) {
+        std::fprintf(stderr, "stopgap check: --today: %s\n", d.status().message().c_str());
+        return kExitUsage;
+      }
+      today = *d;
+    }
+    std::vector<remedy::Violation> violations;
+    Result<remedy::Catalog> catalog = remedy::LoadCatalog(o->catalog, today, &violations);
+    int errors = 0, warnings = 0;
+    for (const remedy::Violation& v : violations) {
+      std::fprintf(stderr, "%s\n", v.ToString().c_str());
+      (v.severity == remedy::Severity::kError ? errors : warnings)++;
+    }
+    if (!catalog.ok() && violations.empty()) {
+      std::fprintf(stderr, "stopgap check: %s\n", catalog.status().message().c_str());
+      return kExitUsage;
+    }
+    if (errors > 0) {
+      std::fprintf(stderr, "%s: %d error(s), %d warning(s)\n", o->catalog.c_str(), errors,
+                   warnings);
+      return kExitUsage;
+    }
+    std::printf("%s: ok, %zu workaround(s), %d warning(s)\n", o->catalog.c_str(),
+                catalog->workarounds.size(), warnings);
+    return warnings > 0 && o->strict ? kExitFailed : kExitOk;
   };
 }
 
