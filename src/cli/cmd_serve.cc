@@ -30,6 +30,7 @@ struct ServeFlags {
   std::string grace = "30s";
   std::string log_level = "info";
   std::string log_format = "auto";
+  std::string ack = "fsync";
 };
 
 int Serve(const ServeFlags& f) {
@@ -60,7 +61,12 @@ int Serve(const ServeFlags& f) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (f.ack != "fsync" && f.ack != "commit") {
+    std::fprintf(stderr, "stopgap serve: --ack: expected fsync|commit\n");
+    return kExitUsage;
+  }
   server::DaemonOptions o;
+  o.ack_fsync = f.ack == "fsync";
   o.catalog_path = f.catalog;
   o.listen = f.listen;
   o.workers = f.workers;
@@ -119,6 +125,10 @@ CommandMain SetupServe(CLI::App& sub) {
       ->check(CLI::Range(2, 1024))
       ->capture_default_str();
   sub.add_option("--grace", f->grace, "On SIGTERM, how long running steps may finish")
+      ->capture_default_str();
+  sub.add_option("--ack", f->ack,
+                 "fsync: acknowledge alerts after a (shared) fsync of the ledger; commit: after "
+                 "the ledger commit only (survives a crash of stopgap, not of the machine)")
       ->capture_default_str();
   sub.add_option("--log-level", f->log_level, "debug|info|warn|error")->capture_default_str();
   sub.add_option("--log-format", f->log_format, "auto|json|text (auto: text on a TTY)")

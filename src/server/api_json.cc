@@ -140,8 +140,7 @@ json IntakeJson(const IntakeResult& r) {
   }
   return {{"executions", ids},      {"execution_details", details}, {"refused", refused},
           {"duplicates", dups},     {"resolved", resolved},         {"unmatched", r.unmatched},
-          {"rejected", r.rejected}, {"alerts", r.alert_ids.size()},
-          {"alert_ids", r.alert_ids}};
+          {"rejected", r.rejected}, {"alerts", r.alert_ids.size()}, {"alert_ids", r.alert_ids}};
 }
 
 std::string ErrorBody(std::string_view message) { return json({{"error", message}}).dump() + "\n"; }

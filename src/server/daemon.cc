@@ -81,6 +81,9 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
                                              [self](QueuedId id) { self->RunExecution(id); });
   d.intake = std::make_unique<AlertIntake>(*d.ledger, *d.engine, *d.queue, d.metrics, *d.clock);
+  if (d.options.ack_fsync && c.ledger.kind == remedy::LedgerConfig::Kind::kSqlite) {
+    d.ack_sync = std::make_unique<GroupSync>(SqliteWalSync(c.ledger.path));
+  }
 
   net::HttpServerOptions http;
   http.listen = d.listen;

@@ -33,6 +33,11 @@ struct DaemonOptions {
   Duration prune_interval = std::chrono::hours(1);
   bool create_token = true;  // generate server.token_file (0600) when absent
   int retry_after_seconds = 5;
+  // Before answering 202/503, wait for an fsync of the SQLite WAL that began
+  // after this request's writes (shared by concurrent requests: group
+  // commit), so an acknowledged alert survives a power loss. false: the
+  // ledger's own commit (survives a crash of stopgap, not of the machine).
+  bool ack_fsync = true;
   const Clock* clock = nullptr;  // null: SystemClock
 };
 

@@ -87,6 +87,12 @@ void StopgapDaemon::Impl::RegisterRoutes() {
   auto intake_response = [this](const IntakeResult& result,
                                 std::vector<std::string> warnings) -> HttpServerResponse {
     if (!result.error.ok()) return Error(500, "ledger error: " + result.error.message());
+    if (ack_sync) {
+      if (Status s = ack_sync->WaitDurable(); !s.ok()) {
+        Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
+        return Error(500, "ledger sync failed: " + s.message());
+      }
+    }
     json body = IntakeJson(result);
     body["warnings"] = warnings;
     if (result.queue_full()) {

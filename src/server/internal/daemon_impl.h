@@ -19,6 +19,7 @@
 #include "remedy/ledger.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
+#include "server/group_sync.h"
 #include "server/intake.h"
 #include "server/metrics.h"
 #include "server/stats_emitter.h"
@@ -46,6 +47,7 @@ struct StopgapDaemon::Impl {
   std::unique_ptr<remedy::RemediationEngine> engine;
   std::unique_ptr<ExecutionQueue> queue;
   std::unique_ptr<AlertIntake> intake;
+  std::unique_ptr<GroupSync> ack_sync;  // null: no fsync before acknowledging
   std::unique_ptr<net::HttpServer> http;
 
   std::atomic<bool> stopping{false};

@@ -1,0 +1,80 @@
+// Tests for GroupSync: every waiter is covered by a sync that started after
+// it arrived; concurrent waiters share syncs; errors reach the waiters.
+#include "server/group_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace stopgap::server {
+namespace {
+
+TEST(GroupSyncTest, SingleWaiterSyncsOnce) {
+  int calls = 0;
+  GroupSync g([&] {
+    ++calls;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(g.WaitDurable().ok());
+  EXPECT_TRUE(g.WaitDurable().ok());
+  EXPECT_EQ(calls, 2) << "each call needs a sync that began after it";
+}
+
+TEST(GroupSyncTest, ConcurrentWaitersShareSyncsAndAreCovered) {
+  std::atomic<int> started{0};
+  std::atomic<int> writes{0};        // "writes" committed before waiting
+  std::atomic<int> durable_upto{0};  // writes covered by the last finished sync
+  GroupSync g([&] {
+    int covered = writes.load();
+    ++started;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a slow fsync
+    durable_upto = covered;
+    return Status::Ok();
+  });
+  std::atomic<bool> violated{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 16; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        int mine = ++writes;
+        ASSERT_TRUE(g.WaitDurable().ok());
+        if (durable_upto.load() < mine) violated = true;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_FALSE(violated.load()) << "a waiter returned before its write was covered";
+  EXPECT_LT(g.syncs(), 320u / 2) << "waiters should share syncs";
+  EXPECT_GT(g.syncs(), 0u);
+}
+
+TEST(GroupSyncTest, ErrorsReachTheWaitersOfThatSync) {
+  bool fail = true;
+  GroupSync g([&] { return fail ? Internal("disk on fire") : Status::Ok(); });
+  Status s = g.WaitDurable();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "disk on fire");
+  fail = false;
+  EXPECT_TRUE(g.WaitDurable().ok()) << "a later sync succeeds again";
+}
+
+TEST(SqliteWalSyncTest, SyncsWalOrDbAndReportsMissing) {
+  char t[] = "/tmp/stopgap-gsync-XXXXXX";
+  std::string dir = mkdtemp(t);
+  std::string db = dir + "/l.db";
+  EXPECT_FALSE(SqliteWalSync(db)().ok());
+  FILE* f = std::fopen(db.c_str(), "w");
+  std::fclose(f);
+  EXPECT_TRUE(SqliteWalSync(db)().ok());
+  f = std::fopen((db + "-wal").c_str(), "w");
+  std::fclose(f);
+  EXPECT_TRUE(SqliteWalSync(db)().ok());
+  std::remove((db + "-wal").c_str());
+  std::remove(db.c_str());
+  rmdir(dir.c_str());
+}
+
+}  // namespace
+}  // namespace stopgap::server
