@@ -1,0 +1,67 @@
+// ClientPool, PlanParts, RunParts. Thread safety: see header.
+#include "logship/internal/http_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace stopgap::logship::internal {
+
+ClientPool::Lease ClientPool::Get() {
+  std::unique_ptr<net::HttpClient> c;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!c) c = std::make_unique<net::HttpClient>(options_);
+  return Lease(this, std::move(c));
+}
+
+void ClientPool::Return(std::unique_ptr<net::HttpClient> c) {
+  if (!c) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(std::move(c));
+}
+
+std::vector<Part> PlanParts(uint64_t size, uint64_t part_size, int max_parts) {
+  if (part_size == 0) part_size = 1;
+  while (size / part_size >= static_cast<uint64_t>(max_parts)) part_size *= 2;
+  std::vector<Part> parts;
+  uint64_t off = 0;
+  int n = 1;
+  do {
+    uint64_t len = std::min(part_size, size - off);
+    parts.push_back(Part{n++, off, len});
+    off += len;
+  } while (off < size);
+  return parts;
+}
+
+Status RunParts(const std::vector<Part>& parts, int parallel,
+                const std::function<Status(const Part&)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first;
+  auto worker = [&] {
+    for (size_t i = next++; i < parts.size() && !failed; i = next++) {
+      Status st = fn(parts[i]);
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first.ok()) first = st;
+        failed = true;
+      }
+    }
+  };
+  int n = std::clamp<int>(parallel, 1, static_cast<int>(parts.size()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return first;
+}
+
+}  // namespace stopgap::logship::internal

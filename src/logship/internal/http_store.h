@@ -1,0 +1,55 @@
+// Shared machinery of the HTTP object stores: a pool of HttpClients (one per
+// concurrent transfer, connections kept alive), part planning, and running
+// part uploads on a few threads with the first error winning.
+// Thread safety: ClientPool is internally locked; RunParts spawns threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/status.h"
+#include "net/http_client.h"
+
+namespace stopgap::logship::internal {
+
+class ClientPool {
+ public:
+  explicit ClientPool(net::HttpClientOptions options) : options_(std::move(options)) {}
+  class Lease {
+   public:
+    Lease(ClientPool* pool, std::unique_ptr<net::HttpClient> c) : pool_(pool), c_(std::move(c)) {}
+    ~Lease() { pool_->Return(std::move(c_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    net::HttpClient& operator*() { return *c_; }
+    net::HttpClient* operator->() { return c_.get(); }
+
+   private:
+    ClientPool* pool_;
+    std::unique_ptr<net::HttpClient> c_;
+  };
+  Lease Get();
+
+ private:
+  void Return(std::unique_ptr<net::HttpClient> c);
+  net::HttpClientOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<net::HttpClient>> idle_;
+};
+
+struct Part {
+  int number = 0;  // 1-based
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+// Splits size into parts of part_size (grown so there are at most max_parts).
+std::vector<Part> PlanParts(uint64_t size, uint64_t part_size, int max_parts = 10000);
+// Runs fn on every part with up to `parallel` threads; stops handing out
+// parts after the first error, which is returned.
+Status RunParts(const std::vector<Part>& parts, int parallel,
+                const std::function<Status(const Part&)>& fn);
+
+}  // namespace stopgap::logship::internal

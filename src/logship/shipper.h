@@ -1,0 +1,92 @@
+// Shipper: finds logrotate dateext rotations (sweep) or takes given files
+// (upload), uploads each one not archived yet to an ObjectStore, records it
+// in the StateFile once verified, and only then may delete the local file.
+//
+//   Shipper s(store, state, SystemClock::Instance(), options);
+//   ShipReport r = s.Sweep({"/var/log/app/*.log "});   // logrotate's $1
+//
+// Invariants: nothing local is deleted unless the state file holds a
+// verified record for it with the same size and mtime; a failed upload
+// leaves the file and its (absent) record as they were.
+// Thread safety: a Shipper runs its uploads on `parallel_files` threads of
+// its own; the object itself is used from one thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "logship/dateext.h"
+#include "logship/state_file.h"
+#include "logship/store/object_store.h"
+
+namespace stopgap::logship {
+
+struct ShipOptions {
+  std::string store_url;  // recorded in the state file
+  std::string hostname;   // first component of every object name
+  DateFormat dateformat = DateFormat::Default();
+  std::string olddir;                 // also searched for rotations (relative = to the log's dir)
+  bool include_uncompressed = false;  // upload rotations without .gz/.xz/.zst/.bz2
+  bool delete_after_upload = false;
+  int keep_days = -1;  // >= 0: delete only archived rotations older than this many days
+  int parallel_files = 2;
+  bool dry_run = false;
+  bool quiet = false;
+};
+
+struct ShipReport {
+  int uploaded = 0;
+  int already = 0;  // archived before: no-op
+  int skipped = 0;  // not eligible (uncompressed, being compressed)
+  int failed = 0;
+  int deleted = 0;
+  uint64_t bytes = 0;
+};
+
+// A file the shipper considered, with why.
+struct Candidate {
+  std::string path;  // absolute
+  std::optional<Rotation> rotation;
+  std::string skip_reason;  // non-empty: not uploaded
+};
+
+class Shipper {
+ public:
+  Shipper(ObjectStore& store, StateFile& state, const Clock& clock, ShipOptions options);
+
+  // For each pattern (whitespace-separated globs, trailing space allowed),
+  // the rotations of every live log it names.
+  ShipReport Sweep(const std::vector<std::string>& patterns);
+  // Exactly these files.
+  ShipReport Upload(const std::vector<std::string>& files);
+
+  // The rotations of one live log path (which may not exist any more).
+  std::vector<Candidate> FindRotations(const std::string& live_path) const;
+
+  // "<host>/<absolute dir without leading slash>/<file name>".
+  static std::string ObjectKey(const std::string& host, const std::string& abs_path);
+
+ private:
+  ShipReport Run(const std::vector<Candidate>& candidates);
+  // One file: already archived? upload + verify + record; maybe delete.
+  void ShipOne(const Candidate& c, ShipReport* report);
+  void Say(const std::string& line) const;
+  void Fail(const std::string& path, const std::string& key, const Status& st);
+
+  ObjectStore& store_;
+  StateFile& state_;
+  const Clock& clock_;
+  ShipOptions options_;
+  std::atomic<bool> stop_{false};  // set on an auth failure: the rest would fail too
+};
+
+// Splits logrotate's $1 into patterns and expands globs (sorted, unique).
+// A pattern without glob characters is kept even when nothing exists there.
+std::vector<std::string> ExpandLogPatterns(const std::vector<std::string>& args);
+// Absolute path without resolving the final component's symlink.
+std::string AbsolutePath(const std::string& path);
+
+}  // namespace stopgap::logship

@@ -1,0 +1,318 @@
+// S3 backend over HttpClient + SigV4 + pugixml. Thread safety: requests use
+// leased clients from a pool; no other mutable state after construction.
+#include "logship/store/s3_store.h"
+
+#include <cctype>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "core/file.h"
+#include "logship/internal/http_store.h"
+#include "logship/internal/md5.h"
+#include "logship/store/s3_xml.h"
+
+namespace stopgap::logship {
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  size_t i = s.find_first_not_of(" \t");
+  return i == std::string::npos ? "" : s.substr(i);
+}
+
+class S3Store final : public ObjectStore {
+ public:
+  S3Store(std::string bucket, std::string prefix, StoreOptions options, AwsCredentials creds)
+      : bucket_(std::move(bucket)),
+        prefix_(std::move(prefix)),
+        options_(std::move(options)),
+        creds_(std::move(creds)),
+        pool_(options_.http) {
+    region_ = options_.region;
+    if (region_.empty()) region_ = options_.getenv("AWS_REGION");
+    if (region_.empty()) region_ = options_.getenv("AWS_DEFAULT_REGION");
+    if (region_.empty()) region_ = "us-east-1";
+    std::string ep = options_.endpoint;
+    if (ep.empty()) ep = options_.getenv("AWS_ENDPOINT_URL");
+    if (ep.empty()) ep = "https://s3." + region_ + ".amazonaws.com";
+    while (ep.ends_with("/")) ep.pop_back();
+    size_t scheme_end = ep.find("://");
+    scheme_ = scheme_end == std::string::npos ? "https" : ep.substr(0, scheme_end);
+    host_ = scheme_end == std::string::npos ? ep : ep.substr(scheme_end + 3);
+    // IP addresses and localhost cannot carry a bucket subdomain.
+    bool ip_host = !host_.empty() && (std::isdigit(static_cast<unsigned char>(host_[0])) ||
+                                      host_.starts_with("localhost") || host_.starts_with("["));
+    if (ip_host) options_.path_style = true;
+    if (!options_.path_style) host_ = bucket_ + "." + host_;
+  }
+
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
+                              const std::string& key) override {
+    if (size > options_.multipart_threshold) return UploadMultipart(local_path, size, key);
+    internal::Md5 md5;
+    net::HttpRequest req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
+    req.body_file = local_path;
+    req.body_length = size;
+    req.body_observer = [&](std::string_view s) {
+      md5.Update(s);
+      if (options_.progress_bytes) *options_.progress_bytes += s.size();
+    };
+    req.body_restart = [&] { md5.Reset(); };
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(req);
+    if (!r.ok()) return r.status().WithContext(Describe(key));
+    if (!r->ok()) return HttpError(*r, key);
+    std::string want = internal::Hex(md5.Digest());
+    std::string got = internal::Unquote(r->Header("etag"));
+    if (got != want) {
+      return DataLoss(Describe(key) + ": store answered ETag " + got + ", local MD5 is " + want);
+    }
+    return UploadResult{got, 1};
+  }
+
+  Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
+    net::HttpRequest req = Build("HEAD", key, {}, Sha256Hex(""));
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(req);
+    if (!r.ok()) return r.status().WithContext(Describe(key));
+    if (r->status == 404) return std::optional<ObjectInfo>();
+    if (!r->ok()) return HttpError(*r, key);
+    ObjectInfo o;
+    o.key = key;
+    o.size = std::stoull("0" + r->Header("content-length"));
+    o.etag = internal::Unquote(r->Header("etag"));
+    o.last_modified = r->Header("last-modified");
+    return std::optional<ObjectInfo>(o);
+  }
+
+  Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
+    std::vector<ObjectInfo> out;
+    std::string marker;
+    std::string full_prefix = Full(key_prefix);
+    auto http = pool_.Get();
+    for (int page = 0; page < 1'000'000; ++page) {
+      std::vector<std::pair<std::string, std::string>> q = {{"prefix", full_prefix}};
+      if (!marker.empty()) q.emplace_back("marker", marker);
+      net::HttpRequest req = BuildRaw("GET", "", q, Sha256Hex(""));
+      Result<net::HttpResponse> r = http->Send(req);
+      if (!r.ok()) return r.status().WithContext("s3://" + bucket_);
+      if (!r->ok()) return HttpError(*r, "");
+      Result<S3ListPage> p = ParseListBucket(r->body);
+      if (!p.ok()) return p.status();
+      for (ObjectInfo& o : p->objects) {
+        if (!prefix_.empty()) o.key = o.key.substr(prefix_.size() + 1);
+        out.push_back(std::move(o));
+      }
+      if (!p->truncated) break;
+      marker = p->next_marker;
+    }
+    return out;
+  }
+
+  Status Download(const std::string& key, net::ResponseSink& sink) override {
+    net::HttpRequest req = Build("GET", key, {}, Sha256Hex(""));
+    req.sink = &sink;
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(req);
+    if (!r.ok()) return r.status().WithContext(Describe(key));
+    if (r->status == 404) return NotFound(Describe(key) + ": no such object");
+    if (!r->ok()) return HttpError(*r, key);
+    return Status::Ok();
+  }
+
+  Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
+    if (size <= options_.multipart_threshold) {
+      std::string m = internal::Md5OfFileRange(local_path, 0, size);
+      if (m.empty()) return Internal("cannot read " + local_path);
+      return m;
+    }
+    std::vector<std::string> digests;
+    for (const internal::Part& p : internal::PlanParts(size, options_.part_size)) {
+      std::string m = internal::Md5OfFileRange(local_path, p.offset, p.length);
+      if (m.empty()) return Internal("cannot read " + local_path);
+      std::string raw;
+      for (size_t i = 0; i < m.size(); i += 2) {
+        raw.push_back(static_cast<char>(std::stoi(m.substr(i, 2), nullptr, 16)));
+      }
+      digests.push_back(raw);
+    }
+    return internal::MultipartEtag(digests);
+  }
+
+  std::string Describe(const std::string& key) const override {
+    return "s3://" + bucket_ + "/" + Full(key);
+  }
+
+ private:
+  std::string Full(const std::string& key) const {
+    if (prefix_.empty()) return key;
+    return prefix_ + "/" + key;
+  }
+
+  net::HttpRequest Build(const std::string& method, const std::string& key,
+                         std::vector<std::pair<std::string, std::string>> query,
+                         const std::string& payload_hash) {
+    return BuildRaw(method, Full(key), std::move(query), payload_hash);
+  }
+
+  // full_key "" addresses the bucket itself.
+  net::HttpRequest BuildRaw(const std::string& method, const std::string& full_key,
+                            std::vector<std::pair<std::string, std::string>> query,
+                            const std::string& payload_hash) {
+    std::string path = options_.path_style ? "/" + net::UrlEncode(bucket_) : "";
+    path += "/" + net::UrlEncode(full_key, true);
+    SigV4Request s{method, host_, path, query, {}, payload_hash};
+    net::HttpRequest req;
+    req.method = method;
+    std::string qs = CanonicalQuery(query);
+    req.url = scheme_ + "://" + host_ + path + (qs.empty() ? "" : "?" + qs);
+    req.headers = SignV4(s, creds_, region_, "s3", AmzDateNow());
+    return req;
+  }
+
+  Status HttpError(const net::HttpResponse& r, const std::string& key) const {
+    S3Error e = ParseS3Error(r.body);
+    std::string what = (key.empty() ? "s3://" + bucket_ : Describe(key)) + ": HTTP " +
+                       std::to_string(r.status) + (e.code.empty() ? "" : " " + e.code) +
+                       (e.message.empty() ? "" : ": " + e.message);
+    if (r.status == 401 || r.status == 403) {
+      return PermissionDenied(what +
+                              " (check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and --region)");
+    }
+    if (r.status == 404) return NotFound(what);
+    if (r.status >= 400 && r.status < 500) return FailedPrecondition(what);
+    return Unavailable(what);
+  }
+
+  Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
+                                       const std::string& key) {
+    std::string upload_id;
+    {
+      net::HttpRequest req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""));
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(req);
+      if (!r.ok()) return r.status().WithContext(Describe(key));
+      if (!r->ok()) return HttpError(*r, key);
+      Result<std::string> id = ParseInitiateMultipart(r->body);
+      if (!id.ok()) return id.status().WithContext(Describe(key));
+      upload_id = *id;
+    }
+    std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size);
+    std::vector<std::string> digests(parts.size());
+    std::vector<CompletedPart> done(parts.size());
+    Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
+      internal::Md5 md5;
+      net::HttpRequest req =
+          Build("PUT", key, {{"partNumber", std::to_string(p.number)}, {"uploadId", upload_id}},
+                "UNSIGNED-PAYLOAD");
+      req.body_file = local_path;
+      req.body_offset = p.offset;
+      req.body_length = p.length;
+      req.body_observer = [&](std::string_view s) {
+        md5.Update(s);
+        if (options_.progress_bytes) *options_.progress_bytes += s.size();
+      };
+      req.body_restart = [&] { md5.Reset(); };
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(req);
+      if (!r.ok())
+        return r.status().WithContext(Describe(key) + " part " + std::to_string(p.number));
+      if (!r->ok()) return HttpError(*r, key);
+      std::string raw = md5.Digest();
+      std::string got = internal::Unquote(r->Header("etag"));
+      if (got != internal::Hex(raw)) {
+        return DataLoss(Describe(key) + " part " + std::to_string(p.number) + ": ETag " + got +
+                        " != local MD5 " + internal::Hex(raw));
+      }
+      digests[static_cast<size_t>(p.number - 1)] = raw;
+      done[static_cast<size_t>(p.number - 1)] = CompletedPart{p.number, got};
+      return Status::Ok();
+    });
+    if (st.ok()) {
+      std::string body = BuildCompleteMultipart(done);
+      net::HttpRequest req = Build("POST", key, {{"uploadId", upload_id}}, Sha256Hex(body));
+      req.body = body;
+      req.headers.emplace_back("Content-Type", "application/xml");
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(req);
+      if (!r.ok()) {
+        st = r.status().WithContext(Describe(key));
+      } else if (!r->ok()) {
+        st = HttpError(*r, key);
+      } else {
+        Result<std::string> etag = ParseCompleteMultipart(r->body);
+        std::string want = internal::MultipartEtag(digests);
+        if (!etag.ok()) {
+          st = etag.status().WithContext(Describe(key));
+        } else if (*etag != want) {
+          st = DataLoss(Describe(key) + ": multipart ETag " + *etag + " != local " + want);
+        } else {
+          return UploadResult{*etag, static_cast<int>(parts.size())};
+        }
+      }
+    }
+    // Abort so the store frees the parts; best effort.
+    net::HttpRequest abort = Build("DELETE", key, {{"uploadId", upload_id}}, Sha256Hex(""));
+    auto http = pool_.Get();
+    (void)http->Send(abort);
+    return st;
+  }
+
+  std::string bucket_, prefix_;
+  StoreOptions options_;
+  AwsCredentials creds_;
+  internal::ClientPool pool_;
+  std::string region_, scheme_, host_;
+};
+
+}  // namespace
+
+Result<AwsCredentials> LoadAwsCredentials(const StoreOptions& options) {
+  AwsCredentials c;
+  c.access_key = options.getenv("AWS_ACCESS_KEY_ID");
+  c.secret_key = options.getenv("AWS_SECRET_ACCESS_KEY");
+  c.session_token = options.getenv("AWS_SESSION_TOKEN");
+  if (!c.access_key.empty() && !c.secret_key.empty()) return c;
+  std::string file = options.getenv("AWS_SHARED_CREDENTIALS_FILE");
+  if (file.empty()) file = options.getenv("HOME") + "/.aws/credentials";
+  std::string profile = options.getenv("AWS_PROFILE");
+  if (profile.empty()) profile = "default";
+  Result<std::string> text = ReadFile(file, 1 << 20);
+  if (!text.ok()) {
+    return FailedPrecondition(
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write " + file);
+  }
+  std::istringstream in(*text);
+  std::string line, section;
+  c = AwsCredentials{};
+  while (std::getline(in, line)) {
+    line = Trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = Trim(line.substr(1, line.size() - 2));
+      continue;
+    }
+    if (section != profile) continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = Trim(line.substr(0, eq)), v = Trim(line.substr(eq + 1));
+    if (k == "aws_access_key_id") c.access_key = v;
+    if (k == "aws_secret_access_key") c.secret_key = v;
+    if (k == "aws_session_token") c.session_token = v;
+  }
+  if (c.access_key.empty() || c.secret_key.empty()) {
+    return FailedPrecondition("no S3 credentials for profile [" + profile + "] in " + file);
+  }
+  return c;
+}
+
+Result<std::unique_ptr<ObjectStore>> NewS3Store(const std::string& bucket,
+                                                const std::string& prefix,
+                                                const StoreOptions& options) {
+  Result<AwsCredentials> creds = LoadAwsCredentials(options);
+  if (!creds.ok()) return creds.status();
+  return std::unique_ptr<ObjectStore>(new S3Store(bucket, prefix, options, *creds));
+}
+
+}  // namespace stopgap::logship

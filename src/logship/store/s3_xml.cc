@@ -1,0 +1,86 @@
+// S3 XML via pugixml (no exceptions). Thread safety: pure functions.
+#include "logship/store/s3_xml.h"
+
+#include <pugixml.hpp>
+
+#include <charconv>
+
+#include "logship/internal/md5.h"
+
+namespace stopgap::logship {
+namespace {
+
+bool Load(pugi::xml_document* doc, std::string_view xml) {
+  return doc->load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+}
+
+}  // namespace
+
+S3Error ParseS3Error(std::string_view xml) {
+  pugi::xml_document doc;
+  S3Error e;
+  if (!Load(&doc, xml)) return e;
+  pugi::xml_node err = doc.child("Error");
+  if (!err) return e;
+  e.code = err.child_value("Code");
+  e.message = err.child_value("Message");
+  return e;
+}
+
+Result<std::string> ParseInitiateMultipart(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(&doc, xml)) return DataLoss("multipart initiate: unparseable XML");
+  std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  if (id.empty()) return DataLoss("multipart initiate: no UploadId in the answer");
+  return id;
+}
+
+Result<std::string> ParseCompleteMultipart(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(&doc, xml)) return DataLoss("multipart complete: unparseable XML");
+  if (pugi::xml_node err = doc.child("Error")) {
+    return Unavailable(std::string("multipart complete failed: ") + err.child_value("Code") + ": " +
+                       err.child_value("Message"));
+  }
+  pugi::xml_node r = doc.child("CompleteMultipartUploadResult");
+  if (!r) return DataLoss("multipart complete: unexpected answer");
+  std::string etag = internal::Unquote(r.child_value("ETag"));
+  if (etag.empty()) return DataLoss("multipart complete: no ETag in the answer");
+  return etag;
+}
+
+Result<S3ListPage> ParseListBucket(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(&doc, xml)) return DataLoss("list: unparseable XML");
+  pugi::xml_node r = doc.child("ListBucketResult");
+  if (!r) return DataLoss("list: no ListBucketResult");
+  S3ListPage page;
+  for (pugi::xml_node c : r.children("Contents")) {
+    ObjectInfo o;
+    o.key = c.child_value("Key");
+    std::string_view size = c.child_value("Size");
+    auto [p, ec] = std::from_chars(size.data(), size.data() + size.size(), o.size);
+    if (ec != std::errc() || o.key.empty()) return DataLoss("list: bad Contents entry");
+    o.etag = internal::Unquote(c.child_value("ETag"));
+    o.last_modified = c.child_value("LastModified");
+    page.objects.push_back(std::move(o));
+  }
+  page.truncated = std::string_view(r.child_value("IsTruncated")) == "true";
+  page.next_marker = r.child_value("NextMarker");
+  if (page.next_marker.empty() && !page.objects.empty()) page.next_marker = page.objects.back().key;
+  if (page.truncated && page.next_marker.empty())
+    return DataLoss("list: truncated without a marker");
+  return page;
+}
+
+std::string BuildCompleteMultipart(const std::vector<CompletedPart>& parts) {
+  std::string out = "<CompleteMultipartUpload>";
+  for (const CompletedPart& p : parts) {
+    out += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>\"" + p.etag +
+           "\"</ETag></Part>";
+  }
+  out += "</CompleteMultipartUpload>";
+  return out;
+}
+
+}  // namespace stopgap::logship

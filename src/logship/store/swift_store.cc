@@ -1,0 +1,384 @@
+// Swift backend: auth (TempAuth v1 / Keystone v3) with a cached token, object
+// PUT/HEAD/GET, JSON listings, SLO uploads. Thread safety: the token is under
+// mu_; requests use leased clients from a pool.
+#include "logship/store/swift_store.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "logship/internal/http_store.h"
+#include "logship/internal/md5.h"
+
+namespace stopgap::logship {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class SwiftStore final : public ObjectStore {
+ public:
+  SwiftStore(std::string container, std::string prefix, StoreOptions options)
+      : container_(std::move(container)),
+        prefix_(std::move(prefix)),
+        options_(std::move(options)),
+        pool_(options_.http) {}
+
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
+                              const std::string& key) override {
+    if (size > options_.multipart_threshold) return UploadSlo(local_path, size, key);
+    Result<std::string> etag = PutFile(container_, Full(key), local_path, 0, size);
+    if (!etag.ok()) return etag.status();
+    return UploadResult{*etag, 1};
+  }
+
+  Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
+    Result<net::HttpResponse> r = Request("HEAD", ObjectPath(container_, Full(key)), {});
+    if (!r.ok()) return r.status();
+    if (r->status == 404) return std::optional<ObjectInfo>();
+    if (!r->ok()) return HttpError(*r, Describe(key));
+    ObjectInfo o;
+    o.key = key;
+    o.size = std::stoull("0" + r->Header("content-length"));
+    o.etag = internal::Unquote(r->Header("etag"));
+    o.last_modified = r->Header("last-modified");
+    return std::optional<ObjectInfo>(o);
+  }
+
+  Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
+    std::vector<ObjectInfo> out;
+    std::string marker;
+    for (int page = 0; page < 1'000'000; ++page) {
+      std::string path = "/" + net::UrlEncode(container_) +
+                         "?format=json&prefix=" + net::UrlEncode(Full(key_prefix)) +
+                         (marker.empty() ? "" : "&marker=" + net::UrlEncode(marker));
+      Result<net::HttpResponse> r = Request("GET", path, {});
+      if (!r.ok()) return r.status();
+      if (r->status == 404) return out;  // no container yet: nothing archived
+      if (!r->ok()) return HttpError(*r, "swift://" + container_);
+      size_t before = out.size();
+      try {
+        for (const auto& e : nlohmann::json::parse(r->body)) {
+          ObjectInfo o;
+          std::string name = e.at("name").get<std::string>();
+          marker = name;
+          o.key = prefix_.empty() ? name : name.substr(prefix_.size() + 1);
+          o.size = e.value("bytes", uint64_t{0});
+          o.etag = e.value("hash", "");
+          o.last_modified = e.value("last_modified", "");
+          out.push_back(std::move(o));
+        }
+      } catch (const std::exception& e) {
+        return DataLoss("swift listing: " + std::string(e.what()));
+      }
+      if (out.size() == before) break;
+    }
+    return out;
+  }
+
+  Status Download(const std::string& key, net::ResponseSink& sink) override {
+    Result<net::HttpResponse> r = Request("GET", ObjectPath(container_, Full(key)), {}, &sink);
+    if (!r.ok()) return r.status();
+    if (r->status == 404) return NotFound(Describe(key) + ": no such object");
+    if (!r->ok()) return HttpError(*r, Describe(key));
+    return Status::Ok();
+  }
+
+  Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
+    if (size <= options_.multipart_threshold) {
+      std::string m = internal::Md5OfFileRange(local_path, 0, size);
+      if (m.empty()) return Internal("cannot read " + local_path);
+      return m;
+    }
+    internal::Md5 all;
+    for (const internal::Part& p : internal::PlanParts(size, options_.part_size, 1000)) {
+      std::string m = internal::Md5OfFileRange(local_path, p.offset, p.length);
+      if (m.empty()) return Internal("cannot read " + local_path);
+      all.Update(m);
+    }
+    return internal::Hex(all.Digest());
+  }
+
+  std::string Describe(const std::string& key) const override {
+    return "swift://" + container_ + "/" + Full(key);
+  }
+
+ private:
+  struct Token {
+    std::string token;
+    std::string storage_url;
+    Clock::time_point expires;
+  };
+
+  std::string Full(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "/" + key;
+  }
+  static std::string ObjectPath(const std::string& container, const std::string& name) {
+    return "/" + net::UrlEncode(container) + "/" + net::UrlEncode(name, true);
+  }
+
+  Status HttpError(const net::HttpResponse& r, const std::string& what) const {
+    std::string msg = what + ": HTTP " + std::to_string(r.status);
+    std::string body = r.body.substr(0, 300);
+    if (!body.empty()) msg += ": " + body;
+    if (r.status == 401 || r.status == 403) return PermissionDenied(msg);
+    if (r.status >= 400 && r.status < 500) return FailedPrecondition(msg);
+    return Unavailable(msg);
+  }
+
+  // The cached token, authenticating when absent, expired, or `force`.
+  Result<Token> GetToken(bool force) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!force && token_ && Clock::now() + std::chrono::seconds(30) < token_->expires) {
+      return *token_;
+    }
+    Result<Token> t = options_.getenv("OS_AUTH_URL").empty() || !options_.getenv("ST_AUTH").empty()
+                          ? AuthV1()
+                          : AuthV3();
+    if (!t.ok()) return t.status();
+    token_ = *t;
+    return *t;
+  }
+
+  Result<Token> AuthV1() {
+    std::string url = options_.getenv("ST_AUTH"), user = options_.getenv("ST_USER"),
+                key = options_.getenv("ST_KEY");
+    if (url.empty() || user.empty() || key.empty()) {
+      return FailedPrecondition(
+          "no Swift credentials: set ST_AUTH, ST_USER and ST_KEY (TempAuth v1) or OS_AUTH_URL, "
+          "OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (Keystone v3)");
+    }
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Get(url, {{"X-Auth-User", user}, {"X-Auth-Key", key}});
+    if (!r.ok()) return r.status().WithContext("swift auth " + url);
+    if (r->status == 401 || r->status == 403) {
+      return PermissionDenied("swift auth " + url + ": HTTP " + std::to_string(r->status) +
+                              " (check ST_USER/ST_KEY)");
+    }
+    if (!r->ok()) return HttpError(*r, "swift auth " + url);
+    Token t;
+    t.token = r->Header("x-auth-token");
+    t.storage_url = r->Header("x-storage-url");
+    if (t.token.empty() || t.storage_url.empty()) {
+      return DataLoss("swift auth " + url + ": no X-Auth-Token/X-Storage-Url in the answer");
+    }
+    long ttl = std::atol(r->Header("x-auth-token-expires").c_str());
+    t.expires = Clock::now() + std::chrono::seconds(ttl > 0 ? ttl : 3600);
+    return t;
+  }
+
+  Result<Token> AuthV3() {
+    std::string url = options_.getenv("OS_AUTH_URL");
+    while (url.ends_with("/")) url.pop_back();
+    if (!url.ends_with("/v3")) url += "/v3";
+    auto env = [&](const char* k, const char* def) {
+      std::string v = options_.getenv(k);
+      return v.empty() ? std::string(def) : v;
+    };
+    if (options_.getenv("OS_USERNAME").empty() || options_.getenv("OS_PASSWORD").empty()) {
+      return FailedPrecondition("Keystone v3 needs OS_USERNAME and OS_PASSWORD");
+    }
+    nlohmann::json body = {
+        {"auth",
+         {{"identity",
+           {{"methods", {"password"}},
+            {"password",
+             {{"user",
+               {{"name", env("OS_USERNAME", "")},
+                {"domain", {{"name", env("OS_USER_DOMAIN_NAME", "Default")}}},
+                {"password", env("OS_PASSWORD", "")}}}}}}},
+          {"scope",
+           {{"project",
+             {{"name", env("OS_PROJECT_NAME", "")},
+              {"domain", {{"name", env("OS_PROJECT_DOMAIN_NAME", "Default")}}}}}}}}}};
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r =
+        http->Post(url + "/auth/tokens", body.dump(), {{"Content-Type", "application/json"}});
+    if (!r.ok()) return r.status().WithContext("keystone " + url);
+    if (r->status == 401 || r->status == 403) {
+      return PermissionDenied("keystone " + url + ": HTTP " + std::to_string(r->status) +
+                              " (check OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME)");
+    }
+    if (!r->ok()) return HttpError(*r, "keystone " + url);
+    Token t;
+    t.token = r->Header("x-subject-token");
+    Result<std::string> ep = FindObjectStoreEndpoint(r->body, options_.getenv("OS_REGION_NAME"),
+                                                     env("OS_INTERFACE", "public"));
+    if (!ep.ok()) return ep.status().WithContext("keystone " + url);
+    t.storage_url = *ep;
+    t.expires = Clock::now() + std::chrono::hours(1);
+    try {
+      std::string exp = nlohmann::json::parse(r->body)["token"].value("expires_at", "");
+      if (Result<WallTime> w = ParseRfc3339(exp); w.ok()) {
+        t.expires = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       *w - std::chrono::system_clock::now());
+      }
+    } catch (const std::exception&) {
+    }
+    if (t.token.empty()) return DataLoss("keystone " + url + ": no X-Subject-Token");
+    return t;
+  }
+
+  // Sends method on storage_url + path with the token; renews it once on 401.
+  Result<net::HttpResponse> Request(const std::string& method, const std::string& path,
+                                    net::HttpHeaders headers, net::ResponseSink* sink = nullptr,
+                                    net::HttpRequest* base = nullptr) {
+    bool force = false;
+    for (int i = 0; i < 2; ++i) {
+      Result<Token> t = GetToken(force);
+      if (!t.ok()) return t.status();
+      net::HttpRequest req = base ? *base : net::HttpRequest{};
+      req.method = method;
+      req.url = t->storage_url + path;
+      req.headers = headers;
+      req.headers.emplace_back("X-Auth-Token", t->token);
+      req.sink = sink;
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(req);
+      if (!r.ok()) return r.status().WithContext(method + " " + t->storage_url + path);
+      if (r->status != 401 || i == 1) return r;
+      force = true;
+    }
+    return Internal("unreachable");
+  }
+
+  Status EnsureContainer(const std::string& container) {
+    Result<net::HttpResponse> r = Request("PUT", "/" + net::UrlEncode(container), {});
+    if (!r.ok()) return r.status();
+    if (!r->ok()) return HttpError(*r, "swift://" + container);
+    return Status::Ok();
+  }
+
+  // PUTs a file range as one object, checking the answered ETag against the
+  // MD5 computed while reading. Creates the container on a 404.
+  Result<std::string> PutFile(const std::string& container, const std::string& name,
+                              const std::string& local_path, uint64_t offset, uint64_t length) {
+    for (int i = 0; i < 2; ++i) {
+      internal::Md5 md5;
+      net::HttpRequest base;
+      base.body_file = local_path;
+      base.body_offset = offset;
+      base.body_length = length;
+      base.body_observer = [&](std::string_view s) {
+        md5.Update(s);
+        if (options_.progress_bytes) *options_.progress_bytes += s.size();
+      };
+      base.body_restart = [&] { md5.Reset(); };
+      Result<net::HttpResponse> r = Request("PUT", ObjectPath(container, name), {}, nullptr, &base);
+      if (!r.ok()) return r.status();
+      if (r->status == 404 && i == 0) {
+        STOPGAP_RETURN_IF_ERROR(EnsureContainer(container));
+        continue;
+      }
+      if (!r->ok()) return HttpError(*r, "swift://" + container + "/" + name);
+      std::string want = internal::Hex(md5.Digest());
+      std::string got = internal::Unquote(r->Header("etag"));
+      if (got != want) {
+        return DataLoss("swift://" + container + "/" + name + ": store answered ETag " + got +
+                        ", local MD5 is " + want);
+      }
+      return got;
+    }
+    return Internal("unreachable");
+  }
+
+  Result<UploadResult> UploadSlo(const std::string& local_path, uint64_t size,
+                                 const std::string& key) {
+    const std::string seg_container = container_ + "_segments";
+    std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size, 1000);
+    std::vector<std::string> etags(parts.size());
+    char dir[64];
+    std::snprintf(dir, sizeof dir, "/slo/%llu/%llu/", static_cast<unsigned long long>(size),
+                  static_cast<unsigned long long>(parts[0].length));
+    const std::string seg_prefix = Full(key) + dir;
+    auto seg_name = [&](int n) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%08d", n);
+      return seg_prefix + buf;
+    };
+    std::atomic<bool> container_ok{false};
+    Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
+      Result<std::string> e =
+          PutFile(seg_container, seg_name(p.number), local_path, p.offset, p.length);
+      if (!e.ok()) return e.status();
+      container_ok = true;
+      etags[static_cast<size_t>(p.number - 1)] = *e;
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    nlohmann::json manifest = nlohmann::json::array();
+    internal::Md5 slo;
+    for (const internal::Part& p : parts) {
+      const std::string& e = etags[static_cast<size_t>(p.number - 1)];
+      slo.Update(e);
+      manifest.push_back({{"path", "/" + seg_container + "/" + seg_name(p.number)},
+                          {"etag", e},
+                          {"size_bytes", p.length}});
+    }
+    std::string want = internal::Hex(slo.Digest());
+    net::HttpRequest base;
+    base.body = manifest.dump();
+    Result<net::HttpResponse> r =
+        Request("PUT", ObjectPath(container_, Full(key)) + "?multipart-manifest=put",
+                {{"Content-Type", "application/octet-stream"}}, nullptr, &base);
+    if (r.ok() && r->status == 404) {
+      STOPGAP_RETURN_IF_ERROR(EnsureContainer(container_));
+      r = Request("PUT", ObjectPath(container_, Full(key)) + "?multipart-manifest=put",
+                  {{"Content-Type", "application/octet-stream"}}, nullptr, &base);
+    }
+    if (!r.ok()) return r.status();
+    if (!r->ok()) return HttpError(*r, Describe(key) + " (SLO manifest)");
+    // The manifest PUT answers the SLO ETag; HEAD confirms what readers see.
+    Result<std::optional<ObjectInfo>> head = Stat(key);
+    if (!head.ok()) return head.status();
+    if (!head->has_value() || (*head)->etag != want || (*head)->size != size) {
+      return DataLoss(Describe(key) + ": SLO ETag " + (head->has_value() ? (*head)->etag : "none") +
+                      " != local " + want);
+    }
+    return UploadResult{want, static_cast<int>(parts.size())};
+  }
+
+  std::string container_, prefix_;
+  StoreOptions options_;
+  internal::ClientPool pool_;
+  std::mutex mu_;
+  std::optional<Token> token_;
+};
+
+}  // namespace
+
+Result<std::string> FindObjectStoreEndpoint(std::string_view token_json, const std::string& region,
+                                            const std::string& interface) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(token_json);
+    for (const auto& svc : j.at("token").at("catalog")) {
+      if (svc.value("type", "") != "object-store") continue;
+      for (const auto& ep : svc.at("endpoints")) {
+        if (ep.value("interface", "") != interface) continue;
+        if (!region.empty() && ep.value("region", ep.value("region_id", "")) != region) continue;
+        std::string url = ep.value("url", "");
+        while (url.ends_with("/")) url.pop_back();
+        if (!url.empty()) return url;
+      }
+    }
+  } catch (const std::exception& e) {
+    return DataLoss(std::string("token catalog: ") + e.what());
+  }
+  return NotFound("no " + interface + " object-store endpoint" +
+                  (region.empty() ? "" : " in region " + region) + " in the token's catalog");
+}
+
+Result<std::unique_ptr<ObjectStore>> NewSwiftStore(const std::string& container,
+                                                   const std::string& prefix,
+                                                   const StoreOptions& options) {
+  if (options.getenv("ST_AUTH").empty() && options.getenv("OS_AUTH_URL").empty()) {
+    return FailedPrecondition(
+        "no Swift credentials: set ST_AUTH, ST_USER and ST_KEY (TempAuth v1) or OS_AUTH_URL, "
+        "OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (Keystone v3)");
+  }
+  return std::unique_ptr<ObjectStore>(new SwiftStore(container, prefix, options));
+}
+
+}  // namespace stopgap::logship
