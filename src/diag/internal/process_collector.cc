@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/file.h"
 #include "diag/internal/collector.h"
@@ -19,7 +21,10 @@
 
 namespace stopgap::diag::internal {
 
-Status CollectStacks(CollectorContext& ctx, pid_t pid, std::map<pid_t, std::string>* names);
+// Captures and writes the stacks; calls `names` (thread names by tid) only
+// once the stacks are unwound, so the caller can produce them meanwhile.
+Status CollectStacks(CollectorContext& ctx, pid_t pid,
+                     const std::function<const std::map<pid_t, std::string>&()>& names);
 
 namespace {
 
@@ -124,7 +129,9 @@ Status Fds(CollectorContext& ctx, const std::string& base) {
 
   TextTable t({"proto", "local", "remote", "state", "send_q", "recv_q", "inode"});
   size_t found = 0;
+  // The tables list the whole network namespace: skip them when there is no socket.
   for (const char* proto : {"tcp", "tcp6", "udp", "udp6"}) {
+    if (socket_inodes.empty()) break;
     auto text = ReadFile(base + "/net/" + proto, 64 << 20);
     if (!text.ok()) continue;
     bool tcp = proto[0] == 't';
@@ -196,10 +203,22 @@ Status CollectProcess(CollectorContext& ctx) {
   pid_t pid = *ctx.pid;
   std::string base = "/proc/" + std::to_string(pid);
   std::map<pid_t, std::string> names;
-  // Threads first: the stack capture wants their names, and the list is what
-  // an operator reads first.
-  STOPGAP_RETURN_IF_ERROR(Threads(ctx, base, &names));
-  if (ctx.request().stacks) STOPGAP_RETURN_IF_ERROR(CollectStacks(ctx, pid, &names));
+  if (ctx.request().stacks) {
+    // The thread listing (/proc reads) runs beside the stack capture (ptrace):
+    // on a process with many threads each takes tens of milliseconds.
+    std::map<pid_t, std::string> listed;
+    Status listing;
+    std::thread lister([&] { listing = Threads(ctx, base, &listed); });
+    Status stacks = CollectStacks(ctx, pid, [&]() -> const std::map<pid_t, std::string>& {
+      lister.join();
+      return listed;
+    });
+    if (lister.joinable()) lister.join();
+    STOPGAP_RETURN_IF_ERROR(listing);
+    STOPGAP_RETURN_IF_ERROR(stacks);
+  } else {
+    STOPGAP_RETURN_IF_ERROR(Threads(ctx, base, &names));
+  }
   STOPGAP_RETURN_IF_ERROR(CopyProc(ctx, base + "/status", "status.txt"));
   STOPGAP_RETURN_IF_ERROR(Cmdline(ctx, base));
   STOPGAP_RETURN_IF_ERROR(CopyProc(ctx, base + "/limits", "limits.txt"));

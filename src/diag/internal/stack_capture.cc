@@ -2,6 +2,8 @@
 // process_vm_readv of the stack, PTRACE_DETACH — one thread at a time, so the
 // target never stops as a whole. Runs on the calling (collector) thread.
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -56,7 +58,12 @@ int64_t NowNs() {
       .count();
 }
 
-void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, size_t max_stack, ThreadCapture* c) {
+// `scratch` is a pre-faulted buffer of the cap's size: nothing is allocated
+// while the thread is stopped; the copy out happens after PTRACE_DETACH.
+void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, std::vector<char>& scratch,
+                ThreadCapture* c) {
+  size_t max_stack = scratch.size();
+  ssize_t n = 0;
   pid_t tid = c->tid;
   if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     c->error = std::string("ptrace seize: ") + std::strerror(errno);
@@ -73,6 +80,8 @@ void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, size_t max_stack, 
   do {
     w = ::waitpid(tid, &status, __WALL);
   } while (w < 0 && errno == EINTR);
+  int64_t t_stopped = NowNs();
+  c->stop_latency_ns = t_stopped - t0;
   if (w != tid || !WIFSTOPPED(status)) {
     c->error = w != tid ? std::string("waitpid: ") + std::strerror(errno) : "thread exited";
     if (WIFSTOPPED(status)) ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
@@ -88,18 +97,17 @@ void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, size_t max_stack, 
     uint64_t sp = regs.rsp;
     uint64_t end = MappingEnd(maps, sp);
     size_t want = end > sp ? std::min<uint64_t>(end - sp, max_stack) : max_stack;
-    c->stack.resize(want);
-    iovec local{c->stack.data(), want};
+    iovec local{scratch.data(), want};
     iovec remote{reinterpret_cast<void*>(sp), want};
-    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    c->stack.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
     c->stack_base = sp;
   } else {
     c->error = std::string("ptrace getregs: ") + std::strerror(errno);
   }
   ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(inject)));
-  c->pause_ns = NowNs() - t0;
+  c->pause_ns = NowNs() - t_stopped;
   c->ok = have_regs;
+  if (n > 0) c->stack.assign(scratch.data(), static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -112,14 +120,34 @@ Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOption
             [](const MapEntry& a, const MapEntry& b) { return a.start < b.start; });
   std::vector<pid_t> tids = ListTasks(pid);
   if (tids.empty()) return NotFound("pid " + std::to_string(pid) + ": no threads (exited?)");
+  // While capturing, run this thread at a real-time priority when allowed: a
+  // stopped target thread then waits only for our few syscalls, never for a
+  // busy machine's scheduler to give us the CPU back. Restored on return.
+  int old_policy = SCHED_OTHER;
+  sched_param old_param{};
+  bool raised = false;
+  if (opts.realtime && ::pthread_getschedparam(::pthread_self(), &old_policy, &old_param) == 0) {
+    sched_param rt{};
+    rt.sched_priority = 1;
+    raised = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &rt) == 0;
+  }
+  struct Restore {
+    bool raised;
+    int policy;
+    sched_param param;
+    ~Restore() {
+      if (raised) ::pthread_setschedparam(::pthread_self(), policy, &param);
+    }
+  } restore{raised, old_policy, old_param};
   std::vector<ThreadCapture> out(tids.size());
+  std::vector<char> scratch(opts.max_stack_bytes, 1);  // touched: no page faults later
   for (size_t i = 0; i < tids.size(); ++i) {
     out[i].tid = tids[i];
     if (std::chrono::steady_clock::now() >= opts.deadline) {
       out[i].error = "not captured: time budget spent";
       continue;
     }
-    CaptureOne(pid, maps, opts.max_stack_bytes, &out[i]);
+    CaptureOne(pid, maps, scratch, &out[i]);
   }
   return out;
 }

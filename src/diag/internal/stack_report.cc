@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <map>
 
 #include "diag/internal/collector.h"
@@ -13,7 +14,8 @@
 
 namespace stopgap::diag::internal {
 
-Status CollectStacks(CollectorContext& ctx, pid_t pid, std::map<pid_t, std::string>* names) {
+Status CollectStacks(CollectorContext& ctx, pid_t pid,
+                     const std::function<const std::map<pid_t, std::string>&()>& get_names) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   CaptureOptions opts;
@@ -26,11 +28,12 @@ Status CollectStacks(CollectorContext& ctx, pid_t pid, std::map<pid_t, std::stri
   if (!unwound.ok()) return unwound.status().WithContext("stacks");
 
   std::vector<int64_t> pauses;
-  int64_t max_pause = 0;
+  int64_t max_pause = 0, max_latency = 0;
   pid_t max_tid = 0;
   for (const ThreadCapture& c : *caps) {
     if (!c.ok) continue;
     pauses.push_back(c.pause_ns);
+    max_latency = std::max(max_latency, c.stop_latency_ns);
     if (c.pause_ns > max_pause) {
       max_pause = c.pause_ns;
       max_tid = c.tid;
@@ -46,20 +49,24 @@ Status CollectStacks(CollectorContext& ctx, pid_t pid, std::map<pid_t, std::stri
       head, sizeof head,
       "threads: %zu captured: %zu\n"
       "pause per thread (us): median %" PRId64 " max %" PRId64
-      " (tid %d)\n"
-      "capture_ms: %.1f unwind_and_symbolize_ms: %.1f\n"
+      " (tid %d); longest wait for a thread to reach its stop: %" PRId64
+      " us\n"
+      "capture_ms: %.1f unwind_and_symbolize_ms: %.1f (setup %.1f, unwind %.1f, symbolize %.1f)\n"
       "method: one thread at a time: PTRACE_SEIZE+INTERRUPT, registers and one stack copy,"
       " PTRACE_DETACH; unwound offline with libdw\n\n",
-      caps->size(), pauses.size(), median / 1000, max_pause / 1000, max_tid, ms(t1 - t0),
-      ms(t2 - t1));
+      caps->size(), pauses.size(), median / 1000, max_pause / 1000, max_tid, max_latency / 1000,
+      ms(t1 - t0), ms(t2 - t1), unwound->setup_us / 1000.0, unwound->unwind_us / 1000.0,
+      unwound->symbolize_us / 1000.0);
   ctx.Metric("stack_threads", static_cast<int64_t>(pauses.size()));
   ctx.Metric("stack_max_pause_us", max_pause / 1000);
   ctx.Metric("stack_median_pause_us", median / 1000);
+  ctx.Metric("stack_max_stop_latency_us", max_latency / 1000);
   ctx.Metric("stack_capture_us",
              std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
   ctx.Metric("stack_unwind_us",
              std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count());
 
+  const std::map<pid_t, std::string>* names = &get_names();
   std::string body = head;
   std::map<std::string, std::vector<pid_t>> groups;
   for (size_t i = 0; i < caps->size(); ++i) {

@@ -27,11 +27,16 @@ struct ThreadCapture {
   uint64_t regs[17] = {};   // DWARF x86_64 order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip
   uint64_t stack_base = 0;  // address of stack[0] (the stack pointer at the stop)
   std::string stack;        // bytes copied from stack_base upwards
-  int64_t pause_ns = 0;     // from PTRACE_INTERRUPT to PTRACE_DETACH returning
+  // The pause we impose: from the stop being reported (waitpid) to
+  // PTRACE_DETACH returning. Before that, from PTRACE_INTERRUPT, the thread
+  // runs on (or sleeps on) until it reaches the stop: stop_latency_ns.
+  int64_t pause_ns = 0;
+  int64_t stop_latency_ns = 0;
 };
 
 struct CaptureOptions {
   size_t max_stack_bytes = 256 << 10;  // per thread
+  bool realtime = true;                // SCHED_FIFO 1 for the capturing thread, when permitted
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
@@ -55,6 +60,9 @@ struct ThreadStack {
 struct UnwoundStacks {
   std::vector<ThreadStack> threads;
   std::vector<std::vector<std::string>> symbols;  // per thread, per frame
+  int64_t setup_us = 0;                           // module reporting, attach
+  int64_t unwind_us = 0;                          // walking the frames
+  int64_t symbolize_us = 0;                       // names for the pcs
 };
 Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>& captures,
                                     size_t max_frames = 128);

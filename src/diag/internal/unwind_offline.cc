@@ -6,6 +6,7 @@
 #include <elfutils/libdwfl.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 
@@ -98,6 +99,7 @@ Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>&
 #if !defined(__x86_64__)
   return FailedPrecondition("stack unwinding is implemented for x86_64 only");
 #endif
+  auto t_setup = std::chrono::steady_clock::now();
   Dwfl* dwfl = dwfl_begin(&kProcCallbacks);
   if (dwfl == nullptr) return Internal(std::string("dwfl_begin: ") + dwfl_errmsg(-1));
   struct Closer {
@@ -124,6 +126,12 @@ Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>&
   }
   UnwoundStacks out;
   Symbolizer symbols(dwfl);
+  auto us_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 t)
+        .count();
+  };
+  out.setup_us = us_since(t_setup);
   for (const ThreadCapture& c : captures) {
     ThreadStack ts;
     ts.tid = c.tid;
@@ -139,12 +147,17 @@ Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>&
         if (ts.frames.size() < 2 && msg != nullptr) ts.error = msg;
       }
     }
+    out.threads.push_back(std::move(ts));
+  }
+  out.unwind_us = us_since(t_setup) - out.setup_us;
+  auto t_sym = std::chrono::steady_clock::now();
+  for (const ThreadStack& ts : out.threads) {
     std::vector<std::string> names;
     names.reserve(ts.frames.size());
     for (const Frame& f : ts.frames) names.push_back(symbols.Describe(f.pc, f.is_activation));
     out.symbols.push_back(std::move(names));
-    out.threads.push_back(std::move(ts));
   }
+  out.symbolize_us = us_since(t_sym);
   return out;
 }
 
