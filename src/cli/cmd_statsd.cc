@@ -1,14 +1,215 @@
-// `stopgap statsd`: placeholder until its issue lands; exits 1 with a message.
+// `stopgap statsd`: the StatsD server. Flags (or -c FILE, YAML with the same
+// names in snake_case) build a StatsdConfig; the main thread then waits for
+// signals: SIGHUP retries Graphite now, SIGTERM/SIGINT flush once and exit.
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdio>
+#include <memory>
 
 #include "cli/command.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "statsd/config.h"
+#include "statsd/server.h"
 
 namespace stopgap::cli {
+namespace {
+
+struct StatsdFlags {
+  std::string config_file;
+  statsd::StatsdConfig c;
+  std::string flush_interval = "10s";
+  std::string percentiles = "90";
+  std::vector<std::string> histograms;
+  std::string calculated;
+  bool delete_idle = false;
+  bool legacy = true, flush_counts = true, sanitize = true;
+  bool del_counters = false, del_timers = false, del_gauges = false, del_sets = false;
+  std::string global_suffix;
+  std::string log_level = "info";
+};
+
+Result<std::vector<double>> ParsePercentiles(const std::string& text) {
+  Result<std::vector<double>> v = statsd::ParseBins(text);
+  if (!v.ok()) return InvalidArgument("--percentiles: " + v.status().message());
+  return v;
+}
+
+}  // namespace
 
 CommandMain SetupStatsd(CLI::App& sub) {
-  return [] {
-    std::fprintf(stderr, "stopgap statsd: not built yet\n");
-    return kExitFailed;
+  auto f = std::make_shared<StatsdFlags>();
+  statsd::StatsdConfig& c = f->c;
+  sub.add_option("-c,--config", f->config_file, "YAML file with the same settings (snake_case)");
+  auto* o_udp = sub.add_option("--udp", c.udp, "UDP listen address")->capture_default_str();
+  auto* o_tcp = sub.add_option("--tcp", c.tcp, "TCP intake listen address (off when empty)");
+  auto* o_admin = sub.add_option("--admin", c.admin, "admin interface address (off when empty)")
+                      ->capture_default_str();
+  auto* o_graphite = sub.add_option("--graphite", c.graphite,
+                                    "carbon plaintext HOST:PORT (empty: compute, discard)");
+  auto* o_flush =
+      sub.add_option("--flush-interval", f->flush_interval, "flush interval (10s, 500ms)")
+          ->capture_default_str();
+  auto* o_pct = sub.add_option("--percentiles", f->percentiles,
+                               "timer percentiles, comma-separated (negative: top N)")
+                    ->capture_default_str();
+  auto* o_hist = sub.add_option("--histogram", f->histograms,
+                                "METRIC_SUBSTRING=BIN,BIN,...,inf (repeatable; first match wins)");
+  auto* o_calc =
+      sub.add_option("--calculated-timer-metrics", f->calculated,
+                     "only these timer stats, comma-separated (e.g. count,upper_percent)");
+  auto* o_legacy = sub.add_option("--legacy-namespace", f->legacy, "graphite legacyNamespace")
+                       ->capture_default_str();
+  auto* o_gp =
+      sub.add_option("--global-prefix", c.flush.naming.global_prefix)->capture_default_str();
+  auto* o_pc =
+      sub.add_option("--prefix-counter", c.flush.naming.prefix_counter)->capture_default_str();
+  auto* o_pt = sub.add_option("--prefix-timer", c.flush.naming.prefix_timer)->capture_default_str();
+  auto* o_pg = sub.add_option("--prefix-gauge", c.flush.naming.prefix_gauge)->capture_default_str();
+  auto* o_pset = sub.add_option("--prefix-set", c.flush.naming.prefix_set)->capture_default_str();
+  auto* o_gs = sub.add_option("--global-suffix", f->global_suffix, "appended to every name");
+  auto* o_ps = sub.add_option("--prefix-stats", c.flush.naming.prefix_stats)->capture_default_str();
+  auto* o_fc =
+      sub.add_option("--flush-counts", f->flush_counts, "send stats_counts")->capture_default_str();
+  auto* o_di = sub.add_option("--delete-idle-stats", f->delete_idle, "default for the four below");
+  auto* o_dc = sub.add_option("--delete-counters", f->del_counters);
+  auto* o_dt = sub.add_option("--delete-timers", f->del_timers);
+  auto* o_dg = sub.add_option("--delete-gauges", f->del_gauges);
+  auto* o_ds = sub.add_option("--delete-sets", f->del_sets);
+  auto* o_ttl = sub.add_option("--gauges-max-ttl", c.flush.gauges_max_ttl)->capture_default_str();
+  auto* o_san = sub.add_option("--key-name-sanitize", f->sanitize)->capture_default_str();
+  auto* o_strict = sub.add_flag("--strict", c.parse.strict, "unknown type letters are bad lines");
+  auto* o_dog = sub.add_flag("--dogstatsd", c.parse.dogstatsd,
+                             "h/d are histograms; DogStatsD events and service checks are counted");
+  auto* o_recv = sub.add_option("--receivers", c.receivers,
+                                "receive threads on SO_REUSEPORT sockets (0: half the CPUs)");
+  auto* o_rcvbuf = sub.add_option("--rcvbuf", c.rcvbuf_bytes, "SO_RCVBUF bytes per socket")
+                       ->capture_default_str();
+  auto* o_gbuf = sub.add_option("--graphite-buffer-bytes", c.graphite_buffer_bytes,
+                                "unsent flushes kept while Graphite is down")
+                     ->capture_default_str();
+  auto* o_health = sub.add_option("--health-status", c.health_status)->capture_default_str();
+  sub.add_option("--log-level", f->log_level)->capture_default_str();
+
+  return [f, o_udp, o_tcp, o_admin, o_graphite, o_flush, o_pct, o_hist, o_calc, o_legacy, o_gp,
+          o_pc, o_pt, o_pg, o_pset, o_gs, o_ps, o_fc, o_di, o_dc, o_dt, o_dg, o_ds, o_ttl, o_san,
+          o_strict, o_dog, o_recv, o_rcvbuf, o_gbuf, o_health]() -> int {
+    LogLevel level;
+    if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
+    statsd::StatsdConfig c;
+    if (!f->config_file.empty()) {
+      Result<std::string> text = ReadFile(f->config_file);
+      if (!text.ok()) {
+        std::fprintf(stderr, "stopgap statsd: %s\n", text.status().ToString().c_str());
+        return kExitUsage;
+      }
+      Result<statsd::StatsdConfig> parsed = statsd::ParseStatsdConfigYaml(*text, f->config_file);
+      if (!parsed.ok()) {
+        std::fprintf(stderr, "stopgap statsd: %s\n", parsed.status().message().c_str());
+        return kExitUsage;
+      }
+      c = std::move(*parsed);
+    }
+    const statsd::StatsdConfig& fl = f->c;
+    auto given = [](CLI::Option* o) { return o->count() > 0; };
+    auto bad = [](const std::string& m) {
+      std::fprintf(stderr, "stopgap statsd: %s\n", m.c_str());
+      return kExitUsage;
+    };
+    if (given(o_udp)) c.udp = fl.udp;
+    if (given(o_tcp)) c.tcp = fl.tcp;
+    if (given(o_admin)) c.admin = fl.admin;
+    if (given(o_graphite)) c.graphite = fl.graphite;
+    if (given(o_flush)) {
+      Result<Duration> d = ParseDuration(f->flush_interval);
+      if (!d.ok() || d->count() <= 0) return bad("--flush-interval: expected a positive duration");
+      c.flush.flush_interval_ms = d->count();
+    }
+    if (given(o_pct)) {
+      Result<std::vector<double>> p = ParsePercentiles(f->percentiles);
+      if (!p.ok()) return bad(p.status().message());
+      c.flush.percentiles = *p;
+    }
+    for (const std::string& h : f->histograms) {
+      size_t eq = h.find('=');
+      if (eq == std::string::npos) return bad("--histogram: expected METRIC=BIN,BIN,...");
+      Result<std::vector<double>> bins = statsd::ParseBins(h.substr(eq + 1));
+      if (!bins.ok()) return bad("--histogram: " + bins.status().message());
+      c.flush.histograms.push_back({h.substr(0, eq), *bins});
+    }
+    (void)o_hist;
+    if (given(o_calc)) {
+      c.flush.calculated_timer_metrics.clear();
+      size_t start = 0;
+      while (start <= f->calculated.size()) {
+        size_t comma = f->calculated.find(',', start);
+        std::string m = f->calculated.substr(
+            start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!m.empty()) c.flush.calculated_timer_metrics.push_back(m);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    auto& n = c.flush.naming;
+    if (given(o_legacy)) n.legacy_namespace = f->legacy;
+    if (given(o_gp)) n.global_prefix = fl.flush.naming.global_prefix;
+    if (given(o_pc)) n.prefix_counter = fl.flush.naming.prefix_counter;
+    if (given(o_pt)) n.prefix_timer = fl.flush.naming.prefix_timer;
+    if (given(o_pg)) n.prefix_gauge = fl.flush.naming.prefix_gauge;
+    if (given(o_pset)) n.prefix_set = fl.flush.naming.prefix_set;
+    if (given(o_gs)) n.global_suffix = f->global_suffix;
+    if (given(o_ps)) n.prefix_stats = fl.flush.naming.prefix_stats;
+    if (given(o_fc)) n.flush_counts = f->flush_counts;
+    if (given(o_di)) {
+      c.flush.delete_counters = c.flush.delete_timers = c.flush.delete_gauges =
+          c.flush.delete_sets = f->delete_idle;
+    }
+    if (given(o_dc)) c.flush.delete_counters = f->del_counters;
+    if (given(o_dt)) c.flush.delete_timers = f->del_timers;
+    if (given(o_dg)) c.flush.delete_gauges = f->del_gauges;
+    if (given(o_ds)) c.flush.delete_sets = f->del_sets;
+    if (given(o_ttl))
+      c.flush.gauges_max_ttl = fl.flush.gauges_max_ttl > 1 ? fl.flush.gauges_max_ttl : 1;
+    if (given(o_san)) c.flush.key_name_sanitize = c.parse.sanitize = f->sanitize;
+    if (given(o_strict)) c.parse.strict = fl.parse.strict;
+    if (given(o_dog)) c.parse.dogstatsd = fl.parse.dogstatsd;
+    if (given(o_recv)) c.receivers = fl.receivers;
+    if (given(o_rcvbuf)) c.rcvbuf_bytes = fl.rcvbuf_bytes;
+    if (given(o_gbuf)) c.graphite_buffer_bytes = fl.graphite_buffer_bytes;
+    if (given(o_health)) {
+      if (fl.health_status != "up" && fl.health_status != "down") {
+        return bad("--health-status: expected up or down");
+      }
+      c.health_status = fl.health_status;
+    }
+
+    // Signals go to this thread only: block them before any server thread starts.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+    Result<std::unique_ptr<statsd::StatsdServer>> server = statsd::StatsdServer::Start(c);
+    if (!server.ok()) {
+      std::fprintf(stderr, "stopgap statsd: %s\n", server.status().ToString().c_str());
+      return server.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+    }
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        Log(LogLevel::kInfo, "SIGHUP: retrying graphite now");
+        (*server)->Reopen();
+        continue;
+      }
+      Log(LogLevel::kInfo, "stopping: final flush", {{"signal", std::to_string(sig)}});
+      (*server)->Stop(/*final_flush=*/true);
+      return kExitOk;
+    }
   };
 }
 

@@ -1,0 +1,165 @@
+// YAML loading for StatsdConfig (yaml-cpp; its exceptions stop here).
+#include "statsd/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "core/time.h"
+#include "statsd/js_number.h"
+
+namespace stopgap::statsd {
+
+Result<std::vector<double>> ParseBins(const std::string& text) {
+  std::vector<double> bins;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string_view t = JsTrim(item);
+    if (t == "inf") {
+      bins.push_back(std::numeric_limits<double>::infinity());
+    } else {
+      double v = JsStringToNumber(t);
+      if (t.empty() || v != v)
+        return InvalidArgument("histogram bin \"" + item + "\" is not a number");
+      bins.push_back(v);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return bins;
+}
+
+void ApplyDeleteIdleStats(bool delete_idle, StatsdConfig* c) {
+  if (!delete_idle) return;
+  c->flush.delete_counters = c->flush.delete_timers = c->flush.delete_gauges =
+      c->flush.delete_sets = true;
+}
+
+Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::string& file,
+                                           StatsdConfig base) {
+  StatsdConfig c = std::move(base);
+  std::string field;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) return c;
+    if (!root.IsMap()) return InvalidArgument(file + ": top level must be a mapping");
+    // deleteIdleStats first: the individual delete_* keys override it.
+    if (root["delete_idle_stats"]) {
+      field = "delete_idle_stats";
+      ApplyDeleteIdleStats(root["delete_idle_stats"].as<bool>(), &c);
+    }
+    for (const auto& kv : root) {
+      field = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      int line = kv.first.Mark().line + 1;
+      auto bad = [&](const std::string& why) {
+        return InvalidArgument(file + ":" + std::to_string(line) + ": " + field + ": " + why);
+      };
+      if (field == "udp") {
+        c.udp = v.as<std::string>();
+      } else if (field == "tcp") {
+        c.tcp = v.as<std::string>();
+      } else if (field == "admin") {
+        c.admin = v.as<std::string>();
+      } else if (field == "graphite") {
+        c.graphite = v.as<std::string>();
+      } else if (field == "receivers") {
+        c.receivers = v.as<int>();
+        if (c.receivers < 0 || c.receivers > 64) return bad("must be 0..64");
+      } else if (field == "rcvbuf") {
+        c.rcvbuf_bytes = v.as<int>();
+      } else if (field == "max_packet_bytes") {
+        c.max_packet_bytes = v.as<int>();
+        if (c.max_packet_bytes < 512 || c.max_packet_bytes > 65536)
+          return bad("must be 512..65536");
+      } else if (field == "graphite_buffer_bytes") {
+        c.graphite_buffer_bytes = v.as<size_t>();
+      } else if (field == "flush_interval") {
+        Result<Duration> d = ParseDuration(v.as<std::string>());
+        if (!d.ok()) return bad(d.status().message());
+        if (d->count() <= 0) return bad("must be positive");
+        c.flush.flush_interval_ms = d->count();
+      } else if (field == "percent_threshold" || field == "percentiles") {
+        c.flush.percentiles.clear();
+        if (v.IsSequence()) {
+          for (const auto& p : v) c.flush.percentiles.push_back(p.as<double>());
+        } else {
+          c.flush.percentiles.push_back(v.as<double>());
+        }
+      } else if (field == "histogram") {
+        if (!v.IsSequence()) return bad("must be a list of {metric, bins}");
+        for (const auto& h : v) {
+          HistogramSpec spec;
+          spec.metric = h["metric"].as<std::string>("");
+          for (const auto& b : h["bins"]) {
+            std::string s = b.as<std::string>();
+            if (s == "inf") {
+              spec.bins.push_back(std::numeric_limits<double>::infinity());
+            } else {
+              double d = JsStringToNumber(s);
+              if (d != d) return bad("bin \"" + s + "\" is not a number");
+              spec.bins.push_back(d);
+            }
+          }
+          c.flush.histograms.push_back(std::move(spec));
+        }
+      } else if (field == "calculated_timer_metrics") {
+        for (const auto& m : v) c.flush.calculated_timer_metrics.push_back(m.as<std::string>());
+      } else if (field == "delete_idle_stats") {
+        // handled above
+      } else if (field == "delete_counters") {
+        c.flush.delete_counters = v.as<bool>();
+      } else if (field == "delete_timers") {
+        c.flush.delete_timers = v.as<bool>();
+      } else if (field == "delete_gauges") {
+        c.flush.delete_gauges = v.as<bool>();
+      } else if (field == "delete_sets") {
+        c.flush.delete_sets = v.as<bool>();
+      } else if (field == "gauges_max_ttl") {
+        int ttl = v.as<int>();
+        c.flush.gauges_max_ttl = ttl > 1 ? ttl : 1;
+      } else if (field == "key_name_sanitize") {
+        c.flush.key_name_sanitize = v.as<bool>();
+        c.parse.sanitize = c.flush.key_name_sanitize;
+      } else if (field == "strict") {
+        c.parse.strict = v.as<bool>();
+      } else if (field == "dogstatsd") {
+        c.parse.dogstatsd = v.as<bool>();
+      } else if (field == "health_status") {
+        c.health_status = v.as<std::string>();
+        if (c.health_status != "up" && c.health_status != "down") return bad("must be up or down");
+      } else if (field == "legacy_namespace") {
+        c.flush.naming.legacy_namespace = v.as<bool>();
+      } else if (field == "global_prefix") {
+        c.flush.naming.global_prefix = v.as<std::string>("");
+      } else if (field == "prefix_counter") {
+        c.flush.naming.prefix_counter = v.as<std::string>("");
+      } else if (field == "prefix_timer") {
+        c.flush.naming.prefix_timer = v.as<std::string>("");
+      } else if (field == "prefix_gauge") {
+        c.flush.naming.prefix_gauge = v.as<std::string>("");
+      } else if (field == "prefix_set") {
+        c.flush.naming.prefix_set = v.as<std::string>("");
+      } else if (field == "global_suffix") {
+        c.flush.naming.global_suffix = v.as<std::string>("");
+      } else if (field == "prefix_stats") {
+        c.flush.naming.prefix_stats = v.as<std::string>("");
+      } else if (field == "flush_counts") {
+        c.flush.naming.flush_counts = v.as<bool>();
+      } else {
+        return bad("unknown setting");
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ": " +
+                           (field.empty() ? "" : field + ": ") + e.msg);
+  }
+  return c;
+}
+
+}  // namespace stopgap::statsd

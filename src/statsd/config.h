@@ -1,0 +1,73 @@
+// StatsdConfig: every setting of `stopgap statsd`, from flags or a YAML file
+// (-c FILE, same names with underscores). Defaults are the reference
+// statsd 0.9.0 defaults (see docs/statsd.md for the mapping of names).
+//
+// Thread safety: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "statsd/line_parser.h"
+
+namespace stopgap::statsd {
+
+// histogram: [{metric: "render", bins: [0.01, 0.1, 1, "inf"]}]; first match wins.
+struct HistogramSpec {
+  std::string metric;        // substring of the timer name
+  std::vector<double> bins;  // +infinity for "inf"
+};
+
+struct GraphiteNaming {
+  bool legacy_namespace = true;
+  std::string global_prefix = "stats";
+  std::string prefix_counter = "counters";
+  std::string prefix_timer = "timers";
+  std::string prefix_gauge = "gauges";
+  std::string prefix_set = "sets";
+  std::optional<std::string> global_suffix;
+  std::string prefix_stats = "statsd";
+  bool flush_counts = true;
+};
+
+struct FlushConfig {
+  int64_t flush_interval_ms = 10000;
+  std::vector<double> percentiles = {90};
+  std::vector<HistogramSpec> histograms;
+  std::vector<std::string> calculated_timer_metrics;  // empty: all
+  bool delete_counters = false;
+  bool delete_timers = false;
+  bool delete_gauges = false;
+  bool delete_sets = false;
+  int gauges_max_ttl = 1;
+  bool key_name_sanitize = true;
+  GraphiteNaming naming;
+};
+
+struct StatsdConfig {
+  std::string udp = "127.0.0.1:8125";
+  std::string tcp;                       // empty: no TCP intake
+  std::string admin = "127.0.0.1:8126";  // empty: no admin interface
+  std::string graphite;                  // empty: compute but discard (reference: no graphiteHost)
+  int receivers = 0;                     // 0: half the CPUs, at least 1
+  int rcvbuf_bytes = 8 << 20;            // SO_RCVBUF per socket (capped by net.core.rmem_max)
+  int batch = 64;                        // packets per recvmmsg
+  int max_packet_bytes = 65536;          // larger datagrams are counted as oversized
+  size_t graphite_buffer_bytes = 256u << 20;  // unsent flushes kept while Graphite is down
+  std::string health_status = "up";
+  ParseOptions parse;
+  FlushConfig flush;
+};
+
+// Loads YAML from text (file names the source in errors). Unknown keys are errors.
+Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::string& file,
+                                           StatsdConfig base = {});
+// Parses "0.01,0.1,1,inf" style bin lists.
+Result<std::vector<double>> ParseBins(const std::string& text);
+// Fills the delete_* flags from deleteIdleStats semantics: each unset one follows it.
+void ApplyDeleteIdleStats(bool delete_idle, StatsdConfig* c);
+
+}  // namespace stopgap::statsd

@@ -1,0 +1,95 @@
+// IntervalTable: one receive thread's aggregation of one flush interval
+// (statsite-style: the flusher swaps a thread's live table for a spare and
+// merges the old one, so intake never waits for a flush). Names are interned
+// per table and kept across intervals, so a known name costs one hash lookup
+// and no allocation.
+//
+// Thread safety: none; the owning receive thread or, after a swap, the flusher.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "statsd/internal/name_map.h"
+#include "statsd/line_parser.h"
+
+namespace stopgap::statsd {
+
+struct CounterCell {
+  double value = 0;
+  bool touched = false;
+};
+struct TimerCell {
+  std::vector<double> values;
+  double count = 0;  // sum of 1/rate
+  bool touched = false;
+};
+// A gauge seen in this interval. `absolute`: a plain value was set, so the
+// result no longer depends on the value before the interval; `leading_deltas`:
+// +/- values that arrived before any absolute one (applied at merge, in order,
+// with the reference's rule: a delta moves only a non-zero gauge).
+struct GaugeCell {
+  double value = 0;
+  bool absolute = false;
+  bool touched = false;
+  std::vector<double> leading_deltas;
+};
+struct SetCell {
+  uint32_t name_len = 0;  // key is name + '\0' + member
+  bool touched = false;
+};
+
+// Internal counts of one interval (become statsd.* counters and admin stats).
+struct IntakeCounts {
+  uint64_t packets = 0;    // statsd.packets_received
+  uint64_t lines = 0;      // statsd.metrics_received (non-empty lines)
+  uint64_t bad_lines = 0;  // statsd.bad_lines_seen
+  uint64_t events = 0;     // DogStatsD events/service checks (--dogstatsd)
+  uint64_t oversized = 0;  // packets longer than the receive buffer (truncated, skipped)
+  void Add(const IntakeCounts& o) {
+    packets += o.packets;
+    lines += o.lines;
+    bad_lines += o.bad_lines;
+    events += o.events;
+    oversized += o.oversized;
+  }
+};
+
+class IntervalTable {
+ public:
+  // Parses and aggregates every line of one packet.
+  void AddPacket(std::string_view packet, const ParseOptions& opts);
+  void AddSample(std::string_view key, const MetricSample& s);
+
+  IntakeCounts& counts() { return counts_; }
+  const IntakeCounts& counts() const { return counts_; }
+
+  // For the merge: the entries touched this interval.
+  internal::NameMap<CounterCell>& counters() { return counters_; }
+  internal::NameMap<TimerCell>& timers() { return timers_; }
+  internal::NameMap<GaugeCell>& gauges() { return gauges_; }
+  internal::NameMap<SetCell>& sets() { return sets_; }
+  const std::vector<uint32_t>& touched_counters() const { return touched_counters_; }
+  const std::vector<uint32_t>& touched_timers() const { return touched_timers_; }
+  const std::vector<uint32_t>& touched_gauges() const { return touched_gauges_; }
+  const std::vector<uint32_t>& touched_sets() const { return touched_sets_; }
+
+  // Zeroes what was touched (keeping interned names), or drops the names too
+  // when most of them went idle.
+  void Reset();
+  size_t MemoryBytes() const;
+
+ private:
+  internal::NameMap<CounterCell> counters_;
+  internal::NameMap<TimerCell> timers_;
+  internal::NameMap<GaugeCell> gauges_;
+  internal::NameMap<SetCell> sets_;
+  std::vector<uint32_t> touched_counters_, touched_timers_, touched_gauges_, touched_sets_;
+  IntakeCounts counts_;
+  ParseScratch scratch_;
+  ParsedLine line_;
+  std::string set_key_;
+};
+
+}  // namespace stopgap::statsd

@@ -1,0 +1,371 @@
+// StatsdServer: threads, sockets, the flush schedule and the admin commands.
+// Locks: a shard's mu (its receive thread per batch; the flusher for the
+// O(1) swap), store_mu_ (flusher and admin). Never both the other way round.
+#include "statsd/server.h"
+
+#include <time.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/log.h"
+#include "statsd/internal/tcp.h"
+#include "statsd/js_number.h"
+
+namespace stopgap::statsd {
+namespace {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+int64_t RoundSeconds(int64_t ms) {
+  return static_cast<int64_t>(JsRound(static_cast<double>(ms) / 1000));
+}
+int64_t CoarseUnixSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts.tv_sec;
+}
+
+std::vector<std::string_view> SplitSpaces(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t sp = s.find(' ', start);
+    out.push_back(s.substr(start, sp - start));
+    if (sp == std::string_view::npos) break;
+    start = sp + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+StatsdServer::StatsdServer(const StatsdConfig& config) : config_(config), store_(config.flush) {}
+
+Result<std::unique_ptr<StatsdServer>> StatsdServer::Start(const StatsdConfig& config) {
+  std::unique_ptr<StatsdServer> s(new StatsdServer(config));
+  Status st = s->Init();
+  if (!st.ok()) {
+    s->Stop(false);
+    return st;
+  }
+  return s;
+}
+
+Status StatsdServer::Init() {
+  startup_time_ = RoundSeconds(NowMs());
+  last_msg_seen_ = startup_time_;
+  health_up_ = config_.health_status != "down";
+  int n = config_.receivers;
+  if (n <= 0) n = std::max(1u, std::thread::hardware_concurrency() / 2);
+  // Bind every socket first so that errors come back before any thread runs.
+  std::string udp = config_.udp;
+  for (int i = 0; i < n; ++i) {
+    auto shard = std::make_unique<Shard>();
+    net::UdpOptions opts{
+        .reuse_port = n > 1, .rcvbuf_bytes = config_.rcvbuf_bytes, .recv_timeout_ms = 200};
+    Result<net::UdpSocket> sock = net::BindUdp(udp, opts);
+    if (!sock.ok()) return sock.status();
+    shard->socket = std::move(*sock);
+    if (i == 0) {
+      Result<net::SocketAddress> a = shard->socket.LocalAddress();
+      if (!a.ok()) return a.status();
+      udp_addr_ = *a;
+      udp = a->ToString();  // port 0: the others join the port the first one got
+    }
+    shards_.push_back(std::move(shard));
+  }
+  if (shards_[0]->socket.ReceiveBufferBytes() < config_.rcvbuf_bytes) {
+    Log(LogLevel::kWarn, "SO_RCVBUF is smaller than asked; raise net.core.rmem_max",
+        {{"asked", std::to_string(config_.rcvbuf_bytes)},
+         {"got", std::to_string(shards_[0]->socket.ReceiveBufferBytes())}});
+  }
+  if (!config_.graphite.empty()) {
+    Result<net::SocketAddress> g = net::ResolveHostPort(config_.graphite, SOCK_STREAM);
+    if (!g.ok()) return g.status().WithContext("--graphite");
+    sender_ = std::make_unique<GraphiteSender>(*g, config_.graphite_buffer_bytes, startup_time_);
+  } else {
+    null_stats_.last_flush = startup_time_;
+  }
+  if (!config_.admin.empty()) {
+    Result<internal::Fd> fd = internal::TcpListen(config_.admin);
+    if (!fd.ok()) return fd.status().WithContext("--admin");
+    Result<net::SocketAddress> a = internal::LocalAddress(fd->get());
+    if (!a.ok()) return a.status();
+    admin_addr_ = *a;
+    admin_server_ = std::make_unique<internal::LineServer>(
+        std::move(*fd), [this](std::string* input, std::string* reply) {
+          while (true) {
+            size_t nl = input->find('\n');
+            if (nl == std::string::npos) return true;
+            std::string line = input->substr(0, nl);
+            input->erase(0, nl + 1);
+            bool close = false;
+            *reply += HandleAdminLine(line, &close);
+            if (close) return false;
+          }
+        });
+  }
+  if (!config_.tcp.empty()) {
+    Result<internal::Fd> fd = internal::TcpListen(config_.tcp);
+    if (!fd.ok()) return fd.status().WithContext("--tcp");
+    Result<net::SocketAddress> a = internal::LocalAddress(fd->get());
+    if (!a.ok()) return a.status();
+    tcp_addr_ = *a;
+    tcp_shard_ = std::make_unique<Shard>();
+    tcp_server_ = std::make_unique<internal::LineServer>(
+        std::move(*fd), [this](std::string* input, std::string*) { return HandleTcpInput(input); });
+  }
+  for (auto& shard : shards_) {
+    Shard* p = shard.get();
+    p->thread = std::thread([this, p] { ReceiveLoop(p); });
+  }
+  if (admin_server_) admin_thread_ = std::thread([this] { admin_server_->Run(stop_); });
+  if (tcp_server_) tcp_thread_ = std::thread([this] { tcp_server_->Run(stop_); });
+  flush_thread_ = std::thread([this] { FlushLoop(); });
+  Log(LogLevel::kInfo, "statsd listening",
+      {{"udp", udp_addr_.ToString()},
+       {"receivers", std::to_string(shards_.size())},
+       {"admin", config_.admin.empty() ? "off" : admin_addr_.ToString()},
+       {"graphite", config_.graphite.empty() ? "off" : config_.graphite}});
+  return Status::Ok();
+}
+
+StatsdServer::~StatsdServer() { Stop(false); }
+
+void StatsdServer::ReceiveLoop(Shard* shard) {
+  net::UdpReceiveBatch batch(config_.batch, static_cast<size_t>(config_.max_packet_bytes));
+  const ParseOptions opts = config_.parse;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int n = batch.Receive(shard->socket.fd());
+    if (n <= 0) {
+      if (n < 0) {
+        Log(LogLevel::kError, "recvmmsg failed", {{"errno", std::to_string(-n)}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lk(shard->mu);
+      IntervalTable& t = *shard->live;
+      for (int i = 0; i < n; ++i) {
+        if (batch.Truncated(i)) {
+          ++t.counts().oversized;
+          continue;
+        }
+        t.AddPacket(batch.Packet(i), opts);
+      }
+    }
+    last_msg_seen_.store(CoarseUnixSeconds(), std::memory_order_relaxed);
+  }
+}
+
+bool StatsdServer::HandleTcpInput(std::string* input) {
+  // The reference's TCP server: everything up to the last newline is a packet.
+  size_t last = input->rfind('\n');
+  if (last == std::string::npos) return true;
+  {
+    std::lock_guard<std::mutex> lk(tcp_shard_->mu);
+    tcp_shard_->live->AddPacket(std::string_view(*input).substr(0, last + 1), config_.parse);
+  }
+  input->erase(0, last + 1);
+  last_msg_seen_.store(CoarseUnixSeconds(), std::memory_order_relaxed);
+  return true;
+}
+
+void StatsdServer::MergeShardsLocked() {
+  auto merge = [&](Shard* s) {
+    {
+      std::lock_guard<std::mutex> lk(s->mu);
+      std::swap(s->live, s->spare);
+    }
+    store_.Merge(*s->spare);
+    s->spare->Reset();
+  };
+  for (auto& s : shards_) merge(s.get());
+  if (tcp_shard_) merge(tcp_shard_.get());
+}
+
+void StatsdServer::FlushLocked() {
+  MergeShardsLocked();
+  int64_t ts = RoundSeconds(NowMs());
+  GraphiteStats gs = sender_ ? sender_->Stats() : null_stats_;
+  FlushOutput out = store_.Flush(ts, gs, [] { return NowMs(); });
+  if (sender_) {
+    sender_->Enqueue(std::move(out.payload), out.lines);
+  } else {
+    null_stats_.last_flush = ts;
+  }
+}
+
+void StatsdServer::FlushNow() {
+  std::lock_guard<std::mutex> lk(store_mu_);
+  FlushLocked();
+}
+
+void StatsdServer::FlushLoop() {
+  const auto interval = std::chrono::milliseconds(config_.flush.flush_interval_ms);
+  auto next = std::chrono::steady_clock::now() + interval;
+  std::unique_lock<std::mutex> lk(flush_mu_);
+  while (!stop_) {
+    if (flush_cv_.wait_until(lk, next, [&] { return stop_.load(); })) break;
+    {
+      std::lock_guard<std::mutex> slk(store_mu_);
+      FlushLocked();
+    }
+    // Absolute deadlines: no drift; deadlines missed while busy are skipped.
+    next += interval;
+    auto now = std::chrono::steady_clock::now();
+    while (next <= now) next += interval;
+  }
+}
+
+void StatsdServer::Stop(bool final_flush, int drain_ms) {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lk(flush_mu_);
+    stop_ = true;
+  }
+  flush_cv_.notify_all();
+  for (auto& s : shards_) {
+    if (s->thread.joinable()) s->thread.join();
+  }
+  if (flush_thread_.joinable()) flush_thread_.join();
+  if (admin_thread_.joinable()) admin_thread_.join();
+  if (tcp_thread_.joinable()) tcp_thread_.join();
+  if (final_flush) {
+    FlushNow();
+    if (sender_ && !sender_->Drain(drain_ms)) {
+      Log(LogLevel::kWarn, "final flush not delivered to graphite before exit");
+    }
+  }
+  sender_.reset();
+}
+
+void StatsdServer::Reopen() {
+  if (sender_) sender_->Kick();
+}
+
+IntakeCounts StatsdServer::Totals() {
+  std::lock_guard<std::mutex> lk(store_mu_);
+  MergeShardsLocked();
+  return store_.totals();
+}
+
+GraphiteSenderCounters StatsdServer::SenderCounters() const {
+  return sender_ ? sender_->Counters() : GraphiteSenderCounters{};
+}
+
+size_t StatsdServer::MemoryBytes() {
+  size_t total = 0;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> lk(s->mu);
+    total += s->live->MemoryBytes() + s->spare->MemoryBytes();
+  }
+  return total;
+}
+
+std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
+  *close = false;
+  std::string_view trimmed = JsTrim(line);
+  std::vector<std::string_view> words = SplitSpaces(trimmed);
+  std::string_view cmd = words[0];
+  std::vector<std::string> params(words.begin() + 1, words.end());
+  if (cmd == "help") {
+    return "Commands: stats, counters, timers, gauges, delcounters, deltimers, delgauges, "
+           "health, config, quit\n\n";
+  }
+  if (cmd == "health") {
+    if (!params.empty()) {
+      std::string a = params[0];
+      for (char& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (a == "up") health_up_ = true;
+      if (a == "down") health_up_ = false;
+    }
+    return std::string("health: ") + (health_up_ ? "up" : "down") + "\n";
+  }
+  if (cmd == "config") {
+    const StatsdConfig& c = config_;
+    const FlushConfig& f = c.flush;
+    std::string r = "\n";
+    auto kv = [&](const std::string& k, const std::string& v) { r += k + ": " + v + "\n"; };
+    auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+    kv("udp", c.udp);
+    kv("tcp", c.tcp);
+    kv("admin", c.admin);
+    kv("graphite", c.graphite);
+    kv("receivers", std::to_string(shards_.size()));
+    kv("flushInterval", std::to_string(f.flush_interval_ms));
+    std::string pcts;
+    for (double p : f.percentiles) pcts += (pcts.empty() ? "" : ",") + JsNumberToString(p);
+    kv("percentThreshold", pcts);
+    kv("deleteCounters", b(f.delete_counters));
+    kv("deleteTimers", b(f.delete_timers));
+    kv("deleteGauges", b(f.delete_gauges));
+    kv("deleteSets", b(f.delete_sets));
+    kv("gaugesMaxTTL", std::to_string(f.gauges_max_ttl));
+    kv("keyNameSanitize", b(f.key_name_sanitize));
+    kv("prefixStats", f.naming.prefix_stats);
+    kv("flush_counts", b(f.naming.flush_counts));
+    kv("graphite > legacyNamespace", b(f.naming.legacy_namespace));
+    kv("graphite > globalPrefix", f.naming.global_prefix);
+    kv("graphite > prefixCounter", f.naming.prefix_counter);
+    kv("graphite > prefixTimer", f.naming.prefix_timer);
+    kv("graphite > prefixGauge", f.naming.prefix_gauge);
+    kv("graphite > prefixSet", f.naming.prefix_set);
+    if (f.naming.global_suffix) kv("graphite > globalSuffix", *f.naming.global_suffix);
+    kv("strict", b(c.parse.strict));
+    kv("dogstatsd", b(c.parse.dogstatsd));
+    return r;
+  }
+  if (cmd == "stats") {
+    int64_t now = RoundSeconds(NowMs());
+    std::lock_guard<std::mutex> lk(store_mu_);
+    MergeShardsLocked();
+    const IntakeCounts& t = store_.totals();
+    GraphiteStats gs = sender_ ? sender_->Stats() : null_stats_;
+    GraphiteSenderCounters gc = SenderCounters();
+    std::string r = "uptime: " + std::to_string(now - startup_time_) + "\n";
+    r += "messages.last_msg_seen: " + std::to_string(now - last_msg_seen_.load()) + "\n";
+    r += "messages.bad_lines_seen: " + std::to_string(t.bad_lines) + "\n";
+    r += "graphite.last_flush: " + std::to_string(now - gs.last_flush) + "\n";
+    r += "graphite.last_exception: " + std::to_string(now - gs.last_exception) + "\n";
+    r += "graphite.flush_time: " + std::to_string(gs.flush_time) + "\n";
+    r += "graphite.flush_length: " + std::to_string(gs.flush_length) + "\n";
+    r += "stopgap.packets_received: " + std::to_string(t.packets) + "\n";
+    r += "stopgap.metrics_received: " + std::to_string(t.lines) + "\n";
+    r += "stopgap.oversized_packets: " + std::to_string(t.oversized) + "\n";
+    r += "stopgap.events_seen: " + std::to_string(t.events) + "\n";
+    r += "stopgap.graphite_dropped_lines: " + std::to_string(gc.dropped_lines) + "\n";
+    r += "stopgap.graphite_failures: " + std::to_string(gc.failures) + "\n";
+    r += "stopgap.graphite_queued_bytes: " + std::to_string(gc.queued_bytes) + "\n";
+    r += "stopgap.names: " + std::to_string(store_.name_count()) + "\n";
+    return r + "END\n\n";
+  }
+  if (cmd == "counters" || cmd == "timers" || cmd == "gauges") {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    MergeShardsLocked();
+    std::string body = cmd == "counters" ? store_.InspectCounters()
+                       : cmd == "timers" ? store_.InspectTimers()
+                                         : store_.InspectGauges();
+    return body + "\nEND\n\n";
+  }
+  if (cmd == "delcounters" || cmd == "deltimers" || cmd == "delgauges") {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    MergeShardsLocked();
+    MetricStore::Kind k = cmd == "delcounters" ? MetricStore::Kind::kCounters
+                          : cmd == "deltimers" ? MetricStore::Kind::kTimers
+                                               : MetricStore::Kind::kGauges;
+    return store_.Delete(k, params);
+  }
+  if (cmd == "quit") {
+    *close = true;
+    return "";
+  }
+  return "ERROR\n";
+}
+
+}  // namespace stopgap::statsd

@@ -1,0 +1,99 @@
+// StatsdServer: `stopgap statsd` as a library. Receive threads (one
+// SO_REUSEPORT UDP socket each, batched recvmmsg) aggregate into their own
+// IntervalTable; a flush thread wakes on absolute monotonic deadlines, swaps
+// each live table for a spare (intake never waits for the flush), merges into
+// the MetricStore and hands the Graphite payload to the GraphiteSender. An
+// optional TCP intake and the admin interface run on their own threads.
+//
+//   Result<std::unique_ptr<StatsdServer>> s = StatsdServer::Start(config);
+//   (*s)->FlushNow();  (*s)->Stop(/*final_flush=*/true);
+//
+// Thread safety: all public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "net/udp.h"
+#include "statsd/config.h"
+#include "statsd/graphite_sender.h"
+#include "statsd/interval_table.h"
+#include "statsd/metric_store.h"
+
+namespace stopgap::statsd {
+
+namespace internal {
+class LineServer;
+}
+
+class StatsdServer {
+ public:
+  static Result<std::unique_ptr<StatsdServer>> Start(const StatsdConfig& config);
+  ~StatsdServer();
+  StatsdServer(const StatsdServer&) = delete;
+  StatsdServer& operator=(const StatsdServer&) = delete;
+
+  // Merges and flushes now (outside the schedule), e.g. on SIGTERM.
+  void FlushNow();
+  // Stops all threads; with final_flush, flushes once and waits up to
+  // drain_ms for Graphite to take it.
+  void Stop(bool final_flush, int drain_ms = 5000);
+  // Retries Graphite now (SIGHUP).
+  void Reopen();
+
+  // One admin command line; sets *close for "quit". The reply text.
+  std::string HandleAdminLine(std::string_view line, bool* close);
+
+  net::SocketAddress udp_address() const { return udp_addr_; }
+  net::SocketAddress admin_address() const { return admin_addr_; }
+  net::SocketAddress tcp_address() const { return tcp_addr_; }
+  // Totals since start (merged), for tests and admin.
+  IntakeCounts Totals();
+  GraphiteSenderCounters SenderCounters() const;
+  size_t MemoryBytes();
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    std::unique_ptr<IntervalTable> live = std::make_unique<IntervalTable>();
+    std::unique_ptr<IntervalTable> spare = std::make_unique<IntervalTable>();
+    net::UdpSocket socket;
+    std::thread thread;
+  };
+
+  explicit StatsdServer(const StatsdConfig& config);
+  Status Init();
+  void ReceiveLoop(Shard* shard);
+  void FlushLoop();
+  void MergeShardsLocked();  // store_mu_ held
+  void FlushLocked();        // store_mu_ held
+  bool HandleTcpInput(std::string* input);
+
+  StatsdConfig config_;
+  int64_t startup_time_ = 0;  // unix seconds
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> last_msg_seen_{0};
+  std::atomic<bool> health_up_{true};
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<Shard> tcp_shard_;  // TCP intake's table (no socket)
+  std::mutex store_mu_;
+  MetricStore store_;
+  std::unique_ptr<GraphiteSender> sender_;
+  GraphiteStats null_stats_;  // when no Graphite is configured
+  std::thread flush_thread_;
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  std::unique_ptr<internal::LineServer> admin_server_, tcp_server_;
+  std::thread admin_thread_;
+  std::thread tcp_thread_;
+  net::SocketAddress udp_addr_, admin_addr_, tcp_addr_;
+  bool stopped_ = false;
+};
+
+}  // namespace stopgap::statsd
