@@ -88,7 +88,6 @@ cmd_start() {
   key=$(cd "$REDMINE_ROOT" && as_www env RAILS_ENV=production "DATABASE_URL=sqlite3:$dir/redmine.db" \
     ruby bin/rails runner -e production '
       Setting.rest_api_enabled = "1"
-      Setting.text_formatting = "markdown"
       u = User.find_by_login("admin")
       u.must_change_passwd = false
       u.save!

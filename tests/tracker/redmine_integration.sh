@@ -76,6 +76,74 @@ api PUT "/issues/$I2.json" '{"issue":{"status_id":5,"notes":"fixed upstream"}}' 
 out=$("${D[@]}" get "#$I2")
 [[ $out == "exists=1 closed=1 state=Closed"* ]] || fail "closed issue: $out"
 
-if [[ -x ${STOPGAP_SYNC_TEST:-/nonexistent} ]]; then :; fi
+# ---- TrackerSync against the real Redmine, with a real SQLite ledger ----------
+I3=$(new_issue "rabbitmq partitions")
+EXPIRES=$(date -u -d "+20 days" +%F)
+cat >"$TMP/stopgap.yaml" <<YAML
+ledger: sqlite://$TMP/ledger.db
+bundles: $TMP/bundles
+tracker: {kind: redmine, url: "$URL", token_file: $TMP/token, refresh: 5m, update_interval: 15m}
+workarounds:
+YAML
+for spec in "rpc:#$I1" "disk:#$I2" "rabbit:#$I3" "ghost:#999"; do
+  cat >>"$TMP/stopgap.yaml" <<YAML
+  - id: ${spec%%:*}
+    issue: "${spec#*:}"
+    cause: in-house
+    diagnosed: false
+    expires: $EXPIRES
+    diagnostics:
+      - run: [uptime]
+    action:
+      - run: ["true"]
+YAML
+done
+S=("$DRV" --catalog "$TMP/stopgap.yaml" --ledger "$TMP/ledger.db" --state "$TMP/tracker-state.json")
+journals() {  # ISSUE -> "<journals with notes> <with summary marker> <with text $2>"
+  api GET "/issues/$1.json?include=journals" | python3 -c '
+import json, sys
+j = [x["notes"] for x in json.load(sys.stdin)["issue"]["journals"] if x["notes"]]
+print(len(j), sum("stopgap:workaround-summary" in n for n in j), sum(sys.argv[1] in n for n in j))' "$2"
+}
+
+step "check: the unknown issue fails verification"
+if "${S[@]}" verify >"$TMP/verify" 2>&1; then fail "verify must fail for #999"; fi
+grep -q "unknown-issue" "$TMP/verify" || fail "verify: $(cat "$TMP/verify")"
+grep -q "issue-closed" "$TMP/verify" || fail "closed #$I2 must be a warning: $(cat "$TMP/verify")"
+
+step "sync: unknown issue refused, closed issue retired in one refresh"
+out=$("${S[@]}" sync)
+[[ $out == "closed=#$I2 unknown=#999 "* ]] || fail "sync: $out"
+[[ $(journals "$I2" "workaround disk has stopped") == "2 0 1" ]] || fail "retirement note on #$I2: $(journals "$I2" "has stopped")"
+"${S[@]}" sync >/dev/null
+[[ $(journals "$I2" "has stopped") == "2 0 1" ]] || fail "retirement note repeated"
+
+step "sync: one summary comment, created once, then edited in place"
+"${S[@]}" record rpc succeeded >/dev/null
+out=$("${S[@]}" sync)
+[[ $out == *"pending=0 sent=1 "* ]] || fail "first summary: $out"
+[[ $(journals "$I1" "1 in total") == "1 1 1" ]] || fail "summary on #$I1: $(journals "$I1" "1 in total")"
+"${S[@]}" record rpc failed >/dev/null
+"${S[@]}" --advance 16m sync >/dev/null
+[[ $(journals "$I1" "2 in total") == "1 1 1" ]] || fail "summary not edited in place: $(journals "$I1" "2 in total")"
+
+step "sync: closing an open issue retires its workaround within one refresh"
+api PUT "/issues/$I3.json" '{"issue":{"status_id":5}}' >/dev/null
+out=$("${S[@]}" --advance 5m sync)
+[[ $out == "closed=#$I2,#$I3 "* ]] || fail "close of #$I3 not seen in one refresh: $out"
+
+step "outage: Redmine stops, updates queue in the ledger, nothing is lost"
+"$REDMINE" stop "$TMP/redmine"
+"${S[@]}" record rpc succeeded >/dev/null
+out=$("${S[@]}" --advance 40m sync)
+[[ $out == "closed=#$I2,#$I3 unknown=#999 pending=1 sent=0 "* ]] || fail "during outage: $out"
+"${S[@]}" record rpc succeeded >/dev/null
+out=$("${S[@]}" --advance 60m --ticks 3 --step 1m sync)
+[[ $out == *"pending="[12]" sent=0 "* ]] || fail "still down: $out"
+"$REDMINE" restart "$TMP/redmine" >/dev/null
+out=$("${S[@]}" --advance 90m sync)
+[[ $out == "closed=#$I2,#$I3 unknown=#999 pending=0 "* ]] || fail "after restart: $out"
+[[ $(journals "$I1" "4 in total") == "1 1 1" ]] || fail "lost update: $(journals "$I1" "4 in total")"
+
 step "ok"
 echo "redmine integration: $(($(date +%s) - T0)) s"

@@ -120,6 +120,7 @@ TEST_F(SyncTest, UnreachableTrackerKeepsTheLastKnownState) {
   sync->Tick();
   EXPECT_EQ(sync->ClosedIssues(), std::set<std::string>{"acme/infra#2"});
   EXPECT_EQ(sync->stats().lookup_failures, 2);
+  EXPECT_EQ(tracker_.gets, 3) << "a down tracker is asked once per refresh";
   tracker_.down = false;
   clock_.Advance(std::chrono::minutes(5));
   sync->Tick();

@@ -220,8 +220,15 @@ void TrackerSync::Refresh(WallTime now, const Catalog& catalog) {
   for (const auto& w : catalog.workarounds) issues.emplace(w.issue.text, &w.issue);
   std::vector<IssueLookup> lookups;
   int64_t failures = 0;
+  Status down;  // once the tracker is unreachable, the rest of the round is skipped
   for (const auto& [text, ref] : issues) {
     IssueLookup l{text, IssueLookup::Outcome::kFailed, ""};
+    if (!down.ok()) {
+      ++failures;
+      l.error = down.ToString();
+      lookups.push_back(std::move(l));
+      continue;
+    }
     auto info = tracker_.GetIssue(*ref);
     if (info.ok()) {
       if (!info->exists) {
@@ -237,6 +244,7 @@ void TrackerSync::Refresh(WallTime now, const Catalog& catalog) {
     } else {
       ++failures;
       l.error = info.status().ToString();
+      if (TrackerDown(info.status())) down = info.status();
       Log(LogLevel::kWarn, "tracker.lookup_failed",
           {{"tracker", std::string(tracker_.kind())}, {"issue", text}, {"error", l.error}});
     }
