@@ -1,13 +1,82 @@
-// RemediationEngine: placeholder until the engine lands.
+// RemediationEngine: admission (limits under one lock) and execution
+// (diagnostics -> sealed bundle -> action -> verify). See engine.h.
 #include "remedy/engine.h"
 
+#include "core/log.h"
+#include "remedy/internal/execution_bundle.h"
+#include "remedy/internal/limits.h"
+#include "remedy/template.h"
+
 namespace stopgap::remedy {
+
+using internal::ExecutionBundle;
 
 struct RemediationEngine::Pending {
   std::shared_ptr<const Catalog> catalog;
   const Workaround* workaround = nullptr;
   Alert alert;
+  std::map<std::string, std::string> safe_labels;  // secret-looking names masked
+  // Substituted argv per step (empty for collect/guru), by phase.
+  std::vector<std::vector<std::string>> argv[3];
+  WallTime created_at{};
 };
+
+namespace {
+
+std::map<std::string, std::string> MaskSecrets(const std::map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : labels) out[k] = LooksLikeSecretName(k) ? "***" : v;
+  return out;
+}
+
+const std::vector<Step>& StepsOf(const Workaround& w, StepPhase p) {
+  switch (p) {
+    case StepPhase::kDiagnostics:
+      return w.diagnostics;
+    case StepPhase::kAction:
+      return w.action;
+    case StepPhase::kVerify:
+      return w.verify;
+  }
+  return w.action;
+}
+
+constexpr StepPhase kPhases[] = {StepPhase::kDiagnostics, StepPhase::kAction, StepPhase::kVerify};
+
+// Substitutes labels into every run step; the refusal detail when unsafe.
+Status SubstituteAll(const Workaround& w, const Alert& alert,
+                     std::vector<std::vector<std::string>> (&out)[3]) {
+  for (StepPhase p : kPhases) {
+    const std::vector<Step>& steps = StepsOf(w, p);
+    auto& dst = out[static_cast<int>(p)];
+    dst.clear();
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto* run = std::get_if<RunStep>(&steps[i].body);
+      if (!run) {
+        dst.emplace_back();
+        continue;
+      }
+      Result<std::vector<std::string>> argv = SubstituteLabels(run->argv, alert.labels);
+      if (!argv.ok()) {
+        return argv.status().WithContext(std::string(StepPhaseName(p)) + "[" + std::to_string(i) +
+                                         "]");
+      }
+      dst.push_back(std::move(*argv));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string FailureText(const StepRecord& s) {
+  std::string where = std::string(StepPhaseName(s.phase)) + "[" + std::to_string(s.index) + "]";
+  if (s.outcome == "timeout") return where + " timed out";
+  if (s.outcome == "error") return where + " could not start: " + s.error;
+  if (s.signal != 0) return where + " killed by signal " + std::to_string(s.signal);
+  if (s.exit_code) return where + " exited " + std::to_string(*s.exit_code);
+  return where + " " + s.outcome;
+}
+
+}  // namespace
 
 std::string_view RefusalReasonName(RefusalReason r) {
   switch (r) {
@@ -38,7 +107,12 @@ RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
       runner_(runner),
       clock_(clock),
       options_(std::move(options)),
-      catalog_(std::move(catalog)) {}
+      catalog_(std::move(catalog)) {
+  if (!options_.diagnostics) {
+    default_diagnostics_ = std::make_unique<UnsupportedDiagnostics>();
+    options_.diagnostics = default_diagnostics_.get();
+  }
+}
 
 RemediationEngine::~RemediationEngine() = default;
 
@@ -64,25 +138,351 @@ void RemediationEngine::AddObserver(EngineObserver* observer) {
   observers_.push_back(observer);
 }
 
-Result<Plan> RemediationEngine::PlanFor(std::string_view, const Alert&) {
-  return Internal("not implemented");
+std::optional<Refusal> RemediationEngine::CheckLocked(const Catalog& catalog, const Workaround& w,
+                                                      const Alert& alert, Status* error) {
+  const WallTime now = clock_.Now();
+  internal::LimitInputs in;
+  in.now = now;
+  in.today = CivilDayOf(now);
+  in.closed = &closed_issues_;
+  in.unknown = &unknown_issues_;
+  std::vector<std::vector<std::string>> argv[3];
+  in.label_status = SubstituteAll(w, alert, argv);
+  Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
+  if (!r.ok()) {
+    *error = r.status();
+    return std::nullopt;
+  }
+  return *r;
 }
 
-Result<Admission> RemediationEngine::Begin(std::string_view, const Alert&, std::string_view,
-                                           std::optional<AlertId>) {
-  return Internal("not implemented");
+Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Alert& alert) {
+  std::unique_lock lock(mu_);
+  std::shared_ptr<const Catalog> catalog = catalog_;
+  const Workaround* w = catalog->Find(workaround_id);
+  if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
+  Status error;
+  std::optional<Refusal> refusal = CheckLocked(*catalog, *w, alert, &error);
+  if (!error.ok()) return error;
+  std::set<std::string> closed = closed_issues_;
+  lock.unlock();
+
+  Plan plan;
+  const WallTime now = clock_.Now();
+  plan.workaround_id = w->id;
+  plan.issue = w->issue.text;
+  plan.state = StateOf(*w, CivilDayOf(now), closed);
+  plan.days_left = DaysLeft(*w, CivilDayOf(now));
+  plan.refusal = refusal;
+  std::vector<std::vector<std::string>> argv[3];
+  bool substituted = SubstituteAll(*w, alert, argv).ok();
+  for (StepPhase p : kPhases) {
+    const std::vector<Step>& steps = StepsOf(*w, p);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      PlannedStep ps;
+      ps.phase = p;
+      ps.index = static_cast<int>(i);
+      ps.kind = steps[i].kind();
+      ps.description = steps[i].Describe();
+      ps.timeout = steps[i].timeout;
+      if (const auto* run = std::get_if<RunStep>(&steps[i].body)) {
+        ps.argv = substituted ? argv[static_cast<int>(p)][i] : run->argv;
+      }
+      plan.steps.push_back(std::move(ps));
+    }
+  }
+  Result<std::vector<std::string>> limits = internal::DescribeLimits(*catalog, *w, now, ledger_);
+  if (!limits.ok()) return limits.status();
+  plan.limits = std::move(*limits);
+  return plan;
+}
+
+Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const Alert& alert,
+                                           std::string_view source,
+                                           std::optional<AlertId> alert_id) {
+  std::unique_lock lock(mu_);
+  std::shared_ptr<const Catalog> catalog = catalog_;
+  const Workaround* w = catalog->Find(workaround_id);
+  if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
+  Status error;
+  std::optional<Refusal> refusal = CheckLocked(*catalog, *w, alert, &error);
+  if (!error.ok()) return error;
+
+  auto pending = std::make_unique<Pending>();
+  pending->safe_labels = MaskSecrets(alert.labels);
+  NewExecution e;
+  e.workaround_id = w->id;
+  e.issue = w->issue.text;
+  e.fingerprint = alert.fingerprint;
+  e.alert_id = alert_id;
+  e.source = std::string(source);
+  e.labels = pending->safe_labels;
+  e.at = clock_.Now();
+  if (refusal) {
+    e.state = ExecutionState::kRefused;
+    e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
+    e.detail = refusal->detail;
+  }
+  Result<ExecutionId> id = ledger_.CreateExecution(e);
+  if (!id.ok()) return id.status();
+  if (!refusal) {
+    pending->catalog = catalog;
+    pending->workaround = w;
+    pending->alert = alert;
+    pending->created_at = e.at;
+    (void)SubstituteAll(*w, alert, pending->argv);  // checked above
+    pending_[*id] = std::move(pending);
+  }
+  std::vector<EngineObserver*> observers = observers_;
+  lock.unlock();
+
+  if (refusal) {
+    Log(LogLevel::kWarn, "workaround refused",
+        {{"workaround", w->id},
+         {"execution", std::to_string(*id)},
+         {"reason", std::string(RefusalReasonName(refusal->reason))},
+         {"detail", refusal->detail}});
+    for (EngineObserver* o : observers) o->OnRefused(*id, *w, *refusal);
+  } else {
+    for (EngineObserver* o : observers) o->OnAdmitted(*id, *w);
+  }
+  Admission a;
+  a.id = *id;
+  a.refusal = refusal;
+  return a;
 }
 
 ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
-  ExecutionOutcome o;
-  o.id = id;
-  o.error = Internal("not implemented");
-  return o;
+  std::unique_ptr<Pending> p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it != pending_.end()) {
+      p = std::move(it->second);
+      pending_.erase(it);
+    }
+  }
+  if (!p) {
+    ExecutionOutcome o;
+    o.id = id;
+    o.error = FailedPrecondition("execution " + std::to_string(id) +
+                                 " is not waiting to run (unknown, refused or already run)");
+    return o;
+  }
+  return RunPending(id, *p);
 }
 
-Result<ExecutionOutcome> RemediationEngine::Execute(std::string_view, const Alert&,
-                                                    std::string_view) {
-  return Internal("not implemented");
+Result<ExecutionOutcome> RemediationEngine::Execute(std::string_view workaround_id,
+                                                    const Alert& alert, std::string_view source) {
+  Result<Admission> a = Begin(workaround_id, alert, source);
+  if (!a.ok()) return a.status();
+  if (a->refusal) {
+    // `stopgap run` exits right after: make the refusal durable first.
+    STOPGAP_RETURN_IF_ERROR(ledger_.Sync());
+    ExecutionOutcome o;
+    o.id = a->id;
+    o.state = ExecutionState::kRefused;
+    o.refusal = a->refusal;
+    o.detail = a->refusal->detail;
+    return o;
+  }
+  return Run(a->id);
+}
+
+ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
+  const Workaround& w = *p.workaround;
+  std::vector<EngineObserver*> observers;
+  {
+    std::lock_guard lock(mu_);
+    observers = observers_;
+  }
+  ExecutionOutcome out;
+  out.id = id;
+  auto finish = [&](ExecutionState state, std::string detail) {
+    out.state = state;
+    out.detail = std::move(detail);
+    for (EngineObserver* o : observers) o->OnExecutionFinished(w, out);
+    return out;
+  };
+  // Record a failure that happened before or between phases (best effort).
+  auto fail_early = [&](Status st) {
+    out.error = st;
+    ExecutionUpdate u;
+    u.state = ExecutionState::kFailed;
+    u.detail = "engine error: " + st.message();
+    u.at = clock_.Now();
+    u.steps = {};
+    Status s = ledger_.Update(id, u);
+    if (!s.ok()) {
+      Log(LogLevel::kError, "cannot record execution failure",
+          {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+    }
+    return finish(ExecutionState::kFailed, *u.detail);
+  };
+
+  const std::string root = options_.bundles_dir.empty() ? p.catalog->bundles : options_.bundles_dir;
+  ExecutionBundle::Header h;
+  h.execution_id = id;
+  h.workaround_id = w.id;
+  h.issue = w.issue.text;
+  h.fingerprint = p.alert.fingerprint;
+  h.labels = p.safe_labels;
+  h.created_at = p.created_at;
+  Result<ExecutionBundle> bundle = ExecutionBundle::Create(root, std::move(h));
+  if (!bundle.ok()) return fail_early(bundle.status());
+  out.bundle_dir = bundle->dir();
+
+  const WallTime diag_start = clock_.Now();
+  {
+    // Visible to the API while diagnostics run; made durable with "acting".
+    ExecutionUpdate u;
+    u.state = ExecutionState::kDiagnosing;
+    u.bundle_dir = bundle->dir();
+    u.at = diag_start;
+    u.durable = false;
+    Status s = ledger_.Update(id, u);
+    if (!s.ok()) return fail_early(s);
+  }
+
+  std::vector<std::string> env = options_.env;
+  env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
+  env.push_back("STOPGAP_WORKAROUND=" + w.id);
+  env.push_back("STOPGAP_BUNDLE_DIR=" + bundle->dir());
+
+  auto run_step = [&](StepPhase phase, int index) -> StepRecord {
+    const Step& step = StepsOf(w, phase)[index];
+    StepRecord r;
+    r.phase = phase;
+    r.index = index;
+    r.kind = std::string(StepKindName(step.kind()));
+    r.started_at = clock_.Now();
+    if (step.kind() == StepKind::kRun) {
+      ProcessSpec spec;
+      spec.argv = p.argv[static_cast<int>(phase)][index];
+      spec.timeout = step.timeout;
+      spec.kill_grace = options_.kill_grace;
+      spec.output_cap = options_.output_cap;
+      std::string out_name = ExecutionBundle::StreamFile(phase, index, "stdout");
+      std::string err_name = ExecutionBundle::StreamFile(phase, index, "stderr");
+      spec.stdout_path = bundle->dir() + "/" + out_name;
+      spec.stderr_path = bundle->dir() + "/" + err_name;
+      spec.env = env;
+      r.argv = spec.argv;
+      Result<ProcessResult> res = runner_.Run(spec);
+      if (!res.ok()) {
+        r.outcome = "error";
+        r.error = res.status().message();
+      } else {
+        r.outcome = res->timed_out ? "timeout" : res->Succeeded() ? "ok" : "failed";
+        if (res->term_signal == 0) r.exit_code = res->exit_code;
+        r.signal = res->term_signal;
+        r.timed_out = res->timed_out;
+        r.truncated = res->Truncated();
+        r.duration = res->duration;
+        if (res->stdout_bytes > 0 && res->output_error.empty()) r.files.push_back(out_name);
+        if (res->stderr_bytes > 0 && res->output_error.empty()) r.files.push_back(err_name);
+        if (!res->output_error.empty()) r.error = res->output_error;
+      }
+    } else {
+      r.argv = {step.Describe()};
+      auto mono = clock_.Monotonic();
+      DiagnosticsOutcome d = step.kind() == StepKind::kCollect
+                                 ? options_.diagnostics->Collect(std::get<CollectStep>(step.body),
+                                                                 step.timeout, bundle->dir())
+                                 : options_.diagnostics->Guru(std::get<GuruStep>(step.body),
+                                                              step.timeout, bundle->dir());
+      r.outcome = !d.supported ? "unsupported" : d.timed_out ? "timeout" : d.ok ? "ok" : "failed";
+      r.timed_out = d.timed_out;
+      r.truncated = d.truncated;
+      r.error = d.error;
+      r.files = d.files;
+      r.duration = d.duration.count() > 0
+                       ? d.duration
+                       : std::chrono::duration_cast<Duration>(clock_.Monotonic() - mono);
+    }
+    r.finished_at = clock_.Now();
+    for (EngineObserver* o : observers) o->OnStepFinished(id, w, r);
+    return r;
+  };
+
+  // 1. Diagnostics: always first, failures recorded and the action still runs.
+  std::vector<StepRecord> diag_steps;
+  for (size_t i = 0; i < w.diagnostics.size(); ++i) {
+    diag_steps.push_back(run_step(StepPhase::kDiagnostics, static_cast<int>(i)));
+    bundle->AddStep(diag_steps.back());
+  }
+  const WallTime diag_end = clock_.Now();
+  // 2. The evidence is durable before anything changes.
+  if (Status s = bundle->Seal(diag_end); !s.ok()) {
+    ExecutionUpdate u;
+    u.steps = diag_steps;
+    u.at = diag_end;
+    (void)ledger_.Update(id, u);
+    out.steps = diag_steps;
+    return fail_early(s.WithContext("bundle not durable, action not started"));
+  }
+  {
+    ExecutionUpdate u;
+    u.state = ExecutionState::kActing;
+    u.steps = diag_steps;
+    u.at = clock_.Now();
+    Status s = ledger_.Update(id, u);  // durable: a crash from here on reads interrupted
+    if (!s.ok()) return fail_early(s.WithContext("action not started"));
+  }
+  out.steps = diag_steps;
+
+  // 3. Action: stops at the first failing step.
+  std::vector<StepRecord> later;
+  std::string failure;
+  for (size_t i = 0; i < w.action.size() && failure.empty(); ++i) {
+    later.push_back(run_step(StepPhase::kAction, static_cast<int>(i)));
+    bundle->AddStep(later.back());
+    if (later.back().outcome != "ok") failure = FailureText(later.back());
+  }
+  // 4. Verify, when the action succeeded.
+  if (failure.empty() && !w.verify.empty()) {
+    ExecutionUpdate u;
+    u.state = ExecutionState::kVerifying;
+    u.steps = later;
+    u.at = clock_.Now();
+    u.durable = false;
+    if (Status s = ledger_.Update(id, u); !s.ok()) {
+      out.steps.insert(out.steps.end(), later.begin(), later.end());
+      return fail_early(s);
+    }
+    out.steps.insert(out.steps.end(), later.begin(), later.end());
+    later.clear();
+    for (size_t i = 0; i < w.verify.size() && failure.empty(); ++i) {
+      later.push_back(run_step(StepPhase::kVerify, static_cast<int>(i)));
+      bundle->AddStep(later.back());
+      if (later.back().outcome != "ok") failure = FailureText(later.back());
+    }
+  }
+  out.steps.insert(out.steps.end(), later.begin(), later.end());
+
+  const ExecutionState final_state =
+      failure.empty() ? ExecutionState::kSucceeded : ExecutionState::kFailed;
+  const WallTime end = clock_.Now();
+  ExecutionUpdate u;
+  u.state = final_state;
+  u.detail = failure;
+  u.steps = std::move(later);
+  u.at = end;
+  if (Status s = ledger_.Update(id, u); !s.ok()) {
+    out.error = s;
+    Log(LogLevel::kError, "cannot record execution result",
+        {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+  }
+  if (Status s = bundle->Finish(final_state, end); !s.ok()) {
+    Log(LogLevel::kWarn, "cannot rewrite bundle manifest",
+        {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+  }
+  Log(failure.empty() ? LogLevel::kInfo : LogLevel::kWarn, "execution finished",
+      {{"workaround", w.id},
+       {"execution", std::to_string(id)},
+       {"state", std::string(ExecutionStateName(final_state))},
+       {"detail", failure}});
+  return finish(final_state, failure);
 }
 
 }  // namespace stopgap::remedy

@@ -59,9 +59,4 @@ Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
   return OpenSqliteLedger(config.path, clock);
 }
 
-Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
-                                                          const Clock& clock) {
-  return Internal("not implemented");
-}
-
 }  // namespace stopgap::remedy

@@ -12,11 +12,16 @@
 // succeeded | failed; an execution its process did not finish reads
 // interrupted (set by MarkUnfinishedInterrupted, which Open runs; never re-run).
 //
-// Durability: CreateExecution of a *refused* execution and every Update() are
-// committed with fsync (synchronous=FULL) before returning. CreateExecution of
-// a *matched* execution survives a process crash when it returns, and a power
-// loss once the next Update() (which the engine makes before any action runs)
-// returns. All times are UTC, stored as milliseconds since the epoch.
+// Durability: Update() with durable=true (the default) is committed with
+// fsync (synchronous=FULL) before returning, and makes every earlier write
+// durable too (one write-ahead log). All other writes (CreateExecution,
+// RecordAlert, SetAlertDisposition, Enqueue, MarkDone, MarkAttempt, Prune)
+// survive a process crash once they return, and a power loss once Sync() or
+// a durable Update() returns: callers that acknowledge something outside
+// (the daemon's 202, `stopgap run`'s exit) call Sync() first or share one
+// fsync among many requests. The engine makes a durable Update() before any
+// action step starts. All times are UTC, stored as milliseconds since the
+// epoch.
 //
 // Thread safety: every method may be called from any thread; the SQLite
 // implementation serialises them on one connection with a mutex. Several
@@ -118,13 +123,17 @@ struct ExecutionRecord {
 };
 
 // One transaction: the state change (if any), the bundle path, the steps to
-// append. Durable (fsynced) on return.
+// append. Durable (fsynced) on return unless durable=false.
 struct ExecutionUpdate {
+  // States passed through before `state`, recorded in the history with their
+  // own times (e.g. diagnosing, then acting, in one commit).
+  std::vector<TransitionRecord> passed;
   std::optional<ExecutionState> state;
   std::optional<std::string> bundle_dir;
   std::optional<std::string> detail;
   std::vector<StepRecord> steps;
   WallTime at{};
+  bool durable = true;
 };
 
 struct ExecutionFilter {
@@ -205,7 +214,11 @@ class ExecutionLedger {
 
   // ---- executions ----
   virtual Result<ExecutionId> CreateExecution(const NewExecution& e) = 0;
+  // kFailedPrecondition when the execution is already in a terminal state.
   virtual Status Update(ExecutionId id, const ExecutionUpdate& u) = 0;
+  // Makes everything committed so far durable (SQLite: fsync of the WAL).
+  // The default suits implementations whose every write is already durable.
+  virtual Status Sync() { return Status::Ok(); }
   // Executions in a non-terminal state whose owning process is gone become
   // interrupted (an execution owned by a live process, e.g. a running
   // `stopgap serve` sharing the file, is left alone). Returns how many.

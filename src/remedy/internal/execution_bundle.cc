@@ -1,0 +1,126 @@
+// ExecutionBundle; see execution_bundle.h.
+#include "remedy/internal/execution_bundle.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/file.h"
+
+namespace stopgap::remedy::internal {
+namespace {
+
+using json = nlohmann::json;
+
+Status WriteAndSync(const std::string& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("write " + path, err);
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("fsync " + path, err);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ExecutionBundle> ExecutionBundle::Create(const std::string& root, Header header) {
+  STOPGAP_RETURN_IF_ERROR(MakeDirs(root, 0700));
+  ExecutionBundle b;
+  b.root_ = root;
+  b.dir_ = root + "/" + std::to_string(header.execution_id);
+  b.header_ = std::move(header);
+  if (::mkdir(b.dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus("mkdir " + b.dir_, errno);
+  }
+  return b;
+}
+
+std::string ExecutionBundle::StreamFile(StepPhase phase, int index, const char* stream) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s-%02d.%s", std::string(StepPhaseName(phase)).c_str(), index,
+                stream);
+  return buf;
+}
+
+std::string ExecutionBundle::ManifestJson(bool complete, const std::string& state) const {
+  json m;
+  m["schema"] = "stopgap.execution/1";
+  m["execution_id"] = header_.execution_id;
+  m["workaround"] = header_.workaround_id;
+  m["issue"] = header_.issue;
+  m["fingerprint"] = header_.fingerprint;
+  m["labels"] = header_.labels;
+  m["created_at"] = FormatRfc3339(header_.created_at);
+  if (diagnostics_finished_at_) {
+    m["diagnostics_finished_at"] = FormatRfc3339(*diagnostics_finished_at_);
+  }
+  if (finished_at_) m["finished_at"] = FormatRfc3339(*finished_at_);
+  m["state"] = state;
+  m["complete"] = complete;
+  json steps = json::array();
+  for (const StepRecord& s : steps_) {
+    json j;
+    j["phase"] = StepPhaseName(s.phase);
+    j["index"] = s.index;
+    j["kind"] = s.kind;
+    j["argv"] = s.argv;
+    j["outcome"] = s.outcome;
+    j["exit_code"] = s.exit_code ? json(*s.exit_code) : json(nullptr);
+    j["signal"] = s.signal;
+    j["timed_out"] = s.timed_out;
+    j["truncated"] = s.truncated;
+    j["started_at"] = FormatRfc3339(s.started_at);
+    j["finished_at"] = FormatRfc3339(s.finished_at);
+    j["duration_ms"] = s.duration.count();
+    j["files"] = s.files;
+    if (!s.error.empty()) j["error"] = s.error;
+    steps.push_back(std::move(j));
+  }
+  m["steps"] = std::move(steps);
+  return m.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
+  diagnostics_finished_at_ = diagnostics_finished_at;
+  for (const StepRecord& s : steps_) {
+    for (const std::string& f : s.files) STOPGAP_RETURN_IF_ERROR(FsyncPath(dir_ + "/" + f));
+  }
+  STOPGAP_RETURN_IF_ERROR(WriteAndSync(dir_ + "/manifest.json", ManifestJson(false, "acting")));
+  STOPGAP_RETURN_IF_ERROR(FsyncPath(dir_));
+  return FsyncPath(root_);
+}
+
+Status ExecutionBundle::Finish(ExecutionState state, WallTime finished_at) {
+  finished_at_ = finished_at;
+  std::string tmp = dir_ + "/.manifest.json.tmp";
+  std::string data = ManifestJson(true, std::string(ExecutionStateName(state)));
+  std::FILE* f = std::fopen(tmp.c_str(), "we");
+  if (!f) return ErrnoStatus("open " + tmp, errno);
+  ::fchmod(fileno(f), 0600);
+  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) return Internal("write " + tmp + " failed");
+  if (std::rename(tmp.c_str(), (dir_ + "/manifest.json").c_str()) != 0) {
+    return ErrnoStatus("rename " + tmp, errno);
+  }
+  return Status::Ok();
+}
+
+}  // namespace stopgap::remedy::internal

@@ -1,0 +1,57 @@
+// An execution's bundle directory, <bundles>/<execution-id>/: step outputs
+// plus manifest.json (schema "stopgap.execution/1", docs/catalog.md#bundles).
+// Seal() makes the directory, every file in it and the manifest durable
+// before the first action step; Finish() rewrites the manifest with the
+// action and verify steps (not fsynced: the ledger is the durable record of
+// those).
+//
+// Thread safety: one owner (the thread running the execution).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "remedy/ledger.h"
+
+namespace stopgap::remedy::internal {
+
+class ExecutionBundle {
+ public:
+  struct Header {
+    ExecutionId execution_id = 0;
+    std::string workaround_id;
+    std::string issue;
+    std::string fingerprint;
+    std::map<std::string, std::string> labels;  // secret-looking names already masked
+    WallTime created_at{};
+  };
+
+  // Creates <root>/<id>/ (0700; root too if missing).
+  static Result<ExecutionBundle> Create(const std::string& root, Header header);
+
+  const std::string& dir() const { return dir_; }
+  // Relative file name for a step stream: "diagnostics-00.stdout".
+  static std::string StreamFile(StepPhase phase, int index, const char* stream);
+
+  void AddStep(const StepRecord& step) { steps_.push_back(step); }
+  // fsyncs every step file, writes manifest.json (complete: false) and fsyncs
+  // it, the bundle directory and its parent.
+  Status Seal(WallTime diagnostics_finished_at);
+  // Rewrites manifest.json with every step, the final state and complete: true.
+  Status Finish(ExecutionState state, WallTime finished_at);
+
+  std::string ManifestJson(bool complete, const std::string& state) const;
+
+ private:
+  std::string root_;
+  std::string dir_;
+  Header header_;
+  std::vector<StepRecord> steps_;
+  std::optional<WallTime> diagnostics_finished_at_;
+  std::optional<WallTime> finished_at_;
+};
+
+}  // namespace stopgap::remedy::internal

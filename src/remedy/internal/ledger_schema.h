@@ -1,0 +1,103 @@
+// The SQLite ledger's schema as numbered migrations (docs/ledger-schema.md).
+// Migration N brings the schema from version N-1 to N; applied in order in
+// one transaction each, recorded in schema_version. Never edit a released
+// migration: add a new one.
+//
+// Thread safety: constants.
+#pragma once
+
+namespace stopgap::remedy::internal {
+
+inline constexpr const char* kLedgerMigrations[] = {
+    // 1: executions, steps, transitions, alerts, totals, tracker outbox.
+    R"sql(
+CREATE TABLE executions (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  workaround_id  TEXT    NOT NULL,
+  issue          TEXT    NOT NULL,
+  fingerprint    TEXT    NOT NULL DEFAULT '',
+  alert_id       INTEGER,
+  source         TEXT    NOT NULL,
+  labels_json    TEXT    NOT NULL DEFAULT '{}',
+  state          TEXT    NOT NULL,
+  refusal_reason TEXT    NOT NULL DEFAULT '',
+  detail         TEXT    NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  finished_at    INTEGER,
+  bundle_dir     TEXT    NOT NULL DEFAULT '',
+  owner          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX executions_by_workaround ON executions(workaround_id, created_at);
+CREATE INDEX executions_by_issue ON executions(issue, created_at);
+CREATE INDEX executions_by_created ON executions(created_at);
+CREATE INDEX executions_by_fingerprint ON executions(fingerprint, id);
+CREATE INDEX executions_unfinished ON executions(state)
+  WHERE state IN ('matched', 'diagnosing', 'acting', 'verifying');
+CREATE TABLE steps (
+  id           INTEGER PRIMARY KEY,
+  execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  phase        TEXT    NOT NULL,
+  idx          INTEGER NOT NULL,
+  kind         TEXT    NOT NULL,
+  argv_json    TEXT    NOT NULL,
+  outcome      TEXT    NOT NULL,
+  exit_code    INTEGER,
+  signal       INTEGER NOT NULL DEFAULT 0,
+  timed_out    INTEGER NOT NULL DEFAULT 0,
+  truncated    INTEGER NOT NULL DEFAULT 0,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER NOT NULL,
+  duration_ms  INTEGER NOT NULL,
+  files_json   TEXT    NOT NULL DEFAULT '[]',
+  error        TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX steps_by_execution ON steps(execution_id);
+CREATE TABLE transitions (
+  execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  state        TEXT    NOT NULL,
+  at           INTEGER NOT NULL,
+  detail       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX transitions_by_execution ON transitions(execution_id);
+CREATE TABLE alerts (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  received_at      INTEGER NOT NULL,
+  source           TEXT    NOT NULL,
+  fingerprint      TEXT    NOT NULL DEFAULT '',
+  name             TEXT    NOT NULL DEFAULT '',
+  status           TEXT    NOT NULL,
+  labels_json      TEXT    NOT NULL DEFAULT '{}',
+  annotations_json TEXT    NOT NULL DEFAULT '{}',
+  disposition      TEXT    NOT NULL,
+  execution_id     INTEGER,
+  reason           TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX alerts_by_received ON alerts(received_at);
+CREATE TABLE issue_totals (
+  issue          TEXT PRIMARY KEY,
+  runs_total     INTEGER NOT NULL DEFAULT 0,
+  refusals_total INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE workaround_totals (
+  workaround_id  TEXT PRIMARY KEY,
+  issue          TEXT    NOT NULL,
+  runs_total     INTEGER NOT NULL DEFAULT 0,
+  refusals_total INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tracker_outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  issue           TEXT    NOT NULL,
+  kind            TEXT    NOT NULL,
+  payload_json    TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  done_at         INTEGER,
+  last_error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX tracker_outbox_due ON tracker_outbox(done_at, next_attempt_at);
+)sql",
+};
+
+}  // namespace stopgap::remedy::internal

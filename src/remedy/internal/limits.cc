@@ -1,0 +1,114 @@
+// Admission checks; see limits.h.
+#include "remedy/internal/limits.h"
+
+namespace stopgap::remedy::internal {
+namespace {
+
+std::string Ago(WallTime now, WallTime then) {
+  auto d = std::chrono::duration_cast<Duration>(now - then);
+  if (d.count() < 0) d = Duration(0);
+  // Whole seconds read better than "3m12s345ms".
+  return FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(d)) + " ago";
+}
+
+Refusal Make(RefusalReason r, std::string detail) {
+  Refusal out;
+  out.reason = r;
+  out.detail = std::move(detail);
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaround& w,
+                                           const LimitInputs& in, ExecutionLedger& ledger) {
+  using R = std::optional<Refusal>;
+  static const std::set<std::string> kNone;
+  const std::set<std::string>& closed = in.closed ? *in.closed : kNone;
+  const std::set<std::string>& unknown = in.unknown ? *in.unknown : kNone;
+
+  WorkaroundState state = StateOf(w, in.today, {});
+  if (state == WorkaroundState::kExpired) {
+    return R(Make(RefusalReason::kExpired,
+                  "expired on " + FormatCivilDay(*w.expires) + ": escalate to a human"));
+  }
+  if (closed.count(w.issue.text)) {
+    return R(Make(RefusalReason::kRetired,
+                  "issue " + w.issue.text + " is closed: the workaround has retired"));
+  }
+  if (unknown.count(w.issue.text)) {
+    return R(Make(RefusalReason::kUnknownIssue,
+                  "issue " + w.issue.text + " does not exist in the tracker"));
+  }
+  if (!in.label_status.ok()) {
+    return R(Make(RefusalReason::kUnsafeLabel, in.label_status.message()));
+  }
+
+  Result<int64_t> in_flight = ledger.CountInFlight(w.id);
+  if (!in_flight.ok()) return in_flight.status();
+  if (*in_flight >= w.limits.concurrency) {
+    return R(Make(RefusalReason::kConcurrency, std::to_string(*in_flight) +
+                                                   " execution(s) already in flight (concurrency " +
+                                                   std::to_string(w.limits.concurrency) + ")"));
+  }
+  if (w.limits.cooldown.count() > 0) {
+    Result<std::optional<WallTime>> last = ledger.LastRunAt(w.id);
+    if (!last.ok()) return last.status();
+    if (*last && in.now - **last < w.limits.cooldown) {
+      return R(Make(RefusalReason::kCooldown, "cooldown " + FormatDuration(w.limits.cooldown) +
+                                                  ": last run " + Ago(in.now, **last)));
+    }
+  }
+  if (w.limits.max_runs) {
+    Result<int64_t> n = ledger.CountRunsSince(w.id, in.now - w.limits.max_runs->per);
+    if (!n.ok()) return n.status();
+    if (*n >= w.limits.max_runs->count) {
+      return R(Make(RefusalReason::kBudget, std::to_string(*n) + " run(s) in the last " +
+                                                FormatDuration(w.limits.max_runs->per) +
+                                                " (max_runs " +
+                                                std::to_string(w.limits.max_runs->count) + ")"));
+    }
+  }
+  Result<int64_t> all = ledger.CountRunsSince("", in.now - std::chrono::hours(1));
+  if (!all.ok()) return all.status();
+  if (*all >= catalog.policy.max_runs_per_hour) {
+    return R(Make(RefusalReason::kCircuitBreaker,
+                  std::to_string(*all) + " run(s) of all workarounds in the last hour " +
+                      "(policy.max_runs_per_hour " +
+                      std::to_string(catalog.policy.max_runs_per_hour) + ")"));
+  }
+  return R();
+}
+
+Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
+                                                WallTime now, ExecutionLedger& ledger) {
+  std::vector<std::string> out;
+  Result<int64_t> in_flight = ledger.CountInFlight(w.id);
+  if (!in_flight.ok()) return in_flight.status();
+  out.push_back("concurrency " + std::to_string(w.limits.concurrency) +
+                " (in flight now: " + std::to_string(*in_flight) + ")");
+  Result<std::optional<WallTime>> last = ledger.LastRunAt(w.id);
+  if (!last.ok()) return last.status();
+  std::string last_text = *last ? Ago(now, **last) : "never";
+  if (w.limits.cooldown.count() > 0) {
+    out.push_back("cooldown " + FormatDuration(w.limits.cooldown) + " (last run: " + last_text +
+                  ")");
+  } else {
+    out.push_back("cooldown none (last run: " + last_text + ")");
+  }
+  if (w.limits.max_runs) {
+    Result<int64_t> n = ledger.CountRunsSince(w.id, now - w.limits.max_runs->per);
+    if (!n.ok()) return n.status();
+    out.push_back("max_runs " + std::to_string(w.limits.max_runs->count) + " per " +
+                  FormatDuration(w.limits.max_runs->per) + " (used: " + std::to_string(*n) + ")");
+  } else {
+    out.push_back("max_runs none");
+  }
+  Result<int64_t> all = ledger.CountRunsSince("", now - std::chrono::hours(1));
+  if (!all.ok()) return all.status();
+  out.push_back("circuit breaker " + std::to_string(catalog.policy.max_runs_per_hour) +
+                " runs/hour across all workarounds (last hour: " + std::to_string(*all) + ")");
+  return out;
+}
+
+}  // namespace stopgap::remedy::internal

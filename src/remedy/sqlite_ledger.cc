@@ -1,0 +1,695 @@
+// SqliteLedger: the embedded ExecutionLedger. One connection guarded by a
+// mutex; WAL; synchronous=FULL except for the insert of a matched execution
+// (see ledger.h); numbered migrations from internal/ledger_schema.h.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/file.h"
+#include "remedy/internal/ledger_schema.h"
+#include "remedy/internal/owner.h"
+#include "remedy/internal/sqlite_db.h"
+#include "remedy/ledger.h"
+
+namespace stopgap::remedy {
+namespace {
+
+using internal::SqliteDb;
+using internal::Stmt;
+using internal::Transaction;
+using json = nlohmann::json;
+
+int64_t Ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+
+std::string MapJson(const std::map<std::string, std::string>& m) {
+  return json(m).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::map<std::string, std::string> JsonMap(const std::string& s) {
+  std::map<std::string, std::string> out;
+  json j = json::parse(s, nullptr, false);
+  if (!j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it->is_string()) out[it.key()] = it->get<std::string>();
+  return out;
+}
+
+std::string ListJson(const std::vector<std::string>& v) {
+  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<std::string> JsonList(const std::string& s) {
+  std::vector<std::string> out;
+  json j = json::parse(s, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const json& e : j)
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+// Columns read by ReadExecution, in order:
+// id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state,
+// refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir.
+ExecutionRecord ReadExecution(const Stmt& s) {
+  ExecutionRecord r;
+  r.id = s.Int(0);
+  r.workaround_id = s.Text(1);
+  r.issue = s.Text(2);
+  r.fingerprint = s.Text(3);
+  r.alert_id = s.OptInt(4);
+  r.source = s.Text(5);
+  r.labels = JsonMap(s.Text(6));
+  Result<ExecutionState> st = ParseExecutionState(s.Text(7));
+  r.state = st.ok() ? *st : ExecutionState::kInterrupted;
+  r.refusal_reason = s.Text(8);
+  r.detail = s.Text(9);
+  r.created_at = FromMs(s.Int(10));
+  r.updated_at = FromMs(s.Int(11));
+  if (auto f = s.OptInt(12)) r.finished_at = FromMs(*f);
+  r.bundle_dir = s.Text(13);
+  return r;
+}
+
+class SqliteLedger final : public ExecutionLedger {
+ public:
+  explicit SqliteLedger(const Clock& clock) : clock_(clock) {}
+
+  Status Open(const std::string& path) {
+    path_ = path;
+    std::string dir = DirName(path);
+    STOPGAP_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+    // Create the file 0600 ourselves: SQLite gives -wal/-shm the same mode.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("ledger " + path, errno);
+    ::fchmod(fd, 0600);
+    ::close(fd);
+    STOPGAP_RETURN_IF_ERROR(db_.Open(path));
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000"));
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
+    // NORMAL: commits reach the WAL without fsync; durable writes switch to
+    // FULL for their commit (see ledger.h).
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=ON"));
+    return Migrate().WithContext("ledger " + path);
+  }
+
+  Status Migrate() {
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    STOPGAP_RETURN_IF_ERROR(
+        db_.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                 "applied_at INTEGER NOT NULL)"));
+    int64_t version = 0;
+    {
+      STOPGAP_SQL(q, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      version = q.Int(0);
+    }
+    const int64_t known = static_cast<int64_t>(std::size(internal::kLedgerMigrations));
+    if (version > known) {
+      return FailedPrecondition("schema version " + std::to_string(version) +
+                                " was written by a newer stopgap (this one knows " +
+                                std::to_string(known) + ")");
+    }
+    for (int64_t v = version + 1; v <= known; ++v) {
+      STOPGAP_RETURN_IF_ERROR(db_.Exec(internal::kLedgerMigrations[v - 1]));
+      STOPGAP_SQL(ins, db_, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)");
+      STOPGAP_RETURN_IF_ERROR(ins.Bind(1, v).Bind(2, Ms(clock_.Now())).Run());
+    }
+    return tx.Commit();
+  }
+
+  // ---- executions ----
+
+  Result<ExecutionId> CreateExecution(const NewExecution& e) override {
+    if (e.state != ExecutionState::kMatched && e.state != ExecutionState::kRefused) {
+      return InvalidArgument("a new execution is matched or refused");
+    }
+    std::lock_guard lock(mu_);
+    STOPGAP_RETURN_IF_ERROR(CreateLocked(e));
+    return last_id_;
+  }
+
+  Status CreateLocked(const NewExecution& e) {
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    const int64_t at = Ms(e.at);
+    const bool refused = e.state == ExecutionState::kRefused;
+    {
+      STOPGAP_SQL(ins, db_,
+                  "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
+                  "labels_json, state, refusal_reason, detail, created_at, updated_at, "
+                  "finished_at, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
+      ins.Bind(5, e.source).Bind(6, MapJson(e.labels)).Bind(7, ExecutionStateName(e.state));
+      ins.Bind(8, e.refusal_reason).Bind(9, e.detail).Bind(10, at).Bind(11, at);
+      ins.Bind(12, refused ? std::optional<int64_t>(at) : std::nullopt);
+      ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
+      STOPGAP_RETURN_IF_ERROR(ins.Run());
+    }
+    last_id_ = db_.LastInsertId();
+    STOPGAP_RETURN_IF_ERROR(InsertTransition(last_id_, e.state, at, e.detail));
+    {
+      STOPGAP_SQL(up, db_,
+                  "INSERT INTO issue_totals(issue, runs_total, refusals_total) VALUES (?,?,?) "
+                  "ON CONFLICT(issue) DO UPDATE SET runs_total = runs_total + excluded.runs_total, "
+                  "refusals_total = refusals_total + excluded.refusals_total");
+      STOPGAP_RETURN_IF_ERROR(
+          up.Bind(1, e.issue).Bind(2, int64_t{!refused}).Bind(3, int64_t{refused}).Run());
+    }
+    {
+      STOPGAP_SQL(up, db_,
+                  "INSERT INTO workaround_totals(workaround_id, issue, runs_total, refusals_total) "
+                  "VALUES (?,?,?,?) ON CONFLICT(workaround_id) DO UPDATE SET issue = "
+                  "excluded.issue, runs_total = runs_total + excluded.runs_total, "
+                  "refusals_total = refusals_total + excluded.refusals_total");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, e.workaround_id)
+                                  .Bind(2, e.issue)
+                                  .Bind(3, int64_t{!refused})
+                                  .Bind(4, int64_t{refused})
+                                  .Run());
+    }
+    return tx.Commit();
+  }
+
+  Status InsertTransition(ExecutionId id, ExecutionState s, int64_t at, std::string_view detail) {
+    STOPGAP_SQL(ins, db_,
+                "INSERT INTO transitions(execution_id, state, at, detail) VALUES (?,?,?,?)");
+    return ins.Bind(1, id).Bind(2, ExecutionStateName(s)).Bind(3, at).Bind(4, detail).Run();
+  }
+
+  Status Update(ExecutionId id, const ExecutionUpdate& u) override {
+    std::lock_guard lock(mu_);
+    if (!u.durable) return UpdateLocked(id, u);
+    // The connection runs synchronous=NORMAL; this commit fsyncs the WAL.
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
+    Status st = UpdateLocked(id, u);
+    Status restore = db_.Exec("PRAGMA synchronous=NORMAL");
+    STOPGAP_RETURN_IF_ERROR(st);
+    return restore;
+  }
+
+  Status Sync() override {
+    std::lock_guard lock(mu_);
+    std::string wal = path_ + "-wal";
+    int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("ledger sync: open " + wal, errno);
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("ledger sync: fsync " + wal, err);
+    return Status::Ok();
+  }
+
+  Status UpdateLocked(ExecutionId id, const ExecutionUpdate& u) {
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    const int64_t at = Ms(u.at);
+    {
+      STOPGAP_SQL(q, db_, "SELECT state FROM executions WHERE id = ?");
+      q.Bind(1, id);
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return NotFound("execution " + std::to_string(id));
+      Result<ExecutionState> cur = ParseExecutionState(q.Text(0));
+      if (cur.ok() && IsTerminal(*cur)) {
+        return FailedPrecondition("execution " + std::to_string(id) + " is already " +
+                                  std::string(ExecutionStateName(*cur)));
+      }
+    }
+    for (const TransitionRecord& t : u.passed) {
+      STOPGAP_RETURN_IF_ERROR(InsertTransition(id, t.state, Ms(t.at), t.detail));
+    }
+    if (u.state) {
+      STOPGAP_SQL(up, db_,
+                  "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, "
+                  "detail = COALESCE(?, detail) WHERE id = ?");
+      up.Bind(1, ExecutionStateName(*u.state)).Bind(2, at);
+      up.Bind(3, IsTerminal(*u.state) ? std::optional<int64_t>(at) : std::nullopt);
+      if (u.detail) {
+        up.Bind(4, *u.detail);
+      } else {
+        up.BindNull(4);
+      }
+      STOPGAP_RETURN_IF_ERROR(up.Bind(5, id).Run());
+      STOPGAP_RETURN_IF_ERROR(InsertTransition(id, *u.state, at, u.detail.value_or("")));
+    } else if (u.detail) {
+      STOPGAP_SQL(up, db_, "UPDATE executions SET detail = ?, updated_at = ? WHERE id = ?");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, *u.detail).Bind(2, at).Bind(3, id).Run());
+    }
+    if (u.bundle_dir) {
+      STOPGAP_SQL(up, db_, "UPDATE executions SET bundle_dir = ?, updated_at = ? WHERE id = ?");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, *u.bundle_dir).Bind(2, at).Bind(3, id).Run());
+    }
+    for (const StepRecord& s : u.steps) {
+      STOPGAP_SQL(ins, db_,
+                  "INSERT INTO steps(execution_id, phase, idx, kind, argv_json, outcome, "
+                  "exit_code, signal, timed_out, truncated, started_at, finished_at, "
+                  "duration_ms, files_json, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      ins.Bind(1, id).Bind(2, StepPhaseName(s.phase)).Bind(3, int64_t{s.index}).Bind(4, s.kind);
+      ins.Bind(5, ListJson(s.argv)).Bind(6, s.outcome);
+      ins.Bind(7, s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt);
+      ins.Bind(8, int64_t{s.signal}).Bind(9, int64_t{s.timed_out}).Bind(10, int64_t{s.truncated});
+      ins.Bind(11, Ms(s.started_at)).Bind(12, Ms(s.finished_at)).Bind(13, s.duration.count());
+      ins.Bind(14, ListJson(s.files)).Bind(15, s.error);
+      STOPGAP_RETURN_IF_ERROR(ins.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<int64_t> MarkUnfinishedInterrupted(WallTime now) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<ExecutionId, std::string>> open;
+    {
+      STOPGAP_SQL(q, db_,
+                  "SELECT id, owner, state FROM executions WHERE state IN "
+                  "('matched','diagnosing','acting','verifying')");
+      for (;;) {
+        Result<bool> row = q.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        if (!internal::OwnerAlive(q.Text(1))) open.emplace_back(q.Int(0), q.Text(2));
+      }
+    }
+    if (open.empty()) return int64_t{0};
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
+    Status st = MarkLocked(open, now);
+    Status restore = db_.Exec("PRAGMA synchronous=NORMAL");
+    STOPGAP_RETURN_IF_ERROR(st);
+    STOPGAP_RETURN_IF_ERROR(restore);
+    return static_cast<int64_t>(open.size());
+  }
+
+  Status MarkLocked(const std::vector<std::pair<ExecutionId, std::string>>& open, WallTime now) {
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    const int64_t at = Ms(now);
+    for (const auto& [id, was] : open) {
+      std::string detail =
+          "the process running it ended while it was " + was + "; it will not be re-run by itself";
+      STOPGAP_SQL(up, db_,
+                  "UPDATE executions SET state = 'interrupted', updated_at = ?, finished_at = ?, "
+                  "detail = ? WHERE id = ?");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, at).Bind(2, at).Bind(3, detail).Bind(4, id).Run());
+      STOPGAP_RETURN_IF_ERROR(InsertTransition(id, ExecutionState::kInterrupted, at, detail));
+    }
+    return tx.Commit();
+  }
+
+  // ---- queries ----
+
+  Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
+                "state, refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir "
+                "FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND (?2 = '' OR issue = ?2) "
+                "AND id < ?3 ORDER BY id DESC LIMIT ?4");
+    q.Bind(1, f.workaround_id).Bind(2, f.issue);
+    q.Bind(3, f.before_id.value_or(std::numeric_limits<int64_t>::max()));
+    q.Bind(4, int64_t{std::clamp(f.limit, 1, 1000)});
+    std::vector<ExecutionRecord> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(ReadExecution(q));
+    }
+    return out;
+  }
+
+  Result<ExecutionRecord> GetExecution(ExecutionId id) override {
+    std::lock_guard lock(mu_);
+    ExecutionRecord r;
+    {
+      STOPGAP_SQL(q, db_,
+                  "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
+                  "state, refusal_reason, detail, created_at, updated_at, finished_at, "
+                  "bundle_dir FROM executions WHERE id = ?");
+      q.Bind(1, id);
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return NotFound("no execution " + std::to_string(id));
+      r = ReadExecution(q);
+    }
+    {
+      STOPGAP_SQL(q, db_,
+                  "SELECT phase, idx, kind, argv_json, outcome, exit_code, signal, timed_out, "
+                  "truncated, started_at, finished_at, duration_ms, files_json, error FROM steps "
+                  "WHERE execution_id = ? ORDER BY id");
+      q.Bind(1, id);
+      for (;;) {
+        Result<bool> row = q.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        StepRecord s;
+        std::string phase = q.Text(0);
+        s.phase = phase == "action"   ? StepPhase::kAction
+                  : phase == "verify" ? StepPhase::kVerify
+                                      : StepPhase::kDiagnostics;
+        s.index = static_cast<int>(q.Int(1));
+        s.kind = q.Text(2);
+        s.argv = JsonList(q.Text(3));
+        s.outcome = q.Text(4);
+        if (auto e = q.OptInt(5)) s.exit_code = static_cast<int>(*e);
+        s.signal = static_cast<int>(q.Int(6));
+        s.timed_out = q.Int(7) != 0;
+        s.truncated = q.Int(8) != 0;
+        s.started_at = FromMs(q.Int(9));
+        s.finished_at = FromMs(q.Int(10));
+        s.duration = Duration(q.Int(11));
+        s.files = JsonList(q.Text(12));
+        s.error = q.Text(13);
+        r.steps.push_back(std::move(s));
+      }
+    }
+    {
+      STOPGAP_SQL(q, db_,
+                  "SELECT state, at, detail FROM transitions WHERE execution_id = ? ORDER BY "
+                  "rowid");
+      q.Bind(1, id);
+      for (;;) {
+        Result<bool> row = q.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        TransitionRecord t;
+        Result<ExecutionState> st = ParseExecutionState(q.Text(0));
+        t.state = st.ok() ? *st : ExecutionState::kInterrupted;
+        t.at = FromMs(q.Int(1));
+        t.detail = q.Text(2);
+        r.transitions.push_back(std::move(t));
+      }
+    }
+    return r;
+  }
+
+  Result<std::vector<IssueCounts>> CountByIssue(WallTime now) override {
+    std::lock_guard lock(mu_);
+    std::vector<IssueCounts> out;
+    STOPGAP_SQL(q, db_,
+                "SELECT t.issue, t.runs_total, t.refusals_total, "
+                "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+                "'refused' AND e.created_at >= ?1), "
+                "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+                "'refused' AND e.created_at >= ?2), "
+                "(SELECT group_concat(workaround_id, char(10)) FROM (SELECT workaround_id FROM "
+                "workaround_totals w WHERE w.issue = t.issue ORDER BY workaround_id)) "
+                "FROM issue_totals t ORDER BY t.issue");
+    q.Bind(1, Ms(now - std::chrono::hours(24))).Bind(2, Ms(now - std::chrono::hours(24 * 7)));
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      IssueCounts c;
+      c.issue = q.Text(0);
+      c.runs_total = q.Int(1);
+      c.refusals_total = q.Int(2);
+      c.runs_24h = q.Int(3);
+      c.runs_7d = q.Int(4);
+      std::string ids = q.Text(5);
+      size_t start = 0;
+      while (start < ids.size()) {
+        size_t nl = ids.find('\n', start);
+        if (nl == std::string::npos) nl = ids.size();
+        c.workarounds.push_back(ids.substr(start, nl - start));
+        start = nl + 1;
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) override {
+    std::lock_guard lock(mu_);
+    std::vector<WorkaroundCounts> out;
+    STOPGAP_SQL(q, db_,
+                "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
+                "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+                "e.state != 'refused' AND e.created_at >= ?1), "
+                "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+                "e.state != 'refused' AND e.created_at >= ?2), "
+                "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
+                "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
+                "executions x WHERE x.workaround_id = w.workaround_id) "
+                "ORDER BY w.workaround_id");
+    q.Bind(1, Ms(now - std::chrono::hours(24))).Bind(2, Ms(now - std::chrono::hours(24 * 7)));
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      WorkaroundCounts c;
+      c.workaround_id = q.Text(0);
+      c.issue = q.Text(1);
+      c.runs_total = q.Int(2);
+      c.refusals_total = q.Int(3);
+      c.runs_24h = q.Int(4);
+      c.runs_7d = q.Int(5);
+      c.last_execution_id = q.OptInt(6);
+      c.last_result = q.Text(7);
+      c.last_refusal_reason = q.Text(8);
+      if (auto t = q.OptInt(9)) c.last_at = FromMs(*t);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  // ---- limits ----
+
+  Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COUNT(*) FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND "
+                "state != 'refused' AND created_at >= ?2");
+    q.Bind(1, workaround_id).Bind(2, Ms(since));
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    return q.Int(0);
+  }
+
+  Result<int64_t> CountInFlight(std::string_view workaround_id) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COUNT(*) FROM executions WHERE workaround_id = ? AND state IN "
+                "('matched','diagnosing','acting','verifying')");
+    q.Bind(1, workaround_id);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    return q.Int(0);
+  }
+
+  Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COALESCE(finished_at, created_at) FROM executions WHERE workaround_id = ? "
+                "AND state != 'refused' ORDER BY id DESC LIMIT 1");
+    q.Bind(1, workaround_id);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<WallTime>();
+    return std::optional<WallTime>(FromMs(q.Int(0)));
+  }
+
+  // ---- alerts ----
+
+  Result<AlertId> RecordAlert(const Alert& a, WallTime received_at, AlertDisposition d,
+                              std::string_view reason) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(ins, db_,
+                "INSERT INTO alerts(received_at, source, fingerprint, name, status, labels_json, "
+                "annotations_json, disposition, reason) VALUES (?,?,?,?,?,?,?,?,?)");
+    ins.Bind(1, Ms(received_at)).Bind(2, a.source).Bind(3, a.fingerprint).Bind(4, a.name);
+    ins.Bind(5, a.status == AlertStatus::kResolved ? "resolved" : "firing");
+    ins.Bind(6, MapJson(a.labels)).Bind(7, MapJson(a.annotations));
+    ins.Bind(8, AlertDispositionName(d)).Bind(9, reason);
+    STOPGAP_RETURN_IF_ERROR(ins.Run());
+    return db_.LastInsertId();
+  }
+
+  Status SetAlertDisposition(AlertId id, AlertDisposition d, std::optional<ExecutionId> exec,
+                             std::string_view reason) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(up, db_,
+                "UPDATE alerts SET disposition = ?, execution_id = ?, reason = ? WHERE id = ?");
+    STOPGAP_RETURN_IF_ERROR(
+        up.Bind(1, AlertDispositionName(d)).Bind(2, exec).Bind(3, reason).Bind(4, id).Run());
+    if (db_.Changes() == 0) return NotFound("no alert " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Result<std::vector<AlertRecord>> ListAlerts(int limit) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
+                "disposition, execution_id, reason FROM alerts ORDER BY id DESC LIMIT ?");
+    q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
+    std::vector<AlertRecord> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      AlertRecord a;
+      a.id = q.Int(0);
+      a.received_at = FromMs(q.Int(1));
+      a.source = q.Text(2);
+      a.fingerprint = q.Text(3);
+      a.name = q.Text(4);
+      a.status = q.Text(5);
+      a.labels_json = q.Text(6);
+      std::string d = q.Text(7);
+      for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
+                                 AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
+                                 AlertDisposition::kResolved, AlertDisposition::kRejected}) {
+        if (AlertDispositionName(x) == d) a.disposition = x;
+      }
+      a.execution_id = q.OptInt(8);
+      a.reason = q.Text(9);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
+      std::string_view fingerprint) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state "
+                "IN ('matched','diagnosing','acting','verifying') ORDER BY id DESC LIMIT 1");
+    q.Bind(1, fingerprint);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<ExecutionId>();
+    return std::optional<ExecutionId>(q.Int(0));
+  }
+
+  Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
+                                                          std::string_view fingerprint) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
+                "state, refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir "
+                "FROM executions WHERE workaround_id = ? AND fingerprint = ? ORDER BY id DESC "
+                "LIMIT 1");
+    q.Bind(1, workaround_id).Bind(2, fingerprint);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<ExecutionRecord>();
+    return std::optional<ExecutionRecord>(ReadExecution(q));
+  }
+
+  // ---- retention ----
+
+  Result<PruneResult> Prune(WallTime before) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    PruneResult r;
+    const int64_t t = Ms(before);
+    {
+      STOPGAP_SQL(d, db_,
+                  "DELETE FROM executions WHERE created_at < ? AND state IN "
+                  "('refused','succeeded','failed','interrupted')");
+      STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
+      r.executions = db_.Changes();
+    }
+    {
+      STOPGAP_SQL(d, db_, "DELETE FROM alerts WHERE received_at < ?");
+      STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
+      r.alerts = db_.Changes();
+    }
+    {
+      STOPGAP_SQL(d, db_, "DELETE FROM tracker_outbox WHERE done_at IS NOT NULL AND done_at < ?");
+      STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
+      r.outbox = db_.Changes();
+    }
+    STOPGAP_RETURN_IF_ERROR(tx.Commit());
+    return r;
+  }
+
+  // ---- outbox ----
+
+  Result<int64_t> Enqueue(const OutboxItem& item) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(ins, db_,
+                "INSERT INTO tracker_outbox(issue, kind, payload_json, created_at, attempts, "
+                "next_attempt_at) VALUES (?,?,?,?,0,?)");
+    ins.Bind(1, item.issue).Bind(2, item.kind).Bind(3, item.payload_json);
+    ins.Bind(4, Ms(item.created_at)).Bind(5, Ms(item.next_attempt_at));
+    STOPGAP_RETURN_IF_ERROR(ins.Run());
+    return db_.LastInsertId();
+  }
+
+  Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
+                "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?");
+    q.Bind(1, Ms(now)).Bind(2, int64_t{std::clamp(limit, 1, 1000)});
+    std::vector<OutboxItem> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      OutboxItem o;
+      o.id = q.Int(0);
+      o.issue = q.Text(1);
+      o.kind = q.Text(2);
+      o.payload_json = q.Text(3);
+      o.created_at = FromMs(q.Int(4));
+      o.attempts = static_cast<int>(q.Int(5));
+      o.next_attempt_at = FromMs(q.Int(6));
+      o.last_error = q.Text(7);
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+  Status MarkDone(int64_t id, WallTime at) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(up, db_, "UPDATE tracker_outbox SET done_at = ? WHERE id = ?");
+    STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(at)).Bind(2, id).Run());
+    if (db_.Changes() == 0) return NotFound("no outbox item " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(up, db_,
+                "UPDATE tracker_outbox SET attempts = attempts + 1, next_attempt_at = ?, "
+                "last_error = ? WHERE id = ?");
+    STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(next_attempt_at)).Bind(2, error).Bind(3, id).Run());
+    if (db_.Changes() == 0) return NotFound("no outbox item " + std::to_string(id));
+    return Status::Ok();
+  }
+
+ private:
+  const Clock& clock_;
+  std::string path_;
+  std::mutex mu_;
+  SqliteDb db_;
+  ExecutionId last_id_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
+                                                          const Clock& clock) {
+  if (path.empty()) return InvalidArgument("empty ledger path");
+  auto ledger = std::make_unique<SqliteLedger>(clock);
+  STOPGAP_RETURN_IF_ERROR(ledger->Open(path));
+  Result<int64_t> n = ledger->MarkUnfinishedInterrupted(clock.Now());
+  if (!n.ok()) return n.status();
+  return std::unique_ptr<ExecutionLedger>(std::move(ledger));
+}
+
+}  // namespace stopgap::remedy

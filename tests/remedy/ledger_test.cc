@@ -1,0 +1,365 @@
+// SqliteLedger against a real SQLite file: schema, modes, round trips,
+// interrupted marking across processes, totals through pruning, alerts, outbox.
+#include "remedy/ledger.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace stopgap::remedy {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+const WallTime kT0 = WallTime(std::chrono::hours(24 * 20600));  // 2026-05-25
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/sub/ledger.db";
+    Open();
+  }
+  void Open() {
+    ledger_.reset();
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenSqliteLedger(path_, clock_);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(*l);
+  }
+  ExecutionId Create(const std::string& w, ExecutionState st = ExecutionState::kMatched,
+                     std::string issue = "acme/infra#1", std::string fp = "") {
+    NewExecution e;
+    e.workaround_id = w;
+    e.issue = issue;
+    e.source = "manual";
+    e.state = st;
+    e.fingerprint = fp;
+    if (st == ExecutionState::kRefused) e.refusal_reason = "cooldown";
+    e.at = clock_.Now();
+    Result<ExecutionId> id = ledger_->CreateExecution(e);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  void Finish(ExecutionId id, ExecutionState st = ExecutionState::kSucceeded) {
+    ExecutionUpdate u;
+    u.state = st;
+    u.at = clock_.Now();
+    ASSERT_TRUE(ledger_->Update(id, u).ok());
+  }
+
+  TempDir dir_;
+  std::string path_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<ExecutionLedger> ledger_;
+};
+
+TEST_F(LedgerTest, FilesAre0600AndSchemaVersioned) {
+  Create("w");
+  struct stat st;
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((path_ + "-wal").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir_.path() + "/sub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ledger_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT MAX(version) FROM schema_version", -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), kLedgerSchemaVersion);
+  sqlite3_finalize(s);
+  sqlite3_stmt* j = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &j, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(j), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(j, 0)), "wal");
+  sqlite3_finalize(j);
+  // A newer schema is refused, not mangled.
+  ASSERT_EQ(
+      sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  Result<std::unique_ptr<ExecutionLedger>> l = OpenSqliteLedger(path_, clock_);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, ReopenKeepsData) {
+  ExecutionId id = Create("w");
+  Finish(id);
+  Open();
+  Result<ExecutionRecord> r = ledger_->GetExecution(id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kSucceeded);
+}
+
+TEST_F(LedgerTest, RoundTripWithStepsAndTransitions) {
+  NewExecution e;
+  e.workaround_id = "nova";
+  e.issue = "OPS-1";
+  e.fingerprint = "abc";
+  e.source = "alertmanager";
+  e.labels = {{"service", "nova"}, {"odd", "quote\"\n\xff"}};
+  e.at = clock_.Now();
+  Result<ExecutionId> id = ledger_->CreateExecution(e);
+  ASSERT_TRUE(id.ok());
+  clock_.Advance(1s);
+  ExecutionUpdate u;
+  u.passed = {{ExecutionState::kDiagnosing, clock_.Now(), ""}};
+  clock_.Advance(2s);
+  u.state = ExecutionState::kActing;
+  u.bundle_dir = "/b/1";
+  u.at = clock_.Now();
+  StepRecord s;
+  s.phase = StepPhase::kDiagnostics;
+  s.index = 0;
+  s.kind = "run";
+  s.argv = {"ss", "-tan"};
+  s.outcome = "failed";
+  s.exit_code = 3;
+  s.truncated = true;
+  s.started_at = kT0 + 1s;
+  s.finished_at = kT0 + 2s;
+  s.duration = 1000ms;
+  s.files = {"diagnostics-00.stdout"};
+  u.steps = {s};
+  ASSERT_TRUE(ledger_->Update(*id, u).ok());
+  Result<ExecutionRecord> r = ledger_->GetExecution(*id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->workaround_id, "nova");
+  EXPECT_EQ(r->issue, "OPS-1");
+  EXPECT_EQ(r->labels.at("service"), "nova");
+  EXPECT_EQ(r->state, ExecutionState::kActing);
+  EXPECT_EQ(r->bundle_dir, "/b/1");
+  EXPECT_FALSE(r->finished_at.has_value());
+  ASSERT_EQ(r->steps.size(), 1u);
+  EXPECT_EQ(r->steps[0].argv, s.argv);
+  EXPECT_EQ(r->steps[0].exit_code, 3);
+  EXPECT_TRUE(r->steps[0].truncated);
+  EXPECT_EQ(r->steps[0].files, s.files);
+  EXPECT_EQ(r->steps[0].started_at, s.started_at);
+  ASSERT_EQ(r->transitions.size(), 3u);
+  EXPECT_EQ(r->transitions[0].state, ExecutionState::kMatched);
+  EXPECT_EQ(r->transitions[1].state, ExecutionState::kDiagnosing);
+  EXPECT_EQ(r->transitions[1].at, kT0 + 1s);
+  EXPECT_EQ(r->transitions[2].state, ExecutionState::kActing);
+  EXPECT_EQ(r->transitions[2].at, kT0 + 3s);
+  Finish(*id, ExecutionState::kFailed);
+  r = ledger_->GetExecution(*id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->finished_at.has_value());
+  // Terminal is final.
+  ExecutionUpdate again;
+  again.state = ExecutionState::kSucceeded;
+  EXPECT_EQ(ledger_->Update(*id, again).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ledger_->GetExecution(9999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, UnfinishedOfADeadProcessBecomesInterrupted) {
+  ledger_.reset();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A separate process opens the ledger, starts an execution, and dies.
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenSqliteLedger(path_, clock_);
+    if (!l.ok()) ::_exit(3);
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "#1";
+    e.source = "manual";
+    e.at = clock_.Now();
+    Result<ExecutionId> id = (*l)->CreateExecution(e);
+    if (!id.ok()) ::_exit(4);
+    ExecutionUpdate u;
+    u.state = ExecutionState::kActing;
+    u.at = clock_.Now();
+    if (!(*l)->Update(*id, u).ok()) ::_exit(5);
+    ::_exit(0);  // no cleanup: as if killed mid-action
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  Open();  // runs MarkUnfinishedInterrupted
+  Result<std::vector<ExecutionRecord>> list = ledger_->ListExecutions({});
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].state, ExecutionState::kInterrupted);
+  EXPECT_TRUE((*list)[0].finished_at.has_value());
+  Result<ExecutionRecord> r = ledger_->GetExecution((*list)[0].id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->transitions.back().state, ExecutionState::kInterrupted);
+}
+
+TEST_F(LedgerTest, UnfinishedOfALiveProcessIsLeftAlone) {
+  ExecutionId id = Create("w");  // owned by this (live) process
+  Open();
+  Result<ExecutionRecord> r = ledger_->GetExecution(id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kMatched);
+  Result<int64_t> n = ledger_->MarkUnfinishedInterrupted(clock_.Now());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+}
+
+TEST_F(LedgerTest, LimitQueries) {
+  ExecutionId a = Create("w");
+  clock_.Advance(10min);
+  Create("w", ExecutionState::kRefused);  // refusals are not runs
+  Create("other");
+  Result<int64_t> n = ledger_->CountRunsSince("w", kT0);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(*ledger_->CountRunsSince("", kT0), 2);
+  EXPECT_EQ(*ledger_->CountRunsSince("w", kT0 + 1s), 0);
+  EXPECT_EQ(*ledger_->CountInFlight("w"), 1);
+  Result<std::optional<WallTime>> last = ledger_->LastRunAt("w");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(**last, kT0);
+  clock_.Advance(1min);
+  Finish(a);
+  EXPECT_EQ(*ledger_->CountInFlight("w"), 0);
+  EXPECT_EQ(**ledger_->LastRunAt("w"), kT0 + 11min);  // finish time counts
+  EXPECT_FALSE(ledger_->LastRunAt("nobody")->has_value());
+}
+
+TEST_F(LedgerTest, CountsAndTotalsSurvivePruning) {
+  Finish(Create("a", ExecutionState::kMatched, "acme/infra#1"));
+  clock_.Advance(48h);
+  Finish(Create("b", ExecutionState::kMatched, "acme/infra#1"), ExecutionState::kFailed);
+  Create("b", ExecutionState::kRefused, "acme/infra#1");
+  Finish(Create("c", ExecutionState::kMatched, "OPS-2"));
+  Result<std::vector<IssueCounts>> issues = ledger_->CountByIssue(clock_.Now());
+  ASSERT_TRUE(issues.ok());
+  ASSERT_EQ(issues->size(), 2u);
+  const IssueCounts& i1 = (*issues)[1].issue == "acme/infra#1" ? (*issues)[1] : (*issues)[0];
+  EXPECT_EQ(i1.runs_total, 2);
+  EXPECT_EQ(i1.runs_24h, 1);
+  EXPECT_EQ(i1.runs_7d, 2);
+  EXPECT_EQ(i1.refusals_total, 1);
+  EXPECT_EQ(i1.workarounds, (std::vector<std::string>{"a", "b"}));
+  Result<std::vector<WorkaroundCounts>> ws = ledger_->CountByWorkaround(clock_.Now());
+  ASSERT_TRUE(ws.ok());
+  ASSERT_EQ(ws->size(), 3u);
+  EXPECT_EQ((*ws)[1].workaround_id, "b");
+  EXPECT_EQ((*ws)[1].runs_total, 1);
+  EXPECT_EQ((*ws)[1].refusals_total, 1);
+  EXPECT_EQ((*ws)[1].last_result, "refused");
+  EXPECT_EQ((*ws)[1].last_refusal_reason, "cooldown");
+
+  // Prune everything older than 24h: "a" goes, its totals stay.
+  Result<PruneResult> p = ledger_->Prune(clock_.Now() - 24h);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->executions, 1);
+  issues = ledger_->CountByIssue(clock_.Now());
+  ASSERT_TRUE(issues.ok());
+  const IssueCounts& j1 = (*issues)[1].issue == "acme/infra#1" ? (*issues)[1] : (*issues)[0];
+  EXPECT_EQ(j1.runs_total, 2);
+  EXPECT_EQ(j1.runs_7d, 1);
+  ws = ledger_->CountByWorkaround(clock_.Now());
+  EXPECT_EQ((*ws)[0].workaround_id, "a");
+  EXPECT_EQ((*ws)[0].runs_total, 1);
+  EXPECT_EQ((*ws)[0].last_result, "");
+}
+
+TEST_F(LedgerTest, PruneKeepsUnfinished) {
+  Create("w");
+  clock_.Advance(1000h);
+  Result<PruneResult> p = ledger_->Prune(clock_.Now());
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->executions, 0);
+}
+
+TEST_F(LedgerTest, ListPaging) {
+  for (int i = 0; i < 5; ++i) Create(i % 2 ? "odd" : "even");
+  ExecutionFilter f;
+  f.limit = 2;
+  Result<std::vector<ExecutionRecord>> page = ledger_->ListExecutions(f);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, 5);
+  f.before_id = (*page)[1].id;
+  page = ledger_->ListExecutions(f);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, 3);
+  ExecutionFilter odd;
+  odd.workaround_id = "odd";
+  EXPECT_EQ(ledger_->ListExecutions(odd)->size(), 2u);
+}
+
+TEST_F(LedgerTest, Alerts) {
+  Alert a;
+  a.name = "NovaRPC";
+  a.labels = {{"alertname", "NovaRPC"}, {"host", "h1"}};
+  a.fingerprint = "fp1";
+  a.source = "alertmanager";
+  Result<AlertId> aid = ledger_->RecordAlert(a, clock_.Now());
+  ASSERT_TRUE(aid.ok()) << aid.status().ToString();
+  ExecutionId e = Create("w", ExecutionState::kMatched, "#1", "fp1");
+  ASSERT_TRUE(ledger_->SetAlertDisposition(*aid, AlertDisposition::kMatched, e).ok());
+  Result<std::optional<ExecutionId>> inflight = ledger_->FindInFlightByFingerprint("fp1");
+  ASSERT_TRUE(inflight.ok());
+  EXPECT_EQ(*inflight, e);
+  Result<AlertId> dup = ledger_->RecordAlert(a, clock_.Now());
+  ASSERT_TRUE(ledger_->RecordDuplicate(*dup, e).ok());
+  Finish(e);
+  EXPECT_FALSE(ledger_->FindInFlightByFingerprint("fp1")->has_value());
+  Result<std::optional<ExecutionRecord>> last = ledger_->LastExecutionFor("w", "fp1");
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ((*last)->id, e);
+  EXPECT_FALSE(ledger_->LastExecutionFor("w", "other")->has_value());
+  Result<std::vector<AlertRecord>> alerts = ledger_->ListAlerts(10);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->size(), 2u);
+  EXPECT_EQ((*alerts)[0].disposition, AlertDisposition::kDuplicate);
+  EXPECT_EQ((*alerts)[0].execution_id, e);
+  EXPECT_EQ((*alerts)[1].disposition, AlertDisposition::kMatched);
+  EXPECT_NE((*alerts)[1].labels_json.find("\"host\":\"h1\""), std::string::npos);
+  EXPECT_EQ(ledger_->SetAlertDisposition(999, AlertDisposition::kRejected, {}).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, Outbox) {
+  OutboxItem item;
+  item.issue = "acme/infra#1";
+  item.kind = "comment";
+  item.payload_json = "{\"body\":\"ran 3 times\"}";
+  item.created_at = clock_.Now();
+  item.next_attempt_at = clock_.Now();
+  Result<int64_t> id = ledger_->Enqueue(item);
+  ASSERT_TRUE(id.ok());
+  Result<std::vector<OutboxItem>> due = ledger_->ListDue(clock_.Now(), 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].payload_json, item.payload_json);
+  ASSERT_TRUE(ledger_->MarkAttempt(*id, clock_.Now() + 1min, "503").ok());
+  EXPECT_TRUE(ledger_->ListDue(clock_.Now(), 10)->empty());
+  due = ledger_->ListDue(clock_.Now() + 1min, 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].attempts, 1);
+  EXPECT_EQ((*due)[0].last_error, "503");
+  ASSERT_TRUE(ledger_->MarkDone(*id, clock_.Now()).ok());
+  EXPECT_TRUE(ledger_->ListDue(clock_.Now() + 1h, 10)->empty());
+  Open();  // durable across reopen
+  EXPECT_TRUE(ledger_->ListDue(clock_.Now() + 1h, 10)->empty());
+  EXPECT_EQ(ledger_->MarkDone(12345, clock_.Now()).code(), StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, PostgresIsReserved) {
+  LedgerConfig c;
+  c.kind = LedgerConfig::Kind::kPostgres;
+  c.url = "postgresql://db/x";
+  EXPECT_EQ(OpenLedger(c, clock_).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, Sync) { EXPECT_TRUE(ledger_->Sync().ok()); }
+
+}  // namespace
+}  // namespace stopgap::remedy
