@@ -232,7 +232,8 @@ class ExecutionLedger {
   virtual Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) = 0;
 
   // ---- limits ----
-  // Runs of `workaround_id` (all workarounds when empty) created at or after `since`.
+  // Runs of `workaround_id` (all workarounds when empty) created strictly
+  // after `since`: a run exactly one window ago is out of the window.
   virtual Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) = 0;
   // Executions of `workaround_id` in a non-terminal state.
   virtual Result<int64_t> CountInFlight(std::string_view workaround_id) = 0;

@@ -399,9 +399,9 @@ class SqliteLedger final : public ExecutionLedger {
     STOPGAP_SQL(q, db_,
                 "SELECT t.issue, t.runs_total, t.refusals_total, "
                 "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-                "'refused' AND e.created_at >= ?1), "
+                "'refused' AND e.created_at > ?1), "
                 "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-                "'refused' AND e.created_at >= ?2), "
+                "'refused' AND e.created_at > ?2), "
                 "(SELECT group_concat(workaround_id, char(10)) FROM (SELECT workaround_id FROM "
                 "workaround_totals w WHERE w.issue = t.issue ORDER BY workaround_id)) "
                 "FROM issue_totals t ORDER BY t.issue");
@@ -435,9 +435,9 @@ class SqliteLedger final : public ExecutionLedger {
     STOPGAP_SQL(q, db_,
                 "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
                 "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-                "e.state != 'refused' AND e.created_at >= ?1), "
+                "e.state != 'refused' AND e.created_at > ?1), "
                 "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-                "e.state != 'refused' AND e.created_at >= ?2), "
+                "e.state != 'refused' AND e.created_at > ?2), "
                 "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
                 "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
                 "executions x WHERE x.workaround_id = w.workaround_id) "
@@ -469,7 +469,7 @@ class SqliteLedger final : public ExecutionLedger {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
                 "SELECT COUNT(*) FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND "
-                "state != 'refused' AND created_at >= ?2");
+                "state != 'refused' AND created_at > ?2");
     q.Bind(1, workaround_id).Bind(2, Ms(since));
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();

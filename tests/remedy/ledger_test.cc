@@ -213,11 +213,11 @@ TEST_F(LedgerTest, LimitQueries) {
   clock_.Advance(10min);
   Create("w", ExecutionState::kRefused);  // refusals are not runs
   Create("other");
-  Result<int64_t> n = ledger_->CountRunsSince("w", kT0);
+  Result<int64_t> n = ledger_->CountRunsSince("w", kT0 - 1ms);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
-  EXPECT_EQ(*ledger_->CountRunsSince("", kT0), 2);
-  EXPECT_EQ(*ledger_->CountRunsSince("w", kT0 + 1s), 0);
+  EXPECT_EQ(*ledger_->CountRunsSince("", kT0 - 1ms), 2);
+  EXPECT_EQ(*ledger_->CountRunsSince("w", kT0), 0);  // strictly after
   EXPECT_EQ(*ledger_->CountInFlight("w"), 1);
   Result<std::optional<WallTime>> last = ledger_->LastRunAt("w");
   ASSERT_TRUE(last.ok());

@@ -1,0 +1,411 @@
+// RemediationEngine with the real SQLite ledger: ordering (diagnostics before
+// action, bundle sealed first), outcomes, refusals and each limit refusing
+// exactly when it should (ManualClock; a fake runner where processes don't
+// matter, the real runner where they do).
+#include "remedy/engine.h"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/file.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace stopgap::remedy {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::MakeCatalog;
+using testing::MakeWorkaround;
+using testing::RunOf;
+using testing::TempDir;
+
+const WallTime kNow = WallTime(std::chrono::hours(24 * 20600));  // 2026-05-25
+
+// Records every argv; succeeds unless the program is "false".
+class FakeRunner final : public ProcessRunner {
+ public:
+  Result<ProcessResult> Run(const ProcessSpec& spec) override {
+    std::lock_guard lock(mu);
+    runs.push_back(spec.argv);
+    ProcessResult r;
+    r.exit_code = spec.argv[0] == "false" ? 1 : 0;
+    return r;
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return runs.size();
+  }
+  std::mutex mu;
+  std::vector<std::vector<std::string>> runs;
+};
+
+class RecordingObserver final : public EngineObserver {
+ public:
+  void OnAdmitted(ExecutionId, const Workaround&) override { ++admitted; }
+  void OnRefused(ExecutionId, const Workaround&, const Refusal& r) override {
+    refusals.push_back(std::string(RefusalReasonName(r.reason)));
+  }
+  void OnStepFinished(ExecutionId, const Workaround&, const StepRecord&) override { ++steps; }
+  void OnExecutionFinished(const Workaround&, const ExecutionOutcome& o) override {
+    finished.push_back(o.state);
+  }
+  int admitted = 0;
+  int steps = 0;
+  std::vector<std::string> refusals;
+  std::vector<ExecutionState> finished;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<ExecutionLedger>> l =
+        OpenSqliteLedger(dir_.path() + "/ledger.db", clock_);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(*l);
+  }
+  std::unique_ptr<RemediationEngine> Engine(std::vector<Workaround> ws, ProcessRunner& runner,
+                                            const Clock& clock, int max_runs_per_hour = 60) {
+    auto c = std::make_shared<Catalog>();
+    c->bundles = dir_.path() + "/bundles";
+    c->workarounds = std::move(ws);
+    c->policy.max_runs_per_hour = max_runs_per_hour;
+    auto e = std::make_unique<RemediationEngine>(c, *ledger_, runner, clock);
+    e->AddObserver(&observer_);
+    return e;
+  }
+  // Runs by hand and returns the final state, or "refused:<reason>".
+  std::string RunOnce(RemediationEngine& e, const std::string& id, Alert alert = {}) {
+    Result<ExecutionOutcome> o = e.Execute(id, alert, "manual");
+    EXPECT_TRUE(o.ok()) << o.status().ToString();
+    if (!o.ok()) return "error";
+    if (o->refusal) return "refused:" + std::string(RefusalReasonName(o->refusal->reason));
+    return std::string(ExecutionStateName(o->state));
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kNow};
+  std::unique_ptr<ExecutionLedger> ledger_;
+  RecordingObserver observer_;
+};
+
+TEST_F(EngineTest, DiagnosticsFinishBeforeTheActionStarts) {
+  // Real processes and the real clock. The diagnostic is slow and leaves a
+  // marker; the action succeeds only if the marker and the sealed manifest
+  // already exist when it starts.
+  PosixProcessRunner runner;
+  Workaround w = MakeWorkaround("ordered");
+  w.diagnostics = {RunOf({"sh", "-c", "sleep 0.2; echo evidence; touch \"$STOPGAP_BUNDLE_DIR/m\""}),
+                   RunOf({"sh", "-c", "echo second >&2; exit 1"})};  // fails: action still runs
+  w.action = {RunOf({"sh", "-c",
+                     "test -f \"$STOPGAP_BUNDLE_DIR/m\" && "
+                     "grep -q '\"complete\": false' \"$STOPGAP_BUNDLE_DIR/manifest.json\""})};
+  w.verify = {RunOf({"true"})};
+  auto engine = Engine({w}, runner, SystemClock::Instance());
+  Result<ExecutionOutcome> o = engine->Execute("ordered", {}, "manual");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->state, ExecutionState::kSucceeded) << o->detail;
+  ASSERT_EQ(o->steps.size(), 4u);
+  EXPECT_EQ(o->steps[1].outcome, "failed");
+
+  // The ledger: every diagnostics step finished before the action started,
+  // and "acting" was entered after the last diagnostic.
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->steps.size(), 4u);
+  const StepRecord& action = r->steps[2];
+  ASSERT_EQ(action.phase, StepPhase::kAction);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(r->steps[i].phase, StepPhase::kDiagnostics);
+    EXPECT_LE(r->steps[i].finished_at, action.started_at);
+  }
+  std::vector<std::string> states;
+  WallTime acting_at{};
+  for (const TransitionRecord& t : r->transitions) {
+    states.push_back(std::string(ExecutionStateName(t.state)));
+    if (t.state == ExecutionState::kActing) acting_at = t.at;
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"matched", "diagnosing", "acting", "verifying",
+                                              "succeeded"}));
+  EXPECT_GE(acting_at, r->steps[1].finished_at);
+  EXPECT_LE(acting_at, action.started_at);
+
+  // The bundle: outputs and a manifest whose diagnostics finished before the action.
+  EXPECT_EQ(r->bundle_dir, dir_.path() + "/bundles/" + std::to_string(o->id));
+  Result<std::string> out = ReadFile(r->bundle_dir + "/diagnostics-00.stdout");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "evidence\n");
+  Result<std::string> manifest = ReadFile(r->bundle_dir + "/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  auto m = nlohmann::json::parse(*manifest);
+  EXPECT_EQ(m["schema"], "stopgap.execution/1");
+  EXPECT_EQ(m["complete"], true);
+  EXPECT_EQ(m["state"], "succeeded");
+  ASSERT_EQ(m["steps"].size(), 4u);
+  EXPECT_EQ(m["steps"][0]["files"][0], "diagnostics-00.stdout");
+  EXPECT_EQ(m["steps"][1]["exit_code"], 1);
+  Result<WallTime> diag_done = ParseRfc3339(m["diagnostics_finished_at"].get<std::string>());
+  Result<WallTime> action_start = ParseRfc3339(m["steps"][2]["started_at"].get<std::string>());
+  ASSERT_TRUE(diag_done.ok() && action_start.ok());
+  EXPECT_LE(*diag_done, *action_start);
+}
+
+TEST_F(EngineTest, ActionFailureSkipsVerify) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"false"}), RunOf({"never"})};
+  w.verify = {RunOf({"verify-me"})};
+  auto engine = Engine({w}, runner, clock_);
+  Result<ExecutionOutcome> o = engine->Execute("w", {}, "manual");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, ExecutionState::kFailed);
+  EXPECT_EQ(o->detail, "action[0] exited 1");
+  EXPECT_EQ(runner.count(), 2u);  // diagnostics + the failing action only
+  EXPECT_EQ(ledger_->GetExecution(o->id)->state, ExecutionState::kFailed);
+  EXPECT_EQ(observer_.finished, (std::vector<ExecutionState>{ExecutionState::kFailed}));
+}
+
+TEST_F(EngineTest, VerifyFailureFails) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.verify = {RunOf({"false"})};
+  auto engine = Engine({w}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "w"), "failed");
+}
+
+TEST_F(EngineTest, ProgramNotFoundFailsTheAction) {
+  PosixProcessRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"no-such-program-stopgap"})};
+  auto engine = Engine({w}, runner, clock_);
+  Result<ExecutionOutcome> o = engine->Execute("w", {}, "manual");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, ExecutionState::kFailed);
+  EXPECT_NE(o->detail.find("could not start"), std::string::npos);
+}
+
+TEST_F(EngineTest, CollectAndGuruAreRecordedUnsupported) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  Step collect;
+  collect.body = CollectStep{{"system"}, std::nullopt, "", false};
+  w.diagnostics.insert(w.diagnostics.begin(), collect);
+  auto engine = Engine({w}, runner, clock_);
+  Result<ExecutionOutcome> o = engine->Execute("w", {}, "manual");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, ExecutionState::kSucceeded);
+  EXPECT_EQ(o->steps[0].outcome, "unsupported");
+  EXPECT_EQ(o->steps[0].kind, "collect");
+}
+
+TEST_F(EngineTest, LabelsAreSubstitutedAsWholeArguments) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"systemctl", "restart", "{{labels.service}}"})};
+  auto engine = Engine({w}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nova-compute"}};
+  EXPECT_EQ(RunOnce(*engine, "w", a), "succeeded");
+  EXPECT_EQ(runner.runs.back(), (std::vector<std::string>{"systemctl", "restart", "nova-compute"}));
+}
+
+TEST_F(EngineTest, UnsafeLabelIsRefusedAndNothingRuns) {
+  PosixProcessRunner runner;
+  std::string marker = dir_.path() + "/injected";
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"echo", "{{labels.service}}"})};
+  auto engine = Engine({w}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "$(touch " + marker + ")"}};
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(o->refusal.has_value());
+  EXPECT_EQ(o->refusal->reason, RefusalReason::kUnsafeLabel);
+  EXPECT_EQ(o->state, ExecutionState::kRefused);
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kRefused);
+  EXPECT_EQ(r->refusal_reason, "unsafe-label");
+  EXPECT_TRUE(r->steps.empty());
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  // A missing label is refused the same way.
+  EXPECT_EQ(RunOnce(*engine, "w", {}), "refused:unsafe-label");
+}
+
+TEST_F(EngineTest, CooldownRefusesOnlyWithinTheCooldown) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.cooldown = 10min;
+  auto engine = Engine({w}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+  clock_.Advance(9min + 59s);
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:cooldown");
+  clock_.Advance(1s);  // exactly 10 minutes after the last run
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+  // A refusal does not restart the cooldown; another workaround is unaffected.
+  EXPECT_EQ(observer_.refusals, (std::vector<std::string>{"cooldown"}));
+}
+
+TEST_F(EngineTest, CooldownIsPerWorkaround) {
+  FakeRunner runner;
+  Workaround a = MakeWorkaround("a");
+  a.limits.cooldown = 10min;
+  Workaround b = MakeWorkaround("b");
+  b.limits.cooldown = 10min;
+  auto engine = Engine({a, b}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "a"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "b"), "succeeded");
+}
+
+TEST_F(EngineTest, BudgetRefusesOnlyPastMaxRuns) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.max_runs = Limits::MaxRuns{3, 1h};
+  auto engine = Engine({w}, runner, clock_);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(RunOnce(*engine, "w"), "succeeded") << i;
+    clock_.Advance(1min);
+  }
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");  // refusals don't use budget...
+  clock_.Advance(57min);  // first run now exactly 1h ago: out of the window
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");
+  EXPECT_EQ(runner.count(), 8u);  // 4 runs x (diagnostics + action)
+}
+
+TEST_F(EngineTest, CircuitBreakerAcrossWorkarounds) {
+  FakeRunner runner;
+  auto engine = Engine({MakeWorkaround("a"), MakeWorkaround("b"), MakeWorkaround("c")}, runner,
+                       clock_, /*max_runs_per_hour=*/3);
+  EXPECT_EQ(RunOnce(*engine, "a"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "b"), "succeeded");
+  clock_.Advance(30min);
+  EXPECT_EQ(RunOnce(*engine, "c"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "a"), "refused:circuit-breaker");
+  EXPECT_EQ(RunOnce(*engine, "c"), "refused:circuit-breaker");
+  clock_.Advance(30min);  // the first two leave the hour window
+  EXPECT_EQ(RunOnce(*engine, "a"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "b"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "b"), "refused:circuit-breaker");
+}
+
+TEST_F(EngineTest, ConcurrencyCountsExecutionsInFlight) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.concurrency = 1;
+  auto engine = Engine({w}, runner, clock_);
+  Result<Admission> first = engine->Begin("w", {}, "alertmanager");
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->refusal);
+  Result<Admission> second = engine->Begin("w", {}, "alertmanager");
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(second->refusal);
+  EXPECT_EQ(second->refusal->reason, RefusalReason::kConcurrency);
+  EXPECT_EQ(engine->Run(first->id).state, ExecutionState::kSucceeded);
+  Result<Admission> third = engine->Begin("w", {}, "alertmanager");
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->refusal);
+  // A refused or finished id cannot be run.
+  EXPECT_FALSE(engine->Run(second->id).error.ok());
+  EXPECT_FALSE(engine->Run(first->id).error.ok());
+}
+
+TEST_F(EngineTest, ConcurrentBeginsAdmitExactlyTheLimit) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.concurrency = 2;
+  auto engine = Engine({w}, runner, clock_);
+  std::atomic<int> admitted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      Result<Admission> a = engine->Begin("w", {}, "alertmanager");
+      if (a.ok() && !a->refusal) ++admitted;
+      if (a.ok() && a->refusal) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 2);
+  EXPECT_EQ(refused.load(), 6);
+}
+
+TEST_F(EngineTest, ExpiredRetiredAndUnknownIssueRefuse) {
+  FakeRunner runner;
+  Workaround expired = MakeWorkaround("old");
+  expired.expires = CivilDayOf(kNow);  // the expiry day itself no longer runs
+  Workaround hw = MakeWorkaround("hw", "OPS-9");
+  hw.cause = Cause::kHardware;
+  hw.expires.reset();
+  auto engine = Engine({expired, MakeWorkaround("w", "acme/infra#2"), hw}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "old"), "refused:expired");
+  EXPECT_EQ(RunOnce(*engine, "hw"), "succeeded");
+  engine->SetIssueStates({"acme/infra#2"}, {"OPS-9"});
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:retired");
+  EXPECT_EQ(RunOnce(*engine, "hw"), "refused:unknown-issue");
+  engine->SetIssueStates({}, {});
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+  EXPECT_EQ(runner.count(), 4u);
+  EXPECT_EQ(engine->Begin("nope", {}, "manual").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, PlanWritesNothing) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"systemctl", "restart", "{{labels.service}}"})};
+  w.limits.cooldown = 10min;
+  w.limits.max_runs = Limits::MaxRuns{5, 24h};
+  auto engine = Engine({w}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nginx"}};
+  Result<Plan> plan = engine->PlanFor("w", a);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->refusal);
+  ASSERT_EQ(plan->steps.size(), 2u);
+  EXPECT_EQ(plan->steps[1].argv, (std::vector<std::string>{"systemctl", "restart", "nginx"}));
+  EXPECT_EQ(plan->limits.size(), 4u);
+  EXPECT_EQ(plan->limits[1], "cooldown 10m (last run: never)");
+  EXPECT_EQ(runner.count(), 0u);
+  EXPECT_TRUE(ledger_->ListExecutions({})->empty());
+  a.labels["service"] = "a b";
+  plan = engine->PlanFor("w", a);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(plan->refusal);
+  EXPECT_EQ(plan->refusal->reason, RefusalReason::kUnsafeLabel);
+  EXPECT_TRUE(ledger_->ListExecutions({})->empty());
+}
+
+TEST_F(EngineTest, SecretLookingLabelsAreMasked) {
+  FakeRunner runner;
+  auto engine = Engine({MakeWorkaround("w")}, runner, clock_);
+  Alert a;
+  a.labels = {{"api_token", "hunter2"}, {"host", "h1"}};
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok());
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->labels.at("api_token"), "***");
+  EXPECT_EQ(r->labels.at("host"), "h1");
+  Result<std::string> manifest = ReadFile(o->bundle_dir + "/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->find("hunter2"), std::string::npos);
+}
+
+TEST_F(EngineTest, ObserverSeesEverything) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.cooldown = 1h;
+  auto engine = Engine({w}, runner, clock_);
+  RunOnce(*engine, "w");
+  RunOnce(*engine, "w");
+  EXPECT_EQ(observer_.admitted, 1);
+  EXPECT_EQ(observer_.steps, 2);
+  EXPECT_EQ(observer_.refusals, (std::vector<std::string>{"cooldown"}));
+  EXPECT_EQ(observer_.finished, (std::vector<ExecutionState>{ExecutionState::kSucceeded}));
+}
+
+}  // namespace
+}  // namespace stopgap::remedy
