@@ -138,6 +138,9 @@ TEST_F(SyncTest, StateFileCarriesTheLastKnownStateAcrossRestarts) {
   closed_.clear();
   Make(o)->Tick();
   EXPECT_EQ(closed_, std::set<std::string>{"acme/infra#1"});
+  auto state = remedy::tracker::ReadTrackerState(o.state_file);  // what `report` reads
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(state->Closed(), std::set<std::string>{"acme/infra#1"});
   EXPECT_EQ(std::filesystem::status(o.state_file).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove_all(dir);

@@ -116,18 +116,18 @@ void TrackerSync::NoteError(const std::string& what, const Status& st) {
 
 // ---- state file ----------------------------------------------------------------
 
-void TrackerSync::LoadStateFile() {
-  if (options_.state_file.empty()) return;
-  auto text = ReadFile(options_.state_file, 16 << 20);
-  if (!text.ok()) {
-    if (text.status().code() != StatusCode::kNotFound) NoteError("state_file", text.status());
-    return;
-  }
+std::string DefaultStateFile(const Catalog& catalog) {
+  if (catalog.ledger.kind != LedgerConfig::Kind::kSqlite || catalog.ledger.path.empty()) return "";
+  return DirName(catalog.ledger.path) + "/tracker-state.json";
+}
+
+Result<KnownIssues> ReadTrackerState(const std::string& path) {
+  auto text = ReadFile(path, 16 << 20);
+  if (!text.ok()) return text.status();
   json j = json::parse(*text, nullptr, false);
   auto issues = j.is_object() ? j.find("issues") : j.end();
   if (j.is_discarded() || !j.is_object() || issues == j.end() || !issues->is_object()) {
-    NoteError("state_file", DataLoss(options_.state_file + ": not a tracker state file"));
-    return;
+    return DataLoss(path + ": not a tracker state file");
   }
   KnownIssues known;
   for (const auto& [issue, v] : issues->items()) {
@@ -137,8 +137,18 @@ void TrackerSync::LoadStateFile() {
     if (s == "missing") known.state[issue] = IssueState::kMissing;
     if (s == "open") known.state[issue] = IssueState::kOpen;
   }
+  return known;
+}
+
+void TrackerSync::LoadStateFile() {
+  if (options_.state_file.empty()) return;
+  auto known = ReadTrackerState(options_.state_file);
+  if (!known.ok()) {
+    if (known.status().code() != StatusCode::kNotFound) NoteError("state_file", known.status());
+    return;
+  }
   std::lock_guard<std::mutex> l(mu_);
-  known_ = std::move(known);
+  known_ = std::move(*known);
 }
 
 void TrackerSync::SaveStateFile(const KnownIssues& known) {

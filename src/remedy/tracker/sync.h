@@ -74,6 +74,13 @@ struct TrackerSyncStats {
   std::string last_error;
 };
 
+// Where serve keeps the last known issue states: "tracker-state.json" next to
+// a SQLite ledger; "" (memory only) for other ledgers.
+std::string DefaultStateFile(const Catalog& catalog);
+// Reads a state file written by TrackerSync (for `report` and the UI, which
+// show retired workarounds without asking the tracker). NotFound when absent.
+Result<KnownIssues> ReadTrackerState(const std::string& path);
+
 class TrackerSync final : public EngineObserver {
  public:
   TrackerSync(std::shared_ptr<const Catalog> catalog, IssueTracker& tracker,
