@@ -58,30 +58,39 @@ int64_t NowNs() {
       .count();
 }
 
-// `scratch` is a pre-faulted buffer of the cap's size: nothing is allocated
-// while the thread is stopped; the copy out happens after PTRACE_DETACH.
-void CaptureOne(pid_t pid, const std::vector<MapEntry>& maps, std::vector<char>& scratch,
-                ThreadCapture* c) {
-  size_t max_stack = scratch.size();
-  ssize_t n = 0;
+// Phase 1: attach to one thread and ask it to stop. False when it could not
+// be attached (exited meanwhile, or traced by someone else).
+bool StartCapture(ThreadCapture* c, int64_t* t_interrupt) {
   pid_t tid = c->tid;
   if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     c->error = std::string("ptrace seize: ") + std::strerror(errno);
-    return;
+    return false;
   }
-  int64_t t0 = NowNs();
+  *t_interrupt = NowNs();
   if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
     c->error = std::string("ptrace interrupt: ") + std::strerror(errno);
     ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
-    return;
+    return false;
   }
+  return true;
+}
+
+// Phase 2: wait for the stop, take the registers and one copy of the live
+// stack, detach. `scratch` is a pre-faulted buffer of the cap's size: nothing
+// is allocated while the thread is stopped; the copy out happens after
+// PTRACE_DETACH.
+void FinishCapture(pid_t pid, const std::vector<MapEntry>& maps, std::vector<char>& scratch,
+                   int64_t t_interrupt, ThreadCapture* c) {
+  size_t max_stack = scratch.size();
+  ssize_t n = 0;
+  pid_t tid = c->tid;
   int status = 0;
   pid_t w;
   do {
     w = ::waitpid(tid, &status, __WALL);
   } while (w < 0 && errno == EINTR);
   int64_t t_stopped = NowNs();
-  c->stop_latency_ns = t_stopped - t0;
+  c->stop_latency_ns = t_stopped - t_interrupt;
   if (w != tid || !WIFSTOPPED(status)) {
     c->error = w != tid ? std::string("waitpid: ") + std::strerror(errno) : "thread exited";
     if (WIFSTOPPED(status)) ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
@@ -141,13 +150,27 @@ Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOption
   } restore{raised, old_policy, old_param};
   std::vector<ThreadCapture> out(tids.size());
   std::vector<char> scratch(opts.max_stack_bytes, 1);  // touched: no page faults later
+  for (size_t i = 0; i < tids.size(); ++i) out[i].tid = tids[i];
+  // A small window of threads is asked to stop ahead of the one being read,
+  // so their scheduling latencies overlap; at most `window` threads of the
+  // target are ever stopped at once, never the process as a whole. Waits
+  // name the thread (never waitpid(-1): other children of this process,
+  // e.g. `run:` steps, must not be reaped here).
+  size_t window = std::max<size_t>(1, opts.window);
+  std::vector<int64_t> t_interrupt(tids.size(), 0);
+  std::vector<bool> started(tids.size(), false);
+  size_t next = 0;
   for (size_t i = 0; i < tids.size(); ++i) {
-    out[i].tid = tids[i];
-    if (std::chrono::steady_clock::now() >= opts.deadline) {
-      out[i].error = "not captured: time budget spent";
-      continue;
+    while (next < tids.size() && next < i + window) {
+      if (std::chrono::steady_clock::now() >= opts.deadline) break;
+      started[next] = StartCapture(&out[next], &t_interrupt[next]);
+      ++next;
     }
-    CaptureOne(pid, maps, scratch, &out[i]);
+    if (started[i]) {
+      FinishCapture(pid, maps, scratch, t_interrupt[i], &out[i]);
+    } else if (out[i].error.empty()) {
+      out[i].error = "not captured: time budget spent";
+    }
   }
   return out;
 }
