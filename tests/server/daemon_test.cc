@@ -40,7 +40,7 @@ std::string Expires() {
 std::string Catalog(const std::string& dir, const std::string& action,
                     const std::string& limits = "{cooldown: 10m, concurrency: 10}",
                     const std::string& server_extra = "") {
-  return "server: {listen: \"127.0.0.1:0\", token_file: \"" + dir + "/token\"" + server_extra +
+  return "server: {listen: \"127.0.0.1:9470\", token_file: \"" + dir + "/token\"" + server_extra +
          "}\n"
          "ledger: \"sqlite://" +
          dir +
@@ -85,6 +85,7 @@ class DaemonTest : public ::testing::Test {
     path_ = dir_.path + "/stopgap.yaml";
     ASSERT_TRUE(WriteFileAtomic(path_, catalog).ok());
     o.catalog_path = path_;
+    o.listen = "127.0.0.1:0";  // the catalog must name a real port; tests take any
     auto d = StopgapDaemon::Create(o);
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     daemon_ = std::move(*d);
@@ -118,6 +119,8 @@ class DaemonTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  // Outlives daemon_ (declared before it): the daemon keeps a reference.
+  ManualClock clock_{SystemClock::Instance().Now()};
   std::string path_;
   std::string token_;
   std::unique_ptr<StopgapDaemon> daemon_;
@@ -201,7 +204,7 @@ TEST_F(DaemonTest, FullQueueAnswers503WithRetryAfterAndRecordsTheAlert) {
   DaemonOptions o;
   o.workers = 1;
   o.queue_capacity = 1;
-  StartWith(Catalog(dir_.path, Gate()), o);
+  StartWith(Catalog(dir_.path, Gate(), "{concurrency: 10}"), o);
   auto r1 = Post("/api/v1/alerts/alertmanager", AmBody("q1"));
   ASSERT_TRUE(r1 && r1->status == 202);
   int64_t first = json::parse(r1->body)["executions"][0];
@@ -304,7 +307,7 @@ TEST_F(DaemonTest, ReloadRefusesABadCatalogAndKeepsTheOld) {
 TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterrupted) {
   DaemonOptions o;
   o.workers = 1;
-  StartWith(Catalog(dir_.path, Gate()), o);
+  StartWith(Catalog(dir_.path, Gate(), "{concurrency: 10}"), o);
   int64_t running =
       json::parse(Post("/api/v1/alerts/alertmanager", AmBody("s1"))->body)["executions"][0];
   int64_t queued =
@@ -323,15 +326,14 @@ TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterrupted) {
 }
 
 TEST_F(DaemonTest, RetentionPrunesOldExecutionsButKeepsIssueTotals) {
-  ManualClock clock(SystemClock::Instance().Now());
   DaemonOptions o;
-  o.clock = &clock;
+  o.clock = &clock_;
   o.prune_interval = 20ms;
   StartWith(Catalog(dir_.path, "[\"true\"]"), o);
   int64_t id =
       json::parse(Post("/api/v1/alerts/alertmanager", AmBody("old"))->body)["executions"][0];
   ASSERT_TRUE(WaitState(id, "succeeded"));
-  clock.Advance(std::chrono::hours(24 * 401));  // past the default policy.retain (400d)
+  clock_.Advance(std::chrono::hours(24 * 401));  // past the default policy.retain (400d)
   bool pruned = false;
   for (int i = 0; i < 300 && !pruned; ++i) {
     pruned = GetJson("/api/v1/executions")["executions"].empty();
