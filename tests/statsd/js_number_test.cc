@@ -65,7 +65,9 @@ TEST(JsNumberTest, ParsesLikeNumberOfString) {
   EXPECT_TRUE(std::isnan(JsStringToNumber("abc")));
   EXPECT_EQ(JsStringToNumber("1e400"), std::numeric_limits<double>::infinity());
   EXPECT_EQ(JsStringToNumber("1e-400"), 0);
-  EXPECT_EQ(JsStringToNumber("\xc2\xa0" "5\r\n"), 5);  // NBSP and CRLF are JS whitespace
+  EXPECT_EQ(JsStringToNumber("\xc2\xa0"
+                             "5\r\n"),
+            5);  // NBSP and CRLF are JS whitespace
   EXPECT_EQ(JsStringToNumber("0.1"), 0.1);
   EXPECT_EQ(JsStringToNumber("12345678901234567890"), 12345678901234567890.0);
 }
