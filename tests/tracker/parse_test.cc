@@ -46,6 +46,9 @@ TEST(ParseRetryAfter, SecondsAndHttpDate) {
   EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("-1", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("Wed, 21 Foo 2015 07:28:00 GMT", now).has_value());
+  // Found by fuzzing: a far-future date must not overflow the clock.
+  EXPECT_FALSE(ParseRetryAfter("Wed, 21*Oct 2666 07:28:00 GMT", now).has_value());
+  EXPECT_FALSE(ParseEpochSeconds("999999999999999999").has_value());
 }
 
 TEST(ParseEpochSeconds, GithubResetHeader) {

@@ -241,9 +241,12 @@ std::optional<int64_t> ParseCount(std::string_view v) {
   return n;
 }
 
+// Beyond this (2200-01-01) a time no longer fits system_clock's nanoseconds safely.
+constexpr int64_t kMaxEpochSeconds = 7258118400;
+
 std::optional<WallTime> ParseEpochSeconds(std::string_view value) {
   auto n = ParseCount(value);
-  if (!n) return std::nullopt;
+  if (!n || *n > kMaxEpochSeconds) return std::nullopt;
   return WallTime(std::chrono::seconds(*n));
 }
 
@@ -264,7 +267,9 @@ std::optional<WallTime> ParseRetryAfter(std::string_view value, WallTime now) {
   if (!day || !year || !hh || !mm || !ss || mon == std::string_view::npos || mon % 3 != 0) {
     return std::nullopt;
   }
-  if (*day < 1 || *day > 31 || *hh > 23 || *mm > 59 || *ss > 60) return std::nullopt;
+  if (*day < 1 || *day > 31 || *hh > 23 || *mm > 59 || *ss > 60 || *year < 1970 || *year >= 2200) {
+    return std::nullopt;
+  }
   CivilDay cd{static_cast<int>(*year), static_cast<int>(mon / 3 + 1), static_cast<int>(*day)};
   int64_t days = DaysSinceEpoch(cd);
   return WallTime(std::chrono::seconds(days * 86400 + *hh * 3600 + *mm * 60 + *ss));
