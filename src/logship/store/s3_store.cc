@@ -61,6 +61,15 @@ class S3Store final : public ObjectStore {
     req.body_restart = [&] { md5.Reset(); };
     auto http = pool_.Get();
     Result<net::HttpResponse> r = http->Send(req);
+    if (r.ok() && NoSuchBucket(*r)) {
+      STOPGAP_RETURN_IF_ERROR(CreateBucket());
+      req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
+      req.body_file = local_path;
+      req.body_length = size;
+      req.body_observer = [&](std::string_view s) { md5.Update(s); };
+      req.body_restart = [&] { md5.Reset(); };
+      r = http->Send(req);
+    }
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (!r->ok()) return HttpError(*r, key);
     std::string want = internal::Hex(md5.Digest());
@@ -161,7 +170,7 @@ class S3Store final : public ObjectStore {
                             std::vector<std::pair<std::string, std::string>> query,
                             const std::string& payload_hash) {
     std::string path = options_.path_style ? "/" + net::UrlEncode(bucket_) : "";
-    path += "/" + net::UrlEncode(full_key, true);
+    if (!full_key.empty() || !options_.path_style) path += "/" + net::UrlEncode(full_key, true);
     SigV4Request s{method, host_, path, query, {}, payload_hash};
     net::HttpRequest req;
     req.method = method;
@@ -181,8 +190,31 @@ class S3Store final : public ObjectStore {
                               " (check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and --region)");
     }
     if (r.status == 404) return NotFound(what);
+    if (r.status == 400 && e.code.empty()) {
+      return FailedPrecondition(what + " (a wrong --region gives this)");
+    }
     if (r.status >= 400 && r.status < 500) return FailedPrecondition(what);
     return Unavailable(what);
+  }
+
+  static bool NoSuchBucket(const net::HttpResponse& r) {
+    return r.status == 404 && ParseS3Error(r.body).code == "NoSuchBucket";
+  }
+
+  // Creates the bucket (first upload into a new bucket, like Swift's containers).
+  Status CreateBucket() {
+    std::string body;
+    if (region_ != "us-east-1") {
+      body = "<CreateBucketConfiguration><LocationConstraint>" + region_ +
+             "</LocationConstraint></CreateBucketConfiguration>";
+    }
+    net::HttpRequest req = BuildRaw("PUT", "", {}, Sha256Hex(body));
+    req.body = body;
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(req);
+    if (!r.ok()) return r.status().WithContext("create bucket " + bucket_);
+    if (r->ok() || ParseS3Error(r->body).code == "BucketAlreadyOwnedByYou") return Status::Ok();
+    return HttpError(*r, "");
   }
 
   Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
@@ -192,6 +224,11 @@ class S3Store final : public ObjectStore {
       net::HttpRequest req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""));
       auto http = pool_.Get();
       Result<net::HttpResponse> r = http->Send(req);
+      if (r.ok() && NoSuchBucket(*r)) {
+        STOPGAP_RETURN_IF_ERROR(CreateBucket());
+        req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""));
+        r = http->Send(req);
+      }
       if (!r.ok()) return r.status().WithContext(Describe(key));
       if (!r->ok()) return HttpError(*r, key);
       Result<std::string> id = ParseInitiateMultipart(r->body);

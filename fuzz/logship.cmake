@@ -1,0 +1,9 @@
+# Fuzz targets for stopgap logship's parsers of outside input: dateext file
+# names (names in a log dir and object keys from a store) and S3's XML answers.
+# Seeds: fuzz/corpus/logship_dateext/, fuzz/corpus/logship_s3xml/.
+if(TARGET stopgap_logship)
+  stopgap_fuzz_target(logship_dateext SOURCES ${CMAKE_SOURCE_DIR}/tests/logship/dateext_fuzz.cc
+                      LIBS stopgap_logship)
+  stopgap_fuzz_target(logship_s3xml SOURCES ${CMAKE_SOURCE_DIR}/tests/logship/s3_xml_fuzz.cc
+                      LIBS stopgap_logship)
+endif()

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# A real single-node OpenStack Swift 2.30 (Debian's packages) with TempAuth and
+# the s3api middleware, on 127.0.0.1 only, state in DIR, its own memcached on
+# its own port: the object store behind stopgap logship's tests and benchmark.
+# One server speaks both APIs: Swift (TempAuth user test:tester / testing) and
+# S3 (access key "test:tester", secret "testing", path-style, us-east-1).
+# Facts it relies on: ../../docs/logship.md and the team's object-store notes.
+#
+#   scripts/services/swift.sh install
+#   scripts/services/swift.sh start DIR     # prints the proxy URL; writes DIR/env
+#   scripts/services/swift.sh stop DIR      # stops only the pids it started
+#   scripts/services/swift.sh stop-proxy DIR / start-proxy DIR (outage tests)
+#
+# DIR/env holds: SWIFT_URL, ST_AUTH, ST_USER, ST_KEY, S3_ENDPOINT,
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (source it).
+# DIR must be on a filesystem with user xattrs (ext4/xfs/btrfs).
+set -euo pipefail
+
+die() { echo "swift.sh: $*" >&2; exit 1; }
+
+PKGS=(swift swift-proxy swift-object swift-account swift-container python3-swiftclient memcached)
+
+cmd_install() {
+  command -v swift-proxy-server >/dev/null && command -v swift-object-server >/dev/null &&
+    command -v memcached >/dev/null && command -v swift >/dev/null && return 0
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "swift.sh: installing ${PKGS[*]}" >&2
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${PKGS[@]}" >/dev/null || {
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${PKGS[@]}" >/dev/null
+  }
+  command -v swift-proxy-server >/dev/null || die "install failed"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# server_conf NAME PORT DIR: the [DEFAULT] every server shares.
+common_default() {
+  local port=$1 dir=$2
+  cat <<EOF
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = $port
+workers = 0
+user = $(id -un)
+swift_dir = $dir/etc
+devices = $dir/srv
+mount_check = false
+log_udp_host = 127.0.0.1
+log_udp_port = $(cat "$dir/logport")
+log_level = WARNING
+EOF
+}
+
+wait_healthy() {
+  local port=$1 name=$2 i
+  for i in $(seq 1 150); do
+    if [[ $(curl -s -m 1 "http://127.0.0.1:$port/healthcheck" 2>/dev/null) == OK ]]; then return 0; fi
+    sleep 0.1
+  done
+  echo "swift.sh: $name on port $port did not come up; its log:" >&2
+  tail -20 "$DIR/log/$name.log" >&2 || true
+  return 1
+}
+
+start_server() {  # NAME CONF
+  local name=$1 conf=$2
+  setsid "swift-$name-server" "$conf" >"$DIR/log/$name.log" 2>&1 < /dev/null &
+  echo $! >"$DIR/pids/$name.pid"
+}
+
+cmd_start() {
+  DIR=${1:?usage: swift.sh start DIR}
+  cmd_install
+  mkdir -p "$DIR"/{etc,srv/d1,cache,log,pids}
+  DIR=$(cd "$DIR" && pwd)
+  local pp op cp ap mp
+  pp=$(free_port); op=$(free_port); cp=$(free_port); ap=$(free_port); mp=$(free_port)
+  free_port >"$DIR/logport"  # a UDP port nobody reads: Swift's syslog goes nowhere
+
+  cat >"$DIR/etc/swift.conf" <<EOF
+[swift-hash]
+swift_hash_path_suffix = stopgap-test
+swift_hash_path_prefix = stopgap-test
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOF
+  local kind port
+  for kind in object container account; do
+    case $kind in object) port=$op ;; container) port=$cp ;; account) port=$ap ;; esac
+    { common_default "$port" "$DIR"
+      cat <<EOF
+[pipeline:main]
+pipeline = healthcheck $kind-server
+[app:$kind-server]
+use = egg:swift#$kind
+[filter:healthcheck]
+use = egg:swift#healthcheck
+EOF
+      [[ $kind == object ]] && printf '[object-replicator]\n[object-updater]\n[object-auditor]\n'
+      [[ $kind == container ]] && printf '[container-replicator]\n[container-updater]\n[container-auditor]\n[container-sync]\n'
+      [[ $kind == account ]] && printf '[account-replicator]\n[account-auditor]\n[account-reaper]\n'
+    } >"$DIR/etc/$kind-server.conf"
+    ( cd "$DIR/etc"
+      swift-ring-builder "$kind.builder" create 8 1 1 >/dev/null
+      swift-ring-builder "$kind.builder" add "r1z1-127.0.0.1:$port/d1" 100 >/dev/null
+      swift-ring-builder "$kind.builder" rebalance >/dev/null || true  # exits 1 on warnings
+      [[ -s $kind.ring.gz ]] || die "ring $kind not built" )
+  done
+
+  { common_default "$pp" "$DIR"
+    cat <<EOF
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = testing .admin
+[filter:s3api]
+use = egg:swift#s3api
+location = us-east-1
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:$mp
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:copy]
+use = egg:swift#copy
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+[filter:symlink]
+use = egg:swift#symlink
+EOF
+  } >"$DIR/etc/proxy-server.conf"
+
+  setsid memcached -u "$(id -un)" -l 127.0.0.1 -p "$mp" -U 0 -m 64 >"$DIR/log/memcached.log" 2>&1 < /dev/null &
+  echo $! >"$DIR/pids/memcached.pid"
+  for kind in object container account; do start_server "$kind" "$DIR/etc/$kind-server.conf"; done
+  start_server proxy "$DIR/etc/proxy-server.conf"
+  wait_healthy "$op" object && wait_healthy "$cp" container && wait_healthy "$ap" account &&
+    wait_healthy "$pp" proxy || { cmd_stop "$DIR"; die "start failed"; }
+
+  cat >"$DIR/env" <<EOF
+export SWIFT_URL=http://127.0.0.1:$pp
+export SWIFT_PROXY_PORT=$pp
+export ST_AUTH=http://127.0.0.1:$pp/auth/v1.0
+export ST_USER=test:tester
+export ST_KEY=testing
+export S3_ENDPOINT=http://127.0.0.1:$pp
+export AWS_ACCESS_KEY_ID=test:tester
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+EOF
+  echo "http://127.0.0.1:$pp"
+}
+
+stop_pid() {
+  local f=$1 pid i
+  [[ -f $f ]] || return 0
+  pid=$(cat "$f")
+  if kill "$pid" 2>/dev/null; then
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+cmd_stop() {
+  local dir=${1:?usage: swift.sh stop DIR} f
+  for f in "$dir"/pids/*.pid; do [[ -e $f ]] && stop_pid "$f"; done
+  return 0
+}
+
+cmd_stop_proxy() { stop_pid "${1:?DIR}/pids/proxy.pid"; }
+
+cmd_start_proxy() {
+  DIR=${1:?usage: swift.sh start-proxy DIR}
+  local pp
+  pp=$(sed -n 's/^bind_port = //p' "$DIR/etc/proxy-server.conf")
+  start_server proxy "$DIR/etc/proxy-server.conf"
+  wait_healthy "$pp" proxy
+}
+
+case ${1:-} in
+  install) cmd_install ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  stop-proxy) shift; cmd_stop_proxy "$@" ;;
+  start-proxy) shift; cmd_start_proxy "$@" ;;
+  *) die "usage: swift.sh install | start DIR | stop DIR | stop-proxy DIR | start-proxy DIR" ;;
+esac
