@@ -36,7 +36,7 @@ struct ThreadCapture {
 
 struct CaptureOptions {
   size_t max_stack_bytes = 256 << 10;  // per thread
-  size_t window = 8;                   // threads asked to stop ahead of the one being read
+  size_t window = 16;                  // threads asked to stop ahead of the one being read
   bool realtime = true;                // SCHED_FIFO 1 for the capturing thread, when permitted
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
