@@ -1,15 +1,209 @@
-// `stopgap report`: placeholder until its issue lands; exits 1 with a message.
+// `stopgap report -c FILE [--format table|json]`: per issue the runs in 24 h,
+// 7 d and in total and the workarounds behind it; per workaround its state,
+// days left, diagnosed or not, runs, refusals and last result; and the
+// undiagnosed workarounds ranked by runs in the last 7 days.
+// Opening the ledger marks executions whose process died as interrupted.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
+#include "core/time.h"
+#include "remedy/catalog.h"
+#include "remedy/ledger.h"
 
 namespace stopgap::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct ReportOpts {
+  std::string catalog;
+  std::string format = "table";
+  std::string today;
+};
+
+struct IssueRow {
+  std::string issue;
+  int64_t runs_24h = 0, runs_7d = 0, runs_total = 0;
+  std::set<std::string> workarounds;
+};
+
+struct WorkaroundRow {
+  std::string id, issue, state;
+  std::optional<int64_t> days_left;
+  bool diagnosed = false;
+  int64_t runs_total = 0, refusals_total = 0, runs_7d = 0;
+  std::string last_result;  // empty: never ran
+  std::string last_refusal_reason;
+};
+
+int ReportMain(const ReportOpts& o) {
+  const Clock& clock = SystemClock::Instance();
+  const WallTime now = clock.Now();
+  CivilDay today = CivilDayOf(now);
+  if (!o.today.empty()) {
+    Result<CivilDay> d = ParseCivilDay(o.today);
+    if (!d.ok()) {
+      std::fprintf(stderr, "stopgap report: --today: %s\n", d.status().message().c_str());
+      return kExitUsage;
+    }
+    today = *d;
+  }
+  if (o.format != "table" && o.format != "json") {
+    std::fprintf(stderr, "stopgap report: --format must be table or json\n");
+    return kExitUsage;
+  }
+  std::vector<remedy::Violation> violations;
+  Result<remedy::Catalog> catalog = remedy::LoadCatalog(o.catalog, today, &violations);
+  if (!catalog.ok()) {
+    for (const remedy::Violation& v : violations) {
+      if (v.severity == remedy::Severity::kError)
+        std::fprintf(stderr, "%s\n", v.ToString().c_str());
+    }
+    std::fprintf(stderr, "stopgap report: %s\n", catalog.status().message().c_str());
+    return kExitUsage;
+  }
+  // An existing ledger is opened read-write (unfinished executions of dead
+  // processes become interrupted); a missing one is not created.
+  bool exists = catalog->ledger.kind == remedy::LedgerConfig::Kind::kSqlite &&
+                ::access(catalog->ledger.path.c_str(), F_OK) == 0;
+  Result<std::unique_ptr<remedy::ExecutionLedger>> ledger =
+      exists ? remedy::OpenLedger(catalog->ledger, clock)
+             : remedy::OpenLedgerForReading(catalog->ledger, clock);
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "stopgap report: %s\n", ledger.status().ToString().c_str());
+    return kExitFailed;
+  }
+  Result<std::vector<remedy::IssueCounts>> issue_counts = (*ledger)->CountByIssue(now);
+  Result<std::vector<remedy::WorkaroundCounts>> wa_counts = (*ledger)->CountByWorkaround(now);
+  if (!issue_counts.ok() || !wa_counts.ok()) {
+    std::fprintf(
+        stderr, "stopgap report: %s\n",
+        (!issue_counts.ok() ? issue_counts.status() : wa_counts.status()).ToString().c_str());
+    return kExitFailed;
+  }
+
+  // Issues: every issue in the catalog, plus any the ledger remembers.
+  std::map<std::string, IssueRow> issues;
+  for (const remedy::Workaround& w : catalog->workarounds) {
+    IssueRow& r = issues[w.issue.text];
+    r.issue = w.issue.text;
+    r.workarounds.insert(w.id);
+  }
+  for (const remedy::IssueCounts& c : *issue_counts) {
+    IssueRow& r = issues[c.issue];
+    r.issue = c.issue;
+    r.runs_24h = c.runs_24h;
+    r.runs_7d = c.runs_7d;
+    r.runs_total = c.runs_total;
+    r.workarounds.insert(c.workarounds.begin(), c.workarounds.end());
+  }
+  std::map<std::string, const remedy::WorkaroundCounts*> by_id;
+  for (const remedy::WorkaroundCounts& c : *wa_counts) by_id[c.workaround_id] = &c;
+  std::vector<WorkaroundRow> rows;
+  for (const remedy::Workaround& w : catalog->workarounds) {
+    WorkaroundRow r;
+    r.id = w.id;
+    r.issue = w.issue.text;
+    r.state = std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today)));
+    r.days_left = remedy::DaysLeft(w, today);
+    r.diagnosed = w.diagnosed;
+    if (auto it = by_id.find(w.id); it != by_id.end()) {
+      r.runs_total = it->second->runs_total;
+      r.refusals_total = it->second->refusals_total;
+      r.runs_7d = it->second->runs_7d;
+      r.last_result = it->second->last_result;
+      r.last_refusal_reason = it->second->last_refusal_reason;
+    }
+    rows.push_back(std::move(r));
+  }
+  std::vector<const WorkaroundRow*> ranking;
+  for (const WorkaroundRow& r : rows)
+    if (!r.diagnosed) ranking.push_back(&r);
+  std::stable_sort(ranking.begin(), ranking.end(),
+                   [](const WorkaroundRow* a, const WorkaroundRow* b) {
+                     if (a->runs_7d != b->runs_7d) return a->runs_7d > b->runs_7d;
+                     return a->runs_total > b->runs_total;
+                   });
+
+  if (o.format == "json") {
+    json out;
+    out["issues"] = json::array();
+    for (const auto& [key, r] : issues) {
+      out["issues"].push_back(
+          {{"issue", r.issue},
+           {"runs_24h", r.runs_24h},
+           {"runs_7d", r.runs_7d},
+           {"runs_total", r.runs_total},
+           {"workarounds", std::vector<std::string>(r.workarounds.begin(), r.workarounds.end())}});
+    }
+    out["workarounds"] = json::array();
+    for (const WorkaroundRow& r : rows) {
+      out["workarounds"].push_back(
+          {{"id", r.id},
+           {"issue", r.issue},
+           {"state", r.state},
+           {"days_left", r.days_left ? json(*r.days_left) : json(nullptr)},
+           {"diagnosed", r.diagnosed},
+           {"runs_total", r.runs_total},
+           {"refusals_total", r.refusals_total},
+           {"last_result", r.last_result.empty() ? json(nullptr) : json(r.last_result)}});
+    }
+    out["undiagnosed_ranking"] = json::array();
+    for (const WorkaroundRow* r : ranking) {
+      out["undiagnosed_ranking"].push_back(
+          {{"id", r->id}, {"issue", r->issue}, {"runs_7d", r->runs_7d}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+
+  std::printf("ISSUES\n%-40s %8s %8s %8s  %s\n", "issue", "24h", "7d", "total", "workarounds");
+  for (const auto& [key, r] : issues) {
+    std::string ids;
+    for (const std::string& id : r.workarounds) ids += (ids.empty() ? "" : ", ") + id;
+    std::printf("%-40s %8lld %8lld %8lld  %s\n", r.issue.c_str(),
+                static_cast<long long>(r.runs_24h), static_cast<long long>(r.runs_7d),
+                static_cast<long long>(r.runs_total), ids.c_str());
+  }
+  std::printf("\nWORKAROUNDS\n%-32s %-22s %-9s %9s %-10s %6s %8s  %s\n", "id", "issue", "state",
+              "days_left", "diagnosed", "runs", "refusals", "last_result");
+  for (const WorkaroundRow& r : rows) {
+    std::string last = r.last_result.empty() ? "-" : r.last_result;
+    if (!r.last_refusal_reason.empty() && r.last_result == "refused") {
+      last += " (" + r.last_refusal_reason + ")";
+    }
+    std::string days = r.days_left ? std::to_string(*r.days_left) : "-";
+    std::printf("%-32s %-22s %-9s %9s %-10s %6lld %8lld  %s\n", r.id.c_str(), r.issue.c_str(),
+                r.state.c_str(), days.c_str(), r.diagnosed ? "yes" : "no",
+                static_cast<long long>(r.runs_total), static_cast<long long>(r.refusals_total),
+                last.c_str());
+  }
+  std::printf("\nUNDIAGNOSED, BY RUNS IN THE LAST 7 DAYS (where root-cause work pays most)\n");
+  int rank = 0;
+  for (const WorkaroundRow* r : ranking) {
+    std::printf("%3d. %-32s %-22s %6lld run(s)\n", ++rank, r->id.c_str(), r->issue.c_str(),
+                static_cast<long long>(r->runs_7d));
+  }
+  if (ranking.empty()) std::printf("  (none: every workaround is diagnosed)\n");
+  return kExitOk;
+}
+
+}  // namespace
 
 CommandMain SetupReport(CLI::App& sub) {
-  return [] {
-    std::fprintf(stderr, "stopgap report: not built yet\n");
-    return kExitFailed;
-  };
+  auto o = std::make_shared<ReportOpts>();
+  sub.add_option("-c,--catalog", o->catalog, "Catalog file (YAML)")->required();
+  sub.add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  sub.add_option("--today", o->today, "Compute TTL states as of this day (YYYY-MM-DD, UTC)");
+  return [o] { return ReportMain(*o); };
 }
 
 }  // namespace stopgap::cli

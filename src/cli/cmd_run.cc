@@ -1,15 +1,153 @@
-// `stopgap run`: placeholder until its issue lands; exits 1 with a message.
+// `stopgap run -c FILE ID [--label k=v …] [--dry-run]`: runs one workaround
+// by hand through the same engine, limits and ledger as `serve`.
+// Exit: 0 succeeded, 1 failed or refused (reason printed), 2 bad usage or a
+// bad catalog. --dry-run prints the plan and writes nothing.
 #include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
+#include "core/process.h"
+#include "core/time.h"
+#include "remedy/diag_collector.h"
+#include "remedy/engine.h"
+#include "remedy/ledger.h"
 
 namespace stopgap::cli {
+namespace {
+
+struct RunOpts {
+  std::string catalog;
+  std::string id;
+  std::vector<std::string> labels;
+  bool dry_run = false;
+};
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+void PrintStep(const remedy::StepRecord& s) {
+  std::string what = s.outcome;
+  if (s.exit_code) what += ", exit " + std::to_string(*s.exit_code);
+  if (s.signal) what += ", signal " + std::to_string(s.signal);
+  if (s.truncated) what += ", output truncated";
+  // collect/guru steps carry their description ("collect: system") as argv.
+  std::string text = s.kind == "run" ? "run: " + Join(s.argv) : Join(s.argv);
+  std::printf("  %s[%d] %s -> %s (%lld ms)%s%s\n",
+              std::string(remedy::StepPhaseName(s.phase)).c_str(), s.index, text.c_str(),
+              what.c_str(), static_cast<long long>(s.duration.count()), s.error.empty() ? "" : ": ",
+              s.error.c_str());
+}
+
+int RunMain(const RunOpts& o) {
+  const Clock& clock = SystemClock::Instance();
+  std::vector<remedy::Violation> violations;
+  Result<remedy::Catalog> catalog =
+      remedy::LoadCatalog(o.catalog, CivilDayOf(clock.Now()), &violations);
+  if (!catalog.ok()) {
+    for (const remedy::Violation& v : violations) {
+      if (v.severity == remedy::Severity::kError)
+        std::fprintf(stderr, "%s\n", v.ToString().c_str());
+    }
+    std::fprintf(stderr, "stopgap run: %s\n", catalog.status().message().c_str());
+    return kExitUsage;
+  }
+  const remedy::Workaround* w = catalog->Find(o.id);
+  if (!w) {
+    std::fprintf(stderr, "stopgap run: no workaround '%s' in %s\n", o.id.c_str(),
+                 o.catalog.c_str());
+    return kExitUsage;
+  }
+  remedy::Alert alert;
+  alert.source = "manual";
+  if (w->match) alert.name = w->match->alertname;
+  for (const std::string& kv : o.labels) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "stopgap run: --label '%s': expected NAME=VALUE\n", kv.c_str());
+      return kExitUsage;
+    }
+    alert.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (!alert.labels.empty()) alert.fingerprint = remedy::ComputeFingerprint(alert.labels);
+
+  Result<std::unique_ptr<remedy::ExecutionLedger>> ledger =
+      o.dry_run ? remedy::OpenLedgerForReading(catalog->ledger, clock)
+                : remedy::OpenLedger(catalog->ledger, clock);
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "stopgap run: %s\n", ledger.status().ToString().c_str());
+    return kExitFailed;
+  }
+  PosixProcessRunner runner;
+  auto shared = std::make_shared<const remedy::Catalog>(std::move(*catalog));
+  std::unique_ptr<remedy::DiagnosticsCollector> diagnostics =
+      remedy::MakeDiagnosticsCollector(*shared);
+  remedy::EngineOptions options;
+  options.diagnostics = diagnostics.get();
+  remedy::RemediationEngine engine(shared, **ledger, runner, clock, options);
+
+  if (o.dry_run) {
+    Result<remedy::Plan> plan = engine.PlanFor(o.id, alert);
+    if (!plan.ok()) {
+      std::fprintf(stderr, "stopgap run: %s\n", plan.status().ToString().c_str());
+      return kExitFailed;
+    }
+    std::printf("plan for %s (issue %s, %s", plan->workaround_id.c_str(), plan->issue.c_str(),
+                std::string(remedy::WorkaroundStateName(plan->state)).c_str());
+    if (plan->days_left)
+      std::printf(", %lld day(s) left", static_cast<long long>(*plan->days_left));
+    std::printf("):\n");
+    for (const remedy::PlannedStep& s : plan->steps) {
+      std::string text = s.kind == remedy::StepKind::kRun ? "run: " + Join(s.argv) : s.description;
+      std::printf("  %s[%d] %s (timeout %s)\n", std::string(remedy::StepPhaseName(s.phase)).c_str(),
+                  s.index, text.c_str(), FormatDuration(s.timeout).c_str());
+    }
+    std::printf("limits:\n");
+    for (const std::string& l : plan->limits) std::printf("  %s\n", l.c_str());
+    if (plan->refusal) {
+      std::printf("would be refused: %s: %s\n",
+                  std::string(remedy::RefusalReasonName(plan->refusal->reason)).c_str(),
+                  plan->refusal->detail.c_str());
+      return kExitFailed;
+    }
+    std::printf("would run (dry run: nothing executed, nothing written)\n");
+    return kExitOk;
+  }
+
+  Result<remedy::ExecutionOutcome> out = engine.Execute(o.id, alert, "manual");
+  if (!out.ok()) {
+    std::fprintf(stderr, "stopgap run: %s\n", out.status().ToString().c_str());
+    return kExitFailed;
+  }
+  if (out->refusal) {
+    std::printf("execution %lld: refused (%s): %s\n", static_cast<long long>(out->id),
+                std::string(remedy::RefusalReasonName(out->refusal->reason)).c_str(),
+                out->refusal->detail.c_str());
+    return kExitFailed;
+  }
+  for (const remedy::StepRecord& s : out->steps) PrintStep(s);
+  std::printf("execution %lld: %s%s%s\n  bundle: %s\n", static_cast<long long>(out->id),
+              std::string(remedy::ExecutionStateName(out->state)).c_str(),
+              out->detail.empty() ? "" : ": ", out->detail.c_str(), out->bundle_dir.c_str());
+  if (!out->error.ok()) {
+    std::fprintf(stderr, "stopgap run: %s\n", out->error.ToString().c_str());
+  }
+  return out->state == remedy::ExecutionState::kSucceeded ? kExitOk : kExitFailed;
+}
+
+}  // namespace
 
 CommandMain SetupRun(CLI::App& sub) {
-  return [] {
-    std::fprintf(stderr, "stopgap run: not built yet\n");
-    return kExitFailed;
-  };
+  auto o = std::make_shared<RunOpts>();
+  sub.add_option("-c,--catalog", o->catalog, "Catalog file (YAML)")->required();
+  sub.add_option("id", o->id, "Workaround id")->required();
+  sub.add_option("-l,--label", o->labels, "Alert label NAME=VALUE for {{labels.NAME}} (repeat)");
+  sub.add_flag("--dry-run", o->dry_run, "Print the plan and the limits; run and write nothing");
+  return [o] { return RunMain(*o); };
 }
 
 }  // namespace stopgap::cli

@@ -59,4 +59,13 @@ Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
   return OpenSqliteLedger(config.path, clock);
 }
 
+Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
+                                                              const Clock& clock) {
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return FailedPrecondition("ledger " + config.url +
+                              ": postgresql:// is reserved and not supported yet; use sqlite://");
+  }
+  return OpenSqliteLedgerForReading(config.path, clock);
+}
+
 }  // namespace stopgap::remedy

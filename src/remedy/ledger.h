@@ -282,6 +282,15 @@ Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, 
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
                                                           const Clock& clock);
 
+// OpenSqliteLedgerForReading for the ledger a catalog names (dry runs).
+Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
+                                                              const Clock& clock);
+
+// A read-only view for dry runs: no file is created, nothing is migrated or
+// marked; when the file does not exist, an empty ledger. Writes fail.
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::string& path,
+                                                                    const Clock& clock);
+
 // The schema version this build writes (see docs/ledger-schema.md).
 inline constexpr int kLedgerSchemaVersion = 1;
 

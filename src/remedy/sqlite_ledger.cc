@@ -101,6 +101,25 @@ class SqliteLedger final : public ExecutionLedger {
     return Migrate().WithContext("ledger " + path);
   }
 
+  Status OpenForReading(const std::string& path) {
+    path_ = path;
+    if (::access(path.c_str(), F_OK) != 0) {
+      // Nothing recorded yet: an empty, migrated, in-memory ledger.
+      STOPGAP_RETURN_IF_ERROR(db_.Open(":memory:"));
+      return Migrate();
+    }
+    STOPGAP_RETURN_IF_ERROR(db_.Open(path, /*read_only=*/true));
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000"));
+    STOPGAP_SQL(q, db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status().WithContext("ledger " + path);
+    if (q.Int(0) != static_cast<int64_t>(std::size(internal::kLedgerMigrations))) {
+      return FailedPrecondition("ledger " + path + " has schema version " +
+                                std::to_string(q.Int(0)) + "; open it read-write once to migrate");
+    }
+    return Status::Ok();
+  }
+
   Status Migrate() {
     Transaction tx(db_);
     STOPGAP_RETURN_IF_ERROR(tx.Begin());
@@ -681,6 +700,13 @@ class SqliteLedger final : public ExecutionLedger {
 };
 
 }  // namespace
+
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::string& path,
+                                                                    const Clock& clock) {
+  auto ledger = std::make_unique<SqliteLedger>(clock);
+  STOPGAP_RETURN_IF_ERROR(ledger->OpenForReading(path));
+  return std::unique_ptr<ExecutionLedger>(std::move(ledger));
+}
 
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
                                                           const Clock& clock) {

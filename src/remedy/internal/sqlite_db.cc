@@ -61,10 +61,9 @@ SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close(db_);
 }
 
-Status SqliteDb::Open(const std::string& path) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+Status SqliteDb::Open(const std::string& path, bool read_only) {
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status st = Error("open " + path);
     sqlite3_close(db_);

@@ -53,7 +53,7 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
   ~SqliteDb();
 
-  Status Open(const std::string& path);
+  Status Open(const std::string& path, bool read_only = false);
   Status Exec(const char* sql);
   // Prepared once per distinct SQL text, then reused.
   Result<sqlite3_stmt*> Prepare(const char* sql);
