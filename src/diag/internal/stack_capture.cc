@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <thread>
 
 #include "core/file.h"
 #include "diag/internal/proc_parse.h"
@@ -119,16 +120,10 @@ void FinishCapture(pid_t pid, const std::vector<MapEntry>& maps, std::vector<cha
   if (n > 0) c->stack.assign(scratch.data(), static_cast<size_t>(n));
 }
 
-}  // namespace
-
-Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOptions& opts) {
-  auto maps_text = ReadFile("/proc/" + std::to_string(pid) + "/maps", 64 << 20);
-  if (!maps_text.ok()) return maps_text.status();
-  std::vector<MapEntry> maps = ParseMaps(*maps_text);
-  std::sort(maps.begin(), maps.end(),
-            [](const MapEntry& a, const MapEntry& b) { return a.start < b.start; });
-  std::vector<pid_t> tids = ListTasks(pid);
-  if (tids.empty()) return NotFound("pid " + std::to_string(pid) + ": no threads (exited?)");
+// Captures out[first], out[first + stride], ... on the calling thread (ptrace
+// binds each tracee to the thread that attached it).
+void CaptureShard(pid_t pid, const std::vector<MapEntry>& maps, const CaptureOptions& opts,
+                  size_t first, size_t stride, std::vector<ThreadCapture>* all) {
   // While capturing, run this thread at a real-time priority when allowed: a
   // stopped target thread then waits only for our few syscalls, never for a
   // busy machine's scheduler to give us the CPU back. Restored on return.
@@ -148,30 +143,51 @@ Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOption
       if (raised) ::pthread_setschedparam(::pthread_self(), policy, &param);
     }
   } restore{raised, old_policy, old_param};
-  std::vector<ThreadCapture> out(tids.size());
   std::vector<char> scratch(opts.max_stack_bytes, 1);  // touched: no page faults later
-  for (size_t i = 0; i < tids.size(); ++i) out[i].tid = tids[i];
+  std::vector<ThreadCapture*> mine;
+  for (size_t i = first; i < all->size(); i += stride) mine.push_back(&(*all)[i]);
   // A small window of threads is asked to stop ahead of the one being read,
-  // so their scheduling latencies overlap; at most `window` threads of the
-  // target are ever stopped at once, never the process as a whole. Waits
+  // so their scheduling latencies overlap; at most `window` threads per
+  // tracer are ever stopped at once, never the process as a whole. Waits
   // name the thread (never waitpid(-1): other children of this process,
   // e.g. `run:` steps, must not be reaped here).
   size_t window = std::max<size_t>(1, opts.window);
-  std::vector<int64_t> t_interrupt(tids.size(), 0);
-  std::vector<bool> started(tids.size(), false);
+  std::vector<int64_t> t_interrupt(mine.size(), 0);
+  std::vector<bool> started(mine.size(), false);
   size_t next = 0;
-  for (size_t i = 0; i < tids.size(); ++i) {
-    while (next < tids.size() && next < i + window) {
+  for (size_t i = 0; i < mine.size(); ++i) {
+    while (next < mine.size() && next < i + window) {
       if (std::chrono::steady_clock::now() >= opts.deadline) break;
-      started[next] = StartCapture(&out[next], &t_interrupt[next]);
+      started[next] = StartCapture(mine[next], &t_interrupt[next]);
       ++next;
     }
     if (started[i]) {
-      FinishCapture(pid, maps, scratch, t_interrupt[i], &out[i]);
-    } else if (out[i].error.empty()) {
-      out[i].error = "not captured: time budget spent";
+      FinishCapture(pid, maps, scratch, t_interrupt[i], mine[i]);
+    } else if (mine[i]->error.empty()) {
+      mine[i]->error = "not captured: time budget spent";
     }
   }
+}
+
+}  // namespace
+
+Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOptions& opts) {
+  auto maps_text = ReadFile("/proc/" + std::to_string(pid) + "/maps", 64 << 20);
+  if (!maps_text.ok()) return maps_text.status();
+  std::vector<MapEntry> maps = ParseMaps(*maps_text);
+  std::sort(maps.begin(), maps.end(),
+            [](const MapEntry& a, const MapEntry& b) { return a.start < b.start; });
+  std::vector<pid_t> tids = ListTasks(pid);
+  if (tids.empty()) return NotFound("pid " + std::to_string(pid) + ": no threads (exited?)");
+  std::vector<ThreadCapture> out(tids.size());
+  for (size_t i = 0; i < tids.size(); ++i) out[i].tid = tids[i];
+  size_t tracers = std::max<size_t>(1, std::min<size_t>(opts.tracers, tids.size() / 64 + 1));
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < tracers; ++k) {
+    helpers.emplace_back(CaptureShard, pid, std::cref(maps), std::cref(opts), k, tracers, &out);
+  }
+  CaptureShard(pid, maps, opts, 0, tracers, &out);
+  for (std::thread& t : helpers) t.join();
   return out;
 }
 

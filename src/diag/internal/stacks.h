@@ -36,8 +36,11 @@ struct ThreadCapture {
 
 struct CaptureOptions {
   size_t max_stack_bytes = 256 << 10;  // per thread
-  size_t window = 16;                  // threads asked to stop ahead of the one being read
-  bool realtime = true;                // SCHED_FIFO 1 for the capturing thread, when permitted
+  // Threads doing the capture, each with its own window. 2 and 3 gave no gain
+  // on the 2-CPU benchmark machine; more may help on many-core hosts.
+  size_t tracers = 1;
+  size_t window = 16;    // threads asked to stop ahead of the one being read
+  bool realtime = true;  // SCHED_FIFO 1 for the capturing thread, when permitted
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
