@@ -261,7 +261,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
     const YAML::Node id_node = ChildOf(n, "id");
     if (id_node.IsScalar()) r.SetWorkaround(id_node.Scalar());
   }
-  if (!r.CheckMap(n, "workarounds[]",
+  if (!r.CheckMap(n, "",
                   {"id", "issue", "cause", "diagnosed", "root_cause", "description", "expires",
                    "match", "diagnostics", "action", "verify", "limits"})) {
     return std::nullopt;

@@ -320,6 +320,7 @@ TEST(CatalogTest, UnknownKeyInWorkaround) {
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->workaround_id, "nova-rpc");
   EXPECT_EQ(v->line, 24);
+  EXPECT_EQ(v->field, "limit");
 }
 
 TEST(CatalogTest, UnknownKeyInLimits) {
