@@ -81,7 +81,9 @@ Status ValidateCollectRequest(const CollectRequest& req);
 Result<pid_t> ResolvePid(std::optional<pid_t> pid, const std::string& pidfile);
 
 // Runs the requested collectors concurrently, writing into `bundle_dir` (which
-// must exist). One outcome per requested collector, in request order.
+// must exist). One outcome per requested collector, in request order. Budgets
+// and durations use the steady clock (real time, whatever `clock` is);
+// `clock` is kept for wall timestamps.
 std::vector<CollectorOutcome> RunCollectors(const CollectRequest& req,
                                             const std::string& bundle_dir, const Clock& clock);
 

@@ -191,7 +191,9 @@ void ProcessSection(FILE* out) {
   std::fprintf(out, "cpu_user_s = %ld.%06ld\ncpu_system_s = %ld.%06ld\nmax_rss_kb = %ld\n",
                ru.ru_utime.tv_sec, ru.ru_utime.tv_usec, ru.ru_stime.tv_sec, ru.ru_stime.tv_usec,
                ru.ru_maxrss);
-  std::fprintf(out, "exe = %s\n\n", ReadSmall("/proc/self/comm").c_str());
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::fprintf(out, "exe = %s\n\n", n > 0 ? std::string(exe, static_cast<size_t>(n)).c_str() : "?");
 }
 
 }  // namespace
