@@ -5,6 +5,7 @@
 #include "logship/shipper.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,35 +107,55 @@ void Shipper::Say(const std::string& line) const {
   std::fflush(stdout);
 }
 
-std::vector<Candidate> Shipper::FindRotations(const std::string& live_path) const {
-  std::string abs = AbsolutePath(live_path);
-  std::string dir = DirName(abs);
-  std::string live = BaseName(abs);
-  std::vector<std::string> dirs = {dir};
-  if (!options_.olddir.empty()) {
-    dirs.push_back(options_.olddir.starts_with("/") ? options_.olddir
-                                                    : dir + "/" + options_.olddir);
+std::vector<Candidate> Shipper::FindRotations(const std::string& pattern) const {
+  // The live log may be gone (no `create`): match rotation names, not live files.
+  std::string abs = pattern.starts_with("/") ? pattern : AbsolutePath(pattern);
+  std::string dir_pat = DirName(abs);
+  std::string live_pat = BaseName(abs);
+  const bool live_glob = HasGlobChars(live_pat);
+  std::vector<std::string> dirs;
+  if (HasGlobChars(dir_pat)) {
+    glob_t g{};
+    if (::glob(dir_pat.c_str(), GLOB_ONLYDIR, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) dirs.push_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+  } else {
+    dirs.push_back(dir_pat);
   }
   std::vector<Candidate> out;
-  for (const std::string& d : dirs) {
-    std::vector<std::string> names = ListDir(d);
-    std::set<std::string> present(names.begin(), names.end());
-    for (const std::string& n : names) {
-      std::optional<Rotation> r = ParseRotation(options_.dateformat, n, live);
-      if (!r) continue;
-      Candidate c;
-      c.path = AbsolutePath(d + "/" + n);
-      c.rotation = r;
-      struct stat sb;
-      if (::lstat(c.path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-      if (r->compression.empty()) {
-        if (!options_.include_uncompressed) {
-          c.skip_reason = "not compressed yet (delaycompress); --include-uncompressed ships it";
+  for (const std::string& base_dir : dirs) {
+    std::vector<std::string> search = {base_dir};
+    if (!options_.olddir.empty()) {
+      search.push_back(options_.olddir.starts_with("/") ? options_.olddir
+                                                        : base_dir + "/" + options_.olddir);
+    }
+    for (const std::string& d : search) {
+      std::vector<std::string> names = ListDir(d);
+      std::set<std::string> present(names.begin(), names.end());
+      for (const std::string& n : names) {
+        std::optional<Rotation> r;
+        if (live_glob) {
+          r = ParseRotationAnyBase(options_.dateformat, n);
+          if (r && ::fnmatch(live_pat.c_str(), r->live_name.c_str(), FNM_PERIOD) != 0) r.reset();
+        } else {
+          r = ParseRotation(options_.dateformat, n, live_pat);
         }
-      } else if (present.count(n.substr(0, n.size() - r->compression.size())) != 0) {
-        c.skip_reason = "being compressed (uncompressed twin still present)";
+        if (!r) continue;
+        Candidate c;
+        c.path = AbsolutePath(d + "/" + n);
+        c.rotation = r;
+        struct stat sb;
+        if (::lstat(c.path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (r->compression.empty()) {
+          if (!options_.include_uncompressed) {
+            c.skip_reason = "not compressed yet (delaycompress); --include-uncompressed ships it";
+          }
+        } else if (present.count(n.substr(0, n.size() - r->compression.size())) != 0) {
+          c.skip_reason = "being compressed (uncompressed twin still present)";
+        }
+        out.push_back(std::move(c));
       }
-      out.push_back(std::move(c));
     }
   }
   return out;
@@ -143,9 +164,13 @@ std::vector<Candidate> Shipper::FindRotations(const std::string& live_path) cons
 ShipReport Shipper::Sweep(const std::vector<std::string>& patterns) {
   std::vector<Candidate> all;
   std::set<std::string> seen;
-  for (const std::string& live : ExpandLogPatterns(patterns)) {
-    for (Candidate& c : FindRotations(live)) {
-      if (seen.insert(c.path).second) all.push_back(std::move(c));
+  for (const std::string& arg : patterns) {
+    std::istringstream words(arg);  // logrotate passes "pat1 pat2 " as one argument
+    std::string pat;
+    while (words >> pat) {
+      for (Candidate& c : FindRotations(pat)) {
+        if (seen.insert(c.path).second) all.push_back(std::move(c));
+      }
     }
   }
   return Run(all);

@@ -63,8 +63,9 @@ class Shipper {
   // Exactly these files.
   ShipReport Upload(const std::vector<std::string>& files);
 
-  // The rotations of one live log path (which may not exist any more).
-  std::vector<Candidate> FindRotations(const std::string& live_path) const;
+  // The rotations of one live log path or glob ("/var/log/app/*.log"); the
+  // live logs need not exist any more (logrotate without `create`).
+  std::vector<Candidate> FindRotations(const std::string& pattern) const;
 
   // "<host>/<absolute dir without leading slash>/<file name>".
   static std::string ObjectKey(const std::string& host, const std::string& abs_path);

@@ -190,6 +190,18 @@ TEST_F(ShipperTest, GlobsOlddirAndIncludeUncompressed) {
             "old-xz");
 }
 
+TEST_F(ShipperTest, GlobFindsRotationsOfLiveLogsThatAreGone) {
+  // logrotate without `create`: after rotation only the rotations exist.
+  ::unlink((dir_ / "log/app.log").c_str());
+  ::unlink((dir_ / "log/other.log").c_str());
+  WriteText(dir_ / "log/notes.txt-20251124.gz", "not a .log");
+  Shipper s(store_, *state_, clock_, Options());
+  ShipReport r = s.Sweep({dir_ / "log/*.log "});
+  EXPECT_EQ(r.uploaded, 3);  // app 22, app 23, other 24
+  EXPECT_EQ(r.skipped, 1);
+  EXPECT_FALSE(Exists(ArchivedPath("notes.txt-20251124.gz")));
+}
+
 TEST_F(ShipperTest, CompressionInProgressIsSkipped) {
   WriteText(dir_ / "log/app.log-20251124.gz", "half-written");
   ShipOptions o = Options();
