@@ -53,7 +53,7 @@ struct StatsdConfig {
   std::string admin = "127.0.0.1:8126";  // empty: no admin interface
   std::string graphite;                  // empty: compute but discard (reference: no graphiteHost)
   int receivers = 0;                     // 0: half the CPUs, at least 1
-  int rcvbuf_bytes = 8 << 20;            // SO_RCVBUF per socket (capped by net.core.rmem_max)
+  int rcvbuf_bytes = 32 << 20;           // SO_RCVBUF per socket (capped by net.core.rmem_max)
   int batch = 64;                        // packets per recvmmsg
   int max_packet_bytes = 65536;          // larger datagrams are counted as oversized
   size_t graphite_buffer_bytes = 256u << 20;  // unsent flushes kept while Graphite is down

@@ -1,0 +1,5 @@
+# StatsD benchmark tools (bench/statsd.sh): a paced sendmmsg load generator and
+# a recvmmsg drain loop (the machine's floor). Plain C++, no dependencies.
+add_executable(statsd_loadgen ${CMAKE_CURRENT_LIST_DIR}/statsd_loadgen.cc)
+add_executable(statsd_drain ${CMAKE_CURRENT_LIST_DIR}/statsd_drain.cc)
+set_target_properties(statsd_loadgen statsd_drain PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
