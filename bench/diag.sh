@@ -108,10 +108,16 @@ print(f"| (idle, no tool: noise floor of the gap) | - | - | {med(idle_gaps):.1f}
 print()
 print(f"stopgap diag --collect system,tcp: wall {med([x[0] for x in sys_tcp]):.0f} ms, "
       f"CPU {med([x[1] for x in sys_tcp]):.0f} ms (median of {runs})")
-m = sorted(glob.glob(tmp + "/b/*/manifest.json"))
-if m:
-    for c in json.load(open(m[-1]))["collectors"]:
-        print(f"last stopgap run, in-tool: {c['name']} {c['duration_ms']} ms, metrics {c['metrics']}")
+procs = []
+for mf in glob.glob(tmp + "/b/*/manifest.json"):
+    for c in json.load(open(mf))["collectors"]:
+        if c["name"] == "process":
+            procs.append(dict(c["metrics"], duration_ms=c["duration_ms"]))
+if procs:
+    keys = ["duration_ms", "stack_capture_us", "stack_unwind_us", "threads_list_us",
+            "stack_max_pause_us", "stack_median_pause_us", "stack_max_stop_latency_us"]
+    print("stopgap in-tool, process collector, medians of %d runs: " % len(procs) +
+          ", ".join(f"{k} {med([p.get(k, 0) for p in procs]):.0f}" for k in keys))
 os.kill(pid, signal.SIGTERM)
 t.wait()
 PY

@@ -39,8 +39,12 @@ struct CaptureOptions {
   // Threads doing the capture, each with its own window. 2 and 3 gave no gain
   // on the 2-CPU benchmark machine; more may help on many-core hosts.
   size_t tracers = 1;
-  size_t window = 16;    // threads asked to stop ahead of the one being read
-  bool realtime = true;  // SCHED_FIFO 1 for the capturing thread, when permitted
+  size_t window = 16;  // threads asked to stop ahead of the one being read
+  // SCHED_FIFO 1 for the capturing thread while capturing. Off: on the
+  // 2-CPU benchmark machine it raised the target's ticker gap (median 10.8 ms
+  // vs 5.1 ms over 14 interleaved runs each) by taking a CPU from the
+  // target's other threads; the pause it saves is microseconds.
+  bool realtime = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
