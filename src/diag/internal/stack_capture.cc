@@ -125,9 +125,9 @@ void FinishCapture(pid_t pid, const std::vector<MapEntry>& maps, std::vector<cha
 void CaptureShard(pid_t pid, const std::vector<MapEntry>& maps, const CaptureOptions& opts,
                   size_t first, size_t stride, std::vector<ThreadCapture>* all) {
   // With opts.realtime, run this thread at a real-time priority while
-  // capturing (when allowed): a
-  // stopped target thread then waits only for our few syscalls, never for a
-  // busy machine's scheduler to give us the CPU back. Restored on return.
+  // capturing (when allowed): a stopped target thread then waits only for our
+  // few syscalls, never for the scheduler to give us the CPU back. Restored
+  // on return.
   int old_policy = SCHED_OTHER;
   sched_param old_param{};
   bool raised = false;
