@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -247,27 +248,8 @@ Status Threads(CollectorContext& ctx, const std::string& base,
 
 }  // namespace
 
-Status CollectProcess(CollectorContext& ctx) {
-  if (!ctx.pid) return InvalidArgument("process: no pid");
-  pid_t pid = *ctx.pid;
-  std::string base = "/proc/" + std::to_string(pid);
-  std::map<pid_t, std::string> names;
-  if (ctx.request().stacks) {
-    // The thread listing (/proc reads) runs beside the stack capture (ptrace):
-    // on a process with many threads each takes tens of milliseconds.
-    std::map<pid_t, std::string> listed;
-    Status listing;
-    std::thread lister([&] { listing = Threads(ctx, base, &listed); });
-    Status stacks = CollectStacks(ctx, pid, [&]() -> const std::map<pid_t, std::string>& {
-      lister.join();
-      return listed;
-    });
-    if (lister.joinable()) lister.join();
-    STOPGAP_RETURN_IF_ERROR(listing);
-    STOPGAP_RETURN_IF_ERROR(stacks);
-  } else {
-    STOPGAP_RETURN_IF_ERROR(Threads(ctx, base, &names));
-  }
+// Everything but threads and stacks.
+Status ProcFiles(CollectorContext& ctx, const std::string& base) {
   STOPGAP_RETURN_IF_ERROR(CopyProc(ctx, base + "/status", "status.txt"));
   STOPGAP_RETURN_IF_ERROR(Cmdline(ctx, base));
   STOPGAP_RETURN_IF_ERROR(CopyProc(ctx, base + "/limits", "limits.txt"));
@@ -275,9 +257,42 @@ Status CollectProcess(CollectorContext& ctx) {
   STOPGAP_RETURN_IF_ERROR(Namespaces(ctx, base));
   if (ctx.Expired()) return DeadlineExceeded("process: budget spent");
   STOPGAP_RETURN_IF_ERROR(Fds(ctx, base));
-  STOPGAP_RETURN_IF_ERROR(Maps(ctx, base));
-  if (::access(base.c_str(), F_OK) != 0)
+  return Maps(ctx, base);
+}
+
+Status CollectProcess(CollectorContext& ctx) {
+  if (!ctx.pid) return InvalidArgument("process: no pid");
+  pid_t pid = *ctx.pid;
+  std::string base = "/proc/" + std::to_string(pid);
+  if (ctx.request().stacks) {
+    // The /proc reads (threads first, then the rest) run on a second thread
+    // beside the stack capture (ptrace on this one): on a process with many
+    // threads each takes tens of milliseconds.
+    std::map<pid_t, std::string> listed;
+    Status listing, files;
+    std::promise<void> listed_ready;
+    std::thread reader([&] {
+      listing = Threads(ctx, base, &listed);
+      listed_ready.set_value();
+      if (listing.ok()) files = ProcFiles(ctx, base);
+    });
+    std::future<void> names_ready = listed_ready.get_future();
+    Status stacks = CollectStacks(ctx, pid, [&]() -> const std::map<pid_t, std::string>& {
+      names_ready.wait();
+      return listed;
+    });
+    reader.join();
+    STOPGAP_RETURN_IF_ERROR(listing);
+    STOPGAP_RETURN_IF_ERROR(stacks);
+    STOPGAP_RETURN_IF_ERROR(files);
+  } else {
+    std::map<pid_t, std::string> names;
+    STOPGAP_RETURN_IF_ERROR(Threads(ctx, base, &names));
+    STOPGAP_RETURN_IF_ERROR(ProcFiles(ctx, base));
+  }
+  if (::access(base.c_str(), F_OK) != 0) {
     return NotFound("pid " + std::to_string(pid) + " exited during collection");
+  }
   return Status::Ok();
 }
 
