@@ -134,9 +134,12 @@ int main(int argc, char** argv) {
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
-    else if (a == "--iterations") iterations = std::atoi(argv[i + 1]);
-    else if (a == "--dir") dir = argv[i + 1];
+    if (a == "--rounds")
+      rounds = std::atoi(argv[i + 1]);
+    else if (a == "--iterations")
+      iterations = std::atoi(argv[i + 1]);
+    else if (a == "--dir")
+      dir = argv[i + 1];
   }
   bool own_dir = dir.empty();
   if (own_dir) {

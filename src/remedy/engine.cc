@@ -2,6 +2,8 @@
 // (diagnostics -> sealed bundle -> action -> verify). See engine.h.
 #include "remedy/engine.h"
 
+#include <future>
+
 #include "core/log.h"
 #include "remedy/internal/execution_bundle.h"
 #include "remedy/internal/limits.h"
@@ -412,24 +414,24 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     bundle->AddStep(diag_steps.back());
   }
   const WallTime diag_end = clock_.Now();
-  // 2. The evidence is durable before anything changes.
-  if (Status s = bundle->Seal(diag_end); !s.ok()) {
-    ExecutionUpdate u;
-    u.steps = diag_steps;
-    u.at = diag_end;
-    (void)ledger_.Update(id, u);
-    out.steps = diag_steps;
-    return fail_early(s.WithContext("bundle not durable, action not started"));
-  }
+  // 2. The evidence (bundle) and the record that the action starts (ledger,
+  // "acting" with the diagnostics steps) are both durable before anything
+  // changes. They are independent, so their fsyncs run concurrently and share
+  // the filesystem's journal commits.
   {
     ExecutionUpdate u;
     u.state = ExecutionState::kActing;
     u.steps = diag_steps;
     u.at = clock_.Now();
-    Status s = ledger_.Update(id, u);  // durable: a crash from here on reads interrupted
-    if (!s.ok()) return fail_early(s.WithContext("action not started"));
+    std::future<Status> sealed =
+        std::async(std::launch::async, [&bundle, diag_end] { return bundle->Seal(diag_end); });
+    Status recorded = ledger_.Update(id, u);
+    Status seal = sealed.get();
+    out.steps = diag_steps;
+    if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
+    if (!seal.ok()) return fail_early(seal.WithContext("bundle not durable, action not started"));
   }
-  out.steps = diag_steps;
+  // From here on, a crash reads "interrupted".
 
   // 3. Action: stops at the first failing step.
   std::vector<StepRecord> later;
