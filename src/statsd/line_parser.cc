@@ -108,6 +108,22 @@ bool ParseValuePart(std::string_view part, const ParseOptions& opts, MetricSampl
   return true;
 }
 
+// Every ':'-separated "value|type[|@rate]" part after the name.
+void ParseValueParts(std::string_view values, const ParseOptions& opts, ParsedLine* out) {
+  while (true) {
+    size_t next = values.find(':');
+    std::string_view part = values.substr(0, next);
+    MetricSample s;
+    if (ParseValuePart(part, opts, &s)) {
+      out->samples.push_back(s);
+    } else {
+      ++out->bad;
+    }
+    if (next == std::string_view::npos) break;
+    values = values.substr(next + 1);
+  }
+}
+
 }  // namespace
 
 void SanitizeKey(std::string_view key, std::string* out) {
@@ -141,6 +157,28 @@ void ParseLine(std::string_view line, const ParseOptions& opts, ParseScratch* sc
     out->key = {};
     out->event = true;
     return;
+  }
+  // Fast path: a clean name, then ':' and value parts without tags. One scan
+  // of the name (no '|' or '#' can hide in it), then a short scan of the rest.
+  if (opts.sanitize) {
+    const auto* p = reinterpret_cast<const unsigned char*>(line.data());
+    size_t n = line.size();
+    size_t i = 0;
+    while (i < n && kAllowed[p[i]]) ++i;
+    if (i < n && p[i] == ':') {
+      bool simple = true;
+      for (size_t j = i + 1; j + 1 < n; ++j) {
+        if (p[j] == '|' && p[j + 1] == '#') {
+          simple = false;
+          break;
+        }
+      }
+      if (simple) {
+        out->key = line.substr(0, i);
+        ParseValueParts(line.substr(i + 1), opts, out);
+        return;
+      }
+    }
   }
   std::string_view main = line;
   std::string_view tags;
@@ -196,19 +234,7 @@ void ParseLine(std::string_view line, const ParseOptions& opts, ParseScratch* sc
     out->bad = 1;  // no value: the reference tries "1" with no type
     return;
   }
-  std::string_view values = main.substr(colon + 1);
-  while (true) {
-    size_t next = values.find(':');
-    std::string_view part = values.substr(0, next);
-    MetricSample s;
-    if (ParseValuePart(part, opts, &s)) {
-      out->samples.push_back(s);
-    } else {
-      ++out->bad;
-    }
-    if (next == std::string_view::npos) break;
-    values = values.substr(next + 1);
-  }
+  ParseValueParts(main.substr(colon + 1), opts, out);
 }
 
 }  // namespace stopgap::statsd

@@ -141,6 +141,27 @@ TEST(ServerTest, GraphiteOutageIsBufferedBoundedAndCounted) {
   (*s)->Stop(false);
 }
 
+TEST(ServerTest, TcpIntakeTakesCompleteLines) {
+  StatsdConfig c = TestConfig("");
+  c.tcp = "127.0.0.1:0";
+  Result<std::unique_ptr<StatsdServer>> s = StatsdServer::Start(c);
+  ASSERT_TRUE(s.ok());
+  Result<internal::Fd> conn = internal::TcpConnect((*s)->tcp_address(), 2000);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE(internal::WriteAll(conn->get(), "tc:1|c\ntc:2|c\ntc:4", 1000).ok());
+  for (int i = 0; i < 500 && (*s)->Totals().lines < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ((*s)->Totals().lines, 2u);  // the unterminated "tc:4" waits for its newline
+  ASSERT_TRUE(internal::WriteAll(conn->get(), "|c\n", 1000).ok());
+  for (int i = 0; i < 500 && (*s)->Totals().lines < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  bool close = false;
+  EXPECT_NE((*s)->HandleAdminLine("counters", &close).find("tc: 7"), std::string::npos);
+  (*s)->Stop(false);
+}
+
 TEST(ServerTest, BadAddressIsAnError) {
   StatsdConfig c = TestConfig("");
   c.udp = "127.0.0.1:notaport";
