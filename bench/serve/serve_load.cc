@@ -38,6 +38,7 @@ struct Args {
   int fingerprints = 2000;
   std::string ledger;
   std::string alerts_table = "alerts";
+  bool sequential = false;  // fingerprints 0,1,2,... in order (priming), not random
 };
 
 struct ThreadResult {
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
       a.ledger = v;
     else if (k == "--alerts-table")
       a.alerts_table = v;
+    else if (k == "--sequential")
+      a.sequential = v == "1";
     else
       return Usage();
   }
@@ -129,8 +132,15 @@ int main(int argc, char** argv) {
       std::mt19937 rng(1234 + c);
       std::uniform_int_distribution<int> pick(0, a.fingerprints - 1);
       std::vector<int> fps(a.alerts_per_request);
-      while (next.fetch_add(1) < a.requests) {  // bounded: exactly `requests` posts in all
-        for (int& f : fps) f = pick(rng);
+      for (;;) {
+        long n = next.fetch_add(1);
+        if (n >= a.requests) break;  // bounded: exactly `requests` posts in all
+        for (size_t i = 0; i < fps.size(); ++i) {
+          fps[i] = a.sequential
+                       ? static_cast<int>((n * a.alerts_per_request + static_cast<long>(i)) %
+                                          a.fingerprints)
+                       : pick(rng);
+        }
         std::string body = Payload(fps);
         auto t0 = Clock::now();
         auto res = cli.Post("/api/v1/alerts/alertmanager", h, body, "application/json");

@@ -42,6 +42,7 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   auto catalog = LoadCatalogLogged(d.options.catalog_path, *d.clock);
   if (!catalog.ok()) return catalog.status();
   const remedy::Catalog& c = **catalog;
+  d.catalog = std::make_unique<CatalogHolder>(*catalog);
   d.listen = d.options.listen.empty() ? c.server.listen : d.options.listen;
   d.token_path = c.server.token_file;
   d.read_auth = c.server.read_auth;
@@ -80,7 +81,8 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   Impl* self = impl.get();
   d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
                                              [self](QueuedId id) { self->RunExecution(id); });
-  d.intake = std::make_unique<AlertIntake>(*d.ledger, *d.engine, *d.queue, d.metrics, *d.clock);
+  d.intake = std::make_unique<AlertIntake>(*d.catalog, *d.ledger, *d.engine, *d.queue, d.metrics,
+                                           *d.clock);
   if (d.options.ack_fsync && c.ledger.kind == remedy::LedgerConfig::Kind::kSqlite) {
     d.ack_sync = std::make_unique<GroupSync>(SqliteWalSync(c.ledger.path));
   }
@@ -112,7 +114,7 @@ void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
 }
 
 Status StopgapDaemon::Impl::PruneNow() {
-  auto c = engine->catalog();
+  auto c = catalog->Get();
   WallTime before = clock->Now() - c->policy.retain;
   auto r = ledger->Prune(before);
   if (!r.ok()) return r.status();
@@ -175,7 +177,7 @@ Status StopgapDaemon::Reload() {
         {{"catalog", d.options.catalog_path}, {"error", catalog.status().message()}});
     return catalog.status();
   }
-  auto old = d.engine->catalog();
+  auto old = d.catalog->Get();
   const remedy::Catalog& c = **catalog;
   if (c.server.token_file != old->server.token_file) {
     Log(LogLevel::kWarn, "server.token_file changed; re-reading the token from the new path");
@@ -200,6 +202,7 @@ Status StopgapDaemon::Reload() {
   }
   d.read_auth = c.server.read_auth;
   d.engine->SetCatalog(*catalog);
+  d.catalog->Set(*catalog);
   d.metrics.Add(kReloads, {{"result", "ok"}});
   Log(LogLevel::kInfo, "catalog reloaded",
       {{"catalog", d.options.catalog_path}, {"workarounds", std::to_string(c.workarounds.size())}});

@@ -48,7 +48,7 @@ void StopgapDaemon::Impl::RefreshGauges() {
   metrics.Set("stopgap_queue_depth", {}, static_cast<double>(queue->depth()));
   metrics.Set("stopgap_queue_capacity", {}, static_cast<double>(queue->capacity()));
   metrics.Set("stopgap_executions_running", {}, static_cast<double>(queue->running()));
-  auto c = engine->catalog();
+  auto c = catalog->Get();
   CivilDay today = CivilDayOf(clock->Now());
   std::map<std::string, int> by_state;
   for (auto s : {remedy::WorkaroundState::kActive, remedy::WorkaroundState::kExpiring,
@@ -140,7 +140,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "GET", "/api/v1/workarounds", guarded(false, [this](const HttpServerRequest&) {
-        auto c = engine->catalog();
+        auto c = catalog->Get();
         auto counts = ledger->CountByWorkaround(clock->Now());
         if (!counts.ok()) return Error(500, counts.status().message());
         std::map<std::string, const remedy::WorkaroundCounts*> by_id;
@@ -206,7 +206,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       guarded(true, [this](const HttpServerRequest& r) {
         if (stopping) return Error(503, "shutting down");
         const std::string& id = r.path_params.at(0);
-        auto c = engine->catalog();
+        auto c = catalog->Get();
         const remedy::Workaround* w = c->Find(id);
         if (!w) return Error(404, "no workaround '" + id + "' in the catalog");
         remedy::Alert alert;

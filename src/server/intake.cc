@@ -34,9 +34,15 @@ void AlertIntake::DescribeMetrics(MetricsRegistry& m) {
   m.Describe(kResolved, MetricType::kCounter, "Resolved notifications recorded (never act).");
 }
 
-AlertIntake::AlertIntake(remedy::ExecutionLedger& ledger, remedy::RemediationEngine& engine,
-                         ExecutionQueue& queue, MetricsRegistry& metrics, const Clock& clock)
-    : ledger_(ledger), engine_(engine), queue_(queue), metrics_(metrics), clock_(clock) {}
+AlertIntake::AlertIntake(const CatalogHolder& catalog, remedy::ExecutionLedger& ledger,
+                         remedy::RemediationEngine& engine, ExecutionQueue& queue,
+                         MetricsRegistry& metrics, const Clock& clock)
+    : catalog_(catalog),
+      ledger_(ledger),
+      engine_(engine),
+      queue_(queue),
+      metrics_(metrics),
+      clock_(clock) {}
 
 std::mutex& AlertIntake::StripeFor(const std::string& fingerprint) {
   return stripes_[std::hash<std::string>{}(fingerprint) % stripes_.size()];
@@ -73,7 +79,7 @@ Status AlertIntake::AcceptResolved(const remedy::Alert& alert, remedy::AlertId a
   if (!inflight.ok()) return inflight.status();
   exec = *inflight;
   if (!exec) {
-    auto catalog = engine_.catalog();
+    auto catalog = catalog_.Get();
     if (const remedy::Workaround* w = remedy::BestMatch(*catalog, alert)) {
       auto last = ledger_.LastExecutionFor(w->id, alert.fingerprint);
       if (!last.ok()) return last.status();
@@ -96,7 +102,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   out->alert_ids.push_back(*alert_id);
   if (!firing) return AcceptResolved(alert, *alert_id, out);
 
-  auto catalog = engine_.catalog();
+  auto catalog = catalog_.Get();
   const remedy::Workaround* w = remedy::BestMatch(*catalog, alert);
   if (!w) {
     metrics_.Add(kUnmatched);

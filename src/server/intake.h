@@ -27,6 +27,7 @@
 #include "remedy/alert.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
+#include "server/catalog_holder.h"
 #include "server/metrics.h"
 #include "server/work_queue.h"
 
@@ -64,8 +65,9 @@ struct IntakeResult {
 class AlertIntake {
  public:
   // All references must outlive the intake.
-  AlertIntake(remedy::ExecutionLedger& ledger, remedy::RemediationEngine& engine,
-              ExecutionQueue& queue, MetricsRegistry& metrics, const Clock& clock);
+  AlertIntake(const CatalogHolder& catalog, remedy::ExecutionLedger& ledger,
+              remedy::RemediationEngine& engine, ExecutionQueue& queue, MetricsRegistry& metrics,
+              const Clock& clock);
 
   IntakeResult Accept(const std::vector<remedy::Alert>& alerts);
 
@@ -81,6 +83,7 @@ class AlertIntake {
   Status AcceptResolved(const remedy::Alert& alert, remedy::AlertId alert_id, IntakeResult* out);
   std::mutex& StripeFor(const std::string& fingerprint);
 
+  const CatalogHolder& catalog_;
   remedy::ExecutionLedger& ledger_;
   remedy::RemediationEngine& engine_;
   ExecutionQueue& queue_;

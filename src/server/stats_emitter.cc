@@ -1,13 +1,31 @@
-// StatsEmitter factory and StatsD name slugs. The UDP emitter is the shared
-// StatsD client (src/statsd/client.h) once it exists; until then an address
-// is accepted and metrics are not sent (logged once).
+// StatsEmitter over the shared StatsD client (src/statsd/client.h): a bounded
+// queue drained by the client's sender thread into MTU-sized multi-metric
+// packets, so the engine never blocks; drops are counted by the client.
 //
-// Thread safety: stateless.
+// Thread safety: the client is thread-safe; StatsdSlug is pure.
 #include "server/stats_emitter.h"
 
-#include "core/log.h"
+#include "statsd/client.h"
 
 namespace stopgap::server {
+namespace {
+
+class StatsdClientEmitter final : public StatsEmitter {
+ public:
+  explicit StatsdClientEmitter(std::unique_ptr<statsd::StatsdClient> client)
+      : client_(std::move(client)) {}
+  void Count(std::string_view name, int64_t n) override {
+    client_->Count(name, static_cast<double>(n));
+  }
+  void TimingMs(std::string_view name, double ms) override { client_->Timing(name, ms); }
+  void Gauge(std::string_view name, double value) override { client_->Gauge(name, value); }
+  uint64_t dropped() const override { return client_->Counters().dropped_lines; }
+
+ private:
+  std::unique_ptr<statsd::StatsdClient> client_;
+};
+
+}  // namespace
 
 std::string StatsdSlug(std::string_view s) {
   std::string out(s);
@@ -20,10 +38,14 @@ std::string StatsdSlug(std::string_view s) {
 }
 
 Result<std::unique_ptr<StatsEmitter>> MakeStatsEmitter(const std::string& address) {
-  if (!address.empty()) {
-    Log(LogLevel::kWarn, "statsd emission not available in this build", {{"statsd", address}});
+  if (address.empty()) {
+    return std::unique_ptr<StatsEmitter>(std::make_unique<NullStatsEmitter>());
   }
-  return std::unique_ptr<StatsEmitter>(std::make_unique<NullStatsEmitter>());
+  statsd::StatsdClientOptions o;
+  o.address = address;
+  auto client = statsd::StatsdClient::Create(o);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<StatsEmitter>(std::make_unique<StatsdClientEmitter>(std::move(*client)));
 }
 
 }  // namespace stopgap::server

@@ -17,6 +17,7 @@
 #include "remedy/catalog.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
+#include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
 #include "server/group_sync.h"
@@ -39,6 +40,7 @@ struct StopgapDaemon::Impl {
   std::shared_ptr<const BearerToken> token;
   std::atomic<bool> read_auth{false};
 
+  std::unique_ptr<CatalogHolder> catalog;
   std::unique_ptr<remedy::ExecutionLedger> ledger;
   PosixProcessRunner runner;
   MetricsRegistry metrics;
