@@ -50,7 +50,7 @@ ACCOUNT_URL=$SWIFT_URL/v1/AUTH_test
 echo "bench: generating data in $T/data (incompressible, like gzip'd logs)" >&2
 mkdir -p "$T/data/many" "$T/data/big"
 for i in $(seq -w 1 40); do
-  head -c 25000000 /dev/urandom >"$T/data/many/app.log-202610$((i % 28 + 1))-$i.gz"
+  head -c 25000000 /dev/urandom >"$T/data/many/app.log-$((20261000 + 10#$i % 28 + 1))-$i.gz"
 done
 head -c 1073741824 /dev/urandom >"$T/data/big/app.log-20261124.gz"
 declare -A BYTES=([many]=1000000000 [big]=1073741824)
@@ -126,7 +126,7 @@ for set in $SETS; do
       rates=() cpus=() rsss=()
       for run in $(seq 1 "$RUNS"); do
         n=$((n + 1))
-        c=b$n
+        c=bench$n  # S3 bucket names need 3+ characters
         swift -q post "$c"
         sync
         if ! /usr/bin/time -f "%e %U %S %M" -o "$T/time" \
