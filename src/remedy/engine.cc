@@ -140,14 +140,17 @@ void RemediationEngine::AddObserver(EngineObserver* observer) {
   observers_.push_back(observer);
 }
 
-std::optional<Refusal> RemediationEngine::CheckLocked(const Catalog& catalog, const Workaround& w,
-                                                      const Alert& alert, Status* error) {
+std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Workaround& w,
+                                                const Alert& alert,
+                                                const std::set<std::string>& closed,
+                                                const std::set<std::string>& unknown,
+                                                Status* error) {
   const WallTime now = clock_.Now();
   internal::LimitInputs in;
   in.now = now;
   in.today = CivilDayOf(now);
-  in.closed = &closed_issues_;
-  in.unknown = &unknown_issues_;
+  in.closed = &closed;
+  in.unknown = &unknown;
   std::vector<std::vector<std::string>> argv[3];
   in.label_status = SubstituteAll(w, alert, argv);
   Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
@@ -159,15 +162,19 @@ std::optional<Refusal> RemediationEngine::CheckLocked(const Catalog& catalog, co
 }
 
 Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Alert& alert) {
-  std::unique_lock lock(mu_);
-  std::shared_ptr<const Catalog> catalog = catalog_;
+  std::shared_ptr<const Catalog> catalog;
+  std::set<std::string> closed, unknown;
+  {
+    std::lock_guard lock(mu_);
+    catalog = catalog_;
+    closed = closed_issues_;
+    unknown = unknown_issues_;
+  }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
   Status error;
-  std::optional<Refusal> refusal = CheckLocked(*catalog, *w, alert, &error);
+  std::optional<Refusal> refusal = Check(*catalog, *w, alert, closed, unknown, &error);
   if (!error.ok()) return error;
-  std::set<std::string> closed = closed_issues_;
-  lock.unlock();
 
   Plan plan;
   const WallTime now = clock_.Now();
@@ -202,12 +209,21 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
 Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const Alert& alert,
                                            std::string_view source,
                                            std::optional<AlertId> alert_id) {
-  std::unique_lock lock(mu_);
-  std::shared_ptr<const Catalog> catalog = catalog_;
+  std::unique_lock admission(admission_mu_);
+  std::shared_ptr<const Catalog> catalog;
+  std::set<std::string> closed, unknown;
+  std::vector<EngineObserver*> observers;
+  {
+    std::lock_guard lock(mu_);
+    catalog = catalog_;
+    closed = closed_issues_;
+    unknown = unknown_issues_;
+    observers = observers_;
+  }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
   Status error;
-  std::optional<Refusal> refusal = CheckLocked(*catalog, *w, alert, &error);
+  std::optional<Refusal> refusal = Check(*catalog, *w, alert, closed, unknown, &error);
   if (!error.ok()) return error;
 
   auto pending = std::make_unique<Pending>();
@@ -233,10 +249,10 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     pending->alert = alert;
     pending->created_at = e.at;
     (void)SubstituteAll(*w, alert, pending->argv);  // checked above
+    std::lock_guard lock(mu_);
     pending_[*id] = std::move(pending);
   }
-  std::vector<EngineObserver*> observers = observers_;
-  lock.unlock();
+  admission.unlock();
 
   if (refusal) {
     Log(LogLevel::kWarn, "workaround refused",

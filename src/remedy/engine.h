@@ -13,7 +13,8 @@
 //
 // Thread safety: all methods may be called from any thread. Begin() holds the
 // engine's admission lock across the limit checks and the insert, so two
-// workers can never both pass a limit. Run() for different executions may run
+// workers can never both pass a limit; catalog(), SetCatalog() and the other
+// accessors never wait for it. Run() for different executions may run
 // concurrently. Observers are called on the calling thread, without the lock.
 // Limits are per engine: several engines (processes) sharing a ledger each
 // enforce them against the shared counts but may race by one execution.
@@ -152,8 +153,9 @@ class RemediationEngine {
  private:
   struct Pending;
   struct Checks;
-  std::optional<Refusal> CheckLocked(const Catalog& catalog, const Workaround& w,
-                                     const Alert& alert, Status* error);
+  std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
+                               const std::set<std::string>& closed,
+                               const std::set<std::string>& unknown, Status* error);
   ExecutionOutcome RunPending(ExecutionId id, Pending& p);
 
   ExecutionLedger& ledger_;
@@ -162,7 +164,10 @@ class RemediationEngine {
   EngineOptions options_;
   std::unique_ptr<DiagnosticsCollector> default_diagnostics_;
 
-  mutable std::mutex mu_;  // guards everything below; held across admission
+  // Held across Begin()'s limit checks and insert (ledger calls), so that two
+  // admissions are never interleaved. Never taken by catalog() & co.
+  std::mutex admission_mu_;
+  mutable std::mutex mu_;  // guards everything below; held only briefly
   std::shared_ptr<const Catalog> catalog_;
   std::set<std::string> closed_issues_;
   std::set<std::string> unknown_issues_;

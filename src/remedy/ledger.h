@@ -12,9 +12,9 @@
 // succeeded | failed; an execution its process did not finish reads
 // interrupted (set by MarkUnfinishedInterrupted, which Open runs; never re-run).
 //
-// Durability: Update() with durable=true (the default) is committed with
-// fsync (synchronous=FULL) before returning, and makes every earlier write
-// durable too (one write-ahead log). All other writes (CreateExecution,
+// Durability: Update() with durable=true (the default) is committed and then
+// the write-ahead log is fsynced (outside the ledger's lock) before it
+// returns; that makes every earlier write durable too (one WAL). All other writes (CreateExecution,
 // RecordAlert, SetAlertDisposition, Enqueue, MarkDone, MarkAttempt, Prune)
 // survive a process crash once they return, and a power loss once Sync() or
 // a durable Update() returns: callers that acknowledge something outside
@@ -24,7 +24,8 @@
 // epoch.
 //
 // Thread safety: every method may be called from any thread; the SQLite
-// implementation serialises them on one connection with a mutex. Several
+// implementation serialises them on one connection with a mutex, which is
+// held across an fsync only while Open() marks interrupted executions. Several
 // processes may share one SQLite file (WAL; writers wait up to 5 s).
 #pragma once
 

@@ -1,6 +1,7 @@
 // SqliteLedger: the embedded ExecutionLedger. One connection guarded by a
-// mutex; WAL; synchronous=FULL except for the insert of a matched execution
-// (see ledger.h); numbered migrations from internal/ledger_schema.h.
+// mutex; WAL with synchronous=NORMAL, durable updates fsync the WAL after
+// their commit, outside the mutex (see ledger.h); numbered migrations from
+// internal/ledger_schema.h.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,8 +95,8 @@ class SqliteLedger final : public ExecutionLedger {
     STOPGAP_RETURN_IF_ERROR(db_.Open(path));
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000"));
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
-    // NORMAL: commits reach the WAL without fsync; durable writes switch to
-    // FULL for their commit (see ledger.h).
+    // NORMAL: commits reach the WAL without fsync; durable writes fsync the
+    // WAL after their commit (Sync(), see ledger.h).
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=ON"));
     return Migrate().WithContext("ledger " + path);
@@ -207,18 +208,19 @@ class SqliteLedger final : public ExecutionLedger {
   }
 
   Status Update(ExecutionId id, const ExecutionUpdate& u) override {
-    std::lock_guard lock(mu_);
-    if (!u.durable) return UpdateLocked(id, u);
-    // The connection runs synchronous=NORMAL; this commit fsyncs the WAL.
-    STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
-    Status st = UpdateLocked(id, u);
-    Status restore = db_.Exec("PRAGMA synchronous=NORMAL");
-    STOPGAP_RETURN_IF_ERROR(st);
-    return restore;
+    {
+      std::lock_guard lock(mu_);
+      STOPGAP_RETURN_IF_ERROR(UpdateLocked(id, u));
+    }
+    // Durable: fsync the WAL *outside* the lock, so intake and other workers
+    // are not held behind this fsync. Our frames are either still in the WAL
+    // (covered by this fsync) or were checkpointed, which syncs the WAL before
+    // and the database after (synchronous=NORMAL in WAL mode).
+    return u.durable ? Sync() : Status::Ok();
   }
 
   Status Sync() override {
-    std::lock_guard lock(mu_);
+    // path_ is fixed after Open; no lock needed.
     std::string wal = path_ + "-wal";
     int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
