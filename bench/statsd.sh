@@ -32,10 +32,11 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 rcvbuf_errors() { awk '/^Udp:/{if(!h){for(i=1;i<=NF;i++)n[$i]=i;h=1}else print $n["RcvbufErrors"]}' /proc/net/snmp; }
 
-start_sink() {
+start_sink() {  # sets sink_pid (run_one runs in a subshell: it kills its own sink)
   : >"$1"
   python3 "$root/tests/statsd/graphite_sink.py" "$1" >"$1.port" 2>/dev/null </dev/null &
-  pids+=($!)
+  sink_pid=$!
+  pids+=($sink_pid)
   for _ in $(seq 100); do [[ -s "$1.port" ]] && break; sleep 0.05; done
 }
 flushed_sum() { awk '$1 ~ /^stats_counts\.bench\./ {s+=$2} END {printf "%d", s}' "$1"; }
@@ -78,6 +79,7 @@ run_one() {
     sleep 2.2  # two more flushes
     kill -TERM $spid; wait $spid 2>/dev/null || true
     got="$(flushed_sum "$d/sink")"
+    kill "$sink_pid" 2>/dev/null || true
   fi
   echo "$offered $sent $got $(( c1 - c0 )) $rss $(( e1 - e0 ))"
 }
