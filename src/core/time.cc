@@ -162,6 +162,10 @@ Result<WallTime> ParseRfc3339(std::string_view s) {
   if (s.size() < 20) return bad();
   auto day = ParseCivilDay(s.substr(0, 10));
   if (!day.ok() || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return bad();
+  // WallTime counts nanoseconds in 64 bits: only years 1678..2261 fit.
+  if (day->year < 1678 || day->year > 2261) {
+    return InvalidArgument("timestamp '" + std::string(s) + "' is outside years 1678-2261");
+  }
   int hh = 0, mm = 0, ss = 0;
   if (s[13] != ':' || s[16] != ':' || !ParseFixedInt(s.substr(11, 2), hh) ||
       !ParseFixedInt(s.substr(14, 2), mm) || !ParseFixedInt(s.substr(17, 2), ss) || hh > 23 ||

@@ -50,6 +50,9 @@ TEST(Rfc3339, RoundTripAndOffsets) {
   ASSERT_TRUE(t3.ok());
   EXPECT_FALSE(ParseRfc3339("2026-11-25 garbage").ok());
   EXPECT_FALSE(ParseRfc3339("2026-11-25T14:29:30").ok());
+  // Regression: years past WallTime's 64-bit nanosecond range overflowed (UB).
+  EXPECT_FALSE(ParseRfc3339("4052-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseRfc3339("1000-01-01T00:00:00Z").ok());
 }
 
 TEST(ManualClock, AdvancesOnlyWhenTold) {
