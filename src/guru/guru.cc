@@ -79,13 +79,14 @@ void Emit(const Options& opts) {
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) ::unlink(tmp.c_str());
 }
 
-void ReporterLoop(Options opts, int read_fd) {
+// `seen_mtime` is read by the installing thread, so a trigger file touched
+// right after stopgap_guru_install() returns is never taken as the baseline.
+void ReporterLoop(Options opts, int read_fd, int64_t seen_mtime) {
   // Neither the trigger nor the sampling signal may land on this thread.
   sigset_t all;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
   ::pthread_setname_np(::pthread_self(), "guru-reporter");
-  int64_t seen_mtime = MtimeNs(opts.trigger_file);
   while (true) {
     pollfd p{read_fd, POLLIN, 0};
     int timeout = opts.trigger_file.empty() ? -1 : opts.trigger_poll_ms;
@@ -162,7 +163,7 @@ int stopgap_guru_install(const stopgap_guru_options* o) {
     }
   }
   g_opts = opts;
-  g_reporter = std::thread(ReporterLoop, opts, g_pipe[0]);
+  g_reporter = std::thread(ReporterLoop, opts, g_pipe[0], MtimeNs(opts.trigger_file));
   g_installed = true;
   return 0;
 }
