@@ -1,7 +1,9 @@
-// `stopgap check -c FILE [--strict] [--today YYYY-MM-DD]`: validates a catalog
-// and prints every violation with file:line and workaround id.
-// Exit: 2 on any error (expired included), 1 with --strict when there are
-// warnings (expiring within 14 days), else 0.
+// `stopgap check -c FILE [--strict] [--offline] [--today YYYY-MM-DD]`: validates
+// a catalog and prints every violation with file:line and workaround id. With a
+// `tracker:` section it also looks every issue up (unless --offline).
+// Exit: 2 on any error (expired or unknown issue included), 1 with --strict
+// when there are warnings (expiring within 14 days, issue closed), 1 when the
+// tracker cannot be reached, else 0.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "cli/command.h"
 #include "core/time.h"
 #include "remedy/catalog.h"
+#include "remedy/tracker/verify.h"
 
 namespace stopgap::cli {
 
@@ -16,11 +19,13 @@ CommandMain SetupCheck(CLI::App& sub) {
   struct Opts {
     std::string catalog;
     bool strict = false;
+    bool offline = false;
     std::string today;
   };
   auto o = std::make_shared<Opts>();
   sub.add_option("-c,--catalog", o->catalog, "Catalog file (YAML)")->required();
   sub.add_flag("--strict", o->strict, "Exit 1 when there are warnings (expiring soon)");
+  sub.add_flag("--offline", o->offline, "Do not look the issues up in the tracker");
   sub.add_option("--today", o->today, "Check as if today were this day (YYYY-MM-DD, UTC)");
   return [o]() -> int {
     CivilDay today = CivilDayOf(SystemClock::Instance().Now());
@@ -34,6 +39,16 @@ CommandMain SetupCheck(CLI::App& sub) {
     }
     std::vector<remedy::Violation> violations;
     Result<remedy::Catalog> catalog = remedy::LoadCatalog(o->catalog, today, &violations);
+    if (catalog.ok() && !o->offline) {
+      Status st =
+          remedy::tracker::VerifyCatalogIssues(*catalog, SystemClock::Instance(), &violations);
+      if (!st.ok()) {
+        for (const remedy::Violation& v : violations)
+          std::fprintf(stderr, "%s\n", v.ToString().c_str());
+        std::fprintf(stderr, "stopgap check: %s\n", st.message().c_str());
+        return kExitFailed;
+      }
+    }
     int errors = 0, warnings = 0;
     for (const remedy::Violation& v : violations) {
       std::fprintf(stderr, "%s\n", v.ToString().c_str());

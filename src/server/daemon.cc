@@ -78,6 +78,9 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.engine_metrics = std::make_unique<EngineMetrics>(d.metrics, *d.statsd);
   d.engine = std::make_unique<remedy::RemediationEngine>(*catalog, *d.ledger, d.runner, *d.clock);
   d.engine->AddObserver(d.engine_metrics.get());
+  auto tracker = remedy::tracker::NewTrackerService(*catalog, *d.ledger, *d.engine, *d.clock);
+  if (!tracker.ok()) return tracker.status().WithContext("tracker");
+  d.tracker = std::move(*tracker);
   Impl* self = impl.get();
   d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
                                              [self](QueuedId id) { self->RunExecution(id); });
@@ -146,6 +149,7 @@ Status StopgapDaemon::Start() {
   if (d.started) return FailedPrecondition("daemon already started");
   STOPGAP_RETURN_IF_ERROR(d.http->Start());
   d.started = true;
+  if (d.tracker) d.tracker->Start();
   d.housekeeping = std::thread([&d] { d.Housekeeping(); });
   Log(LogLevel::kInfo, "stopgap serve listening",
       {{"url", url()},
@@ -203,6 +207,7 @@ Status StopgapDaemon::Reload() {
   d.read_auth = c.server.read_auth;
   d.engine->SetCatalog(*catalog);
   d.catalog->Set(*catalog);
+  if (d.tracker) d.tracker->SetCatalog(*catalog);
   d.metrics.Add(kReloads, {{"result", "ok"}});
   Log(LogLevel::kInfo, "catalog reloaded",
       {{"catalog", d.options.catalog_path}, {"workarounds", std::to_string(c.workarounds.size())}});
@@ -217,6 +222,7 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   d.stopping = true;
   d.http->Stop();  // no new requests; in-flight ones have finished
   auto left = d.queue->Shutdown(grace);
+  if (d.tracker) d.tracker->Stop();  // no more ticks or calls into the engine
   WallTime now = d.clock->Now();
   auto mark = [&](remedy::ExecutionId id, const char* detail) {
     remedy::ExecutionUpdate u;

@@ -17,6 +17,7 @@
 #include "remedy/catalog.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
+#include "remedy/tracker/service.h"
 #include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
@@ -42,6 +43,9 @@ struct StopgapDaemon::Impl {
 
   std::unique_ptr<CatalogHolder> catalog;
   std::unique_ptr<remedy::ExecutionLedger> ledger;
+  // Declared before the engine so it is destroyed after it (it observes the
+  // engine), and after the ledger (it queues updates there). Null: no tracker.
+  std::unique_ptr<remedy::tracker::TrackerService> tracker;
   PosixProcessRunner runner;
   MetricsRegistry metrics;
   std::unique_ptr<StatsEmitter> statsd;
