@@ -9,7 +9,7 @@
 #   STOPGAP_BUILD=build-x bench/statsd.sh     (REPS=3 SECS=5 by default)
 #   STOPGAP_RATES="1000000 0" REF_RATES=" " SKIP_MILLION=1 ... for a subset ("0" = max rate)
 # Peers statsite and brubeck are not built by this script (see
-# docs/benchmarks-statsd.md); the drain loop is the floor.
+# docs/benchmarks.md); the drain loop is the floor.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${STOPGAP_BUILD:-$root/build}"
