@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "remedy/catalog.h"
 #include "remedy/ledger.h"
+#include "remedy/tracker/sync.h"
 
 namespace stopgap::cli {
 namespace {
@@ -107,12 +108,19 @@ int ReportMain(const ReportOpts& o) {
   }
   std::map<std::string, const remedy::WorkaroundCounts*> by_id;
   for (const remedy::WorkaroundCounts& c : *wa_counts) by_id[c.workaround_id] = &c;
+  // Issues the daemon's tracker sync last saw closed: their workarounds are
+  // retired. No state file (no tracker, or serve never ran): none.
+  std::set<std::string> closed;
+  if (catalog->tracker) {
+    auto known = remedy::tracker::ReadTrackerState(remedy::tracker::DefaultStateFile(*catalog));
+    if (known.ok()) closed = known->Closed();
+  }
   std::vector<WorkaroundRow> rows;
   for (const remedy::Workaround& w : catalog->workarounds) {
     WorkaroundRow r;
     r.id = w.id;
     r.issue = w.issue.text;
-    r.state = std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today)));
+    r.state = std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today, closed)));
     r.days_left = remedy::DaysLeft(w, today);
     r.diagnosed = w.diagnosed;
     if (auto it = by_id.find(w.id); it != by_id.end()) {

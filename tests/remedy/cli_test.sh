@@ -137,6 +137,23 @@ PY
 expect_rc 0 "$BIN" report -c catalog.yaml
 grep -Eq '^slow +#3 .* interrupted$' out || fail "table report: $(cat out)"
 
+# ---- retired: report shows a workaround whose issue the daemon's tracker sync
+# last saw closed (state file next to the ledger); the tracker is not asked ----
+echo "tok" > "$T/tracker-token" && chmod 600 "$T/tracker-token"
+{ echo "tracker: {kind: github, url: \"http://127.0.0.1:9\", token_file: $T/tracker-token}"
+  cat catalog.yaml; } > tracked.yaml
+printf '{"version":1,"issues":{"acme/infra#1":"closed","OPS-2":"open"}}\n' > "$T/state/tracker-state.json"
+expect_rc 0 "$BIN" report -c tracked.yaml --format json
+python3 - "$T/out" <<'PY'
+import json, sys
+w = {x["id"]: x for x in json.load(open(sys.argv[1]))["workarounds"]}
+assert w["good"]["state"] == "retired", w["good"]
+assert w["bad-verify"]["state"] != "retired", w["bad-verify"]
+PY
+rm "$T/state/tracker-state.json"
+expect_rc 0 "$BIN" report -c tracked.yaml --format json
+grep -q '"retired"' out && fail "retired without a tracker state file: $(cat out)"
+
 # ---- the example catalog stays valid (refresh its dates when this fails) ----
 expect_rc 0 "$BIN" check -c "$SRC/examples/stopgap.yaml"
 echo "cli_test: ok"
