@@ -293,6 +293,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
                                                                     const Clock& clock);
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 1;
+inline constexpr int kLedgerSchemaVersion = 2;
 
 }  // namespace stopgap::remedy

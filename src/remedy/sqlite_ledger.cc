@@ -18,6 +18,9 @@
 #include "remedy/ledger.h"
 
 namespace stopgap::remedy {
+
+static_assert(std::size(internal::kLedgerMigrations) == kLedgerSchemaVersion,
+              "kLedgerSchemaVersion must name the last migration");
 namespace {
 
 using internal::SqliteDb;
@@ -488,9 +491,19 @@ class SqliteLedger final : public ExecutionLedger {
 
   Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) override {
     std::lock_guard lock(mu_);
+    // Two statements, so each one scans only its index range of the window
+    // (an "?1 = '' OR" filter would defeat the index).
+    if (workaround_id.empty()) {
+      STOPGAP_SQL(q, db_,
+                  "SELECT COUNT(*) FROM executions WHERE created_at > ?1 AND state != 'refused'");
+      q.Bind(1, Ms(since));
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      return q.Int(0);
+    }
     STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND "
-                "state != 'refused' AND created_at > ?2");
+                "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND created_at > ?2 "
+                "AND state != 'refused'");
     q.Bind(1, workaround_id).Bind(2, Ms(since));
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -500,8 +513,8 @@ class SqliteLedger final : public ExecutionLedger {
   Result<int64_t> CountInFlight(std::string_view workaround_id) override {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE workaround_id = ? AND state IN "
-                "('matched','diagnosing','acting','verifying')");
+                "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN "
+                "('matched','diagnosing','acting','verifying')");  // '+': use executions_unfinished
     q.Bind(1, workaround_id);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();

@@ -98,6 +98,12 @@ CREATE TABLE tracker_outbox (
 );
 CREATE INDEX tracker_outbox_due ON tracker_outbox(done_at, next_attempt_at);
 )sql",
+    // 2: the limit checks' look-ups stay index-only under a refusal storm: the
+    // last run of a workaround skips refused rows without visiting them.
+    R"sql(
+CREATE INDEX executions_runs_by_workaround ON executions(workaround_id, id)
+  WHERE state != 'refused';
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal
