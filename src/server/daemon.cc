@@ -1,12 +1,13 @@
 // StopgapDaemon lifecycle: create (catalog, token, ledger, engine, queue,
 // intake, HTTP), start, reload, shutdown, and the housekeeping tick that
-// applies policy.retain to the ledger.
+// applies policy.retain to the ledger and policy.retain_bundles to bundles.
 //
 // Threading: Start/Reload/Shutdown on the controlling thread; RunExecution on
 // the queue's workers; Housekeeping on its own thread, woken by tick_cv.
 #include "server/daemon.h"
 
 #include "core/log.h"
+#include "diag/bundle.h"
 #include "server/internal/daemon_impl.h"
 
 namespace stopgap::server {
@@ -72,7 +73,8 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
                      "Alerts Alertmanager left out of notifications (truncatedAlerts).");
   d.metrics.Describe("stopgap_http_unauthorized_total", MetricType::kCounter,
                      "Requests refused with 401.");
-  d.metrics.Describe(kPruned, MetricType::kCounter, "Ledger rows removed by policy.retain.");
+  d.metrics.Describe(kPruned, MetricType::kCounter,
+                     "Ledger rows (policy.retain) and bundles (policy.retain_bundles) removed.");
   d.metrics.Describe(kReloads, MetricType::kCounter, "Catalog reloads by result (ok, refused).");
 
   d.engine_metrics = std::make_unique<EngineMetrics>(d.metrics, *d.statsd);
@@ -128,6 +130,17 @@ Status StopgapDaemon::Impl::PruneNow() {
         {{"executions", std::to_string(r->executions)},
          {"alerts", std::to_string(r->alerts)},
          {"before", FormatRfc3339(before)}});
+  }
+  // Diagnostics bundles have their own retention (policy.retain_bundles).
+  auto removed = diag::PruneBundles(c->bundles, c->policy.retain_bundles, *clock);
+  if (!removed.ok()) {
+    if (removed.status().code() == StatusCode::kNotFound) return Status::Ok();  // none yet
+    return removed.status().WithContext("bundles " + c->bundles);
+  }
+  metrics.Add(kPruned, {{"table", "bundles"}}, static_cast<double>(removed->size()));
+  if (!removed->empty()) {
+    Log(LogLevel::kInfo, "bundles pruned",
+        {{"bundles", std::to_string(removed->size())}, {"root", c->bundles}});
   }
   return Status::Ok();
 }

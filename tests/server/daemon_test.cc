@@ -333,13 +333,18 @@ TEST_F(DaemonTest, RetentionPrunesOldExecutionsButKeepsIssueTotals) {
   int64_t id =
       json::parse(Post("/api/v1/alerts/alertmanager", AmBody("old"))->body)["executions"][0];
   ASSERT_TRUE(WaitState(id, "succeeded"));
+  std::string bundle = GetJson("/api/v1/executions/" + std::to_string(id))["bundle_dir"];
+  ASSERT_FALSE(bundle.empty());
+  ASSERT_TRUE(std::filesystem::exists(bundle));
   clock_.Advance(std::chrono::hours(24 * 401));  // past the default policy.retain (400d)
   bool pruned = false;
   for (int i = 0; i < 300 && !pruned; ++i) {
-    pruned = GetJson("/api/v1/executions")["executions"].empty();
+    pruned = GetJson("/api/v1/executions")["executions"].empty() &&
+             !std::filesystem::exists(bundle);  // and past policy.retain_bundles
     if (!pruned) std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(pruned);
+  EXPECT_FALSE(std::filesystem::exists(bundle));
   json issues = GetJson("/api/v1/issues");
   ASSERT_EQ(issues["issues"].size(), 1u);
   EXPECT_EQ(issues["issues"][0]["runs_total"], 1);
