@@ -10,15 +10,17 @@
 namespace stopgap::statsd {
 namespace {
 
-constexpr std::array<bool, 256> MakeAllowed() {
-  std::array<bool, 256> a{};
-  for (int c = 'a'; c <= 'z'; ++c) a[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) a[c] = true;
-  for (int c = '0'; c <= '9'; ++c) a[c] = true;
-  a['_'] = a['-'] = a['.'] = a[';'] = a['='] = true;
+// 1 for a byte allowed in a sanitized name. uint8_t, not bool, so the fast
+// path below can AND eight lookups without a branch each.
+constexpr std::array<uint8_t, 256> MakeAllowed() {
+  std::array<uint8_t, 256> a{};
+  for (int c = 'a'; c <= 'z'; ++c) a[c] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) a[c] = 1;
+  for (int c = '0'; c <= '9'; ++c) a[c] = 1;
+  a['_'] = a['-'] = a['.'] = a[';'] = a['='] = 1;
   return a;
 }
-constexpr std::array<bool, 256> kAllowed = MakeAllowed();
+constexpr std::array<uint8_t, 256> kAllowed = MakeAllowed();
 
 // Position of the first "|#" in s, or npos.
 size_t FindTagMark(std::string_view s) {
