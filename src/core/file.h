@@ -20,6 +20,9 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 64 << 2
 // Replaces `path` atomically with `data` (mode applies to the new file) and
 // makes the rename durable.
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+// write(2) all of `data` to `fd`, retrying on EINTR and short writes. `what`
+// names the file in the error.
+Status WriteAll(int fd, std::string_view data, const std::string& what);
 // fsync(2) on a file or directory path.
 Status FsyncPath(const std::string& path);
 // mkdir -p with `mode` for created directories.

@@ -2,6 +2,7 @@
 // connection is reused). Retries with exponential backoff and full jitter.
 // Thread safety: one client per thread; curl_global_init runs once.
 #include "net/http_client.h"
+#include "core/strings.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -29,15 +30,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool RetryableCurlCode(CURLcode c) {
@@ -106,8 +98,8 @@ size_t HeaderCallback(char* buf, size_t size, size_t n, void* userdata) {
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->resp->headers.emplace_back(Lower(Trim(line.substr(0, colon))),
-                                  std::string(Trim(line.substr(colon + 1))));
+    t->resp->headers.emplace_back(Lower(TrimWhitespace(line.substr(0, colon))),
+                                  std::string(TrimWhitespace(line.substr(colon + 1))));
   }
   return len;
 }

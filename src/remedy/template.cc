@@ -1,6 +1,8 @@
 // Whole-argument label templates (pure).
 #include "remedy/template.h"
 
+#include "core/strings.h"
+
 namespace stopgap::remedy {
 namespace {
 
@@ -19,12 +21,6 @@ bool IsLabelName(std::string_view s) {
   return true;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 bool IsSafeLabelValue(std::string_view value) {
@@ -36,7 +32,7 @@ bool IsSafeLabelValue(std::string_view value) {
 
 std::optional<std::string> LabelTemplateName(std::string_view arg) {
   if (arg.size() < 4 || !arg.starts_with("{{") || !arg.ends_with("}}")) return std::nullopt;
-  std::string_view inner = Trim(arg.substr(2, arg.size() - 4));
+  std::string_view inner = TrimWhitespace(arg.substr(2, arg.size() - 4));
   if (!inner.starts_with("labels.")) return std::nullopt;
   std::string_view name = inner.substr(7);
   if (!IsLabelName(name)) return std::nullopt;

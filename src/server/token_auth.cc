@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "core/file.h"
+#include "core/strings.h"
 
 namespace stopgap::server {
 namespace {
@@ -19,15 +20,6 @@ std::string Sha256(std::string_view s) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
   return std::string(reinterpret_cast<const char*>(md), sizeof md);
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 }  // namespace
@@ -68,7 +60,7 @@ Result<BearerToken> BearerToken::Load(const std::string& path, bool create, bool
   if (!text.ok()) return text.status().WithContext("token file " + path);
   std::string_view first = *text;
   first = first.substr(0, first.find('\n'));
-  first = Trim(first);
+  first = TrimWhitespace(first);
   if (first.size() < 16) {
     return InvalidArgument("token file " + path + ": token shorter than 16 characters");
   }
@@ -76,7 +68,7 @@ Result<BearerToken> BearerToken::Load(const std::string& path, bool create, bool
 }
 
 bool BearerToken::Authorizes(std::string_view header) const {
-  header = Trim(header);
+  header = TrimWhitespace(header);
   constexpr std::string_view kScheme = "bearer ";
   if (header.size() < kScheme.size()) return false;
   for (size_t i = 0; i < kScheme.size(); ++i) {
@@ -84,7 +76,7 @@ bool BearerToken::Authorizes(std::string_view header) const {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c != kScheme[i]) return false;
   }
-  std::string given = Sha256(Trim(header.substr(kScheme.size())));
+  std::string given = Sha256(TrimWhitespace(header.substr(kScheme.size())));
   return CRYPTO_memcmp(given.data(), digest_.data(), digest_.size()) == 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "core/file.h"
 #include "diag/internal/collector.h"
 
 namespace stopgap::diag {
@@ -58,18 +59,9 @@ Status CollectorContext::WriteFile(const std::string& file, std::string_view dat
   std::string path = dir + "/" + file;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("create " + path, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return ErrnoStatus("write " + path, e);
-    }
-    off += static_cast<size_t>(n);
-  }
+  Status written = WriteAll(fd, data, path);
   ::close(fd);
+  if (!written.ok()) return written;
   out_.bytes += data.size();
   out_.files.push_back(subdir_ + "/" + file);
   return Status::Ok();

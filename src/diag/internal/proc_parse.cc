@@ -7,15 +7,10 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/strings.h"
+
 namespace stopgap::diag::internal {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Splits on runs of spaces/tabs.
 std::vector<std::string_view> Fields(std::string_view s) {
@@ -94,7 +89,8 @@ Result<TaskStat> ParseTaskStat(std::string_view text) {
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
     return InvalidArgument("stat: no (comm) field");
   }
-  if (!ToNum(Trim(text.substr(0, open)), &st.pid)) return InvalidArgument("stat: bad pid");
+  if (!ToNum(TrimWhitespace(text.substr(0, open)), &st.pid))
+    return InvalidArgument("stat: bad pid");
   st.comm = std::string(text.substr(open + 1, close - open - 1));
   auto f = Fields(text.substr(close + 1));
   // f[0] is field 3 (state); field N is f[N-3].
@@ -121,13 +117,13 @@ std::vector<std::pair<std::string_view, std::string_view>> ParseKeyValueLines(st
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     auto pos = line.find(sep);
     if (pos == std::string_view::npos || pos == 0) continue;
-    out.emplace_back(Trim(line.substr(0, pos)), Trim(line.substr(pos + 1)));
+    out.emplace_back(TrimWhitespace(line.substr(0, pos)), TrimWhitespace(line.substr(pos + 1)));
   }
   return out;
 }
 
 std::optional<uint64_t> ParseLeadingU64(std::string_view value) {
-  value = Trim(value);
+  value = TrimWhitespace(value);
   uint64_t v = 0;
   auto r = std::from_chars(value.data(), value.data() + value.size(), v);
   if (r.ec != std::errc() || r.ptr == value.data()) return std::nullopt;
@@ -218,7 +214,7 @@ std::vector<MapEntry> ParseMaps(std::string_view text) {
     if (f.size() > 5) {
       // The path is the rest of the line after the 5th field (may hold spaces).
       auto pos = static_cast<size_t>(f[5].data() - line.data());
-      m.path = std::string(Trim(line.substr(pos)));
+      m.path = std::string(TrimWhitespace(line.substr(pos)));
     }
     out.push_back(std::move(m));
   }
