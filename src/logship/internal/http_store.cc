@@ -5,7 +5,18 @@
 #include <atomic>
 #include <thread>
 
+#include "logship/internal/md5.h"
+
 namespace stopgap::logship::internal {
+
+ObjectInfo ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head) {
+  ObjectInfo o;
+  o.key = key;
+  o.size = std::stoull("0" + head.Header("content-length"));
+  o.etag = Unquote(head.Header("etag"));
+  o.last_modified = head.Header("last-modified");
+  return o;
+}
 
 ClientPool::Lease ClientPool::Get() {
   std::unique_ptr<net::HttpClient> c;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "logship/store/object_store.h"
 #include "net/http_client.h"
 
 namespace stopgap::logship::internal {
@@ -39,6 +40,9 @@ class ClientPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<net::HttpClient>> idle_;
 };
+
+// The object a successful HEAD describes (S3 and Swift answer alike).
+ObjectInfo ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head);
 
 struct Part {
   int number = 0;  // 1-based

@@ -87,12 +87,7 @@ class S3Store final : public ObjectStore {
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (r->status == 404) return std::optional<ObjectInfo>();
     if (!r->ok()) return HttpError(*r, key);
-    ObjectInfo o;
-    o.key = key;
-    o.size = std::stoull("0" + r->Header("content-length"));
-    o.etag = internal::Unquote(r->Header("etag"));
-    o.last_modified = r->Header("last-modified");
-    return std::optional<ObjectInfo>(o);
+    return std::optional<ObjectInfo>(internal::ObjectInfoFromHead(key, *r));
   }
 
   Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
