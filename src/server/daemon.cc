@@ -77,6 +77,14 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
                      "Ledger rows (policy.retain) and bundles (policy.retain_bundles) removed.");
   d.metrics.Describe(kReloads, MetricType::kCounter, "Catalog reloads by result (ok, refused).");
 
+  d.metrics.Describe("stopgap_bundles_archived_total", MetricType::kCounter,
+                     "Diagnostics bundles shipped to the archive store, by result.");
+  if (c.archive) {
+    auto archiver = BundleArchiver::Open(*c.archive);
+    if (!archiver.ok()) return archiver.status();
+    d.archiver = std::move(*archiver);
+  }
+
   d.engine_metrics = std::make_unique<EngineMetrics>(d.metrics, *d.statsd);
   d.engine = std::make_unique<remedy::RemediationEngine>(*catalog, *d.ledger, d.runner, *d.clock);
   d.engine->AddObserver(d.engine_metrics.get());
@@ -116,6 +124,16 @@ void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
       {{"execution", std::to_string(id)},
        {"state", std::string(remedy::ExecutionStateName(o.state))},
        {"detail", o.detail}});
+  if (archiver && !o.bundle_dir.empty()) {
+    auto key = archiver->Ship(o.bundle_dir);
+    metrics.Add("stopgap_bundles_archived_total", {{"result", key.ok() ? "ok" : "failed"}});
+    if (key.ok()) {
+      Log(LogLevel::kInfo, "bundle archived", {{"execution", std::to_string(id)}, {"key", *key}});
+    } else {
+      Log(LogLevel::kError, "bundle not archived; kept locally",
+          {{"execution", std::to_string(id)}, {"error", key.status().ToString()}});
+    }
+  }
 }
 
 Status StopgapDaemon::Impl::PruneNow() {

@@ -325,6 +325,29 @@ TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterrupted) {
   EXPECT_TRUE(s == "interrupted" || s == "succeeded") << s;
 }
 
+TEST_F(DaemonTest, BundlesAreShippedToTheArchiveStoreAndKeptLocally) {
+  std::string archive = dir_.path + "/archive";
+  StartWith("archive: {url: \"file://" + archive + "\"}\n" + Catalog(dir_.path, "[\"true\"]"));
+  int64_t id =
+      json::parse(Post("/api/v1/alerts/alertmanager", AmBody("shipped"))->body)["executions"][0];
+  ASSERT_TRUE(WaitState(id, "succeeded"));
+  std::string bundle = GetJson("/api/v1/executions/" + std::to_string(id))["bundle_dir"];
+  std::string name = std::filesystem::path(bundle).filename().string();
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  std::filesystem::path shipped =
+      std::filesystem::path(archive) / "bundles" / host / (name + ".tar.zst");
+  bool found = false;
+  for (int i = 0; i < 300 && !found; ++i) {
+    found = std::filesystem::exists(shipped);
+    if (!found) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(found) << shipped;
+  EXPECT_GT(std::filesystem::file_size(shipped), 0u);
+  EXPECT_TRUE(std::filesystem::exists(bundle));                // kept locally
+  EXPECT_FALSE(std::filesystem::exists(bundle + ".tar.zst"));  // no leftover pack
+}
+
 TEST_F(DaemonTest, RetentionPrunesOldExecutionsButKeepsIssueTotals) {
   DaemonOptions o;
   o.clock = &clock_;

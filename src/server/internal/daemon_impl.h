@@ -18,6 +18,7 @@
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
 #include "remedy/tracker/service.h"
+#include "server/bundle_archiver.h"
 #include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
@@ -53,7 +54,8 @@ struct StopgapDaemon::Impl {
   std::unique_ptr<remedy::RemediationEngine> engine;
   std::unique_ptr<ExecutionQueue> queue;
   std::unique_ptr<AlertIntake> intake;
-  std::unique_ptr<GroupSync> ack_sync;  // null: no fsync before acknowledging
+  std::unique_ptr<BundleArchiver> archiver;  // null: no `archive:`, bundles stay local
+  std::unique_ptr<GroupSync> ack_sync;       // null: no fsync before acknowledging
   std::unique_ptr<net::HttpServer> http;
 
   std::atomic<bool> stopping{false};
