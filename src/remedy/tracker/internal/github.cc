@@ -76,22 +76,16 @@ class GithubTracker final : public HttpTracker {
   Result<std::string> CreateComment(const IssueRef& ref, std::string_view body) override {
     auto path = IssuePath(ref);
     if (!path.ok()) return path.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    auto resp = Call("POST", *path + "/comments", JsonBody(j));
-    if (!resp.ok()) return resp.status();
-    return ParseCreatedId(resp->body);
+    return PostComment(*path + "/comments", body);
   }
 
   Status EditComment(const IssueRef& ref, std::string_view id, std::string_view body) override {
     STOPGAP_RETURN_IF_ERROR(CheckCommentId(id));
     auto r = GithubIssueOf(config(), ref);
     if (!r.ok()) return r.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    auto resp =
-        Call("PATCH", "/repos/" + r->project + "/issues/comments/" + std::string(id), JsonBody(j));
-    return resp.status();
+    return CallWithBody("PATCH", "/repos/" + r->project + "/issues/comments/" + std::string(id),
+                        body)
+        .status();
   }
 
   std::string MarkerLine() const override { return "<!-- " + std::string(kSummaryMarker) + " -->"; }

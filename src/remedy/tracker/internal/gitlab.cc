@@ -86,20 +86,14 @@ class GitlabTracker final : public HttpTracker {
   Result<std::string> CreateComment(const IssueRef& ref, std::string_view body) override {
     auto path = IssuePath(ref);
     if (!path.ok()) return path.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    auto resp = Call("POST", *path + "/notes", JsonBody(j));
-    if (!resp.ok()) return resp.status();
-    return ParseCreatedId(resp->body);
+    return PostComment(*path + "/notes", body);
   }
 
   Status EditComment(const IssueRef& ref, std::string_view id, std::string_view body) override {
     STOPGAP_RETURN_IF_ERROR(CheckCommentId(id));
     auto path = IssuePath(ref);
     if (!path.ok()) return path.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    return Call("PUT", *path + "/notes/" + std::string(id), JsonBody(j)).status();
+    return CallWithBody("PUT", *path + "/notes/" + std::string(id), body).status();
   }
 
   std::string MarkerLine() const override { return "<!-- " + std::string(kSummaryMarker) + " -->"; }

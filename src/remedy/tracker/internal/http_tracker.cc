@@ -26,6 +26,19 @@ std::optional<WallTime> HttpTracker::RateLimitedUntil() const {
   return std::nullopt;
 }
 
+Result<net::HttpResponse> HttpTracker::CallWithBody(std::string_view method, std::string_view path,
+                                                    std::string_view body) {
+  nlohmann::json j;
+  j["body"] = std::string(body);
+  return Call(method, path, JsonBody(j));
+}
+
+Result<std::string> HttpTracker::PostComment(std::string_view path, std::string_view body) {
+  auto resp = CallWithBody("POST", path, body);
+  if (!resp.ok()) return resp.status();
+  return ParseCreatedId(resp->body);
+}
+
 std::string HttpTracker::Origin(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return "";

@@ -52,6 +52,13 @@ class HttpTracker : public IssueTracker {
   Result<net::HttpResponse> Call(std::string_view method, std::string_view path_or_url,
                                  std::string body = "");
 
+  // Sends `{"body": body}` with `method` to `path` (the comment create and
+  // edit calls of GitHub, GitLab and Jira).
+  Result<net::HttpResponse> CallWithBody(std::string_view method, std::string_view path,
+                                         std::string_view body);
+  // POSTs `{"body": body}` to `path` and returns the new comment's id.
+  Result<std::string> PostComment(std::string_view path, std::string_view body);
+
   // "https://host[:port]" of `url` ("" when it has no scheme).
   static std::string Origin(std::string_view url);
   // Host of a URL without port.

@@ -81,20 +81,14 @@ class JiraTracker final : public HttpTracker {
   Result<std::string> CreateComment(const IssueRef& ref, std::string_view body) override {
     auto key = JiraIssueOf(config(), ref);
     if (!key.ok()) return key.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    auto resp = Call("POST", "/rest/api/2/issue/" + *key + "/comment", JsonBody(j));
-    if (!resp.ok()) return resp.status();
-    return ParseCreatedId(resp->body);
+    return PostComment("/rest/api/2/issue/" + *key + "/comment", body);
   }
 
   Status EditComment(const IssueRef& ref, std::string_view id, std::string_view body) override {
     STOPGAP_RETURN_IF_ERROR(CheckCommentId(id));
     auto key = JiraIssueOf(config(), ref);
     if (!key.ok()) return key.status();
-    nlohmann::json j;
-    j["body"] = std::string(body);
-    return Call("PUT", "/rest/api/2/issue/" + *key + "/comment/" + std::string(id), JsonBody(j))
+    return CallWithBody("PUT", "/rest/api/2/issue/" + *key + "/comment/" + std::string(id), body)
         .status();
   }
 
