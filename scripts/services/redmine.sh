@@ -23,25 +23,7 @@ as_www() {
 }
 
 cmd_install() {
-  local missing=()
-  for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [[ ${#missing[@]} -gt 0 ]]; then
-    local sudo=""
-    [[ $(id -u) -ne 0 ]] && sudo="sudo"
-    echo "redmine.sh: installing ${missing[*]}" >&2
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-      printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-      $sudo chmod +x /usr/sbin/policy-rc.d
-    fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null || {
-      $sudo apt-get update -qq >/dev/null
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-    }
-  fi
+  "$(dirname "${BASH_SOURCE[0]}")/../install-deps" --packages "${PKGS[@]}"
   [[ -f $PACKAGED_DB ]] || die "no packaged database at $PACKAGED_DB (did redmine-sqlite configure?)"
   # Rails writes caches and pids under tmp/; WEBrick runs as www-data.
   if [[ ! -d $REDMINE_ROOT/tmp ]] || [[ $(stat -c %U "$REDMINE_ROOT/tmp") != www-data ]]; then

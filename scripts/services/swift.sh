@@ -23,19 +23,7 @@ PKGS=(swift swift-proxy swift-object swift-account swift-container python3-swift
 cmd_install() {
   command -v swift-proxy-server >/dev/null && command -v swift-object-server >/dev/null &&
     command -v memcached >/dev/null && command -v swift >/dev/null && return 0
-  local sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  echo "swift.sh: installing ${PKGS[*]}" >&2
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${PKGS[@]}" >/dev/null || {
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${PKGS[@]}" >/dev/null
-  }
+  "$(dirname "${BASH_SOURCE[0]}")/../install-deps" --packages "${PKGS[@]}"
   command -v swift-proxy-server >/dev/null || die "install failed"
 }
 
