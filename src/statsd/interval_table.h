@@ -61,6 +61,8 @@ class IntervalTable {
   // Parses and aggregates every line of one packet.
   void AddPacket(std::string_view packet, const ParseOptions& opts);
   void AddSample(std::string_view key, const MetricSample& s);
+  // One non-empty line through the full parser (counted in lines already).
+  void AddLine(std::string_view line, const ParseOptions& opts);
 
   IntakeCounts& counts() { return counts_; }
   const IntakeCounts& counts() const { return counts_; }

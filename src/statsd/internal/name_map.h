@@ -1,5 +1,5 @@
 // NameMap<V>: the name interner behind each receive thread's aggregation
-// table. Open addressing (linear probing) over 16-byte slots {hash, index};
+// table. Open addressing (linear probing) over 8-byte slots {hash tag, index};
 // names are copied once into an arena and values live in a dense vector, so
 // lookups of known names never allocate. No erase: Clear() drops everything.
 //
@@ -11,6 +11,10 @@
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace stopgap::statsd::internal {
 
@@ -45,8 +49,16 @@ inline uint64_t HashName(std::string_view s) {
     n -= 8;
   }
   if (n > 0) {
+    // The last 1-7 bytes: an 8-byte load ending at the name's end when the
+    // name is that long (no byte-wise copy, no store-forwarding stall).
     uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    if (s.size() >= 8) {
+      std::memcpy(&w, p + n - 8, 8);
+      w >>= (8 - n) * 8;
+    } else {
+      for (size_t i = 0; i < n; ++i)
+        w |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+    }
     b = (b ^ w) * kM3;
     b ^= b >> 29;
   }
@@ -90,6 +102,30 @@ class NameArena {
   size_t bytes_ = 0;
 };
 
+// Equality of two names: 16 bytes per step (the last step overlapping the
+// end) for names of 16 bytes or more; memcmp below that.
+inline bool NameEquals(std::string_view a, std::string_view b) {
+  size_t n = a.size();
+  if (n != b.size()) return false;
+#if defined(__SSE2__)
+  if (n >= 16) {
+    const char* x = a.data();
+    const char* y = b.data();
+    __m128i diff = _mm_setzero_si128();
+    for (size_t i = 0; i + 16 < n; i += 16) {
+      diff = _mm_or_si128(diff,
+                          _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i))));
+    }
+    diff = _mm_or_si128(
+        diff, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + n - 16)),
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(y + n - 16))));
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(diff, _mm_setzero_si128())) == 0xFFFF;
+  }
+#endif
+  return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+}
+
 template <typename V>
 class NameMap {
  public:
@@ -102,13 +138,17 @@ class NameMap {
 
   // The entry for `name`, inserted (value-initialised) when new.
   uint32_t FindOrInsert(std::string_view name, bool* inserted) {
-    uint64_t h = HashName(name) | 1;  // 0 marks an empty slot
+    return FindOrInsert(name, HashName(name), inserted);
+  }
+  // The same with h = HashName(name) already computed by the caller.
+  uint32_t FindOrInsert(std::string_view name, uint64_t h, bool* inserted) {
+    const uint32_t tag = Tag(h);
     size_t mask = slots_.size() - 1;
-    size_t i = h & mask;
+    size_t i = tag & mask;
     while (true) {
       Slot& s = slots_[i];
-      if (s.hash == 0) break;
-      if (s.hash == h && entries_[s.index].name == name) {
+      if (s.index == kEmpty) break;
+      if (s.tag == tag && NameEquals(entries_[s.index].name, name)) {
         *inserted = false;
         return s.index;
       }
@@ -117,7 +157,7 @@ class NameMap {
     *inserted = true;
     uint32_t index = static_cast<uint32_t>(entries_.size());
     entries_.push_back(Entry{arena_.Copy(name), V{}});
-    slots_[i] = Slot{h, index};
+    slots_[i] = Slot{tag, index};
     if (entries_.size() * 2 > slots_.size()) Grow();
     return index;
   }
@@ -141,19 +181,23 @@ class NameMap {
 
  private:
   static constexpr size_t kInitialSlots = 64;
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  // 8-byte slots: the hash's high 32 bits (its home position and a filter
+  // before the name compare) and the entry index.
   struct Slot {
-    uint64_t hash = 0;
-    uint32_t index = 0;
+    uint32_t tag = 0;
+    uint32_t index = kEmpty;
   };
+  static uint32_t Tag(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
 
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
     size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (s.hash == 0) continue;
-      size_t i = s.hash & mask;
-      while (slots_[i].hash != 0) i = (i + 1) & mask;
+      if (s.index == kEmpty) continue;
+      size_t i = s.tag & mask;
+      while (slots_[i].index != kEmpty) i = (i + 1) & mask;
       slots_[i] = s;
     }
   }
