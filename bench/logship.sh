@@ -7,14 +7,20 @@
 # getrusage via GNU time) and peak RSS. `curl -T` (one stream) is the ceiling.
 #
 #   bench/logship.sh                 # STOPGAP_BIN=build/stopgap by default
-#   RUNS=3 PEERS="curl stopgap swift rclone aws s3cmd" bench/logship.sh
+#   STOPGAP_BUILD=build-x RUNS=3 PEERS="curl stopgap swift rclone aws s3cmd" \
+#     SETS="many big" bench/logship.sh
 #
 # rclone, s3cmd and awscli are installed here (apt) when missing; a peer that
 # is still absent is skipped. Data lives in a temp dir and is deleted after.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${STOPGAP_BIN:-$SRC/build/stopgap}
+# STOPGAP_BIN, else $STOPGAP_BUILD/stopgap (relative to the source tree), else build/stopgap.
+BUILD=${STOPGAP_BUILD:-build}
+[[ $BUILD == /* ]] || BUILD=$SRC/$BUILD
+BIN=${STOPGAP_BIN:-$BUILD/stopgap}
+# Extra flags for stopgap (e.g. STOPGAP_FLAGS="--part-size 32M --parallel 3").
+STOPGAP_FLAGS=${STOPGAP_FLAGS:-}
 RUNS=${RUNS:-3}
 PEERS=${PEERS:-"curl stopgap swift rclone aws s3cmd"}
 SETS=${SETS:-"many big"}
@@ -76,7 +82,8 @@ export RCLONE_CONFIG_S3_TYPE=s3 RCLONE_CONFIG_S3_PROVIDER=Other \
 # One upload of SET into container C by CLIENT/API. Runs in a child bash under
 # GNU time, so everything it spawns is counted.
 upload() {
-  local client=$1 api=$2 set=$3 c=$4 d=$T/data/$3
+  local client=$1 api=$2 set=$3 c=$4 d=$T/data/$3 SG_FLAGS
+  read -r -a SG_FLAGS <<<"$STOPGAP_FLAGS"
   case $client/$api in
     curl/swift)
       for f in "$d"/*; do
@@ -84,10 +91,10 @@ upload() {
       done ;;
     stopgap/swift)
       STOPGAP_LOGSHIP_STATE=$T/state.$c "$BIN" logship upload --quiet --hostname bench \
-        --to "swift://$c/p" "$d"/* ;;
+        "${SG_FLAGS[@]}" --to "swift://$c/p" "$d"/* ;;
     stopgap/s3)
       STOPGAP_LOGSHIP_STATE=$T/state.$c "$BIN" logship upload --quiet --hostname bench \
-        --endpoint "$S3_ENDPOINT" --to "s3://$c/p" "$d"/* ;;
+        "${SG_FLAGS[@]}" --endpoint "$S3_ENDPOINT" --to "s3://$c/p" "$d"/* ;;
     swift/swift)
       (cd "$d" && swift -q upload -S 104857600 "$c" ./*) ;;
     rclone/swift) env -u AWS_CA_BUNDLE rclone copy -q "$d" "sw:$c/p" ;;
@@ -98,7 +105,7 @@ upload() {
   esac
 }
 export -f upload
-export T BIN TOKEN ACCOUNT_URL AWS
+export T BIN TOKEN ACCOUNT_URL AWS STOPGAP_FLAGS
 
 available() {
   case $1 in

@@ -3,6 +3,7 @@
 // 2 bad usage. Runs on the main thread (the library starts its own workers).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -122,21 +123,25 @@ int StoreError(const Status& st) {
   return st.code() == StatusCode::kInvalidArgument ? Usage(st) : Failed(st);
 }
 
-// Shows bytes moved and the rate on stderr while a TTY watches.
+// A progress bar on stderr while a TTY watches a transfer that lasts more
+// than a second: bytes sent of the bytes to send, rate, time left.
 class ProgressLine {
  public:
-  ProgressLine(std::atomic<uint64_t>* bytes, bool enabled) : bytes_(bytes) {
+  ProgressLine(std::atomic<uint64_t>* bytes, std::atomic<uint64_t>* total, bool enabled)
+      : bytes_(bytes), total_(total) {
     if (!enabled || !::isatty(2)) return;
     thread_ = std::thread([this] {
       auto start = std::chrono::steady_clock::now();
+      bool shown = false;
       std::unique_lock<std::mutex> lock(mu_);
-      while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        double mb = static_cast<double>(bytes_->load()) / 1e6;
-        std::fprintf(stderr, "\r%10.1f MB  %7.1f MB/s ", mb, secs > 0 ? mb / secs : 0.0);
+        if (secs < 1.0) continue;
+        shown = true;
+        Draw(secs);
       }
-      std::fprintf(stderr, "\r%40s\r", "");
+      if (shown) std::fprintf(stderr, "\r%78s\r", "");
     });
   }
   ~ProgressLine() {
@@ -150,7 +155,28 @@ class ProgressLine {
   }
 
  private:
+  void Draw(double secs) const {
+    const double mb = static_cast<double>(bytes_->load()) / 1e6;
+    const double total = static_cast<double>(total_->load()) / 1e6;
+    const double rate = mb / secs;
+    if (total <= 0) {
+      std::fprintf(stderr, "\r%10.1f MB  %7.1f MB/s ", mb, rate);
+      return;
+    }
+    const double frac = std::min(1.0, mb / total);
+    constexpr int kWidth = 30;
+    char bar[kWidth + 1];
+    int full = static_cast<int>(frac * kWidth);
+    for (int i = 0; i < kWidth; ++i) bar[i] = i < full ? '#' : (i == full ? '>' : ' ');
+    bar[kWidth] = '\0';
+    const long left = rate > 0 ? static_cast<long>((total - std::min(mb, total)) / rate) : 0;
+    std::fprintf(stderr, "\r[%s] %3d%% %8.1f/%.1f MB %6.1f MB/s ETA %ld:%02ld ", bar,
+                 static_cast<int>(frac * 100), mb, total, rate, left / 60, left % 60);
+    std::fflush(stderr);
+  }
+
   std::atomic<uint64_t>* bytes_;
+  std::atomic<uint64_t>* total_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -190,10 +216,12 @@ int Ship(const Flags& f, bool sweep) {
   o.parallel_files = f.parallel;
   o.dry_run = f.dry_run;
   o.quiet = f.quiet;
+  std::atomic<uint64_t> to_send{0};
+  o.pending_bytes = &to_send;
   Shipper shipper(**store, **state, SystemClock::Instance(), o);
   ShipReport r;
   {
-    ProgressLine bar(&progress, !f.quiet);
+    ProgressLine bar(&progress, &to_send, !f.quiet);
     r = sweep ? shipper.Sweep(f.args) : shipper.Upload(f.args);
   }
   if (!f.quiet) {

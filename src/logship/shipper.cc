@@ -30,6 +30,10 @@ namespace {
 
 std::mutex g_out_mu;
 
+// The store checksums the next 16-32 files beside the current uploads (the
+// hasher's lanes), refilled 16 at a time.
+constexpr size_t kPrefetchFiles = 16;
+
 std::string BaseName(const std::string& p) {
   auto pos = p.find_last_of('/');
   return pos == std::string::npos ? p : p.substr(pos + 1);
@@ -190,9 +194,44 @@ ShipReport Shipper::Upload(const std::vector<std::string>& files) {
 ShipReport Shipper::Run(const std::vector<Candidate>& candidates) {
   ShipReport total;
   std::mutex mu;
+  // Files to upload (not archived per the state file), with their sizes.
+  auto needs_upload = [&](const Candidate& c, uint64_t* size) {
+    struct stat sb;
+    if (!c.skip_reason.empty() || ::stat(c.path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+      return false;
+    }
+    *size = static_cast<uint64_t>(sb.st_size);
+    ArchivedFile rec;
+    return !(state_.Find(options_.store_url, ObjectKey(options_.hostname, c.path), &rec) &&
+             rec.size == *size && rec.mtime_ns == MtimeNs(sb));
+  };
+  if (options_.pending_bytes != nullptr && !options_.dry_run) {
+    for (const Candidate& c : candidates) {
+      uint64_t size = 0;
+      if (needs_upload(c, &size)) *options_.pending_bytes += size;
+    }
+  }
   std::atomic<size_t> next{0};
+  // Let the store checksum the next files beside the current uploads (its
+  // multi-buffer hasher wants many independent streams), a bounded window
+  // ahead so it does not read far ahead of the uploads.
+  std::mutex prefetch_mu;
+  size_t prefetched = 0;
+  auto prefetch_until = [&](size_t i) {
+    if (options_.dry_run) return;
+    std::lock_guard<std::mutex> lock(prefetch_mu);
+    // In batches: one file at a time would keep the hasher at one lane.
+    if (prefetched > i + kPrefetchFiles) return;
+    for (; prefetched < candidates.size() && prefetched < i + 2 * kPrefetchFiles; ++prefetched) {
+      uint64_t size = 0;
+      if (needs_upload(candidates[prefetched], &size)) {
+        store_.Prefetch(candidates[prefetched].path, size);
+      }
+    }
+  };
   auto worker = [&] {
     for (size_t i = next++; i < candidates.size() && !stop_; i = next++) {
+      prefetch_until(i);
       ShipReport r;
       ShipOne(candidates[i], &r);
       std::lock_guard<std::mutex> lock(mu);

@@ -35,6 +35,9 @@ struct ShipOptions {
   int parallel_files = 2;
   bool dry_run = false;
   bool quiet = false;
+  // When set, Sweep/Upload add the size of every file they will try to
+  // upload (not archived per the state file), before uploading (progress bar).
+  std::atomic<uint64_t>* pending_bytes = nullptr;
 };
 
 struct ShipReport {

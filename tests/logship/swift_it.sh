@@ -3,7 +3,8 @@
 # Swift 2.30 (scripts/services/swift.sh), through both its Swift API
 # (TempAuth) and its S3 API (SigV4), and Debian's real logrotate.
 # Covers: upload/verify/idempotent re-run, S3 multipart and Swift SLO above a
-# small threshold, a server that goes away mid-upload, wrong credentials,
+# small threshold (an SLO overwrite deletes the old segments), a server that
+# goes away mid-upload, wrong credentials,
 # ls/get by date, rename-dateext with a collision, logrotate -f + lastaction.
 # Needs: STOPGAP_BIN, STOPGAP_SRC (set by CTest). Exits non-zero on failure.
 set -euo pipefail
@@ -81,6 +82,21 @@ run_api() {  # run_api NAME URL [store flags...]: the same scenario over one API
   out=$("$BIN" logship upload --to "$url" "${flags[@]}" --hostname web1 \
     --multipart-threshold 6M --part-size 5M "$d/app.log-20261104.gz" 2>&1)
   check "$api: large re-upload is a no-op" grep -q "1 already archived" <<<"$out"
+  if [[ $api == swift ]]; then
+    # Overwriting an SLO with another size: the old segments are deleted once
+    # the new manifest is verified.
+    head -c 9000000 /dev/urandom >"$d/app.log-20261104.gz"
+    out=$("$BIN" logship upload --to "$url" "${flags[@]}" --hostname web1 \
+      --multipart-threshold 6M --part-size 5M "$d/app.log-20261104.gz" 2>&1) ||
+      bad "swift: SLO overwrite ($out)"
+    check "swift: SLO overwrite goes in 2 verified parts" grep -q "2 parts, verified" <<<"$out"
+    segs=$(swift list logs_segments --prefix "it/web1$d/app.log-20261104.gz/slo/")
+    check "swift: only the new SLO's 2 segments remain" \
+      test "$(grep -c '/slo/9000000/' <<<"$segs")" -eq 2 -a "$(wc -l <<<"$segs")" -eq 2
+    "$BIN" logship get --from "$url" "${flags[@]}" --since 2026-11-04 --out - >"$T/$api/big2.out"
+    check "swift: overwritten SLO reads back identical" \
+      cmp -s "$T/$api/big2.out" "$d/app.log-20261104.gz"
+  fi
 
   # --delete-after-upload removes only verified-archived rotations.
   out=$("$BIN" logship sweep --to "$url" "${flags[@]}" --hostname web1 \

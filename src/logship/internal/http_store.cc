@@ -1,4 +1,4 @@
-// ClientPool, PlanParts, RunParts. Thread safety: see header.
+// ClientPool, PlanParts, RunParts, PartDigests. Thread safety: see header.
 #include "logship/internal/http_store.h"
 
 #include <algorithm>
@@ -73,6 +73,38 @@ Status RunParts(const std::vector<Part>& parts, int parallel,
   worker();
   for (auto& t : threads) t.join();
   return first;
+}
+
+PartDigests::PartDigests(Md5Hasher& hasher, std::string path, const std::vector<Part>& parts)
+    : hasher_(hasher),
+      path_(std::move(path)),
+      parts_(parts),
+      ahead_(static_cast<size_t>(std::max(hasher.lanes(), 1))) {}
+
+void PartDigests::Start(size_t index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Batches of `ahead_` parts, so the hasher's lanes fill up together.
+  if (tickets_.size() > index + ahead_) return;
+  size_t until = std::min(parts_.size(), index + 2 * ahead_);
+  while (tickets_.size() < until) {
+    const Part& p = parts_[tickets_.size()];
+    tickets_.push_back(hasher_.Take(FileRange{path_, p.offset, p.length}));
+  }
+}
+
+Result<std::string> PartDigests::Get(size_t index) {
+  Start(index);
+  Md5Hasher::Ticket t;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t = tickets_[index];
+  }
+  return Md5Hasher::Wait(t);
+}
+
+std::function<void(std::string_view)> CountProgress(std::atomic<uint64_t>* progress) {
+  if (progress == nullptr) return {};
+  return [progress](std::string_view s) { *progress += s.size(); };
 }
 
 }  // namespace stopgap::logship::internal

@@ -1,16 +1,22 @@
 // Shared machinery of the HTTP object stores: a pool of HttpClients (one per
-// concurrent transfer, connections kept alive), part planning, and running
-// part uploads on a few threads with the first error winning.
-// Thread safety: ClientPool is internally locked; RunParts spawns threads.
+// concurrent transfer, connections kept alive), part planning, running part
+// uploads on a few threads with the first error winning, and the parts'
+// MD5s queued on the Md5Hasher a window ahead of the uploads.
+// Thread safety: ClientPool and PartDigests are internally locked; RunParts
+// spawns threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "logship/internal/md5_hasher.h"
 #include "logship/store/object_store.h"
 #include "net/http_client.h"
 
@@ -55,5 +61,29 @@ std::vector<Part> PlanParts(uint64_t size, uint64_t part_size, int max_parts = 1
 // parts after the first error, which is returned.
 Status RunParts(const std::vector<Part>& parts, int parallel,
                 const std::function<Status(const Part&)>& fn);
+
+// The MD5s of a file's parts, computed by the hasher beside the uploads:
+// Start(i) makes sure more than `lanes` parts after i are queued, adding
+// them `lanes` at a time (so the hasher has enough independent streams to
+// fill its lanes together, yet does not read a huge file far ahead of its
+// upload); Get(i) waits for part i's raw digest.
+class PartDigests {
+ public:
+  PartDigests(Md5Hasher& hasher, std::string path, const std::vector<Part>& parts);
+  void Start(size_t index);
+  Result<std::string> Get(size_t index);
+
+ private:
+  Md5Hasher& hasher_;
+  const std::string path_;
+  const std::vector<Part>& parts_;
+  const size_t ahead_;
+  std::mutex mu_;
+  std::vector<Md5Hasher::Ticket> tickets_;
+};
+
+// The body observer that counts sent bytes for the progress display (empty
+// when there is no display).
+std::function<void(std::string_view)> CountProgress(std::atomic<uint64_t>* progress);
 
 }  // namespace stopgap::logship::internal

@@ -8,8 +8,9 @@
 // Keys are relative to the URL's prefix ("web1/var/log/app.log-20261125.gz").
 // Upload() streams the file (bounded memory), splits it into parallel parts
 // above options.multipart_threshold (S3 multipart / Swift SLO), and returns
-// only after the store's answer was checked against checksums computed while
-// reading: an OK result means the object is there and verified.
+// only after the store's answer was checked against the file's MD5s (computed
+// by a multi-buffer hasher beside the upload): an OK result means the object
+// is there and verified.
 //
 // Thread safety: every method may be called from several threads at once.
 #pragma once
@@ -70,6 +71,9 @@ class ObjectStore {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) = 0;
   // Streams the object's bytes into sink.
   virtual Status Download(const std::string& key, net::ResponseSink& sink) = 0;
+  // A hint that Upload() or LocalEtag() of this file follows soon: start
+  // checksumming it now (beside other uploads). Never required.
+  virtual void Prefetch(const std::string& /*local_path*/, uint64_t /*size*/) {}
   // The ETag this store would report for this local file (reads the file):
   // lets a lost state file be rebuilt by comparing with Stat().
   virtual Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) = 0;

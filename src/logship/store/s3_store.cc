@@ -50,34 +50,43 @@ class S3Store final : public ObjectStore {
   Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
                               const std::string& key) override {
     if (size > options_.multipart_threshold) return UploadMultipart(local_path, size, key);
-    internal::Md5 md5;
-    net::HttpRequest req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
-    req.body_file = local_path;
-    req.body_length = size;
-    req.body_observer = [&](std::string_view s) {
-      md5.Update(s);
-      if (options_.progress_bytes) *options_.progress_bytes += s.size();
-    };
-    req.body_restart = [&] { md5.Reset(); };
-    auto http = pool_.Get();
-    Result<net::HttpResponse> r = http->Send(req);
-    if (r.ok() && NoSuchBucket(*r)) {
-      STOPGAP_RETURN_IF_ERROR(CreateBucket());
-      req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
+    // The hasher reads the file beside the upload (page cache); the digest
+    // is compared with the answered ETag once the PUT is done.
+    internal::Md5Hasher::Ticket md5 = hasher_.Take({local_path, 0, size});
+    auto put = [&] {
+      net::HttpRequest req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
       req.body_file = local_path;
       req.body_length = size;
-      req.body_observer = [&](std::string_view s) { md5.Update(s); };
-      req.body_restart = [&] { md5.Reset(); };
-      r = http->Send(req);
+      req.body_observer = internal::CountProgress(options_.progress_bytes);
+      return req;
+    };
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(put());
+    if (r.ok() && NoSuchBucket(*r)) {
+      STOPGAP_RETURN_IF_ERROR(CreateBucket());
+      r = http->Send(put());
     }
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (!r->ok()) return HttpError(*r, key);
-    std::string want = internal::Hex(md5.Digest());
+    Result<std::string> raw = internal::Md5Hasher::Wait(md5);
+    if (!raw.ok()) return raw.status().WithContext(Describe(key));
+    std::string want = internal::Hex(*raw);
     std::string got = internal::Unquote(r->Header("etag"));
     if (got != want) {
       return DataLoss(Describe(key) + ": store answered ETag " + got + ", local MD5 is " + want);
     }
     return UploadResult{got, 1};
+  }
+
+  void Prefetch(const std::string& local_path, uint64_t size) override {
+    if (size <= options_.multipart_threshold) {
+      hasher_.Prefetch({local_path, 0, size});
+      return;
+    }
+    std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size);
+    for (size_t i = 0; i < parts.size() && i < static_cast<size_t>(hasher_.lanes()); ++i) {
+      hasher_.Prefetch({local_path, parts[i].offset, parts[i].length});
+    }
   }
 
   Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
@@ -126,21 +135,20 @@ class S3Store final : public ObjectStore {
   }
 
   Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
+    std::vector<internal::FileRange> ranges;
     if (size <= options_.multipart_threshold) {
-      std::string m = internal::Md5OfFileRange(local_path, 0, size);
-      if (m.empty()) return Internal("cannot read " + local_path);
-      return m;
+      ranges.push_back({local_path, 0, size});
+    } else {
+      for (const internal::Part& p : internal::PlanParts(size, options_.part_size)) {
+        ranges.push_back({local_path, p.offset, p.length});
+      }
     }
     std::vector<std::string> digests;
-    for (const internal::Part& p : internal::PlanParts(size, options_.part_size)) {
-      std::string m = internal::Md5OfFileRange(local_path, p.offset, p.length);
-      if (m.empty()) return Internal("cannot read " + local_path);
-      std::string raw;
-      for (size_t i = 0; i < m.size(); i += 2) {
-        raw.push_back(static_cast<char>(std::stoi(m.substr(i, 2), nullptr, 16)));
-      }
-      digests.push_back(raw);
+    for (Result<std::string>& d : hasher_.HashAll(ranges)) {
+      if (!d.ok()) return d.status();
+      digests.push_back(std::move(*d));
     }
+    if (size <= options_.multipart_threshold) return internal::Hex(digests[0]);
     return internal::MultipartEtag(digests);
   }
 
@@ -233,32 +241,30 @@ class S3Store final : public ObjectStore {
     std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size);
     std::vector<std::string> digests(parts.size());
     std::vector<CompletedPart> done(parts.size());
+    internal::PartDigests md5s(hasher_, local_path, parts);
     Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
-      internal::Md5 md5;
+      const size_t i = static_cast<size_t>(p.number - 1);
+      md5s.Start(i);
       net::HttpRequest req =
           Build("PUT", key, {{"partNumber", std::to_string(p.number)}, {"uploadId", upload_id}},
                 "UNSIGNED-PAYLOAD");
       req.body_file = local_path;
       req.body_offset = p.offset;
       req.body_length = p.length;
-      req.body_observer = [&](std::string_view s) {
-        md5.Update(s);
-        if (options_.progress_bytes) *options_.progress_bytes += s.size();
-      };
-      req.body_restart = [&] { md5.Reset(); };
+      req.body_observer = internal::CountProgress(options_.progress_bytes);
       auto http = pool_.Get();
       Result<net::HttpResponse> r = http->Send(req);
-      if (!r.ok())
-        return r.status().WithContext(Describe(key) + " part " + std::to_string(p.number));
+      const std::string what = Describe(key) + " part " + std::to_string(p.number);
+      if (!r.ok()) return r.status().WithContext(what);
       if (!r->ok()) return HttpError(*r, key);
-      std::string raw = md5.Digest();
+      Result<std::string> raw = md5s.Get(i);
+      if (!raw.ok()) return raw.status().WithContext(what);
       std::string got = internal::Unquote(r->Header("etag"));
-      if (got != internal::Hex(raw)) {
-        return DataLoss(Describe(key) + " part " + std::to_string(p.number) + ": ETag " + got +
-                        " != local MD5 " + internal::Hex(raw));
+      if (got != internal::Hex(*raw)) {
+        return DataLoss(what + ": ETag " + got + " != local MD5 " + internal::Hex(*raw));
       }
-      digests[static_cast<size_t>(p.number - 1)] = raw;
-      done[static_cast<size_t>(p.number - 1)] = CompletedPart{p.number, got};
+      digests[i] = *raw;
+      done[i] = CompletedPart{p.number, got};
       return Status::Ok();
     });
     if (st.ok()) {
@@ -295,6 +301,7 @@ class S3Store final : public ObjectStore {
   StoreOptions options_;
   AwsCredentials creds_;
   internal::ClientPool pool_;
+  internal::Md5Hasher hasher_;
   std::string region_, scheme_, host_;
 };
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
@@ -29,9 +30,22 @@ class SwiftStore final : public ObjectStore {
   Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
                               const std::string& key) override {
     if (size > options_.multipart_threshold) return UploadSlo(local_path, size, key);
-    Result<std::string> etag = PutFile(container_, Full(key), local_path, 0, size);
+    internal::Md5Hasher::Ticket md5 = hasher_.Take({local_path, 0, size});
+    Result<std::string> etag = PutFile(container_, Full(key), local_path, 0, size,
+                                       [&] { return internal::Md5Hasher::Wait(md5); });
     if (!etag.ok()) return etag.status();
     return UploadResult{*etag, 1};
+  }
+
+  void Prefetch(const std::string& local_path, uint64_t size) override {
+    if (size <= options_.multipart_threshold) {
+      hasher_.Prefetch({local_path, 0, size});
+      return;
+    }
+    std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size, 1000);
+    for (size_t i = 0; i < parts.size() && i < static_cast<size_t>(hasher_.lanes()); ++i) {
+      hasher_.Prefetch({local_path, parts[i].offset, parts[i].length});
+    }
   }
 
   Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
@@ -82,16 +96,19 @@ class SwiftStore final : public ObjectStore {
   }
 
   Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
+    std::vector<internal::FileRange> ranges;
     if (size <= options_.multipart_threshold) {
-      std::string m = internal::Md5OfFileRange(local_path, 0, size);
-      if (m.empty()) return Internal("cannot read " + local_path);
-      return m;
+      ranges.push_back({local_path, 0, size});
+    } else {
+      for (const internal::Part& p : internal::PlanParts(size, options_.part_size, 1000)) {
+        ranges.push_back({local_path, p.offset, p.length});
+      }
     }
-    internal::Md5 all;
-    for (const internal::Part& p : internal::PlanParts(size, options_.part_size, 1000)) {
-      std::string m = internal::Md5OfFileRange(local_path, p.offset, p.length);
-      if (m.empty()) return Internal("cannot read " + local_path);
-      all.Update(m);
+    internal::Md5 all;  // SLO: MD5 of the segments' hex ETags
+    for (Result<std::string>& d : hasher_.HashAll(ranges)) {
+      if (!d.ok()) return d.status();
+      if (size <= options_.multipart_threshold) return internal::Hex(*d);
+      all.Update(internal::Hex(*d));
     }
     return internal::Hex(all.Digest());
   }
@@ -246,33 +263,32 @@ class SwiftStore final : public ObjectStore {
     return Status::Ok();
   }
 
-  // PUTs a file range as one object, checking the answered ETag against the
-  // MD5 computed while reading. Creates the container on a 404.
+  // PUTs a file range as one object, then checks the answered ETag against
+  // `digest` (the range's raw MD5, from the hasher). Creates the container
+  // on a 404.
   Result<std::string> PutFile(const std::string& container, const std::string& name,
-                              const std::string& local_path, uint64_t offset, uint64_t length) {
+                              const std::string& local_path, uint64_t offset, uint64_t length,
+                              const std::function<Result<std::string>()>& digest) {
+    const std::string what = "swift://" + container + "/" + name;
     for (int i = 0; i < 2; ++i) {
-      internal::Md5 md5;
       net::HttpRequest base;
       base.body_file = local_path;
       base.body_offset = offset;
       base.body_length = length;
-      base.body_observer = [&](std::string_view s) {
-        md5.Update(s);
-        if (options_.progress_bytes) *options_.progress_bytes += s.size();
-      };
-      base.body_restart = [&] { md5.Reset(); };
+      base.body_observer = internal::CountProgress(options_.progress_bytes);
       Result<net::HttpResponse> r = Request("PUT", ObjectPath(container, name), {}, nullptr, &base);
       if (!r.ok()) return r.status();
       if (r->status == 404 && i == 0) {
         STOPGAP_RETURN_IF_ERROR(EnsureContainer(container));
         continue;
       }
-      if (!r->ok()) return HttpError(*r, "swift://" + container + "/" + name);
-      std::string want = internal::Hex(md5.Digest());
+      if (!r->ok()) return HttpError(*r, what);
+      Result<std::string> raw = digest();
+      if (!raw.ok()) return raw.status().WithContext(what);
+      std::string want = internal::Hex(*raw);
       std::string got = internal::Unquote(r->Header("etag"));
       if (got != want) {
-        return DataLoss("swift://" + container + "/" + name + ": store answered ETag " + got +
-                        ", local MD5 is " + want);
+        return DataLoss(what + ": store answered ETag " + got + ", local MD5 is " + want);
       }
       return got;
     }
@@ -293,13 +309,14 @@ class SwiftStore final : public ObjectStore {
       std::snprintf(buf, sizeof buf, "%08d", n);
       return seg_prefix + buf;
     };
-    std::atomic<bool> container_ok{false};
+    internal::PartDigests md5s(hasher_, local_path, parts);
     Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
-      Result<std::string> e =
-          PutFile(seg_container, seg_name(p.number), local_path, p.offset, p.length);
+      const size_t i = static_cast<size_t>(p.number - 1);
+      md5s.Start(i);
+      Result<std::string> e = PutFile(seg_container, seg_name(p.number), local_path, p.offset,
+                                      p.length, [&] { return md5s.Get(i); });
       if (!e.ok()) return e.status();
-      container_ok = true;
-      etags[static_cast<size_t>(p.number - 1)] = *e;
+      etags[i] = *e;
       return Status::Ok();
     });
     if (!st.ok()) return st;
@@ -332,12 +349,49 @@ class SwiftStore final : public ObjectStore {
       return DataLoss(Describe(key) + ": SLO ETag " + (head->has_value() ? (*head)->etag : "none") +
                       " != local " + want);
     }
+    DeleteStaleSegments(seg_container, Full(key) + "/slo/", seg_prefix);
     return UploadResult{want, static_cast<int>(parts.size())};
+  }
+
+  // After a verified SLO upload: an earlier upload of this key with another
+  // size or segment size left segments the new manifest does not name.
+  // Deletes them (best effort: the new object is already complete).
+  void DeleteStaleSegments(const std::string& seg_container, const std::string& key_prefix,
+                           const std::string& keep_prefix) {
+    std::vector<std::string> stale;
+    std::string marker;
+    for (int page = 0; page < 100'000; ++page) {
+      std::string path = "/" + net::UrlEncode(seg_container) +
+                         "?format=json&prefix=" + net::UrlEncode(key_prefix) +
+                         (marker.empty() ? "" : "&marker=" + net::UrlEncode(marker));
+      Result<net::HttpResponse> r = Request("GET", path, {});
+      if (!r.ok() || !r->ok()) return;
+      bool any = false;
+      try {
+        for (const auto& e : nlohmann::json::parse(r->body)) {
+          marker = e.at("name").get<std::string>();
+          any = true;
+          if (!marker.starts_with(keep_prefix)) stale.push_back(marker);
+        }
+      } catch (const std::exception&) {
+        return;
+      }
+      if (!any) break;
+    }
+    for (const std::string& name : stale) {
+      Result<net::HttpResponse> r = Request("DELETE", ObjectPath(seg_container, name), {});
+      if (!r.ok() || (!r->ok() && r->status != 404)) {
+        Log(LogLevel::kWarn, "could not delete a stale SLO segment",
+            {{"object", "swift://" + seg_container + "/" + name},
+             {"error", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().ToString()}});
+      }
+    }
   }
 
   std::string container_, prefix_;
   StoreOptions options_;
   internal::ClientPool pool_;
+  internal::Md5Hasher hasher_;
   std::mutex mu_;
   std::optional<Token> token_;
 };
