@@ -73,6 +73,9 @@ Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::s
         if (c.receivers < 0 || c.receivers > 64) return bad("must be 0..64");
       } else if (field == "rcvbuf") {
         c.rcvbuf_bytes = v.as<int>();
+      } else if (field == "receive_nap_us") {
+        c.receive_nap_us = v.as<int>();
+        if (c.receive_nap_us < 0 || c.receive_nap_us > 100000) return bad("must be 0..100000");
       } else if (field == "max_packet_bytes") {
         c.max_packet_bytes = v.as<int>();
         if (c.max_packet_bytes < 512 || c.max_packet_bytes > 65536)

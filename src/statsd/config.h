@@ -56,6 +56,10 @@ struct StatsdConfig {
   int rcvbuf_bytes = 32 << 20;           // SO_RCVBUF per socket (capped by net.core.rmem_max)
   int batch = 64;                        // packets per recvmmsg
   int max_packet_bytes = 65536;          // larger datagrams are counted as oversized
+  // After a recvmmsg that emptied the socket, wait this long before the next
+  // one so that a wakeup drains many datagrams, not a few (0: off; only
+  // used when the effective SO_RCVBUF is >= 8 MiB, i.e. holds many ms).
+  int receive_nap_us = 1000;
   size_t graphite_buffer_bytes = 256u << 20;  // unsent flushes kept while Graphite is down
   std::string health_status = "up";
   ParseOptions parse;
