@@ -253,11 +253,38 @@ void Md5Hasher::Loop() {
       if (stop_) return;
       continue;
     }
+    int active[kMd5MaxLanes];
+    int nactive = 0;
     for (int i = 0; i < nlanes; ++i) {
       const Lane& l = lanes[static_cast<size_t>(i)];
       data[i] = l.job ? l.buf.get() + l.pos : any;  // idle lanes hash anything, unused
+      if (l.job) active[nactive++] = i;
     }
-    Md5MbBlocks(options_.isa, &state, data, nblocks);
+    // A SIMD pass costs the same however few lanes are busy: one stream runs
+    // faster on scalar code, up to 8 on the 8-lane kernel (compacted).
+    if (nactive == 1) {
+      Md5LaneBlocks(&state, active[0], data[active[0]], nblocks);
+    } else if (nactive <= 8 && options_.isa == Md5Isa::kAvx512) {
+      Md5Lanes packed;
+      const unsigned char* packed_data[kMd5MaxLanes];
+      for (int j = 0; j < 8; ++j) {
+        const int i = active[std::min(j, nactive - 1)];
+        packed.a[j] = state.a[i];
+        packed.b[j] = state.b[i];
+        packed.c[j] = state.c[i];
+        packed.d[j] = state.d[i];
+        packed_data[j] = data[i];
+      }
+      Md5MbBlocks(Md5Isa::kAvx2, &packed, packed_data, nblocks);
+      for (int j = 0; j < nactive; ++j) {
+        state.a[active[j]] = packed.a[j];
+        state.b[active[j]] = packed.b[j];
+        state.c[active[j]] = packed.c[j];
+        state.d[active[j]] = packed.d[j];
+      }
+    } else {
+      Md5MbBlocks(options_.isa, &state, data, nblocks);
+    }
     for (Lane& l : lanes) {
       if (l.job) l.pos += nblocks * 64;
     }
