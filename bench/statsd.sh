@@ -8,8 +8,10 @@
 # Then memory per name and flush time at 1M names (stopgap).
 #   STOPGAP_BUILD=build-x bench/statsd.sh     (REPS=3 SECS=5 by default)
 #   STOPGAP_RATES="1000000 0" REF_RATES=" " SKIP_MILLION=1 ... for a subset ("0" = max rate)
-# Peers statsite and brubeck are not built by this script (see
-# docs/benchmarks.md); the drain loop is the floor.
+# Peers statsite and brubeck run when STATSITE_BIN / BRUBECK_BIN name their
+# binaries (built from their public sources: docs/benchmarks-statsd.md), at
+# PEER_RATES (default: STOPGAP_RATES); skipped with a message otherwise. The
+# drain loop is the floor.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${STOPGAP_BUILD:-$root/build}"
@@ -20,6 +22,9 @@ REPS="${REPS:-3}"
 SECS="${SECS:-5}"
 STOPGAP_RATES="${STOPGAP_RATES:-1000000 3000000 5000000 0}"
 REF_RATES="${REF_RATES:-100000 300000 600000}"
+PEER_RATES="${PEER_RATES:-$STOPGAP_RATES}"
+STATSITE_BIN="${STATSITE_BIN:-}"
+BRUBECK_BIN="${BRUBECK_BIN:-}"
 for f in "$bin" "$lg" "$drain"; do [[ -x "$f" ]] || { echo "missing $f (build the stopgap, statsd_loadgen, statsd_drain targets)"; exit 1; }; done
 work="$(mktemp -d /tmp/stopgap-statsd-bench.XXXXXX)"
 pids=()
@@ -39,16 +44,36 @@ start_sink() {  # sets sink_pid (run_one runs in a subshell: it kills its own si
   pids+=($sink_pid)
   for _ in $(seq 100); do [[ -s "$1.port" ]] && break; sleep 0.05; done
 }
-flushed_sum() { awk '$1 ~ /^stats_counts\.bench\./ {s+=$2} END {printf "%d", s}' "$1"; }
+flushed_sum() {  # file kind: the flushed per-interval counts of the bench.* counters
+  case "$2" in
+    statsite) awk -F'|' '$1 ~ /^counts\.bench\./ {s+=$2} END {printf "%d", s}' "$1" ;;
+    brubeck) awk '$1 ~ /^bench\./ {s+=$2} END {printf "%d", s}' "$1" ;;
+    *) awk '$1 ~ /^stats_counts\.bench\./ {s+=$2} END {printf "%d", s}' "$1" ;;
+  esac
+}
 
 # run_one KIND RATE -> "offered sent flushed cpu_s rss_kb rcvbuf_drops"
 run_one() {
-  local kind="$1" rate="$2" d="$work/$1.$2.$RANDOM"
+  local kind="$1" rate="$2" d="$work/$1.$2.$RANDOM" sink_pid=""
   mkdir -p "$d"
   local up; up="$(port_udp)"
   local spid
   if [[ "$kind" == drain ]]; then
     taskset -c 1 "$drain" "$up" >"$d/drain.out" &
+    spid=$!
+  elif [[ "$kind" == statsite ]]; then
+    # statsite streams each flush to a command: append it to the sink file.
+    : >"$d/sink"
+    printf '[statsite]\nport = 0\nudp_port = %s\nbind_address = 127.0.0.1\nudp_rcvbuf = 33554432\nflush_interval = 1\nstream_cmd = cat >> %s\nlog_level = ERROR\ndaemonize = 0\npid_file = %s\n' \
+      "$up" "$d/sink" "$d/statsite.pid" >"$d/statsite.ini"
+    taskset -c 1 "$STATSITE_BIN" -f "$d/statsite.ini" >"$d/server.log" 2>&1 &
+    spid=$!
+  elif [[ "$kind" == brubeck ]]; then
+    start_sink "$d/sink"
+    local bp; bp="$(cat "$d/sink.port")"
+    # One worker, recvmsg (its multimsg option walks the whole batch: a known bug).
+    echo "{\"sharding\": false, \"server_name\": \"brubeck\", \"dumpfile\": \"$d/brubeck.dump\", \"capacity\": 15, \"expire\": 20, \"backends\": [{\"type\": \"carbon\", \"address\": \"127.0.0.1\", \"port\": $bp, \"frequency\": 1}], \"samplers\": [{\"type\": \"statsd\", \"address\": \"127.0.0.1\", \"port\": $up, \"workers\": 1, \"multisock\": false}]}" >"$d/brubeck.json"
+    taskset -c 1 "$BRUBECK_BIN" --config "$d/brubeck.json" >"$d/server.log" 2>&1 &
     spid=$!
   else
     start_sink "$d/sink"
@@ -78,8 +103,8 @@ run_one() {
   else
     sleep 2.2  # two more flushes
     kill -TERM $spid; wait $spid 2>/dev/null || true
-    got="$(flushed_sum "$d/sink")"
-    kill "$sink_pid" 2>/dev/null || true
+    got="$(flushed_sum "$d/sink" "$kind")"
+    [[ -n "${sink_pid:-}" ]] && kill "$sink_pid" 2>/dev/null || true
   fi
   echo "$offered $sent $got $(( c1 - c0 )) $rss $(( e1 - e0 ))"
 }
@@ -87,23 +112,26 @@ run_one() {
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 report_rows=()
+declare -A med_cpu med_loss med_off
 bench_kind() {  # kind rates...
   local kind="$1"; shift
   for rate in "$@"; do
-    local offs=() losses=() cpus=() rsss=() drops=()
+    local offs=() losses=() cpus=() cpups=() rsss=() drops=()
     for r in $(seq "$REPS"); do
       read -r offered sent got ticks rss rdrop < <(run_one "$kind" "$rate")
       local loss cpu
       loss="$(python3 -c "print(max(0.0, 1 - $got / $sent) * 100 if $sent else 0)")"
       cpu="$(python3 -c "print($ticks / $tck * 1e6 / $sent if $sent else 0)")"
+      cpup="$(python3 -c "print($ticks / $tck * 1e6 / $got if $got else 0)")"
       echo "  $kind rate=$rate run=$r offered=$offered/s sent=$sent flushed=$got loss=${loss}% cpu=${cpu}us/metric rss=${rss}kB rcvbuf_drops=$rdrop" >&2
-      offs+=("$offered"); losses+=("$loss"); cpus+=("$cpu"); rsss+=("$rss"); drops+=("$rdrop")
+      offs+=("$offered"); losses+=("$loss"); cpus+=("$cpu"); cpups+=("$cpup"); rsss+=("$rss"); drops+=("$rdrop")
     done
-    local mo ml mc mr md
+    local mo ml mc mcp mr md
     mo="$(printf '%s\n' "${offs[@]}" | median)"; ml="$(printf '%s\n' "${losses[@]}" | median)"
-    mc="$(printf '%s\n' "${cpus[@]}" | median)"; mr="$(printf '%s\n' "${rsss[@]}" | median)"
+    mc="$(printf '%s\n' "${cpus[@]}" | median)"; mcp="$(printf '%s\n' "${cpups[@]}" | median)"; mr="$(printf '%s\n' "${rsss[@]}" | median)"
     md="$(printf '%s\n' "${drops[@]}" | median)"
-    report_rows+=("| $kind | $( [[ $rate == 0 ]] && echo max || echo "$rate" ) | $(printf '%.0f' "$mo") | $(printf '%.3f' "$ml") % [$(printf '%s ' "${losses[@]}" | xargs printf '%.2f ')] | $(printf '%.3f' "$mc") | $(( ${mr%.*} / 1024 )) MiB | $md |")
+    med_cpu[$kind:$rate]="$mc"; med_loss[$kind:$rate]="$ml"; med_off[$kind:$rate]="$mo"
+    report_rows+=("| $kind | $( [[ $rate == 0 ]] && echo max || echo "$rate" ) | $(printf '%.0f' "$mo") | $(printf '%.3f' "$ml") % [$(printf '%s ' "${losses[@]}" | xargs printf '%.2f ')] | $(printf '%.3f' "$mc") | $(printf '%.3f' "$mcp") | $(( ${mr%.*} / 1024 )) MiB | $md |")
   done
 }
 
@@ -111,11 +139,30 @@ echo "== statsd bench: $REPS runs x ${SECS}s per point; server on CPU 1, load on
 bench_kind drain 0
 bench_kind stopgap $STOPGAP_RATES
 bench_kind reference $REF_RATES
+if [[ -n "$STATSITE_BIN" && -x "$STATSITE_BIN" ]]; then
+  bench_kind statsite $PEER_RATES
+else
+  echo "== statsite skipped: set STATSITE_BIN to a statsite binary (docs/benchmarks-statsd.md)" >&2
+fi
+if [[ -n "$BRUBECK_BIN" && -x "$BRUBECK_BIN" ]]; then
+  bench_kind brubeck $PEER_RATES
+else
+  echo "== brubeck skipped: set BRUBECK_BIN to a brubeck binary (docs/benchmarks-statsd.md)" >&2
+fi
 
 echo
-echo "| server | target rate (metrics/s) | offered (median) | loss (median) [runs] | CPU µs/metric (median) | RSS | kernel RcvbufErrors (median) |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| server | target rate (metrics/s) | offered (median) | loss (median) [runs] | CPU µs per sent metric (median) | CPU µs per flushed metric | RSS | kernel RcvbufErrors (median) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${report_rows[@]}"
+echo
+for k in stopgap statsite brubeck reference; do
+  for key in "${!med_cpu[@]}"; do
+    [[ "$key" == "$k:"* ]] || continue
+    r="${key#*:}"
+    python3 -c "import sys;k,r,c,f,l,o=sys.argv[1:];print('%s at %s: %.3f us/metric = %.2fx the drain floor (%.3f), %.2f M/s offered, loss %.3f %%' % (k, 'max rate' if r == '0' else r + '/s', float(c), float(c) / float(f), float(f), float(o) / 1e6, float(l)))" \
+      "$k" "$r" "${med_cpu[$key]}" "${med_cpu[drain:0]}" "${med_loss[$key]}" "${med_off[$key]}"
+  done
+done
 
 # 1M distinct names: memory per name and flush time (stopgap).
 [[ "${SKIP_MILLION:-0}" == 1 ]] && exit 0
