@@ -120,7 +120,8 @@ available() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '\nload before: %s\n' "$(cat /proc/loadavg)"
+printf '\nstopgap: %s %s\n' "$BIN" "${STOPGAP_FLAGS:-(default flags)}"
+printf 'load before: %s\n' "$(cat /proc/loadavg)"
 printf '%-8s %-5s %-5s %9s %12s %10s %s\n' client api set "MB/s" "CPU-s/GiB" "RSS-MiB" "runs (MB/s)"
 declare -A RESULT
 n=0
@@ -164,3 +165,8 @@ for set in $SETS; do
     awk -v a="${RESULT[$k]}" -v c="$ceil" -v k="$k" 'BEGIN{printf "%s: %.0f%% of the curl -T ceiling\n", k, 100*a/c}'
   done
 done
+# The MD5 kernels behind stopgap's verification, vs OpenSSL (same machine).
+if [[ -x $BUILD/bench/md5_bench ]]; then
+  echo
+  "$BUILD/bench/md5_bench" --benchmark_min_time=0.3 2>/dev/null | grep -E '^BM_' || true
+fi
