@@ -242,9 +242,12 @@ class ExecutionLedger {
   virtual Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) = 0;
 
   // ---- alerts (daemon) ----
+  // Inserts the alert with its disposition (and the execution it is recorded
+  // against, for duplicates and resolves) in one write.
   virtual Result<AlertId> RecordAlert(const Alert& alert, WallTime received_at,
                                       AlertDisposition disposition = AlertDisposition::kReceived,
-                                      std::string_view reason = {}) = 0;
+                                      std::string_view reason = {},
+                                      std::optional<ExecutionId> execution = std::nullopt) = 0;
   virtual Status SetAlertDisposition(AlertId id, AlertDisposition d,
                                      std::optional<ExecutionId> execution_id,
                                      std::string_view reason = {}) = 0;

@@ -228,10 +228,11 @@ class SqliteLedger final : public ExecutionLedger {
     int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("ledger sync: open " + wal, errno);
-    int rc = ::fsync(fd);
+    // fdatasync: the WAL's data and size, not its timestamps.
+    int rc = ::fdatasync(fd);
     int err = errno;
     ::close(fd);
-    if (rc != 0) return ErrnoStatus("ledger sync: fsync " + wal, err);
+    if (rc != 0) return ErrnoStatus("ledger sync: fdatasync " + wal, err);
     return Status::Ok();
   }
 
@@ -536,15 +537,17 @@ class SqliteLedger final : public ExecutionLedger {
   // ---- alerts ----
 
   Result<AlertId> RecordAlert(const Alert& a, WallTime received_at, AlertDisposition d,
-                              std::string_view reason) override {
+                              std::string_view reason,
+                              std::optional<ExecutionId> execution) override {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(ins, db_,
                 "INSERT INTO alerts(received_at, source, fingerprint, name, status, labels_json, "
-                "annotations_json, disposition, reason) VALUES (?,?,?,?,?,?,?,?,?)");
+                "annotations_json, disposition, reason, execution_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)");
     ins.Bind(1, Ms(received_at)).Bind(2, a.source).Bind(3, a.fingerprint).Bind(4, a.name);
     ins.Bind(5, a.status == AlertStatus::kResolved ? "resolved" : "firing");
     ins.Bind(6, MapJson(a.labels)).Bind(7, MapJson(a.annotations));
-    ins.Bind(8, AlertDispositionName(d)).Bind(9, reason);
+    ins.Bind(8, AlertDispositionName(d)).Bind(9, reason).Bind(10, execution);
     STOPGAP_RETURN_IF_ERROR(ins.Run());
     return db_.LastInsertId();
   }

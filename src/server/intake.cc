@@ -1,4 +1,4 @@
-// AlertIntake: record, classify (resolved / unmatched / duplicate / new),
+// AlertIntake: classify (resolved / unmatched / duplicate / new), record,
 // admit and queue. See intake.h for the order of operations.
 //
 // Threading: per-fingerprint striped mutex around classify+admit; the ledger
@@ -72,21 +72,45 @@ void AlertIntake::RecordRejectedBody(std::string_view source, std::string_view r
   }
 }
 
-Status AlertIntake::AcceptResolved(const remedy::Alert& alert, remedy::AlertId alert_id,
-                                   IntakeResult* out) {
+// One ledger write per alert on every path but a new execution: the lookups
+// come first and the alert is inserted with its disposition (and the
+// execution it is recorded against), one commit instead of an insert and an
+// update. Nothing is acknowledged before the caller's group fsync, so
+// recording after the lookups loses nothing; a failed lookup still records
+// the alert (rejected, with the error) before the 500.
+Status AlertIntake::Record(const remedy::Alert& alert, WallTime now, AlertDisposition d,
+                           std::optional<remedy::ExecutionId> exec, IntakeResult* out,
+                           std::string_view reason) {
+  auto id = ledger_.RecordAlert(alert, now, d, reason, exec);
+  if (!id.ok()) return id.status();
+  out->alert_ids.push_back(*id);
+  return Status::Ok();
+}
+
+Status AlertIntake::RecordLookupFailure(const remedy::Alert& alert, WallTime now,
+                                        const Status& error, IntakeResult* out) {
+  Status s = Record(alert, now, AlertDisposition::kRejected, std::nullopt, out,
+                    "ledger error: " + error.message());
+  if (!s.ok()) {
+    Log(LogLevel::kError, "cannot record alert", {{"error", s.ToString()}});
+  }
+  return error;
+}
+
+Status AlertIntake::AcceptResolved(const remedy::Alert& alert, WallTime now, IntakeResult* out) {
   std::optional<remedy::ExecutionId> exec;
   auto inflight = ledger_.FindInFlightByFingerprint(alert.fingerprint);
-  if (!inflight.ok()) return inflight.status();
+  if (!inflight.ok()) return RecordLookupFailure(alert, now, inflight.status(), out);
   exec = *inflight;
   if (!exec) {
     auto catalog = catalog_.Get();
     if (const remedy::Workaround* w = remedy::BestMatch(*catalog, alert)) {
       auto last = ledger_.LastExecutionFor(w->id, alert.fingerprint);
-      if (!last.ok()) return last.status();
+      if (!last.ok()) return RecordLookupFailure(alert, now, last.status(), out);
       if (*last) exec = (*last)->id;
     }
   }
-  STOPGAP_RETURN_IF_ERROR(ledger_.RecordResolved(alert_id, exec));
+  STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kResolved, exec, out));
   metrics_.Add(kResolved);
   out->resolved.push_back({alert.fingerprint, exec});
   return Status::Ok();
@@ -97,21 +121,18 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   metrics_.Add(kReceived, {{"source", alert.source}, {"status", firing ? "firing" : "resolved"}});
   std::lock_guard<std::mutex> stripe(StripeFor(alert.fingerprint));
   WallTime now = clock_.Now();
-  auto alert_id = ledger_.RecordAlert(alert, now);
-  if (!alert_id.ok()) return alert_id.status();
-  out->alert_ids.push_back(*alert_id);
-  if (!firing) return AcceptResolved(alert, *alert_id, out);
+  if (!firing) return AcceptResolved(alert, now, out);
 
   auto catalog = catalog_.Get();
   const remedy::Workaround* w = remedy::BestMatch(*catalog, alert);
   if (!w) {
     metrics_.Add(kUnmatched);
     out->unmatched.push_back(alert.fingerprint);
-    return ledger_.SetAlertDisposition(*alert_id, AlertDisposition::kUnmatched, std::nullopt);
+    return Record(alert, now, AlertDisposition::kUnmatched, std::nullopt, out);
   }
 
   auto inflight = ledger_.FindInFlightByFingerprint(alert.fingerprint);
-  if (!inflight.ok()) return inflight.status();
+  if (!inflight.ok()) return RecordLookupFailure(alert, now, inflight.status(), out);
   std::optional<remedy::ExecutionId> dup;
   std::string why;
   if (*inflight) {
@@ -119,7 +140,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
     why = "in-flight";
   } else if (w->limits.cooldown > Duration{0}) {
     auto last = ledger_.LastExecutionFor(w->id, alert.fingerprint);
-    if (!last.ok()) return last.status();
+    if (!last.ok()) return RecordLookupFailure(alert, now, last.status(), out);
     if (*last && (*last)->state != ExecutionState::kRefused) {
       WallTime ref = (*last)->finished_at.value_or((*last)->updated_at);
       if (now - ref < w->limits.cooldown) {
@@ -131,17 +152,19 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   if (dup) {
     metrics_.Add(kDeduplicated, {{"reason", why}});
     out->duplicates.push_back({alert.fingerprint, *dup, why});
-    return ledger_.RecordDuplicate(*alert_id, *dup);
+    return Record(alert, now, AlertDisposition::kDuplicate, dup, out);
   }
 
   std::optional<ExecutionQueue::Slot> slot = queue_.Reserve();
   if (!slot) {
     metrics_.Add(kRejected, {{"source", alert.source}, {"reason", "queue-full"}});
     out->rejected.push_back(alert.fingerprint);
-    return ledger_.SetAlertDisposition(*alert_id, AlertDisposition::kRejected, std::nullopt,
-                                       "queue full");
+    return Record(alert, now, AlertDisposition::kRejected, std::nullopt, out, "queue full");
   }
-  auto admission = engine_.Begin(w->id, alert, alert.source, *alert_id);
+  // A new execution refers to its alert: insert the alert first, then admit.
+  STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kReceived, std::nullopt, out));
+  const remedy::AlertId alert_id = out->alert_ids.back();
+  auto admission = engine_.Begin(w->id, alert, alert.source, alert_id);
   if (!admission.ok()) return admission.status();
   IntakeResult::Execution e;
   e.id = admission->id;
@@ -156,7 +179,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
     queue_.Commit(std::move(*slot), admission->id);
   }
   out->executions.push_back(std::move(e));
-  return ledger_.SetAlertDisposition(*alert_id, AlertDisposition::kMatched, admission->id);
+  return ledger_.SetAlertDisposition(alert_id, AlertDisposition::kMatched, admission->id);
 }
 
 }  // namespace stopgap::server

@@ -1,6 +1,9 @@
 // AlertIntake: what happens to an alert between "parsed" and "acknowledged".
-// Per alert, in this order:
-//   1. recorded in the ledger (durable) before anything else;
+// Per alert, in this order (every alert ends up recorded in the ledger with
+// its disposition, in one write except for a new execution, before the
+// caller's group fsync and acknowledgement):
+//   1. looked up, under the fingerprint's stripe lock; a failed lookup
+//      records the alert as rejected with the error (the caller answers 500);
 //   2. resolved -> recorded against its execution (in flight, else the last
 //      one for its fingerprint); never starts anything;
 //   3. firing, no workaround matches -> recorded unmatched;
@@ -80,7 +83,12 @@ class AlertIntake {
 
  private:
   Status AcceptOne(const remedy::Alert& alert, IntakeResult* out);
-  Status AcceptResolved(const remedy::Alert& alert, remedy::AlertId alert_id, IntakeResult* out);
+  Status AcceptResolved(const remedy::Alert& alert, WallTime now, IntakeResult* out);
+  Status Record(const remedy::Alert& alert, WallTime now, remedy::AlertDisposition d,
+                std::optional<remedy::ExecutionId> exec, IntakeResult* out,
+                std::string_view reason = {});
+  Status RecordLookupFailure(const remedy::Alert& alert, WallTime now, const Status& error,
+                             IntakeResult* out);
   std::mutex& StripeFor(const std::string& fingerprint);
 
   const CatalogHolder& catalog_;

@@ -86,7 +86,8 @@ class FakeLedger final : public ExecutionLedger {
   Result<int64_t> CountRunsSince(std::string_view, WallTime) override { return Unsupported(); }
   Result<int64_t> CountInFlight(std::string_view) override { return Unsupported(); }
   Result<std::optional<WallTime>> LastRunAt(std::string_view) override { return Unsupported(); }
-  Result<AlertId> RecordAlert(const Alert&, WallTime, AlertDisposition, std::string_view) override {
+  Result<AlertId> RecordAlert(const Alert&, WallTime, AlertDisposition, std::string_view,
+                              std::optional<ExecutionId>) override {
     return Unsupported();
   }
   Status SetAlertDisposition(AlertId, AlertDisposition, std::optional<ExecutionId>,
