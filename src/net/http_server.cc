@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <exception>
@@ -156,9 +157,12 @@ Status HttpServer::Start() {
   s.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which would let a second daemon
   // bind the same port and silently take half the alerts: SO_REUSEADDR only.
-  s.set_socket_options([](socket_t fd) {
+  // The callback also remembers the listening socket: see the listen() below.
+  int listen_fd = -1;
+  s.set_socket_options([&listen_fd](socket_t fd) {
     int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = fd;
   });
   s.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
@@ -199,6 +203,14 @@ Status HttpServer::Start() {
     }
     port_ = port;
   }
+  // cpp-httplib 0.11 listens with a compiled-in backlog of 5: a burst of
+  // connects (Alertmanager opening several at once) overflows it and the
+  // client waits a whole SYN retransmit (1 s). listen() on a listening socket
+  // only raises its backlog on Linux.
+  if (listen_fd >= 0 && ::listen(listen_fd, options_.listen_backlog) != 0) {
+    return ErrnoStatus("listen " + options_.listen, errno);
+  }
+  s.set_socket_options([](socket_t) {});  // listen_fd goes out of scope
   impl_->started = true;
   impl_->serve_thread = std::thread([&s] { s.listen_after_bind(); });
   // stop() is a no-op until the listen loop runs: wait for it (bounded).

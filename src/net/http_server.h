@@ -43,7 +43,8 @@ struct HttpServerOptions {
   Duration write_timeout{5'000};
   Duration keep_alive_timeout{5'000};       // idle time before a kept-alive connection closes
   size_t keep_alive_max_requests = 10'000;  // requests per connection
-  int threads = 32;  // connection threads (a kept-alive connection holds one)
+  int threads = 32;           // connection threads (a kept-alive connection holds one)
+  int listen_backlog = 1024;  // pending connections the kernel queues (SOMAXCONN caps it)
 };
 
 struct HttpServerRequest {
