@@ -96,8 +96,9 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
                                              [self](QueuedId id) { self->RunExecution(id); });
   d.intake = std::make_unique<AlertIntake>(*d.catalog, *d.ledger, *d.engine, *d.queue, d.metrics,
                                            *d.clock);
-  if (d.options.ack_fsync && c.ledger.kind == remedy::LedgerConfig::Kind::kSqlite) {
-    d.ack_sync = std::make_unique<GroupSync>(SqliteWalSync(c.ledger.path));
+  if (d.options.ack_fsync) {
+    remedy::ExecutionLedger* ledger = d.ledger.get();
+    d.ack_sync = std::make_unique<GroupSync>([ledger] { return ledger->Sync(); });
   }
 
   net::HttpServerOptions http;

@@ -1,12 +1,7 @@
-// GroupSync: leader/follower fsync batching; SqliteWalSync: fsync of the WAL.
+// GroupSync: leader/follower fsync batching.
 //
 // Threading: one mutex; the leader runs the sync without holding it.
 #include "server/group_sync.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 
 namespace stopgap::server {
 
@@ -41,20 +36,6 @@ Status GroupSync::WaitDurable() {
 uint64_t GroupSync::syncs() const {
   std::lock_guard<std::mutex> l(mu_);
   return syncs_;
-}
-
-std::function<Status()> SqliteWalSync(const std::string& db_path) {
-  return [db_path]() -> Status {
-    std::string wal = db_path + "-wal";
-    int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = ::open(db_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open " + wal, errno);
-    int rc = ::fdatasync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) return ErrnoStatus("fdatasync " + wal, err);
-    return Status::Ok();
-  };
 }
 
 }  // namespace stopgap::server

@@ -4,7 +4,7 @@
 // requests share that fsync (leader/follower): with 5 ms fsyncs, 32 waiting
 // requests cost one fsync, not 32.
 //
-//   GroupSync sync(WalSyncFunction("/var/lib/stopgap/ledger.db"));
+//   GroupSync sync([&ledger] { return ledger.Sync(); });
 //   ... ledger writes of this request ...
 //   if (Status s = sync.WaitDurable(); !s.ok()) return 500;
 //
@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <string>
 
 #include "core/status.h"
 
@@ -42,10 +41,5 @@ class GroupSync {
   bool running_ = false;
   uint64_t syncs_ = 0;
 };
-
-// fsync(2) of the SQLite ledger's write-ahead log ("<db>-wal"), or of the
-// database file itself when there is no WAL. fsync flushes the file's dirty
-// pages whichever descriptor wrote them.
-std::function<Status()> SqliteWalSync(const std::string& db_path);
 
 }  // namespace stopgap::server

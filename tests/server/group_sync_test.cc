@@ -60,21 +60,5 @@ TEST(GroupSyncTest, ErrorsReachTheWaitersOfThatSync) {
   EXPECT_TRUE(g.WaitDurable().ok()) << "a later sync succeeds again";
 }
 
-TEST(SqliteWalSyncTest, SyncsWalOrDbAndReportsMissing) {
-  char t[] = "/tmp/stopgap-gsync-XXXXXX";
-  std::string dir = mkdtemp(t);
-  std::string db = dir + "/l.db";
-  EXPECT_FALSE(SqliteWalSync(db)().ok());
-  FILE* f = std::fopen(db.c_str(), "w");
-  std::fclose(f);
-  EXPECT_TRUE(SqliteWalSync(db)().ok());
-  f = std::fopen((db + "-wal").c_str(), "w");
-  std::fclose(f);
-  EXPECT_TRUE(SqliteWalSync(db)().ok());
-  std::remove((db + "-wal").c_str());
-  std::remove(db.c_str());
-  rmdir(dir.c_str());
-}
-
 }  // namespace
 }  // namespace stopgap::server
