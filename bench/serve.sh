@@ -7,9 +7,16 @@
 # is in the SQLite ledger (zero lost). Side by side: the same load against the
 # 401 path (auth fails before parsing: the HTTP transport's own ceiling).
 # Medians of RUNS runs. Env: STOPGAP_BUILD (default build), RUNS (3),
-# REQUESTS (10000), CONNECTIONS (32), FINGERPRINTS (2000).
+# REQUESTS (10000), CONNECTIONS (32), FINGERPRINTS (2000), OPEN_RATE (5000).
+# Closed-loop scenarios measure saturation (each connection posts again as
+# soon as it is answered, so latency there is queueing: 32 in flight / rate);
+# the "-open-" scenarios offer OPEN_RATE requests/s on a schedule and measure
+# each ack from its due time (the issue's "5,000 alerts/s with p99 <= 10 ms").
 # Scenarios: "resend" = every alert is a re-send of the one that ran (the
-# duplicate path: record + lookups + group fsync); "storm" = FINGERPRINTS
+# duplicate path: record + lookups + group fsync); "inflight" = the issue's
+# "many fingerprints, many duplicates": 1,000 alerts (the most a workaround's
+# concurrency allows in flight) each with its own
+# execution in flight, every alert a re-send of one of them; "storm" = FINGERPRINTS
 # distinct alerts against a workaround in cooldown (each one a recorded
 # refusal: the engine's limit checks run for every alert).
 set -euo pipefail
@@ -21,6 +28,7 @@ RUNS=${RUNS:-3}
 REQUESTS=${REQUESTS:-10000}
 CONNECTIONS=${CONNECTIONS:-32}
 FINGERPRINTS=${FINGERPRINTS:-2000}
+OPEN_RATE=${OPEN_RATE:-5000}
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 [[ -x $BIN && -x $LOAD ]] || { echo "serve.sh: build first (make build): need $BIN and $LOAD" >&2; exit 1; }
@@ -31,8 +39,15 @@ cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-start_serve() {  # fresh ledger per scenario
+start_serve() {  # fresh ledger per scenario; MODE=cooldown|inflight
   rm -rf "$TMP/state"; mkdir -p "$TMP/state"
+  local ACTION='["true"]' LIMITS='{cooldown: 1h, concurrency: 1000}'
+  if [[ ${MODE:-cooldown} == inflight ]]; then
+    # Every fingerprint's first alert starts an execution that stays in flight
+    # (2 run `sleep`, the rest wait in the queue): each re-send of any of the
+    # FINGERPRINTS is a duplicate of its own execution. Stopped by --grace.
+    ACTION='["sleep", "300"]' LIMITS='{concurrency: 1000}'
+  fi
   cat >"$TMP/stopgap.yaml" <<YAML
 server: {listen: "127.0.0.1:$port", token_file: "$TMP/token"}
 ledger: "sqlite://$TMP/state/ledger.db"
@@ -48,10 +63,10 @@ workarounds:
     diagnostics:
       - run: ["true"]
     action:
-      - run: ["true"]
-    limits: {cooldown: 1h, concurrency: 1000}
+      - run: $ACTION
+    limits: $LIMITS
 YAML
-  "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn \
+  "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn --grace 1s \
     >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
@@ -60,14 +75,15 @@ YAML
 stop_serve() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 
-run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS
-  local name=$1 k=$2 tokf=$3 check=$4 fps=$5
+run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS [RATE]
+  local name=$1 k=$2 tokf=$3 check=$4 fps=$5 rate=${6:-0}
   start_serve
   # Warm-up (not measured): every fingerprint once (the first runs, the rest
   # are refused by the cooldown), then wait until the workers are idle.
   "$LOAD" --port "$port" --token-file "$TMP/token" --connections 4 --requests "$fps" \
     --fingerprints "$fps" --sequential 1 >/dev/null || true
   for _ in $(seq 1 200); do
+    [[ ${MODE:-cooldown} == inflight ]] && break
     curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"queue_depth":0,"running":0' && break
     sleep 0.1
   done
@@ -76,7 +92,7 @@ run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS
     [[ $check == 1 ]] && ledger_args=(--ledger "$TMP/state/ledger.db")
     c0=$(cpu_ticks)
     out=$("$LOAD" --port "$port" --token-file "$tokf" --connections "$CONNECTIONS" \
-      --requests "$REQUESTS" --alerts-per-request "$k" --fingerprints "$fps" \
+      --requests "$REQUESTS" --alerts-per-request "$k" --fingerprints "$fps" --rate "$rate" \
       "${ledger_args[@]}" || true)
     c1=$(cpu_ticks)
     echo "$name $r $out $(( c1 - c0 ))" >>"$TMP/results"
@@ -87,6 +103,10 @@ run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS
 echo "wrong-token-for-the-401-baseline-0000" >"$TMP/badtoken"
 start_serve; stop_serve   # creates the token
 run_scenario "resend-1-alert/req" 1 "$TMP/token" 1 1
+run_scenario "resend-1-alert/req-open-${OPEN_RATE}/s" 1 "$TMP/token" 1 1 "$OPEN_RATE"
+MODE=inflight run_scenario "inflight-1000fp-1-alert/req" 1 "$TMP/token" 1 1000
+MODE=inflight run_scenario "inflight-1000fp-1-alert/req-open-${OPEN_RATE}/s" 1 \
+  "$TMP/token" 1 1000 "$OPEN_RATE"
 run_scenario "resend-10-alerts/req" 10 "$TMP/token" 1 1
 run_scenario "storm-1-alert/req" 1 "$TMP/token" 1 "$FINGERPRINTS"
 run_scenario "baseline-401" 1 "$TMP/badtoken" 0 1

@@ -2,8 +2,13 @@
 // Alertmanager v4 payloads over C kept-alive connections (one thread each),
 // drawing fingerprints from a pool of F (so most alerts are duplicates), and
 // reports acknowledged alerts/s, ack latency p50/p90/p99/max, and status
-// counts. With --ledger it then checks that every alert id acknowledged with
-// 202 is in the SQLite ledger (zero lost).
+// counts. Closed loop by default (each connection posts as soon as its last
+// answer came: the server's saturation throughput); with --rate R, open loop:
+// request n is due at start + n/R and its latency is measured from that due
+// time, so a server (or client) falling behind shows up as latency instead of
+// silently lowering the offered rate (no coordinated omission).
+// With --ledger it then checks that every alert id acknowledged with 202 is in the SQLite ledger
+// (zero lost).
 //
 //   serve_load --port 9470 --token-file T --connections 8 --requests 20000
 //              --alerts-per-request 1 --fingerprints 2000 --ledger ledger.db
@@ -39,6 +44,7 @@ struct Args {
   std::string ledger;
   std::string alerts_table = "alerts";
   bool sequential = false;  // fingerprints 0,1,2,... in order (priming), not random
+  double rate = 0;          // requests/s offered in all (open loop); 0 = closed loop
 };
 
 struct ThreadResult {
@@ -74,7 +80,8 @@ double Percentile(std::vector<double>& v, double p) {
 int Usage() {
   std::fprintf(stderr,
                "usage: serve_load --port P --token-file F [--connections C] [--requests N]\n"
-               "       [--alerts-per-request K] [--fingerprints F] [--ledger FILE]\n");
+               "       [--alerts-per-request K] [--fingerprints F] [--ledger FILE]\n"
+               "       [--rate REQUESTS_PER_SEC]\n");
   return 2;
 }
 
@@ -104,11 +111,13 @@ int main(int argc, char** argv) {
       a.alerts_table = v;
     else if (k == "--sequential")
       a.sequential = v == "1";
+    else if (k == "--rate")
+      a.rate = std::atof(v.c_str());
     else
       return Usage();
   }
   if (a.token_file.empty() || a.connections < 1 || a.requests < 1 || a.requests > 10'000'000 ||
-      a.alerts_per_request < 1 || a.fingerprints < 1) {
+      a.alerts_per_request < 1 || a.fingerprints < 1 || a.rate < 0) {
     return Usage();
   }
   std::string token;
@@ -143,6 +152,12 @@ int main(int argc, char** argv) {
         }
         std::string body = Payload(fps);
         auto t0 = Clock::now();
+        if (a.rate > 0) {
+          auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(static_cast<double>(n) / a.rate));
+          if (due > t0) std::this_thread::sleep_until(due);
+          t0 = due;
+        }
         auto res = cli.Post("/api/v1/alerts/alertmanager", h, body, "application/json");
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (!res) {
@@ -207,11 +222,12 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "{\"connections\":%d,\"requests\":%ld,\"alerts_per_request\":%d,\"fingerprints\":%d,"
+      "{\"connections\":%d,\"rate\":%.0f,\"requests\":%ld,\"alerts_per_request\":%d,"
+      "\"fingerprints\":%d,"
       "\"seconds\":%.3f,\"status_202\":%ld,\"status_503\":%ld,\"status_other\":%ld,"
       "\"transport_errors\":%ld,\"alerts_acked\":%ld,\"alerts_per_sec\":%.0f,"
       "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"lost\":%ld}\n",
-      a.connections, a.requests, a.alerts_per_request, a.fingerprints, secs, all.ok,
+      a.connections, a.rate, a.requests, a.alerts_per_request, a.fingerprints, secs, all.ok,
       all.unavailable, all.other, all.transport_errors, all.alerts_acked,
       static_cast<double>(all.alerts_acked) / secs, p50, p90, p99, pmax, lost);
   return (lost > 0 || all.other > 0 || all.transport_errors > 0) ? 1 : 0;
