@@ -1,6 +1,7 @@
 // `stopgap statsd`: the StatsD server. Flags (or -c FILE, YAML with the same
 // names in snake_case) build a StatsdConfig; the main thread then waits for
-// signals: SIGHUP retries Graphite now, SIGTERM/SIGINT flush once and exit.
+// signals: SIGHUP re-reads the configuration (flush settings apply at once)
+// and retries Graphite, SIGTERM/SIGINT flush once and exit.
 #include <pthread.h>
 
 #include <csignal>
@@ -101,98 +102,101 @@ CommandMain SetupStatsd(CLI::App& sub) {
           o_strict, o_dog, o_recv, o_rcvbuf, o_nap, o_gbuf, o_health]() -> int {
     LogLevel level;
     if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
-    statsd::StatsdConfig c;
-    if (!f->config_file.empty()) {
-      Result<std::string> text = ReadFile(f->config_file);
-      if (!text.ok()) {
-        std::fprintf(stderr, "stopgap statsd: %s\n", text.status().ToString().c_str());
-        return kExitUsage;
+    // The file (if any), then the flags given on the command line over it.
+    // Run again on SIGHUP: the file is re-read, the flags still win.
+    auto build = [&]() -> Result<statsd::StatsdConfig> {
+      statsd::StatsdConfig c;
+      if (!f->config_file.empty()) {
+        Result<std::string> text = ReadFile(f->config_file);
+        if (!text.ok()) return text.status();
+        Result<statsd::StatsdConfig> parsed = statsd::ParseStatsdConfigYaml(*text, f->config_file);
+        if (!parsed.ok()) return parsed.status();
+        c = std::move(*parsed);
       }
-      Result<statsd::StatsdConfig> parsed = statsd::ParseStatsdConfigYaml(*text, f->config_file);
-      if (!parsed.ok()) {
-        std::fprintf(stderr, "stopgap statsd: %s\n", parsed.status().message().c_str());
-        return kExitUsage;
+      const statsd::StatsdConfig& fl = f->c;
+      auto given = [](CLI::Option* o) { return o->count() > 0; };
+      auto bad = [](const std::string& m) { return InvalidArgument(m); };
+      if (given(o_udp)) c.udp = fl.udp;
+      if (given(o_tcp)) c.tcp = fl.tcp;
+      if (given(o_admin)) c.admin = fl.admin;
+      if (given(o_graphite)) c.graphite = fl.graphite;
+      if (given(o_flush)) {
+        Result<Duration> d = ParseDuration(f->flush_interval);
+        if (!d.ok() || d->count() <= 0)
+          return bad("--flush-interval: expected a positive duration");
+        c.flush.flush_interval_ms = d->count();
       }
-      c = std::move(*parsed);
-    }
-    const statsd::StatsdConfig& fl = f->c;
-    auto given = [](CLI::Option* o) { return o->count() > 0; };
-    auto bad = [](const std::string& m) {
-      std::fprintf(stderr, "stopgap statsd: %s\n", m.c_str());
-      return kExitUsage;
+      if (given(o_pct)) {
+        Result<std::vector<double>> p = ParsePercentiles(f->percentiles);
+        if (!p.ok()) return bad(p.status().message());
+        c.flush.percentiles = *p;
+      }
+      for (const std::string& h : f->histograms) {
+        size_t eq = h.find('=');
+        if (eq == std::string::npos) return bad("--histogram: expected METRIC=BIN,BIN,...");
+        Result<std::vector<double>> bins = statsd::ParseBins(h.substr(eq + 1));
+        if (!bins.ok()) return bad("--histogram: " + bins.status().message());
+        c.flush.histograms.push_back({h.substr(0, eq), *bins});
+      }
+      (void)o_hist;
+      if (given(o_calc)) {
+        c.flush.calculated_timer_metrics.clear();
+        size_t start = 0;
+        while (start <= f->calculated.size()) {
+          size_t comma = f->calculated.find(',', start);
+          std::string m = f->calculated.substr(
+              start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!m.empty()) c.flush.calculated_timer_metrics.push_back(m);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      }
+      auto& n = c.flush.naming;
+      if (given(o_legacy)) n.legacy_namespace = f->legacy;
+      if (given(o_gp)) n.global_prefix = fl.flush.naming.global_prefix;
+      if (given(o_pc)) n.prefix_counter = fl.flush.naming.prefix_counter;
+      if (given(o_pt)) n.prefix_timer = fl.flush.naming.prefix_timer;
+      if (given(o_pg)) n.prefix_gauge = fl.flush.naming.prefix_gauge;
+      if (given(o_pset)) n.prefix_set = fl.flush.naming.prefix_set;
+      if (given(o_gs)) n.global_suffix = f->global_suffix;
+      if (given(o_ps)) n.prefix_stats = fl.flush.naming.prefix_stats;
+      if (given(o_fc)) n.flush_counts = f->flush_counts;
+      if (given(o_di)) {
+        c.flush.delete_counters = c.flush.delete_timers = c.flush.delete_gauges =
+            c.flush.delete_sets = f->delete_idle;
+      }
+      if (given(o_dc)) c.flush.delete_counters = f->del_counters;
+      if (given(o_dt)) c.flush.delete_timers = f->del_timers;
+      if (given(o_dg)) c.flush.delete_gauges = f->del_gauges;
+      if (given(o_ds)) c.flush.delete_sets = f->del_sets;
+      if (given(o_ttl))
+        c.flush.gauges_max_ttl = fl.flush.gauges_max_ttl > 1 ? fl.flush.gauges_max_ttl : 1;
+      if (given(o_san)) c.flush.key_name_sanitize = c.parse.sanitize = f->sanitize;
+      if (given(o_strict)) c.parse.strict = fl.parse.strict;
+      if (given(o_dog)) c.parse.dogstatsd = fl.parse.dogstatsd;
+      if (given(o_recv)) c.receivers = fl.receivers;
+      if (given(o_rcvbuf)) c.rcvbuf_bytes = fl.rcvbuf_bytes;
+      if (given(o_nap)) {
+        if (fl.receive_nap_us < 0 || fl.receive_nap_us > 100000) {
+          return bad("--receive-nap-us: must be 0..100000");
+        }
+        c.receive_nap_us = fl.receive_nap_us;
+      }
+      if (given(o_gbuf)) c.graphite_buffer_bytes = fl.graphite_buffer_bytes;
+      if (given(o_health)) {
+        if (fl.health_status != "up" && fl.health_status != "down") {
+          return bad("--health-status: expected up or down");
+        }
+        c.health_status = fl.health_status;
+      }
+      return c;
     };
-    if (given(o_udp)) c.udp = fl.udp;
-    if (given(o_tcp)) c.tcp = fl.tcp;
-    if (given(o_admin)) c.admin = fl.admin;
-    if (given(o_graphite)) c.graphite = fl.graphite;
-    if (given(o_flush)) {
-      Result<Duration> d = ParseDuration(f->flush_interval);
-      if (!d.ok() || d->count() <= 0) return bad("--flush-interval: expected a positive duration");
-      c.flush.flush_interval_ms = d->count();
+    Result<statsd::StatsdConfig> built = build();
+    if (!built.ok()) {
+      std::fprintf(stderr, "stopgap statsd: %s\n", built.status().message().c_str());
+      return kExitUsage;
     }
-    if (given(o_pct)) {
-      Result<std::vector<double>> p = ParsePercentiles(f->percentiles);
-      if (!p.ok()) return bad(p.status().message());
-      c.flush.percentiles = *p;
-    }
-    for (const std::string& h : f->histograms) {
-      size_t eq = h.find('=');
-      if (eq == std::string::npos) return bad("--histogram: expected METRIC=BIN,BIN,...");
-      Result<std::vector<double>> bins = statsd::ParseBins(h.substr(eq + 1));
-      if (!bins.ok()) return bad("--histogram: " + bins.status().message());
-      c.flush.histograms.push_back({h.substr(0, eq), *bins});
-    }
-    (void)o_hist;
-    if (given(o_calc)) {
-      c.flush.calculated_timer_metrics.clear();
-      size_t start = 0;
-      while (start <= f->calculated.size()) {
-        size_t comma = f->calculated.find(',', start);
-        std::string m = f->calculated.substr(
-            start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!m.empty()) c.flush.calculated_timer_metrics.push_back(m);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    }
-    auto& n = c.flush.naming;
-    if (given(o_legacy)) n.legacy_namespace = f->legacy;
-    if (given(o_gp)) n.global_prefix = fl.flush.naming.global_prefix;
-    if (given(o_pc)) n.prefix_counter = fl.flush.naming.prefix_counter;
-    if (given(o_pt)) n.prefix_timer = fl.flush.naming.prefix_timer;
-    if (given(o_pg)) n.prefix_gauge = fl.flush.naming.prefix_gauge;
-    if (given(o_pset)) n.prefix_set = fl.flush.naming.prefix_set;
-    if (given(o_gs)) n.global_suffix = f->global_suffix;
-    if (given(o_ps)) n.prefix_stats = fl.flush.naming.prefix_stats;
-    if (given(o_fc)) n.flush_counts = f->flush_counts;
-    if (given(o_di)) {
-      c.flush.delete_counters = c.flush.delete_timers = c.flush.delete_gauges =
-          c.flush.delete_sets = f->delete_idle;
-    }
-    if (given(o_dc)) c.flush.delete_counters = f->del_counters;
-    if (given(o_dt)) c.flush.delete_timers = f->del_timers;
-    if (given(o_dg)) c.flush.delete_gauges = f->del_gauges;
-    if (given(o_ds)) c.flush.delete_sets = f->del_sets;
-    if (given(o_ttl))
-      c.flush.gauges_max_ttl = fl.flush.gauges_max_ttl > 1 ? fl.flush.gauges_max_ttl : 1;
-    if (given(o_san)) c.flush.key_name_sanitize = c.parse.sanitize = f->sanitize;
-    if (given(o_strict)) c.parse.strict = fl.parse.strict;
-    if (given(o_dog)) c.parse.dogstatsd = fl.parse.dogstatsd;
-    if (given(o_recv)) c.receivers = fl.receivers;
-    if (given(o_rcvbuf)) c.rcvbuf_bytes = fl.rcvbuf_bytes;
-    if (given(o_nap)) {
-      if (fl.receive_nap_us < 0 || fl.receive_nap_us > 100000) {
-        return bad("--receive-nap-us: must be 0..100000");
-      }
-      c.receive_nap_us = fl.receive_nap_us;
-    }
-    if (given(o_gbuf)) c.graphite_buffer_bytes = fl.graphite_buffer_bytes;
-    if (given(o_health)) {
-      if (fl.health_status != "up" && fl.health_status != "down") {
-        return bad("--health-status: expected up or down");
-      }
-      c.health_status = fl.health_status;
-    }
+    const statsd::StatsdConfig& c = *built;
 
     // Signals go to this thread only: block them before any server thread starts.
     sigset_t set;
@@ -211,8 +215,20 @@ CommandMain SetupStatsd(CLI::App& sub) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        Log(LogLevel::kInfo, "SIGHUP: retrying graphite now");
-        (*server)->Reopen();
+        // Reopen: re-read the configuration, apply what can change while
+        // running, and retry Graphite now. A bad file keeps the running one.
+        Result<statsd::StatsdConfig> again = build();
+        if (!again.ok()) {
+          Log(LogLevel::kError, "SIGHUP: configuration not reloaded",
+              {{"error", again.status().message()}});
+          (*server)->Reopen();
+          continue;
+        }
+        std::vector<std::string> kept = (*server)->Reload(*again);
+        std::string names;
+        for (const std::string& k : kept) names += (names.empty() ? "" : ",") + k;
+        Log(LogLevel::kInfo, "SIGHUP: configuration reloaded, retrying graphite now",
+            {{"needs_restart", names.empty() ? "none" : names}});
         continue;
       }
       Log(LogLevel::kInfo, "stopping: final flush", {{"signal", std::to_string(sig)}});

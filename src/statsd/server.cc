@@ -255,6 +255,40 @@ void StatsdServer::Reopen() {
   if (sender_) sender_->Kick();
 }
 
+std::vector<std::string> StatsdServer::Reload(const StatsdConfig& c) {
+  std::vector<std::string> kept;
+  const StatsdConfig& o = config_;
+  if (c.udp != o.udp) kept.push_back("udp");
+  if (c.tcp != o.tcp) kept.push_back("tcp");
+  if (c.admin != o.admin) kept.push_back("admin");
+  if (c.graphite != o.graphite) kept.push_back("graphite");
+  if (c.receivers != o.receivers) kept.push_back("receivers");
+  if (c.rcvbuf_bytes != o.rcvbuf_bytes) kept.push_back("rcvbuf");
+  if (c.batch != o.batch || c.max_packet_bytes != o.max_packet_bytes) {
+    kept.push_back("max_packet_bytes");
+  }
+  if (c.receive_nap_us != o.receive_nap_us) kept.push_back("receive_nap_us");
+  if (c.graphite_buffer_bytes != o.graphite_buffer_bytes) kept.push_back("graphite_buffer_bytes");
+  if (c.parse.strict != o.parse.strict) kept.push_back("strict");
+  if (c.parse.dogstatsd != o.parse.dogstatsd) kept.push_back("dogstatsd");
+  if (c.parse.sanitize != o.parse.sanitize) kept.push_back("key_name_sanitize");
+  if (c.flush.flush_interval_ms != o.flush.flush_interval_ms) kept.push_back("flush_interval");
+  FlushConfig flush = c.flush;
+  flush.flush_interval_ms = o.flush.flush_interval_ms;  // the flush thread's schedule
+  flush.key_name_sanitize = o.flush.key_name_sanitize;  // goes with the parser's
+  {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    config_.flush = flush;
+    store_.set_config(flush);
+    if (c.health_status != config_.health_status) {  // else keep an admin "health up|down"
+      config_.health_status = c.health_status;
+      health_up_ = c.health_status != "down";
+    }
+  }
+  Reopen();
+  return kept;
+}
+
 IntakeCounts StatsdServer::Totals() {
   std::lock_guard<std::mutex> lk(store_mu_);
   MergeShardsLocked();
@@ -294,6 +328,7 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
     return std::string("health: ") + (health_up_ ? "up" : "down") + "\n";
   }
   if (cmd == "config") {
+    std::lock_guard<std::mutex> lk(store_mu_);  // Reload() replaces config_.flush
     const StatsdConfig& c = config_;
     const FlushConfig& f = c.flush;
     std::string r = "\n";

@@ -46,6 +46,13 @@ class StatsdServer {
   void Stop(bool final_flush, int drain_ms = 5000);
   // Retries Graphite now (SIGHUP).
   void Reopen();
+  // SIGHUP with a re-read configuration: the flush settings (percentiles,
+  // histograms, calculated timer metrics, namespaces and prefixes, delete*,
+  // gauges TTL) apply from the next flush, and Graphite is retried now.
+  // Settings that need new sockets or threads (addresses, receivers, buffers,
+  // parsing, the flush interval) keep their running values; their names are
+  // returned so that the caller can say a restart is needed.
+  std::vector<std::string> Reload(const StatsdConfig& config);
 
   // One admin command line; sets *close for "quit". The reply text.
   std::string HandleAdminLine(std::string_view line, bool* close);

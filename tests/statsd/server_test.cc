@@ -170,3 +170,42 @@ TEST(ServerTest, BadAddressIsAnError) {
 
 }  // namespace
 }  // namespace stopgap::statsd
+
+namespace stopgap::statsd {
+namespace {
+
+TEST(ServerTest, ReloadAppliesFlushSettingsAndNamesTheRest) {
+  Result<internal::Fd> sink = internal::TcpListen("127.0.0.1:0");
+  ASSERT_TRUE(sink.ok());
+  std::string gaddr = internal::LocalAddress(sink->get())->ToString();
+  StatsdConfig c = TestConfig(gaddr);
+  Result<std::unique_ptr<StatsdServer>> s = StatsdServer::Start(c);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Result<net::UdpSocket> tx = net::ConnectUdp((*s)->udp_address());
+  ASSERT_TRUE(tx.ok());
+  std::vector<std::string_view> pk = {"t:1|ms\nt:2|ms\nt:3|ms\nt:4|ms"};
+  ASSERT_EQ(*net::SendBatch(tx->fd(), pk), 1u);
+  WaitForPackets(s->get(), 1);
+
+  StatsdConfig next = c;
+  next.flush.percentiles = {50};
+  next.flush.naming.legacy_namespace = false;
+  next.receivers = 5;                   // needs new threads: kept
+  next.flush.flush_interval_ms = 1000;  // the schedule: kept
+  std::vector<std::string> kept = (*s)->Reload(next);
+  EXPECT_EQ(kept, (std::vector<std::string>{"receivers", "flush_interval"}));
+  bool close = false;
+  std::string conf = (*s)->HandleAdminLine("config", &close);
+  EXPECT_NE(conf.find("percentThreshold: 50\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("flushInterval: 3600000\n"), std::string::npos) << conf;
+
+  (*s)->FlushNow();
+  std::string out = AcceptAll(sink->get());
+  EXPECT_NE(out.find("stats.timers.t.upper_50 2 "), std::string::npos) << out;
+  EXPECT_EQ(out.find("upper_90"), std::string::npos) << out;
+  EXPECT_EQ(out.find("stats_counts."), std::string::npos) << out;  // legacy off now
+  (*s)->Stop(false);
+}
+
+}  // namespace
+}  // namespace stopgap::statsd
