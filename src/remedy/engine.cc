@@ -135,6 +135,11 @@ void RemediationEngine::SetIssueStates(std::set<std::string> closed,
   unknown_issues_ = std::move(unknown);
 }
 
+std::set<std::string> RemediationEngine::ClosedIssues() const {
+  std::lock_guard lock(mu_);
+  return closed_issues_;
+}
+
 void RemediationEngine::AddObserver(EngineObserver* observer) {
   std::lock_guard lock(mu_);
   observers_.push_back(observer);

@@ -128,6 +128,8 @@ class RemediationEngine {
   // workarounds; unknown ones (the tracker says the issue does not exist)
   // refuse with unknown-issue.
   void SetIssueStates(std::set<std::string> closed, std::set<std::string> unknown);
+  // The closed issues last set (for StateOf: their workarounds are retired).
+  std::set<std::string> ClosedIssues() const;
 
   // Observers must outlive the engine.
   void AddObserver(EngineObserver* observer);

@@ -62,8 +62,8 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
   return j;
 }
 
-json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
-                    const remedy::WorkaroundCounts* c) {
+json WorkaroundJson(const remedy::Workaround& w, CivilDay today, const remedy::WorkaroundCounts* c,
+                    const std::set<std::string>& closed_issues) {
   auto days = remedy::DaysLeft(w, today);
   json j = {{"id", w.id},
             {"issue", w.issue.text},
@@ -73,7 +73,7 @@ json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
             {"description", w.description},
             {"expires", w.expires ? json(FormatCivilDay(*w.expires)) : json(nullptr)},
             {"days_left", days ? json(*days) : json(nullptr)},
-            {"state", remedy::WorkaroundStateName(remedy::StateOf(w, today))},
+            {"state", remedy::WorkaroundStateName(remedy::StateOf(w, today, closed_issues))},
             {"matches", w.match ? json(w.match->alertname) : json(nullptr)},
             {"runs_24h", c ? c->runs_24h : 0},
             {"runs_7d", c ? c->runs_7d : 0},

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <set>
 #include <string>
 
 #include "remedy/catalog.h"
@@ -18,9 +19,11 @@ namespace stopgap::server {
 
 nlohmann::json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps);
 nlohmann::json StepJson(const remedy::StepRecord& s);
-// `counts` may be null (never ran).
+// `counts` may be null (never ran); a workaround whose issue is in
+// `closed_issues` (the tracker sync's view) is "retired".
 nlohmann::json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
-                              const remedy::WorkaroundCounts* counts);
+                              const remedy::WorkaroundCounts* counts,
+                              const std::set<std::string>& closed_issues);
 nlohmann::json IssueCountsJson(const remedy::IssueCounts& c);
 nlohmann::json AlertJson(const remedy::AlertRecord& a);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],

@@ -55,8 +55,9 @@ void StopgapDaemon::Impl::RefreshGauges() {
                  remedy::WorkaroundState::kExpired, remedy::WorkaroundState::kRetired}) {
     by_state[std::string(remedy::WorkaroundStateName(s))] = 0;
   }
+  const std::set<std::string> closed = engine->ClosedIssues();
   for (const auto& w : c->workarounds) {
-    ++by_state[std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today)))];
+    ++by_state[std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today, closed)))];
   }
   for (const auto& [state, n] : by_state) {
     metrics.Set("stopgap_workarounds", {{"state", state}}, n);
@@ -146,10 +147,11 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         std::map<std::string, const remedy::WorkaroundCounts*> by_id;
         for (const auto& wc : *counts) by_id[wc.workaround_id] = &wc;
         CivilDay today = CivilDayOf(clock->Now());
+        const std::set<std::string> closed = engine->ClosedIssues();
         json out = json::array();
         for (const auto& w : c->workarounds) {
           auto it = by_id.find(w.id);
-          out.push_back(WorkaroundJson(w, today, it == by_id.end() ? nullptr : it->second));
+          out.push_back(WorkaroundJson(w, today, it == by_id.end() ? nullptr : it->second, closed));
         }
         return Json(200, {{"workarounds", out}, {"catalog", c->path}});
       }));

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "core/file.h"
@@ -344,9 +345,11 @@ TEST_F(EngineTest, ExpiredRetiredAndUnknownIssueRefuse) {
   EXPECT_EQ(RunOnce(*engine, "old"), "refused:expired");
   EXPECT_EQ(RunOnce(*engine, "hw"), "succeeded");
   engine->SetIssueStates({"acme/infra#2"}, {"OPS-9"});
+  EXPECT_EQ(engine->ClosedIssues(), std::set<std::string>{"acme/infra#2"});
   EXPECT_EQ(RunOnce(*engine, "w"), "refused:retired");
   EXPECT_EQ(RunOnce(*engine, "hw"), "refused:unknown-issue");
   engine->SetIssueStates({}, {});
+  EXPECT_TRUE(engine->ClosedIssues().empty());
   EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
   EXPECT_EQ(runner.count(), 4u);
   EXPECT_EQ(engine->Begin("nope", {}, "manual").status().code(), StatusCode::kNotFound);

@@ -1,0 +1,45 @@
+// Tests for the JSON shapes of the HTTP API (server/api_json.h): a
+// workaround's state in GET /api/v1/workarounds follows the tracker's view of
+// its issue (retired when closed) and the calendar (expired).
+#include "server/api_json.h"
+
+#include <gtest/gtest.h>
+
+namespace stopgap::server {
+namespace {
+
+remedy::Workaround Hardware(std::string id, std::string issue) {
+  remedy::Workaround w;
+  w.id = std::move(id);
+  w.issue.text = std::move(issue);
+  w.cause = remedy::Cause::kHardware;  // hardware may omit `expires`
+  return w;
+}
+
+TEST(WorkaroundJsonTest, StateIsRetiredWhenTheTrackerSaysTheIssueIsClosed) {
+  const CivilDay today{2026, 11, 25};
+  remedy::Workaround w = Hardware("w", "acme/infra#7");
+  EXPECT_EQ(WorkaroundJson(w, today, nullptr, {})["state"], "active");
+  EXPECT_EQ(WorkaroundJson(w, today, nullptr, {"acme/infra#8"})["state"], "active");
+  nlohmann::json j = WorkaroundJson(w, today, nullptr, {"acme/infra#7"});
+  EXPECT_EQ(j["state"], "retired");
+  EXPECT_EQ(j["issue"], "acme/infra#7");
+  EXPECT_EQ(j["runs_total"], 0) << "never ran: counts are zero, not missing";
+}
+
+TEST(WorkaroundJsonTest, ExpiredWhenPastItsDateAndCountsShown) {
+  const CivilDay today{2026, 11, 25};
+  remedy::Workaround w = Hardware("w", "acme/infra#7");
+  w.cause = remedy::Cause::kInHouse;
+  w.expires = CivilDay{2026, 11, 24};
+  remedy::WorkaroundCounts c;
+  c.workaround_id = "w";
+  c.runs_total = 3;
+  nlohmann::json j = WorkaroundJson(w, today, &c, {});
+  EXPECT_EQ(j["state"], "expired");
+  EXPECT_EQ(j["runs_total"], 3);
+  EXPECT_EQ(j["expires"], "2026-11-24");
+}
+
+}  // namespace
+}  // namespace stopgap::server
