@@ -73,6 +73,10 @@ Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::s
         if (c.receivers < 0 || c.receivers > 64) return bad("must be 0..64");
       } else if (field == "rcvbuf") {
         c.rcvbuf_bytes = v.as<int>();
+      } else if (field == "timer_exact_max") {
+        int64_t m = v.as<int64_t>();
+        if (m < 0) return bad("must be >= 0 (0: always exact)");
+        c.flush.timer_exact_max = static_cast<uint64_t>(m);
       } else if (field == "receive_nap_us") {
         c.receive_nap_us = v.as<int>();
         if (c.receive_nap_us < 0 || c.receive_nap_us > 100000) return bad("must be 0..100000");

@@ -44,6 +44,10 @@ struct FlushConfig {
   bool delete_sets = false;
   int gauges_max_ttl = 1;
   bool key_name_sanitize = true;
+  // A timer with more samples than this in one interval is summarised by a
+  // TimerSketch (percentiles within 1 % relative error) instead of sorted;
+  // 0: always exact.
+  uint64_t timer_exact_max = 100000;
   GraphiteNaming naming;
 };
 

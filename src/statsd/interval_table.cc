@@ -61,7 +61,7 @@ void IntervalTable::AddPacket(std::string_view packet, const ParseOptions& opts)
           }
           if (t[0] == 'm' && t + 1 < end && t[1] == 's' && (t + 2 == end || t[2] == '\n')) {
             TimerCell& c = Touch(timers_, touched_timers_, key, internal::HashName(key));
-            c.values.push_back(value);
+            AddTimerValue(c, value);
             c.count += 1;
             p = t + 2 < end ? t + 3 : end;
             continue;
@@ -95,7 +95,7 @@ void IntervalTable::AddSample(std::string_view key, const MetricSample& s) {
     }
     case MetricKind::kTimer: {
       TimerCell& c = Touch(timers_, touched_timers_, key, internal::HashName(key));
-      c.values.push_back(s.value);
+      AddTimerValue(c, s.value);
       c.count += s.timer_count;
       break;
     }
@@ -127,6 +127,19 @@ void IntervalTable::AddSample(std::string_view key, const MetricSample& s) {
   }
 }
 
+void IntervalTable::AddTimerValue(TimerCell& c, double v) {
+  if (c.sketch) {
+    c.sketch->Add(v);
+    return;
+  }
+  c.values.push_back(v);
+  if (timer_exact_max_ > 0 && c.values.size() > timer_exact_max_) {
+    c.sketch = std::make_unique<TimerSketch>();
+    for (double x : c.values) c.sketch->Add(x);
+    c.values.clear();
+  }
+}
+
 void IntervalTable::Reset() {
   size_t touched = touched_counters_.size() + touched_timers_.size() + touched_gauges_.size() +
                    touched_sets_.size();
@@ -141,6 +154,7 @@ void IntervalTable::Reset() {
     for (uint32_t i : touched_timers_) {
       TimerCell& c = timers_.at(i).value;
       c.values.clear();
+      c.sketch.reset();
       c.count = 0;
       c.touched = false;
     }

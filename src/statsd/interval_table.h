@@ -8,11 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
+#include "statsd/config.h"
 #include "statsd/internal/name_map.h"
 #include "statsd/line_parser.h"
+#include "statsd/timer_sketch.h"
 
 namespace stopgap::statsd {
 
@@ -21,8 +24,9 @@ struct CounterCell {
   bool touched = false;
 };
 struct TimerCell {
-  std::vector<double> values;
-  double count = 0;  // sum of 1/rate
+  std::vector<double> values;           // exact, until more than timer_exact_max
+  std::unique_ptr<TimerSketch> sketch;  // then every value goes here
+  double count = 0;                     // sum of 1/rate
   bool touched = false;
 };
 // A gauge seen in this interval. `absolute`: a plain value was set, so the
@@ -64,6 +68,9 @@ class IntervalTable {
   // One non-empty line through the full parser (counted in lines already).
   void AddLine(std::string_view line, const ParseOptions& opts);
 
+  // Timers with more samples than this switch to a TimerSketch (0: never).
+  void set_timer_exact_max(uint64_t n) { timer_exact_max_ = n; }
+
   IntakeCounts& counts() { return counts_; }
   const IntakeCounts& counts() const { return counts_; }
 
@@ -88,7 +95,10 @@ class IntervalTable {
   internal::NameMap<GaugeCell> gauges_;
   internal::NameMap<SetCell> sets_;
   std::vector<uint32_t> touched_counters_, touched_timers_, touched_gauges_, touched_sets_;
+  void AddTimerValue(TimerCell& c, double v);
+
   IntakeCounts counts_;
+  uint64_t timer_exact_max_ = FlushConfig{}.timer_exact_max;
   ParseScratch scratch_;
   ParsedLine line_;
   std::string set_key_;

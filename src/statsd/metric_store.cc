@@ -192,8 +192,24 @@ void MetricStore::Merge(const IntervalTable& t) {
     const auto& e = tc.timers().at(i);
     auto it = timers_.find(e.name);
     if (it == timers_.end()) it = timers_.emplace(std::string(e.name), TimerState{}).first;
-    it->second.values.insert(it->second.values.end(), e.value.values.begin(), e.value.values.end());
-    it->second.count += e.value.count;
+    TimerState& st = it->second;
+    const uint64_t exact_max = cfg_.timer_exact_max;
+    auto to_sketch = [&] {
+      st.sketch = std::make_unique<TimerSketch>();
+      for (double v : st.values) st.sketch->Add(v);
+      st.values.clear();
+    };
+    if (e.value.sketch) {
+      if (!st.sketch) to_sketch();
+      st.sketch->Merge(*e.value.sketch);
+    }
+    if (st.sketch) {
+      for (double v : e.value.values) st.sketch->Add(v);
+    } else {
+      st.values.insert(st.values.end(), e.value.values.begin(), e.value.values.end());
+      if (exact_max > 0 && st.values.size() > exact_max) to_sketch();
+    }
+    st.count += e.value.count;
   }
   for (uint32_t i : t.touched_gauges()) {
     const auto& e = tc.gauges().at(i);
@@ -262,6 +278,10 @@ void MetricStore::RenderTimer(std::string_view key, TimerState& t, std::string_v
   auto emit = [&](bool keep, std::string_view stat, double v) {
     if (keep) AppendLine(out, ns_timer_, key, stat, {}, v, ts);
   };
+  if (t.sketch) {
+    RenderSketchTimer(key, t, ts, out);
+    return;
+  }
   std::vector<double>& values = t.values;
   if (values.empty()) {
     emit(keep_[3], "count", 0);
@@ -331,12 +351,25 @@ void MetricStore::RenderTimer(std::string_view key, TimerState& t, std::string_v
   emit(keep_[7], "mean", avg);
   emit(keep_[8], "median", median);
   if (!keep_histogram_) return;
+  size_t next = 0;  // values are sorted: one pass over them for all bins
+  RenderHistogram(
+      key, ts, out,
+      [&](double bin) {
+        while (next < count && values[next] < bin) ++next;
+        return static_cast<double>(next);
+      },
+      static_cast<double>(count));
+}
+
+void MetricStore::RenderHistogram(std::string_view key, std::string_view ts, FlushOutput* out,
+                                  const std::function<double(double)>& count_below, double count) {
   for (const HistogramSpec& h : cfg_.histograms) {
     if (key.find(h.metric) == std::string_view::npos) continue;
-    size_t i = 0;
+    double done = 0;
     for (double bin : h.bins) {
-      double freq = 0;
-      for (; i < count && (std::isinf(bin) || values[i] < bin); ++i) freq += 1;
+      double below = std::max(done, std::isinf(bin) ? count : count_below(bin));
+      double freq = below - done;
+      done = below;
       std::string name = "bin_";
       if (std::isinf(bin)) {
         name += "inf";
@@ -350,6 +383,64 @@ void MetricStore::RenderTimer(std::string_view key, TimerState& t, std::string_v
     }
     break;  // first match wins
   }
+}
+
+// The same statistics from a TimerSketch: counts, sums, lower/upper, mean and
+// std exact (up to summation order); median, the percentile bounds and sums,
+// and histogram bins from the sketch (docs/statsd.md: error bounds).
+void MetricStore::RenderSketchTimer(std::string_view key, const TimerState& t, std::string_view ts,
+                                    FlushOutput* out) {
+  const TimerSketch& sk = *t.sketch;
+  const double interval_s = static_cast<double>(cfg_.flush_interval_ms) / 1000;
+  auto emit = [&](bool keep, std::string_view stat, double v) {
+    if (keep) AppendLine(out, ns_timer_, key, stat, {}, v, ts);
+  };
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  const uint64_t n = sk.count();
+  const double c = static_cast<double>(n);
+  for (const PctNames& p : pct_names_) {
+    double n_in = JsRound(std::fabs(p.pct) / 100 * c);
+    if (n_in == 0) continue;
+    std::optional<double> bound, sum, sum_sq;
+    if (p.pct > 0) {
+      if (n_in <= c) {
+        auto k = static_cast<uint64_t>(n_in);
+        bound = sk.ValueAtRank(k);
+        sum = sk.SumSmallest(k);
+        sum_sq = sk.SumSquaresSmallest(k);
+      }
+    } else {
+      if (c - n_in >= 0) bound = sk.ValueAtRank(static_cast<uint64_t>(c - n_in) + 1);
+      if (c - n_in - 1 >= 0) {
+        auto top = static_cast<uint64_t>(n_in);
+        sum = sk.SumLargest(top);
+        sum_sq = sk.SumSquaresLargest(top);
+      } else {
+        sum = sum_sq = kNaN;
+      }
+    }
+    double mean = sum ? *sum / n_in : kNaN;
+    emit(p.keep_count, p.count, n_in);
+    emit(p.keep_mean, p.mean, mean);
+    if (bound) emit(p.keep_bound, p.bound, *bound);
+    if (sum) emit(p.keep_sum, p.sum, *sum);
+    if (sum_sq) emit(p.keep_sum_squares, p.sum_squares, *sum_sq);
+  }
+  const uint64_t mid = n / 2;
+  const double median =
+      (n % 2) ? sk.ValueAtRank(mid + 1) : (sk.ValueAtRank(mid) + sk.ValueAtRank(mid + 1)) / 2;
+  emit(keep_[0], "std", sk.stddev());
+  emit(keep_[1], "upper", sk.max());
+  emit(keep_[2], "lower", sk.min());
+  emit(keep_[3], "count", t.count);
+  emit(keep_[4], "count_ps", t.count / interval_s);
+  emit(keep_[5], "sum", sk.sum());
+  emit(keep_[6], "sum_squares", sk.sum_squares());
+  emit(keep_[7], "mean", sk.sum() / c);
+  emit(keep_[8], "median", median);
+  if (!keep_histogram_) return;
+  RenderHistogram(
+      key, ts, out, [&](double bin) { return sk.CountBelow(bin); }, c);
 }
 
 FlushOutput MetricStore::Flush(int64_t ts_seconds, const GraphiteStats& graphite,
@@ -432,6 +523,7 @@ FlushOutput MetricStore::Flush(int64_t ts_seconds, const GraphiteStats& graphite
   } else {
     for (auto& [k, t] : timers_) {
       t.values.clear();
+      t.sketch.reset();
       t.count = 0;
     }
   }
@@ -461,6 +553,12 @@ std::string MetricStore::InspectCounters() const {
 std::string MetricStore::InspectTimers() const {
   std::vector<std::pair<std::string, std::string>> e;
   for (const auto& [k, t] : timers_) {
+    if (t.sketch) {  // too many to list: a summary instead of the values
+      e.emplace_back(k, "'sketch of " + std::to_string(t.sketch->count()) + " values, " +
+                            InspectNumber(t.sketch->min()) + " .. " +
+                            InspectNumber(t.sketch->max()) + "'");
+      continue;
+    }
     std::string arr = t.values.empty() ? "[]" : "[ ";
     for (size_t i = 0; i < t.values.size(); ++i) {
       arr += (i ? ", " : "") + InspectNumber(t.values[i]);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,7 +67,8 @@ class MetricStore {
 
  private:
   struct TimerState {
-    std::vector<double> values;
+    std::vector<double> values;           // exact (sorted at flush)
+    std::unique_ptr<TimerSketch> sketch;  // past cfg_.timer_exact_max values
     double count = 0;
   };
   struct GaugeState {
@@ -77,6 +79,10 @@ class MetricStore {
   using Map = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
   void RenderTimer(std::string_view key, TimerState& t, std::string_view ts, FlushOutput* out);
+  void RenderSketchTimer(std::string_view key, const TimerState& t, std::string_view ts,
+                         FlushOutput* out);
+  void RenderHistogram(std::string_view key, std::string_view ts, FlushOutput* out,
+                       const std::function<double(double)>& count_below, double count);
   void AppendName(std::string* out, const std::string& ns_prefix, std::string_view key,
                   std::string_view extra1 = {}, std::string_view extra2 = {});
   void AppendLine(FlushOutput* out, const std::string& ns_prefix, std::string_view key,

@@ -119,8 +119,14 @@ Status StatsdServer::Init() {
     tcp_server_ = std::make_unique<internal::LineServer>(
         std::move(*fd), [this](std::string* input, std::string*) { return HandleTcpInput(input); });
   }
+  auto set_limits = [&](Shard* s) {
+    s->live->set_timer_exact_max(config_.flush.timer_exact_max);
+    s->spare->set_timer_exact_max(config_.flush.timer_exact_max);
+  };
+  if (tcp_shard_) set_limits(tcp_shard_.get());
   for (auto& shard : shards_) {
     Shard* p = shard.get();
+    set_limits(p);
     p->thread = std::thread([this, p] { ReceiveLoop(p); });
   }
   if (admin_server_) admin_thread_ = std::thread([this] { admin_server_->Run(stop_); });
@@ -348,6 +354,7 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
     kv("deleteGauges", b(f.delete_gauges));
     kv("deleteSets", b(f.delete_sets));
     kv("gaugesMaxTTL", std::to_string(f.gauges_max_ttl));
+    kv("timerExactMax", std::to_string(f.timer_exact_max));
     kv("keyNameSanitize", b(f.key_name_sanitize));
     kv("prefixStats", f.naming.prefix_stats);
     kv("flush_counts", b(f.naming.flush_counts));

@@ -21,7 +21,7 @@ struct NameByteTable {
     for (int c = 'a'; c <= 'z'; ++c) allowed[c] = 1;
     for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = 1;
     for (int c = '0'; c <= '9'; ++c) allowed[c] = 1;
-    allowed['_'] = allowed['-'] = allowed['.'] = allowed[';'] = allowed['='] = 1;
+    for (char c : {'_', '-', '.', ';', '='}) allowed[static_cast<uint8_t>(c)] = 1;
   }
 };
 inline constexpr NameByteTable kNameBytes{};
