@@ -98,9 +98,9 @@ int Serve(const ServeFlags& f) {
         {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"grace", FormatDuration(*grace)}});
     server::ShutdownReport r = d.Shutdown(*grace);
     if (!r.clean()) {
-      // Steps still running past the grace period were marked interrupted;
-      // don't wait for them (their process groups get the signal from the
-      // service manager), exit now.
+      // Steps still running past the grace period were marked interrupted
+      // and stopped, but one did not go away (a process stuck in the
+      // kernel): don't wait for its worker, exit now.
       std::fflush(nullptr);
       _exit(kExitOk);
     }

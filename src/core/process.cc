@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -144,9 +145,15 @@ std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
 
 std::string ProcessResult::Describe() const {
   if (term_signal != 0) {
-    return "signal " + std::to_string(term_signal) + (timed_out ? " (timed out)" : "");
+    return "signal " + std::to_string(term_signal) +
+           (timed_out ? " (timed out)"
+            : stopped ? " (stopped)"
+                      : "");
   }
-  return "exit " + std::to_string(exit_code) + (timed_out ? " (timed out)" : "");
+  return "exit " + std::to_string(exit_code) +
+         (timed_out ? " (timed out)"
+          : stopped ? " (stopped)"
+                    : "");
 }
 
 Result<std::string> ResolveProgram(std::string_view name, std::string_view path) {
@@ -171,7 +178,23 @@ Result<std::string> ResolveProgram(std::string_view name, std::string_view path)
   return NotFound("program '" + std::string(name) + "' not found in " + std::string(path));
 }
 
+PosixProcessRunner::PosixProcessRunner(const Clock& clock)
+    : clock_(clock), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+PosixProcessRunner::~PosixProcessRunner() {
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void PosixProcessRunner::StopAll() {
+  stopping_.store(true);
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);  // level-triggered: stays readable
+  }
+}
+
 Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
+  if (stopping_.load()) return Unavailable("stopping: no new steps are started");
   if (spec.argv.empty()) return InvalidArgument("empty argv");
   for (const std::string& a : spec.argv) {
     if (a.find('\0') != std::string::npos) return InvalidArgument("NUL byte in an argument");
@@ -247,6 +270,7 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   bool exited = false;
   int wstatus = 0;
   int signals_sent = 0;  // 0 none, 1 SIGTERM, 2 SIGKILL
+  bool stop_seen = false;
   auto deadline = mono_start + spec.timeout;
   std::optional<std::chrono::steady_clock::time_point> drain_until;
 
@@ -266,15 +290,22 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   for (;;) {
     bool streams_open = streams[0].open || streams[1].open;
     auto now = std::chrono::steady_clock::now();
-    if (exited && !res.timed_out) {
+    // A stop request from StopAll() ends the step like a timeout does.
+    if (!stop_seen && stopping_.load()) {
+      stop_seen = true;
+      res.stopped = true;
+      if (signals_sent == 0) deadline = now;
+    }
+    const bool killing = signals_sent > 0;
+    if (exited && !killing) {
       if (!streams_open) break;
       if (drain_until && now >= *drain_until) break;
     }
     // Timed out: the group is stopped as a whole, even after its leader died.
-    if (exited && res.timed_out && (signals_sent == 2 || group_gone())) break;
+    if (exited && killing && (signals_sent == 2 || group_gone())) break;
     if (now >= deadline) {
       if (signals_sent == 0) {
-        res.timed_out = true;
+        res.timed_out = !res.stopped;
         ::kill(-pid, SIGTERM);
         signals_sent = 1;
         deadline = now + spec.kill_grace;
@@ -290,7 +321,7 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
       }
       continue;
     }
-    std::array<pollfd, 3> fds{};
+    std::array<pollfd, 4> fds{};
     nfds_t n = 0;
     int idx[2] = {-1, -1};
     for (int i = 0; i < 2; ++i) {
@@ -299,15 +330,16 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
         fds[n++] = {streams[i].pipe.get(), POLLIN, 0};
       }
     }
+    if (!stop_seen && wake_fd_ >= 0) fds[n++] = {wake_fd_, POLLIN, 0};  // StopAll()
     int pid_idx = -1;
     if (!exited && pidfd.get() >= 0) {
       pid_idx = static_cast<int>(n);
       fds[n++] = {pidfd.get(), POLLIN, 0};
     }
     auto until = deadline;
-    if (exited && drain_until && !res.timed_out) until = std::min(until, *drain_until);
+    if (exited && drain_until && !killing) until = std::min(until, *drain_until);
     // Timed out with the leader gone and nothing to read: check the group often.
-    if (exited && res.timed_out && n == 0) until = std::min(until, now + 20ms);
+    if (exited && killing && n == 0) until = std::min(until, now + 20ms);
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
     // Without a pidfd, notice the child's exit by polling waitpid.
     if (!exited && pidfd.get() < 0) wait_ms = std::min<int64_t>(wait_ms, 10);
@@ -323,7 +355,7 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   }
   if (!exited) {
     // Output gave up (or a straggler holds the pipes): wait for the child itself.
-    if (signals_sent < 2 && res.timed_out) ::kill(-pid, SIGKILL);
+    if (signals_sent == 1) ::kill(-pid, SIGKILL);
     pid_t r;
     do {
       r = ::waitpid(pid, &wstatus, 0);

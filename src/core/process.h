@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,7 @@ struct ProcessResult {
   int exit_code = -1;   // -1 when killed by a signal
   int term_signal = 0;  // the signal that ended it, 0 when it exited
   bool timed_out = false;
+  bool stopped = false;     // ended by PosixProcessRunner::StopAll (shutdown)
   std::string stdout_data;  // at most output_cap bytes
   std::string stderr_data;
   bool stdout_truncated = false;
@@ -67,7 +69,7 @@ struct ProcessResult {
 
   bool Succeeded() const { return !timed_out && term_signal == 0 && exit_code == 0; }
   bool Truncated() const { return stdout_truncated || stderr_truncated; }
-  // "exit 0", "exit 3", "signal 9 (timed out)".
+  // "exit 0", "exit 3", "signal 9 (timed out)", "signal 15 (stopped)".
   std::string Describe() const;
 };
 
@@ -78,16 +80,31 @@ class ProcessRunner {
   // program not found, not executable, spawn failure (kNotFound /
   // kInvalidArgument / kInternal).
   virtual Result<ProcessResult> Run(const ProcessSpec& spec) = 0;
+  // True once the runner stops steps for a shutdown (Run() then refuses).
+  virtual bool stopping() const { return false; }
 };
 
 class PosixProcessRunner final : public ProcessRunner {
  public:
   // `clock` stamps started_at/finished_at; timeouts always use real time.
-  explicit PosixProcessRunner(const Clock& clock = SystemClock::Instance()) : clock_(clock) {}
+  explicit PosixProcessRunner(const Clock& clock = SystemClock::Instance());
+  ~PosixProcessRunner() override;
+  PosixProcessRunner(const PosixProcessRunner&) = delete;
+  PosixProcessRunner& operator=(const PosixProcessRunner&) = delete;
   Result<ProcessResult> Run(const ProcessSpec& spec) override;
+
+  // For shutdown: every step running now is stopped as a timeout would stop
+  // it (SIGTERM to its process group, SIGKILL after its kill_grace; the
+  // result says `stopped`), and Run() refuses new steps (kUnavailable).
+  // Returns at once; each Run() returns when its group is gone.
+  // Thread-safe; may be called from a signal-handling thread.
+  void StopAll();
+  bool stopping() const override { return stopping_.load(); }
 
  private:
   const Clock& clock_;
+  std::atomic<bool> stopping_{false};
+  int wake_fd_ = -1;  // eventfd; readable once StopAll() was called
 };
 
 // Resolves argv[0]: a name containing '/' is used as is (must be executable),

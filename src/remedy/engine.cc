@@ -2,6 +2,7 @@
 // (diagnostics -> sealed bundle -> action -> verify). See engine.h.
 #include "remedy/engine.h"
 
+#include <algorithm>
 #include <future>
 
 #include "core/log.h"
@@ -72,6 +73,7 @@ Status SubstituteAll(const Workaround& w, const Alert& alert,
 std::string FailureText(const StepRecord& s) {
   std::string where = std::string(StepPhaseName(s.phase)) + "[" + std::to_string(s.index) + "]";
   if (s.outcome == "timeout") return where + " timed out";
+  if (s.outcome == "stopped") return where + " stopped: stopgap is shutting down";
   if (s.outcome == "error") return where + " could not start: " + s.error;
   if (s.signal != 0) return where + " killed by signal " + std::to_string(s.signal);
   if (s.exit_code) return where + " exited " + std::to_string(*s.exit_code);
@@ -393,10 +395,13 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
       r.argv = spec.argv;
       Result<ProcessResult> res = runner_.Run(spec);
       if (!res.ok()) {
-        r.outcome = "error";
+        r.outcome = runner_.stopping() ? "stopped" : "error";
         r.error = res.status().message();
       } else {
-        r.outcome = res->timed_out ? "timeout" : res->Succeeded() ? "ok" : "failed";
+        r.outcome = res->stopped       ? "stopped"
+                    : res->timed_out   ? "timeout"
+                    : res->Succeeded() ? "ok"
+                                       : "failed";
         if (res->term_signal == 0) r.exit_code = res->exit_code;
         r.signal = res->term_signal;
         r.timed_out = res->timed_out;
@@ -483,8 +488,13 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   }
   out.steps.insert(out.steps.end(), later.begin(), later.end());
 
-  const ExecutionState final_state =
-      failure.empty() ? ExecutionState::kSucceeded : ExecutionState::kFailed;
+  // A step stopped by a shutdown (the runner's StopAll) interrupts the
+  // execution: it neither succeeded nor failed on its own.
+  const bool stopped = std::any_of(out.steps.begin(), out.steps.end(),
+                                   [](const StepRecord& s) { return s.outcome == "stopped"; });
+  const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
+                                     : stopped       ? ExecutionState::kInterrupted
+                                                     : ExecutionState::kFailed;
   const WallTime end = clock_.Now();
   ExecutionUpdate u;
   u.state = final_state;

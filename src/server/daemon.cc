@@ -15,6 +15,9 @@ namespace stopgap::server {
 namespace {
 constexpr const char* kPruned = "stopgap_ledger_pruned_total";
 constexpr const char* kReloads = "stopgap_catalog_reloads_total";
+// How long Shutdown waits for steps it stopped after the grace period: the
+// default kill_grace (5 s, SIGTERM -> SIGKILL) and a margin.
+constexpr Duration kStopWait = std::chrono::seconds(10);
 
 Result<std::shared_ptr<const remedy::Catalog>> LoadCatalogLogged(const std::string& path,
                                                                  const Clock& clock) {
@@ -261,15 +264,27 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
     u.state = remedy::ExecutionState::kInterrupted;
     u.detail = detail;
     u.at = now;
-    if (Status s = d.ledger->Update(id, u); !s.ok()) {
+    Status s = d.ledger->Update(id, u);
+    // Already terminal: its worker recorded the end itself (a stopped step
+    // ends its execution as interrupted).
+    if (!s.ok() && s.code() != StatusCode::kFailedPrecondition) {
       Log(LogLevel::kError, "cannot mark execution interrupted",
           {{"execution", std::to_string(id)}, {"error", s.ToString()}});
     }
   };
   for (auto id : left.never_started) mark(id, "daemon stopped before the execution started");
-  for (auto id : left.still_running) mark(id, "daemon stopped during the execution (grace over)");
   report.never_started = static_cast<int64_t>(left.never_started.size());
   report.still_running = static_cast<int64_t>(left.still_running.size());
+  if (!left.still_running.empty()) {
+    // Nothing may keep acting after stopgap has gone: stop the steps still
+    // running (SIGTERM to each process group, SIGKILL after the step's
+    // kill_grace; no new step starts) and wait for their workers, which
+    // record those executions as interrupted. Whatever is still not
+    // terminal after that is marked here.
+    d.runner.StopAll();
+    report.stopped = d.queue->Join(kStopWait);
+  }
+  for (auto id : left.still_running) mark(id, "daemon stopped during the execution (grace over)");
   { std::lock_guard<std::mutex> l(d.tick_mu); }
   d.tick_cv.notify_all();
   if (d.housekeeping.joinable()) d.housekeeping.join();

@@ -44,7 +44,8 @@ struct DaemonOptions {
 struct ShutdownReport {
   int64_t never_started = 0;  // queued executions marked interrupted
   int64_t still_running = 0;  // still running when the grace period ended (marked interrupted)
-  bool clean() const { return still_running == 0; }
+  bool stopped = true;  // those were then stopped (process groups gone) and their workers joined
+  bool clean() const { return still_running == 0 || stopped; }
 };
 
 class StopgapDaemon {

@@ -66,6 +66,9 @@ class ExecutionQueue {
   // running ones and reports those still running after it (the destructor
   // then waits for them: a daemon that must exit now calls _exit). Idempotent.
   ShutdownResult Shutdown(Duration grace);
+  // After Shutdown: waits up to `timeout` for the executions still running
+  // and joins the workers; false if some are still running.
+  bool Join(Duration timeout);
 
  private:
   void WorkerLoop();

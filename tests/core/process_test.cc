@@ -194,6 +194,45 @@ TEST_F(ProcessTest, SigtermIsTriedFirst) {
   EXPECT_LT(r->duration, 3s);
 }
 
+TEST_F(ProcessTest, StopAllStopsRunningGroupsAndRefusesNewSteps) {
+  // Two steps at once: one exits on SIGTERM, one's grandchild ignores it and
+  // needs the SIGKILL after kill_grace. Both Run() calls return well before
+  // their 60 s timeout, marked stopped (not timed out), groups gone.
+  PosixProcessRunner runner;
+  std::string pidfile = dir_ + "/stubborn.pid";
+  ProcessSpec polite;
+  polite.argv = {"sleep", "60"};
+  ProcessSpec stubborn;
+  stubborn.argv = {
+      "sh", "-c",
+      "sh -c 'trap \"\" TERM; echo $$ > " + pidfile + "; while :; do sleep 0.05; done' & wait"};
+  stubborn.kill_grace = 200ms;
+  Result<ProcessResult> r1 = Internal("not run"), r2 = Internal("not run");
+  std::thread t1([&] { r1 = runner.Run(polite); });
+  std::thread t2([&] { r2 = runner.Run(stubborn); });
+  for (int i = 0; i < 500 && !std::filesystem::exists(pidfile); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(std::filesystem::exists(pidfile));
+  auto start = std::chrono::steady_clock::now();
+  runner.StopAll();
+  t1.join();
+  t2.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_TRUE(r1->stopped);
+  EXPECT_FALSE(r1->timed_out);
+  EXPECT_EQ(r1->term_signal, SIGTERM);
+  EXPECT_EQ(r1->Describe(), "signal 15 (stopped)");
+  EXPECT_TRUE(r2->stopped);
+  EXPECT_FALSE(r2->Succeeded());
+  pid_t grandchild = std::stoi(*ReadFile(pidfile));
+  for (int i = 0; i < 100 && ProcessAlive(grandchild); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(ProcessAlive(grandchild)) << "the SIGTERM-proof grandchild got SIGKILL";
+  Result<ProcessResult> after = runner.Run(polite);
+  EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << "no new steps once stopping";
+}
+
 TEST_F(ProcessTest, OwnProcessGroup) {
   ProcessSpec spec;
   spec.argv = {"sh", "-c", "ps -o pgid= -p $$"};

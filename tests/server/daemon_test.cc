@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -304,7 +305,17 @@ TEST_F(DaemonTest, ReloadRefusesABadCatalogAndKeepsTheOld) {
   EXPECT_EQ(GetJson("/api/v1/workarounds")["workarounds"][0]["id"], "w2");
 }
 
-TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterrupted) {
+// Whether a live process has `needle` in its command line (/proc/*/cmdline).
+bool AnyProcessMentions(const std::string& needle) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream f(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmd.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterruptedAndStopsIt) {
   DaemonOptions o;
   o.workers = 1;
   StartWith(Catalog(dir_.path, Gate(), "{concurrency: 10}"), o);
@@ -313,16 +324,21 @@ TEST_F(DaemonTest, ShutdownMarksWhatDidNotFinishInterrupted) {
   int64_t queued =
       json::parse(Post("/api/v1/alerts/alertmanager", AmBody("s2"))->body)["executions"][0];
   ASSERT_TRUE(WaitState(running, "acting"));
+  const std::string gate = dir_.path + "/gate";
+  // "acting" is recorded just before the action is spawned.
+  for (int i = 0; i < 500 && !AnyProcessMentions(gate); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(AnyProcessMentions(gate)) << "the action is running";
   ShutdownReport r = daemon_->Shutdown(50ms);
   EXPECT_EQ(r.never_started, 1);
   EXPECT_EQ(r.still_running, 1);
-  Touch("gate");  // let the worker finish so the daemon can be destroyed
+  EXPECT_TRUE(r.stopped) << "the action past the grace period is stopped, its worker joined";
+  EXPECT_TRUE(r.clean());
+  EXPECT_FALSE(AnyProcessMentions(gate)) << "nothing keeps acting after 'interrupted'";
   daemon_.reset();
   // A new daemon on the same ledger shows both as interrupted.
   StartWith(Catalog(dir_.path, "[\"true\"]"));
   EXPECT_EQ(GetJson("/api/v1/executions/" + std::to_string(queued))["state"], "interrupted");
-  std::string s = GetJson("/api/v1/executions/" + std::to_string(running))["state"];
-  EXPECT_TRUE(s == "interrupted" || s == "succeeded") << s;
+  EXPECT_EQ(GetJson("/api/v1/executions/" + std::to_string(running))["state"], "interrupted");
 }
 
 TEST_F(DaemonTest, BundlesAreShippedToTheArchiveStoreAndKeptLocally) {
@@ -337,15 +353,17 @@ TEST_F(DaemonTest, BundlesAreShippedToTheArchiveStoreAndKeptLocally) {
   ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
   std::filesystem::path shipped =
       std::filesystem::path(archive) / "bundles" / host / (name + ".tar.zst");
+  // The archiver stores the object, then removes its local pack: wait for both.
+  const std::string pack = bundle + ".tar.zst";
   bool found = false;
-  for (int i = 0; i < 300 && !found; ++i) {
+  for (int i = 0; i < 300 && !(found && !std::filesystem::exists(pack)); ++i) {
     found = std::filesystem::exists(shipped);
-    if (!found) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(found) << shipped;
   EXPECT_GT(std::filesystem::file_size(shipped), 0u);
-  EXPECT_TRUE(std::filesystem::exists(bundle));                // kept locally
-  EXPECT_FALSE(std::filesystem::exists(bundle + ".tar.zst"));  // no leftover pack
+  EXPECT_TRUE(std::filesystem::exists(bundle));  // kept locally
+  EXPECT_FALSE(std::filesystem::exists(pack));   // no leftover pack
 }
 
 TEST_F(DaemonTest, RetentionPrunesOldExecutionsButKeepsIssueTotals) {
