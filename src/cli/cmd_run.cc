@@ -2,9 +2,17 @@
 // by hand through the same engine, limits and ledger as `serve`.
 // Exit: 0 succeeded, 1 failed or refused (reason printed), 2 bad usage or a
 // bad catalog. --dry-run prints the plan and writes nothing.
+// SIGINT/SIGTERM during a run stop its running step (process group: SIGTERM,
+// then SIGKILL) and start no other: the execution is recorded interrupted.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.h"
@@ -22,6 +30,42 @@ struct RunOpts {
   std::string id;
   std::vector<std::string> labels;
   bool dry_run = false;
+};
+
+// While alive, SIGINT and SIGTERM go to a thread that stops the runner's
+// steps instead of killing stopgap (which would leave the step running and
+// the execution unrecorded until a later reader marks it interrupted).
+// Construct before any other thread so every thread inherits the mask.
+class StopStepsOnSignal {
+ public:
+  explicit StopStepsOnSignal(PosixProcessRunner& runner) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this, &runner] {
+      int sig = 0;
+      while (sigwait(&set_, &sig) == 0 && !done_.load()) {
+        std::fprintf(stderr, "stopgap run: %s: stopping the running step\n",
+                     sig == SIGINT ? "SIGINT" : "SIGTERM");
+        runner.StopAll();
+      }
+    });
+  }
+  ~StopStepsOnSignal() {
+    done_.store(true);
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait; ignored as done
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  StopStepsOnSignal(const StopStepsOnSignal&) = delete;
+  StopStepsOnSignal& operator=(const StopStepsOnSignal&) = delete;
+
+ private:
+  sigset_t set_;
+  sigset_t old_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
 };
 
 std::string Join(const std::vector<std::string>& v) {
@@ -83,6 +127,8 @@ int RunMain(const RunOpts& o) {
     return kExitFailed;
   }
   PosixProcessRunner runner;
+  std::optional<StopStepsOnSignal> stop_on_signal;
+  if (!o.dry_run) stop_on_signal.emplace(runner);
   auto shared = std::make_shared<const remedy::Catalog>(std::move(*catalog));
   std::unique_ptr<remedy::DiagnosticsCollector> diagnostics =
       remedy::MakeDiagnosticsCollector(*shared);

@@ -154,6 +154,24 @@ rm "$T/state/tracker-state.json"
 expect_rc 0 "$BIN" report -c tracked.yaml --format json
 grep -q '"retired"' out && fail "retired without a tracker state file: $(cat out)"
 
+# ---- SIGINT during the action: the step is stopped, nothing left running,
+# the execution recorded interrupted, exit 1 ----
+rm -f "$ACTION_PID_FILE"
+"$BIN" run -c catalog.yaml slow >"$T/int.out" 2>"$T/int.err" &
+RUN_PID=$!
+for _ in $(seq 1 200); do [[ -s $ACTION_PID_FILE ]] && break; sleep 0.05; done
+[[ -s $ACTION_PID_FILE ]] || fail "the slow action never started (2nd run): $(cat "$T/int.out" "$T/int.err")"
+kill -INT "$RUN_PID"
+rc=0
+for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$RUN_PID" 2>/dev/null && fail "stopgap run still running 5 s after SIGINT"
+wait "$RUN_PID" || rc=$?
+RUN_PID=
+[[ $rc == 1 ]] || fail "stopgap run after SIGINT: exit $rc, want 1: $(cat "$T/int.out" "$T/int.err")"
+kill -0 "$(cat "$ACTION_PID_FILE")" 2>/dev/null && fail "the action survived SIGINT"
+grep -q 'interrupted: action\[0\] stopped' "$T/int.out" || fail "not interrupted: $(cat "$T/int.out")"
+grep -q 'SIGINT: stopping the running step' "$T/int.err" || fail "no notice: $(cat "$T/int.err")"
+
 # ---- the example catalog stays valid (refresh its dates when this fails) ----
 expect_rc 0 "$BIN" check -c "$SRC/examples/stopgap.yaml"
 echo "cli_test: ok"
