@@ -1,11 +1,14 @@
 // Tests for multi-buffer MD5 (every kernel this CPU runs: scalar, AVX2,
-// AVX-512) and the Md5Hasher job manager, all against OpenSSL's MD5.
+// AVX-512), the Md5Hasher job manager and PartDigests, all against
+// OpenSSL's MD5.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
+#include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
 #include "logship/internal/md5_hasher.h"
 #include "logship/internal/md5_mb.h"
@@ -192,6 +195,36 @@ TEST(Md5HasherPrefetch, TakeReusesAPrefetchOnlyForTheSameFileVersion) {
   testing::SetMtime(p, 1'700'000'100);
   Md5Hasher::Ticket t3 = hasher.Take({p, 0, 10000});
   EXPECT_EQ(*Md5Hasher::Wait(t3), OpenSslMd5(std::string(10000, 'd')));
+}
+
+}  // namespace
+}  // namespace stopgap::logship::internal
+
+namespace stopgap::logship::internal {
+namespace {
+
+// The parts of one file, asked for out of order (as parallel part uploads
+// finish), each match OpenSSL's MD5 of that range.
+TEST(PartDigestsTest, EveryPartInAnyOrder) {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  std::string data = RandomBytes(rng, 100 * 1000 + 17);
+  std::string path = dir / "big";
+  WriteText(path, data);
+  std::vector<Part> parts = PlanParts(data.size(), 1000);
+  ASSERT_EQ(parts.size(), 101u);
+  Md5Hasher hasher;
+  PartDigests md5s(hasher, path, parts);
+  std::vector<size_t> order(parts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin() + 40, order.end(), rng);  // uploads run ahead and finish out of order
+  for (size_t i : order) {
+    md5s.Start(i);
+    Result<std::string> got = md5s.Get(i);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, OpenSslMd5(std::string_view(data).substr(parts[i].offset, parts[i].length)))
+        << "part " << i;
+  }
 }
 
 }  // namespace
