@@ -28,6 +28,9 @@ class HttpTracker : public IssueTracker {
   std::optional<WallTime> RateLimitedUntil() const override;
   Result<std::string> UpsertStopgapComment(const IssueRef& ref, std::string_view comment_id,
                                            std::string_view body) override;
+  Result<std::string> AddComment(const IssueRef& ref, std::string_view body) override {
+    return CreateComment(ref, body);
+  }
 
  protected:
   // Adapters implement these three; UpsertStopgapComment composes them.

@@ -59,10 +59,6 @@ class JiraTracker final : public HttpTracker {
     return all;
   }
 
-  Result<std::string> AddComment(const IssueRef& ref, std::string_view body) override {
-    return CreateComment(ref, body);
-  }
-
   bool SupportsLabels() const override { return true; }
   Status SetLabels(const IssueRef& ref, const std::vector<std::string>& add,
                    const std::vector<std::string>& remove) override {

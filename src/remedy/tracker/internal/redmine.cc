@@ -46,10 +46,6 @@ class RedmineTracker final : public HttpTracker {
     return std::move(page->comments);
   }
 
-  Result<std::string> AddComment(const IssueRef& ref, std::string_view body) override {
-    return CreateComment(ref, body);
-  }
-
   bool SupportsLabels() const override { return false; }
   Status SetLabels(const IssueRef& ref, const std::vector<std::string>&,
                    const std::vector<std::string>&) override {
