@@ -185,6 +185,15 @@ proc_ms="$(awk '$1=="stats.statsd.processing_time"{v=$2} END{print v}' "$d/sink"
 calc_ms="$(awk '$1=="stats.statsd.graphiteStats.calculationtime"{v=$2} END{print v}' "$d/sink")"
 ft_ms="$(awk '$1=="stats.statsd.graphiteStats.flush_time"{v=$2} END{print v}' "$d/sink")"
 fl="$(awk '$1=="stats.statsd.graphiteStats.flush_length"{v=$2} END{print v}' "$d/sink")"
+# Steady state: the same names again in two later intervals, so that both of
+# the receive thread's tables (live and spare, swapped at each flush) hold them.
+for round in 2 3; do
+  taskset -c 0 "$lg" --port "$up" --rate 200000 --seconds 30 --names 1000000 --per-packet 20 --once >"$d/lg$round.json"
+  ends="$(grep -c '^#END' "$d/sink")"
+  for _ in $(seq 400); do [[ "$(grep -c '^#END' "$d/sink")" -gt $ends ]] && break; sleep 0.1; done
+done
+rss3="$(rss_kb $spid)"
+proc2_ms="$(awk '$1=="stats.statsd.processing_time"{v=$2} END{print v}' "$d/sink")"
 kill -TERM $spid; wait $spid 2>/dev/null || true
 echo
 echo "| 1M names (stopgap) | value |"
@@ -192,5 +201,6 @@ echo "| --- | --- |"
 echo "| names seen in the flush | $names_flushed |"
 echo "| RSS before / after intake / after flush | $((rss0/1024)) / $((rss1/1024)) / $((rss2/1024)) MiB |"
 echo "| memory per name (after flush - before) | $(( (rss2 - rss0) * 1024 / 1000000 )) bytes |"
-echo "| flush: merge+render (processing_time / calculationtime) | $proc_ms / $calc_ms ms |"
+echo "| steady state: RSS after the same names in two later intervals | $((rss3/1024)) MiB = $(( (rss3 - rss0) * 1024 / 1000000 )) bytes per name |"
+echo "| flush: merge+render (processing_time / calculationtime) | $proc_ms / $calc_ms ms (steady state: $proc2_ms ms) |"
 echo "| flush: previous payload write to the sink (flush_time, flush_length) | $ft_ms ms, $fl bytes (previous flush) |"
