@@ -11,7 +11,8 @@
 # Peers statsite and brubeck run when STATSITE_BIN / BRUBECK_BIN name their
 # binaries (built from their public sources: docs/benchmarks-statsd.md), at
 # PEER_RATES (default: STOPGAP_RATES); skipped with a message otherwise. The
-# drain loop is the floor.
+# drain loop is the floor. STOPGAP_STATSD_FLAGS adds flags to the stopgap
+# server of the rate runs (e.g. "--receive-nap-us 0": no nap, as the drain).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${STOPGAP_BUILD:-$root/build}"
@@ -80,7 +81,7 @@ run_one() {
     local gp; gp="$(cat "$d/sink.port")"
     if [[ "$kind" == stopgap ]]; then
       taskset -c 1 "$bin" statsd --udp "127.0.0.1:$up" --admin "" --graphite "127.0.0.1:$gp" \
-        --flush-interval 1s --receivers 1 --log-level warn 2>"$d/server.log" &
+        --flush-interval 1s --receivers 1 --log-level warn ${STOPGAP_STATSD_FLAGS:-} 2>"$d/server.log" &
       spid=$!
     else
       echo "{ port: $up, address: \"127.0.0.1\", mgmt_port: 0, mgmt_address: \"127.0.0.1\", graphiteHost: \"127.0.0.1\", graphitePort: $gp, flushInterval: 1000, automaticConfigReload: false }" >"$d/ref.js"
