@@ -4,7 +4,7 @@
 # (TempAuth) and its S3 API (SigV4), and Debian's real logrotate.
 # Covers: upload/verify/idempotent re-run, S3 multipart and Swift SLO above a
 # small threshold (an SLO overwrite deletes the old segments), a server that
-# goes away mid-upload, wrong credentials,
+# goes away mid-upload, wrong credentials, the progress bar on a TTY,
 # ls/get by date, rename-dateext with a collision, logrotate -f + lastaction.
 # Needs: STOPGAP_BIN, STOPGAP_SRC (set by CTest). Exits non-zero on failure.
 set -euo pipefail
@@ -152,6 +152,22 @@ out=$("$BIN" logship sweep --to swift://logs/outage --delete-after-upload \
   "$T/outage/log/app.log" 2>&1) || true
 check "outage: next sweep uploads and verifies" grep -q "1 uploaded" <<<"$out"
 check "outage: and only then deletes" test ! -e "$T/outage/log/app.log-20261105.gz"
+
+# Progress bar: drawn on a TTY for a transfer over a second, never otherwise.
+pb=$T/pbar
+mkdir -p "$pb"
+head -c 6000000 /dev/urandom >"$pb/app.log-20261106.gz"
+cp "$pb/app.log-20261106.gz" "$pb/app.log-20261107.gz"
+script -qec "STOPGAP_LOGSHIP_STATE=$pb/state $BIN logship upload --to swift://logs/pbar \
+  --bwlimit 3M $pb/app.log-20261106.gz" /dev/null >"$pb/tty.out" 2>&1 || true
+check "progress: a bar with percent and ETA on a TTY" grep -q '\[#*>* *\] *[0-9]*%.*MB/s ETA' "$pb/tty.out"
+STOPGAP_LOGSHIP_STATE=$pb/state "$BIN" logship upload --to swift://logs/pbar --bwlimit 3M \
+  "$pb/app.log-20261107.gz" >"$pb/pipe.out" 2>&1
+check "progress: no bar when stderr is not a TTY" test "$(grep -c 'ETA' "$pb/pipe.out")" -eq 0
+cp "$pb/app.log-20261106.gz" "$pb/app.log-20261108.gz"
+script -qec "STOPGAP_LOGSHIP_STATE=$pb/state $BIN logship upload --quiet --to swift://logs/pbar \
+  --bwlimit 3M $pb/app.log-20261108.gz" /dev/null >"$pb/quiet.out" 2>&1 || true
+check "progress: no bar under --quiet" test "$(grep -c 'ETA' "$pb/quiet.out")" -eq 0
 
 # rename-dateext on a tree of numbered rotations, with a collision.
 r=$T/rename
