@@ -9,7 +9,7 @@
 #   STOPGAP_BUILD=build-x bench/statsd.sh     (REPS=3 SECS=5 by default)
 #   STOPGAP_RATES="1000000 0" REF_RATES=" " SKIP_MILLION=1 ... for a subset ("0" = max rate)
 # Peers statsite and brubeck run when STATSITE_BIN / BRUBECK_BIN name their
-# binaries (built from their public sources: docs/benchmarks-statsd.md), at
+# binaries (built from their public sources: docs/benchmarks.md, 'Building the peers'), at
 # PEER_RATES (default: STOPGAP_RATES); skipped with a message otherwise. The
 # drain loop is the floor. STOPGAP_STATSD_FLAGS adds flags to the stopgap
 # server of the rate runs (e.g. "--receive-nap-us 0": no nap, as the drain).
@@ -143,12 +143,12 @@ bench_kind reference $REF_RATES
 if [[ -n "$STATSITE_BIN" && -x "$STATSITE_BIN" ]]; then
   bench_kind statsite $PEER_RATES
 else
-  echo "== statsite skipped: set STATSITE_BIN to a statsite binary (docs/benchmarks-statsd.md)" >&2
+  echo "== statsite skipped: set STATSITE_BIN to a statsite binary (docs/benchmarks.md, 'Building the peers')" >&2
 fi
 if [[ -n "$BRUBECK_BIN" && -x "$BRUBECK_BIN" ]]; then
   bench_kind brubeck $PEER_RATES
 else
-  echo "== brubeck skipped: set BRUBECK_BIN to a brubeck binary (docs/benchmarks-statsd.md)" >&2
+  echo "== brubeck skipped: set BRUBECK_BIN to a brubeck binary (docs/benchmarks.md, 'Building the peers')" >&2
 fi
 
 echo
