@@ -13,6 +13,7 @@
 #include "core/time.h"
 #include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
+#include "logship/store/swift_json.h"
 
 namespace stopgap::logship {
 namespace {
@@ -67,22 +68,11 @@ class SwiftStore final : public ObjectStore {
       if (!r.ok()) return r.status();
       if (r->status == 404) return out;  // no container yet: nothing archived
       if (!r->ok()) return HttpError(*r, "swift://" + container_);
-      size_t before = out.size();
-      try {
-        for (const auto& e : nlohmann::json::parse(r->body)) {
-          ObjectInfo o;
-          std::string name = e.at("name").get<std::string>();
-          marker = name;
-          o.key = prefix_.empty() ? name : name.substr(prefix_.size() + 1);
-          o.size = e.value("bytes", uint64_t{0});
-          o.etag = e.value("hash", "");
-          o.last_modified = e.value("last_modified", "");
-          out.push_back(std::move(o));
-        }
-      } catch (const std::exception& e) {
-        return DataLoss("swift listing: " + std::string(e.what()));
-      }
-      if (out.size() == before) break;
+      Result<SwiftListPage> listed = ParseSwiftListing(r->body, prefix_);
+      if (!listed.ok()) return listed.status();
+      if (listed->last_name.empty()) break;
+      marker = listed->last_name;
+      for (ObjectInfo& o : listed->objects) out.push_back(std::move(o));
     }
     return out;
   }
@@ -366,17 +356,13 @@ class SwiftStore final : public ObjectStore {
                          (marker.empty() ? "" : "&marker=" + net::UrlEncode(marker));
       Result<net::HttpResponse> r = Request("GET", path, {});
       if (!r.ok() || !r->ok()) return;
-      bool any = false;
-      try {
-        for (const auto& e : nlohmann::json::parse(r->body)) {
-          marker = e.at("name").get<std::string>();
-          any = true;
-          if (!marker.starts_with(keep_prefix)) stale.push_back(marker);
-        }
-      } catch (const std::exception&) {
-        return;
+      Result<SwiftListPage> listed = ParseSwiftListing(r->body, "");
+      if (!listed.ok()) return;  // an unreadable listing: delete nothing
+      if (listed->last_name.empty()) break;
+      marker = listed->last_name;
+      for (const ObjectInfo& o : listed->objects) {
+        if (!o.key.starts_with(keep_prefix)) stale.push_back(o.key);
       }
-      if (!any) break;
     }
     for (const std::string& name : stale) {
       Result<net::HttpResponse> r = Request("DELETE", ObjectPath(seg_container, name), {});
