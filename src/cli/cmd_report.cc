@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "cli/catalog_arg.h"
 #include "cli/command.h"
 #include "core/time.h"
 #include "remedy/catalog.h"
@@ -61,16 +63,8 @@ int ReportMain(const ReportOpts& o) {
     std::fprintf(stderr, "stopgap report: --format must be table or json\n");
     return kExitUsage;
   }
-  std::vector<remedy::Violation> violations;
-  Result<remedy::Catalog> catalog = remedy::LoadCatalog(o.catalog, today, &violations);
-  if (!catalog.ok()) {
-    for (const remedy::Violation& v : violations) {
-      if (v.severity == remedy::Severity::kError)
-        std::fprintf(stderr, "%s\n", v.ToString().c_str());
-    }
-    std::fprintf(stderr, "stopgap report: %s\n", catalog.status().message().c_str());
-    return kExitUsage;
-  }
+  std::optional<remedy::Catalog> catalog = LoadCatalogOrExplain("report", o.catalog, today);
+  if (!catalog) return kExitUsage;
   // An existing ledger is opened read-write (unfinished executions of dead
   // processes become interrupted); a missing one is not created.
   bool exists = catalog->ledger.kind == remedy::LedgerConfig::Kind::kSqlite &&

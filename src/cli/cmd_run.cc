@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/catalog_arg.h"
 #include "cli/command.h"
 #include "core/process.h"
 #include "core/time.h"
@@ -89,17 +90,9 @@ void PrintStep(const remedy::StepRecord& s) {
 
 int RunMain(const RunOpts& o) {
   const Clock& clock = SystemClock::Instance();
-  std::vector<remedy::Violation> violations;
-  Result<remedy::Catalog> catalog =
-      remedy::LoadCatalog(o.catalog, CivilDayOf(clock.Now()), &violations);
-  if (!catalog.ok()) {
-    for (const remedy::Violation& v : violations) {
-      if (v.severity == remedy::Severity::kError)
-        std::fprintf(stderr, "%s\n", v.ToString().c_str());
-    }
-    std::fprintf(stderr, "stopgap run: %s\n", catalog.status().message().c_str());
-    return kExitUsage;
-  }
+  std::optional<remedy::Catalog> catalog =
+      LoadCatalogOrExplain("run", o.catalog, CivilDayOf(clock.Now()));
+  if (!catalog) return kExitUsage;
   const remedy::Workaround* w = catalog->Find(o.id);
   if (!w) {
     std::fprintf(stderr, "stopgap run: no workaround '%s' in %s\n", o.id.c_str(),
