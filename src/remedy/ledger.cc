@@ -50,21 +50,25 @@ std::string_view AlertDispositionName(AlertDisposition d) {
   return "?";
 }
 
-Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
-                                                    const Clock& clock) {
+namespace {
+Status CheckSupported(const LedgerConfig& config) {
   if (config.kind == LedgerConfig::Kind::kPostgres) {
     return FailedPrecondition("ledger " + config.url +
                               ": postgresql:// is reserved and not supported yet; use sqlite://");
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
+                                                    const Clock& clock) {
+  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
   return OpenSqliteLedger(config.path, clock);
 }
 
 Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
                                                               const Clock& clock) {
-  if (config.kind == LedgerConfig::Kind::kPostgres) {
-    return FailedPrecondition("ledger " + config.url +
-                              ": postgresql:// is reserved and not supported yet; use sqlite://");
-  }
+  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
   return OpenSqliteLedgerForReading(config.path, clock);
 }
 

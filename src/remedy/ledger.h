@@ -251,12 +251,6 @@ class ExecutionLedger {
   virtual Status SetAlertDisposition(AlertId id, AlertDisposition d,
                                      std::optional<ExecutionId> execution_id,
                                      std::string_view reason = {}) = 0;
-  Status RecordDuplicate(AlertId id, ExecutionId existing) {
-    return SetAlertDisposition(id, AlertDisposition::kDuplicate, existing);
-  }
-  Status RecordResolved(AlertId id, std::optional<ExecutionId> execution) {
-    return SetAlertDisposition(id, AlertDisposition::kResolved, execution);
-  }
   virtual Result<std::vector<AlertRecord>> ListAlerts(int limit) = 0;
   // The newest non-terminal execution started by an alert with this fingerprint.
   virtual Result<std::optional<ExecutionId>> FindInFlightByFingerprint(

@@ -306,8 +306,8 @@ TEST_F(LedgerTest, Alerts) {
   Result<std::optional<ExecutionId>> inflight = ledger_->FindInFlightByFingerprint("fp1");
   ASSERT_TRUE(inflight.ok());
   EXPECT_EQ(*inflight, e);
-  Result<AlertId> dup = ledger_->RecordAlert(a, clock_.Now());
-  ASSERT_TRUE(ledger_->RecordDuplicate(*dup, e).ok());
+  Result<AlertId> dup = ledger_->RecordAlert(a, clock_.Now(), AlertDisposition::kDuplicate, {}, e);
+  ASSERT_TRUE(dup.ok());
   Finish(e);
   EXPECT_FALSE(ledger_->FindInFlightByFingerprint("fp1")->has_value());
   Result<std::optional<ExecutionRecord>> last = ledger_->LastExecutionFor("w", "fp1");
