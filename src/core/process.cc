@@ -144,16 +144,9 @@ std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
 }  // namespace
 
 std::string ProcessResult::Describe() const {
-  if (term_signal != 0) {
-    return "signal " + std::to_string(term_signal) +
-           (timed_out ? " (timed out)"
-            : stopped ? " (stopped)"
-                      : "");
-  }
-  return "exit " + std::to_string(exit_code) +
-         (timed_out ? " (timed out)"
-          : stopped ? " (stopped)"
-                    : "");
+  const char* why = timed_out ? " (timed out)" : stopped ? " (stopped)" : "";
+  if (term_signal != 0) return "signal " + std::to_string(term_signal) + why;
+  return "exit " + std::to_string(exit_code) + why;
 }
 
 Result<std::string> ResolveProgram(std::string_view name, std::string_view path) {

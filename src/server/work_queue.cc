@@ -91,20 +91,22 @@ ExecutionQueue::ShutdownResult ExecutionQueue::Shutdown(Duration grace) {
   idle_cv_.wait_for(l, grace, [&] { return running_.empty(); });
   out.still_running.assign(running_.begin(), running_.end());
   shut_down_ = true;
-  if (!running_.empty()) return out;  // Join() or the destructor joins them
-  std::vector<std::thread> threads = std::move(threads_);
-  l.unlock();
-  for (auto& t : threads) t.join();
+  // Running ones past the grace: Join() or the destructor joins them.
+  if (running_.empty()) JoinWorkers(l);
   return out;
 }
 
 bool ExecutionQueue::Join(Duration timeout) {
   std::unique_lock<std::mutex> l(mu_);
   if (!idle_cv_.wait_for(l, timeout, [&] { return running_.empty(); })) return false;
+  JoinWorkers(l);
+  return true;
+}
+
+void ExecutionQueue::JoinWorkers(std::unique_lock<std::mutex>& l) {
   std::vector<std::thread> threads = std::move(threads_);
   l.unlock();
   for (auto& t : threads) t.join();
-  return true;
 }
 
 }  // namespace stopgap::server

@@ -73,6 +73,8 @@ class ExecutionQueue {
  private:
   void WorkerLoop();
   void Release();
+  // Called with mu_ held and nothing running; returns with it released.
+  void JoinWorkers(std::unique_lock<std::mutex>& l);
 
   const size_t capacity_;
   std::function<void(QueuedId)> run_;
