@@ -1,7 +1,10 @@
 // `stopgap run -c FILE ID [--label k=v …] [--dry-run]`: runs one workaround
 // by hand through the same engine, limits and ledger as `serve`.
 // Exit: 0 succeeded, 1 failed or refused (reason printed), 2 bad usage or a
-// bad catalog. --dry-run prints the plan and writes nothing.
+// bad catalog. --dry-run prints the plan and writes nothing. With a
+// `tracker:`, the workaround's issue is looked up first (--offline skips it):
+// closed refuses `retired`, unknown refuses `unknown-issue`, both recorded.
+// The engine is assembled as `serve` assembles it (app/assembly.h).
 // SIGINT/SIGTERM during a run stop its running step (process group: SIGTERM,
 // then SIGKILL) and start no other: the execution is recorded interrupted.
 #include <pthread.h>
@@ -15,11 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "app/assembly.h"
 #include "cli/catalog_arg.h"
 #include "cli/command.h"
 #include "core/process.h"
 #include "core/time.h"
-#include "remedy/diag_collector.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
 
@@ -31,7 +34,11 @@ struct RunOpts {
   std::string id;
   std::vector<std::string> labels;
   bool dry_run = false;
+  bool offline = false;
 };
+
+// How long `run` waits for its bundle to reach the archive store.
+constexpr Duration kArchiveWait = std::chrono::seconds(60);
 
 // While alive, SIGINT and SIGTERM go to a thread that stops the runner's
 // steps instead of killing stopgap (which would leave the step running and
@@ -76,7 +83,7 @@ std::string Join(const std::vector<std::string>& v) {
 }
 
 void PrintStep(const remedy::StepRecord& s) {
-  std::string what = s.outcome;
+  std::string what(remedy::StepOutcomeName(s.outcome));
   if (s.exit_code) what += ", exit " + std::to_string(*s.exit_code);
   if (s.signal) what += ", signal " + std::to_string(s.signal);
   if (s.truncated) what += ", output truncated";
@@ -119,15 +126,31 @@ int RunMain(const RunOpts& o) {
     std::fprintf(stderr, "stopgap run: %s\n", ledger.status().ToString().c_str());
     return kExitFailed;
   }
-  PosixProcessRunner runner;
-  std::optional<StopStepsOnSignal> stop_on_signal;
-  if (!o.dry_run) stop_on_signal.emplace(runner);
   auto shared = std::make_shared<const remedy::Catalog>(std::move(*catalog));
-  std::unique_ptr<remedy::DiagnosticsCollector> diagnostics =
-      remedy::MakeDiagnosticsCollector(*shared);
-  remedy::EngineOptions options;
-  options.diagnostics = diagnostics.get();
-  remedy::RemediationEngine engine(shared, **ledger, runner, clock, options);
+  std::optional<app::ArchiveResult> archived;
+  app::AssemblyOptions assembly;
+  assembly.archive.on_done = [&archived](const app::ArchiveResult& r) { archived = r; };
+  assembly.archive.max_attempts = 2;
+  Result<std::unique_ptr<app::Remediation>> remediation =
+      app::AssembleRemediation(shared, **ledger, std::move(assembly));
+  if (!remediation.ok()) {
+    std::fprintf(stderr, "stopgap run: %s\n", remediation.status().ToString().c_str());
+    return kExitFailed;
+  }
+  remedy::RemediationEngine& engine = *(*remediation)->engine;
+  std::optional<StopStepsOnSignal> stop_on_signal;
+  if (!o.dry_run) stop_on_signal.emplace((*remediation)->runner);
+  if (o.offline) {
+    if (shared->tracker) std::printf("tracker: not asked (--offline)\n");
+  } else {
+    Result<std::string> issue = app::CheckIssueBeforeRun(*shared, *w, engine, clock);
+    if (!issue.ok()) {
+      std::fprintf(stderr, "stopgap run: %s (--offline skips the look-up)\n",
+                   issue.status().ToString().c_str());
+      return kExitFailed;
+    }
+    if (!issue->empty()) std::printf("tracker: %s\n", issue->c_str());
+  }
 
   if (o.dry_run) {
     Result<remedy::Plan> plan = engine.PlanFor(o.id, alert);
@@ -172,6 +195,15 @@ int RunMain(const RunOpts& o) {
   std::printf("execution %lld: %s%s%s\n  bundle: %s\n", static_cast<long long>(out->id),
               std::string(remedy::ExecutionStateName(out->state)).c_str(),
               out->detail.empty() ? "" : ": ", out->detail.c_str(), out->bundle_dir.c_str());
+  if ((*remediation)->archive) {
+    (*remediation)->Stop(kArchiveWait);
+    if (archived && archived->ok) {
+      std::printf("  archived: %s\n", archived->key.c_str());
+    } else {
+      std::printf("  not archived (kept locally): %s\n",
+                  archived ? archived->error.c_str() : "the upload did not finish in time");
+    }
+  }
   if (!out->error.ok()) {
     std::fprintf(stderr, "stopgap run: %s\n", out->error.ToString().c_str());
   }
@@ -186,6 +218,10 @@ CommandMain SetupRun(CLI::App& sub) {
   sub.add_option("id", o->id, "Workaround id")->required();
   sub.add_option("-l,--label", o->labels, "Alert label NAME=VALUE for {{labels.NAME}} (repeat)");
   sub.add_flag("--dry-run", o->dry_run, "Print the plan and the limits; run and write nothing");
+  sub.add_flag("--offline", o->offline,
+               "Do not ask the tracker whether the workaround's issue is open (by default a "
+               "closed issue refuses as retired, an unknown one as unknown-issue; an "
+               "unreachable tracker falls back to the state serve last saw)");
   return [o] { return RunMain(*o); };
 }
 

@@ -27,6 +27,16 @@ std::string_view CauseName(Cause cause) {
   return "?";
 }
 
+std::string_view OnBusyName(OnBusy b) {
+  switch (b) {
+    case OnBusy::kQueue:
+      return "queue";
+    case OnBusy::kRefuse:
+      return "refuse";
+  }
+  return "?";
+}
+
 std::string_view WorkaroundStateName(WorkaroundState state) {
   switch (state) {
     case WorkaroundState::kActive:

@@ -73,6 +73,13 @@ struct MatchRule {
   std::map<std::string, std::string> labels;  // exact equality, all must hold
 };
 
+// What `stopgap serve` does with a firing instance that finds all of its
+// workaround's concurrency slots taken: wait for one (up to queue_timeout),
+// or refuse it (`concurrency`; a later notification of the same instance may
+// then act).
+enum class OnBusy { kQueue, kRefuse };
+std::string_view OnBusyName(OnBusy b);  // "queue", "refuse"
+
 struct Limits {
   Duration cooldown{0};  // 0: none
   struct MaxRuns {
@@ -81,6 +88,16 @@ struct Limits {
   };
   std::optional<MaxRuns> max_runs;
   int concurrency = 1;  // executions of this workaround in flight at once
+  OnBusy on_busy = OnBusy::kQueue;
+  Duration queue_timeout = 10min;  // on_busy: queue: the longest wait for a slot
+};
+
+// `repeat: {every: 30m, max: 3}`: a firing instance whose action or verify
+// failed may run again while it still fires, at most `max` attempts in all,
+// `every` apart. Without it, a failed instance escalates on its issue instead.
+struct Repeat {
+  Duration every{0};
+  int max = 1;
 };
 
 struct Workaround {
@@ -96,6 +113,7 @@ struct Workaround {
   std::vector<Step> action;         // never empty
   std::vector<Step> verify;         // may be empty
   Limits limits;
+  std::optional<Repeat> repeat;
   int line = 0;  // line of the `- id:` entry
 };
 

@@ -189,11 +189,49 @@ void LoadMatch(YamlReader& r, const YAML::Node& n, std::optional<MatchRule>* out
   *out = m;
 }
 
+void LoadRepeat(YamlReader& r, const YAML::Node& n, std::optional<Repeat>* out) {
+  if (!r.CheckMap(n, "repeat", {"every", "max"})) return;
+  auto every = r.DurationField(n, "every", "repeat.every");
+  auto max = r.Int(n, "max", "repeat.max", 2, 100);
+  if (IsAbsent(ChildOf(n, "every")) || IsAbsent(ChildOf(n, "max"))) {
+    r.Error(n, "repeat", "bad-value",
+            "repeat needs both every and max (attempts in all, at least 2)");
+    return;
+  }
+  if (every && every->count() <= 0) {
+    r.Error(ChildOf(n, "every"), "repeat.every", "bad-duration", "must be positive");
+    return;
+  }
+  if (!every || !max) return;
+  *out = Repeat{*every, static_cast<int>(*max)};
+}
+
 void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
-  if (!r.CheckMap(n, "limits", {"cooldown", "max_runs", "concurrency"})) return;
+  if (!r.CheckMap(n, "limits",
+                  {"cooldown", "max_runs", "concurrency", "on_busy", "queue_timeout"})) {
+    return;
+  }
   if (auto v = r.DurationField(n, "cooldown", "limits.cooldown")) out->cooldown = *v;
   if (auto v = r.Int(n, "concurrency", "limits.concurrency", 1, 1000)) {
     out->concurrency = static_cast<int>(*v);
+  }
+  if (auto v = r.String(n, "on_busy", "limits.on_busy")) {
+    if (*v == OnBusyName(OnBusy::kQueue)) {
+      out->on_busy = OnBusy::kQueue;
+    } else if (*v == OnBusyName(OnBusy::kRefuse)) {
+      out->on_busy = OnBusy::kRefuse;
+    } else {
+      r.Error(ChildOf(n, "on_busy"), "limits.on_busy", "bad-value",
+              "on_busy is queue or refuse, not '" + *v + "'");
+    }
+  }
+  if (auto v = r.DurationField(n, "queue_timeout", "limits.queue_timeout")) {
+    if (v->count() <= 0) {
+      r.Error(ChildOf(n, "queue_timeout"), "limits.queue_timeout", "bad-duration",
+              "must be positive");
+    } else {
+      out->queue_timeout = *v;
+    }
   }
   YAML::Node mr = ChildOf(n, "max_runs");
   if (IsAbsent(mr)) return;
@@ -263,7 +301,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   }
   if (!r.CheckMap(n, "",
                   {"id", "issue", "cause", "diagnosed", "root_cause", "description", "expires",
-                   "match", "diagnostics", "action", "verify", "limits"})) {
+                   "match", "diagnostics", "action", "verify", "limits", "repeat"})) {
     return std::nullopt;
   }
   Workaround w;
@@ -345,6 +383,8 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
 
   YAML::Node limits = ChildOf(n, "limits");
   if (!IsAbsent(limits)) LoadLimits(r, limits, &w.limits);
+  YAML::Node repeat = ChildOf(n, "repeat");
+  if (!IsAbsent(repeat)) LoadRepeat(r, repeat, &w.repeat);
   return w;
 }
 

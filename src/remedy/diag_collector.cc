@@ -1,14 +1,11 @@
-// DiagnosticsCollector over src/diag (when built with it); see diag_collector.h.
+// DiagnosticsCollector over src/diag; see diag_collector.h.
 #include "remedy/diag_collector.h"
 
-#ifdef STOPGAP_HAVE_DIAG
 #include "diag/diag.h"
-#endif
 
 namespace stopgap::remedy {
 namespace {
 
-#ifdef STOPGAP_HAVE_DIAG
 DiagnosticsOutcome Summarise(const std::vector<diag::CollectorOutcome>& outcomes) {
   DiagnosticsOutcome o;
   o.ok = !outcomes.empty();
@@ -66,27 +63,12 @@ class DiagLibraryCollector final : public DiagnosticsCollector {
   std::vector<std::string> redact_;
   const Clock& clock_;
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<DiagnosticsCollector> MakeDiagnosticsCollector(const Catalog& catalog,
                                                                const Clock& clock) {
-#ifdef STOPGAP_HAVE_DIAG
   return std::make_unique<DiagLibraryCollector>(catalog.policy.redact, clock);
-#else
-  (void)catalog;
-  (void)clock;
-  return std::make_unique<UnsupportedDiagnostics>();
-#endif
-}
-
-bool DiagnosticsSupported() {
-#ifdef STOPGAP_HAVE_DIAG
-  return true;
-#else
-  return false;
-#endif
 }
 
 }  // namespace stopgap::remedy

@@ -1,7 +1,7 @@
 // The one place where `collect:` and `guru:` steps meet the diagnostics
 // library (src/diag): MakeDiagnosticsCollector returns a collector backed by
-// diag::RunCollectors / diag::RunGuru when this build has src/diag, else
-// UnsupportedDiagnostics. `stopgap run` and `stopgap serve` both use it.
+// diag::RunCollectors / diag::RunGuru. Every build has it: the engine uses it
+// unless a test injects another collector.
 //
 //   auto diagnostics = MakeDiagnosticsCollector(catalog);   // keep alive
 //   EngineOptions options;  options.diagnostics = diagnostics.get();
@@ -20,8 +20,5 @@ namespace stopgap::remedy {
 // policy.redact from `catalog` is applied to process collectors.
 std::unique_ptr<DiagnosticsCollector> MakeDiagnosticsCollector(
     const Catalog& catalog, const Clock& clock = SystemClock::Instance());
-
-// True when this build runs collect/guru steps for real.
-bool DiagnosticsSupported();
 
 }  // namespace stopgap::remedy

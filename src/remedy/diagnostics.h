@@ -1,7 +1,7 @@
 // The seam between the engine and the diagnostics library (src/diag): the
 // `collect:` and `guru:` steps of a workaround go through this one interface.
-// UnsupportedDiagnostics records "not yet supported" and lets the execution
-// go on; a diag-backed implementation is injected when src/diag lands.
+// MakeDiagnosticsCollector (diag_collector.h) is the implementation every
+// entry point uses; tests inject fakes.
 //
 // Thread safety: implementations must allow concurrent calls (the daemon runs
 // several executions at once), each writing into its own bundle directory.
@@ -16,7 +16,6 @@
 namespace stopgap::remedy {
 
 struct DiagnosticsOutcome {
-  bool supported = true;  // false: recorded as outcome "unsupported"
   bool ok = false;
   bool timed_out = false;
   bool truncated = false;
@@ -33,13 +32,6 @@ class DiagnosticsCollector {
                                      const std::string& bundle_dir) = 0;
   virtual DiagnosticsOutcome Guru(const GuruStep& step, Duration timeout,
                                   const std::string& bundle_dir) = 0;
-};
-
-// Records every collect/guru step as not yet supported.
-class UnsupportedDiagnostics final : public DiagnosticsCollector {
- public:
-  DiagnosticsOutcome Collect(const CollectStep&, Duration, const std::string&) override;
-  DiagnosticsOutcome Guru(const GuruStep&, Duration, const std::string&) override;
 };
 
 }  // namespace stopgap::remedy

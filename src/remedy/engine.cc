@@ -6,6 +6,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "remedy/diag_collector.h"
 #include "remedy/internal/execution_bundle.h"
 #include "remedy/internal/limits.h"
 #include "remedy/template.h"
@@ -22,6 +23,8 @@ struct RemediationEngine::Pending {
   // Substituted argv per step (empty for collect/guru), by phase.
   std::vector<std::vector<std::string>> argv[3];
   WallTime created_at{};
+  bool uses_slot = false;  // queue_when_busy and on_busy: queue
+  WallTime slot_deadline{};
 };
 
 namespace {
@@ -72,12 +75,20 @@ Status SubstituteAll(const Workaround& w, const Alert& alert,
 
 std::string FailureText(const StepRecord& s) {
   std::string where = std::string(StepPhaseName(s.phase)) + "[" + std::to_string(s.index) + "]";
-  if (s.outcome == "timeout") return where + " timed out";
-  if (s.outcome == "stopped") return where + " stopped: stopgap is shutting down";
-  if (s.outcome == "error") return where + " could not start: " + s.error;
+  switch (s.outcome) {
+    case StepOutcome::kTimeout:
+      return where + " timed out";
+    case StepOutcome::kStopped:
+      return where + " stopped: stopgap is shutting down";
+    case StepOutcome::kError:
+      return where + " could not start: " + s.error;
+    default:
+      break;
+  }
   if (s.signal != 0) return where + " killed by signal " + std::to_string(s.signal);
   if (s.exit_code) return where + " exited " + std::to_string(*s.exit_code);
-  return where + " " + s.outcome;
+  if (!s.error.empty()) return where + " failed: " + s.error;
+  return where + " " + std::string(StepOutcomeName(s.outcome));
 }
 
 }  // namespace
@@ -104,6 +115,18 @@ std::string_view RefusalReasonName(RefusalReason r) {
   return "?";
 }
 
+Result<RefusalReason> ParseRefusalReason(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(RefusalReason::kCircuitBreaker); ++i) {
+    if (RefusalReasonName(static_cast<RefusalReason>(i)) == s) return static_cast<RefusalReason>(i);
+  }
+  return InvalidArgument("unknown refusal reason '" + std::string(s) + "'");
+}
+
+bool IsPassingRefusal(RefusalReason r) {
+  return r == RefusalReason::kConcurrency || r == RefusalReason::kCooldown ||
+         r == RefusalReason::kBudget || r == RefusalReason::kCircuitBreaker;
+}
+
 RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
                                      ExecutionLedger& ledger, ProcessRunner& runner,
                                      const Clock& clock, EngineOptions options)
@@ -112,9 +135,10 @@ RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
       clock_(clock),
       options_(std::move(options)),
       catalog_(std::move(catalog)) {
-  if (!options_.diagnostics) {
-    default_diagnostics_ = std::make_unique<UnsupportedDiagnostics>();
-    options_.diagnostics = default_diagnostics_.get();
+  diagnostics_ = options_.diagnostics;
+  if (!diagnostics_) {
+    default_diagnostics_ = MakeDiagnosticsCollector(*catalog_, clock_);
+    diagnostics_ = default_diagnostics_.get();
   }
 }
 
@@ -160,6 +184,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
   in.unknown = &unknown;
   std::vector<std::vector<std::string>> argv[3];
   in.label_status = SubstituteAll(w, alert, argv);
+  in.wait_when_busy = options_.queue_when_busy && w.limits.on_busy == OnBusy::kQueue;
   Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
   if (!r.ok()) {
     *error = r.status();
@@ -214,8 +239,8 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
 }
 
 Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const Alert& alert,
-                                           std::string_view source,
-                                           std::optional<AlertId> alert_id) {
+                                           std::string_view source, std::optional<AlertId> alert_id,
+                                           int attempt) {
   std::unique_lock admission(admission_mu_);
   std::shared_ptr<const Catalog> catalog;
   std::set<std::string> closed, unknown;
@@ -243,6 +268,8 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   e.source = std::string(source);
   e.labels = pending->safe_labels;
   e.at = clock_.Now();
+  if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
+  e.attempt = attempt;
   if (refusal) {
     e.state = ExecutionState::kRefused;
     e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
@@ -255,6 +282,8 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     pending->workaround = w;
     pending->alert = alert;
     pending->created_at = e.at;
+    pending->uses_slot = options_.queue_when_busy && w->limits.on_busy == OnBusy::kQueue;
+    pending->slot_deadline = e.at + w->limits.queue_timeout;
     (void)SubstituteAll(*w, alert, pending->argv);  // checked above
     std::lock_guard lock(mu_);
     pending_[*id] = std::move(pending);
@@ -294,7 +323,112 @@ ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
                                  " is not waiting to run (unknown, refused or already run)");
     return o;
   }
-  return RunPending(id, *p);
+  if (!p->uses_slot) return RunPending(id, *p);
+  const Workaround& w = *p->workaround;
+  {
+    std::lock_guard lock(mu_);
+    int& taken = running_[w.id];
+    if (taken >= w.limits.concurrency) {
+      ExecutionOutcome o;
+      o.id = id;
+      o.state = ExecutionState::kMatched;
+      o.waiting = true;
+      o.detail = "waiting for a free slot (concurrency " + std::to_string(w.limits.concurrency) +
+                 ", queue_timeout " + FormatDuration(w.limits.queue_timeout) + ")";
+      waiting_[w.id].push_back(id);
+      pending_[id] = std::move(p);
+      return o;
+    }
+    ++taken;
+  }
+  const std::string workaround_id = w.id;
+  ExecutionOutcome out = RunPending(id, *p);
+  ReleaseSlotAndRunWaiting(workaround_id);
+  return out;
+}
+
+void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& workaround_id) {
+  for (;;) {
+    std::unique_ptr<Pending> next;
+    ExecutionId next_id = 0;
+    {
+      std::lock_guard lock(mu_);
+      --running_[workaround_id];
+      if (draining_) return;  // a shutdown takes the waiting ones (TakeWaiting)
+      auto q = waiting_.find(workaround_id);
+      while (!next && q != waiting_.end() && !q->second.empty()) {
+        next_id = q->second.front();
+        q->second.pop_front();
+        auto it = pending_.find(next_id);
+        if (it == pending_.end()) continue;  // taken by TakeWaiting
+        next = std::move(it->second);
+        pending_.erase(it);
+      }
+      if (!next) return;
+      ++running_[workaround_id];
+    }
+    if (clock_.Now() > next->slot_deadline) {
+      RefuseWaiting(next_id, *next);
+    } else {
+      Log(LogLevel::kInfo, "execution starts after waiting for a slot",
+          {{"workaround", workaround_id}, {"execution", std::to_string(next_id)}});
+      RunPending(next_id, *next);
+    }
+  }
+}
+
+void RemediationEngine::RefuseWaiting(ExecutionId id, const Pending& p) {
+  const Workaround& w = *p.workaround;
+  Refusal r;
+  r.reason = RefusalReason::kConcurrency;
+  r.detail = "no free slot within queue_timeout " + FormatDuration(w.limits.queue_timeout) +
+             " (concurrency " + std::to_string(w.limits.concurrency) + ")";
+  ExecutionUpdate u;
+  u.state = ExecutionState::kRefused;
+  u.refusal_reason = std::string(RefusalReasonName(r.reason));
+  u.detail = r.detail;
+  u.at = clock_.Now();
+  if (Status s = ledger_.Update(id, u); !s.ok()) {
+    Log(LogLevel::kError, "cannot record refusal",
+        {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+  }
+  Log(LogLevel::kWarn, "workaround refused",
+      {{"workaround", w.id},
+       {"execution", std::to_string(id)},
+       {"reason", u.refusal_reason},
+       {"detail", r.detail}});
+  std::vector<EngineObserver*> observers;
+  {
+    std::lock_guard lock(mu_);
+    observers = observers_;
+  }
+  for (EngineObserver* o : observers) o->OnRefused(id, w, r);
+}
+
+std::vector<ExecutionId> RemediationEngine::TakeWaiting() {
+  std::lock_guard lock(mu_);
+  draining_ = true;
+  std::vector<ExecutionId> out;
+  for (auto& [wid, q] : waiting_) {
+    for (ExecutionId id : q) {
+      if (pending_.erase(id)) out.push_back(id);
+    }
+    q.clear();
+  }
+  return out;
+}
+
+void RemediationEngine::NoteStillFiring(std::string_view workaround_id, ExecutionId failed) {
+  std::shared_ptr<const Catalog> catalog;
+  std::vector<EngineObserver*> observers;
+  {
+    std::lock_guard lock(mu_);
+    catalog = catalog_;
+    observers = observers_;
+  }
+  const Workaround* w = catalog->Find(workaround_id);
+  if (!w) return;
+  for (EngineObserver* o : observers) o->OnStillFiring(*w, failed);
 }
 
 Result<ExecutionOutcome> RemediationEngine::Execute(std::string_view workaround_id,
@@ -314,6 +448,95 @@ Result<ExecutionOutcome> RemediationEngine::Execute(std::string_view workaround_
   return Run(a->id);
 }
 
+// One execution being run: what every step of it needs.
+struct RemediationEngine::StepContext {
+  ExecutionId id = 0;
+  const Pending& p;
+  ExecutionBundle& bundle;
+  std::vector<std::string> env;
+  std::vector<EngineObserver*> observers;
+};
+
+StepRecord RemediationEngine::RunOneStep(StepContext& c, StepPhase phase, int index) {
+  const Step& step = StepsOf(*c.p.workaround, phase)[index];
+  StepRecord r;
+  r.phase = phase;
+  r.index = index;
+  r.kind = std::string(StepKindName(step.kind()));
+  r.started_at = clock_.Now();
+  if (step.kind() == StepKind::kRun) {
+    ProcessSpec spec;
+    spec.argv = c.p.argv[static_cast<int>(phase)][index];
+    spec.timeout = step.timeout;
+    spec.kill_grace = options_.kill_grace;
+    spec.output_cap = options_.output_cap;
+    std::string out_name = ExecutionBundle::StreamFile(phase, index, "stdout");
+    std::string err_name = ExecutionBundle::StreamFile(phase, index, "stderr");
+    spec.stdout_path = c.bundle.dir() + "/" + out_name;
+    spec.stderr_path = c.bundle.dir() + "/" + err_name;
+    spec.env = c.env;
+    r.argv = spec.argv;
+    Result<ProcessResult> res = runner_.Run(spec);
+    if (!res.ok()) {
+      r.outcome = runner_.stopping() ? StepOutcome::kStopped : StepOutcome::kError;
+      r.error = res.status().message();
+    } else {
+      r.outcome = res->stopped       ? StepOutcome::kStopped
+                  : res->timed_out   ? StepOutcome::kTimeout
+                  : res->Succeeded() ? StepOutcome::kOk
+                                     : StepOutcome::kFailed;
+      if (res->term_signal == 0) r.exit_code = res->exit_code;
+      r.signal = res->term_signal;
+      r.timed_out = res->timed_out;
+      r.truncated = res->Truncated();
+      r.duration = res->duration;
+      if (res->stdout_bytes > 0 && res->output_error.empty()) r.files.push_back(out_name);
+      if (res->stderr_bytes > 0 && res->output_error.empty()) r.files.push_back(err_name);
+      if (!res->output_error.empty()) r.error = res->output_error;
+    }
+  } else {
+    r.argv = {step.Describe()};
+    auto mono = clock_.Monotonic();
+    DiagnosticsOutcome d =
+        step.kind() == StepKind::kCollect
+            ? diagnostics_->Collect(std::get<CollectStep>(step.body), step.timeout, c.bundle.dir())
+            : diagnostics_->Guru(std::get<GuruStep>(step.body), step.timeout, c.bundle.dir());
+    r.outcome = d.timed_out ? StepOutcome::kTimeout
+                : d.ok      ? StepOutcome::kOk
+                            : StepOutcome::kFailed;
+    r.timed_out = d.timed_out;
+    r.truncated = d.truncated;
+    r.error = d.error;
+    r.files = d.files;
+    r.duration = d.duration.count() > 0
+                     ? d.duration
+                     : std::chrono::duration_cast<Duration>(clock_.Monotonic() - mono);
+  }
+  r.finished_at = clock_.Now();
+  c.bundle.AddStep(r);
+  for (EngineObserver* o : c.observers) o->OnStepFinished(c.id, *c.p.workaround, r);
+  return r;
+}
+
+RemediationEngine::PhaseResult RemediationEngine::RunPhase(StepContext& c, StepPhase phase) {
+  // Diagnostics run to the end whatever fails (evidence is best effort and
+  // the action still runs); action and verify stop at the first failure.
+  const bool stop_at_failure = phase != StepPhase::kDiagnostics;
+  PhaseResult r;
+  const size_t n = StepsOf(*c.p.workaround, phase).size();
+  for (size_t i = 0; i < n; ++i) {
+    r.steps.push_back(RunOneStep(c, phase, static_cast<int>(i)));
+    const StepRecord& s = r.steps.back();
+    if (s.outcome == StepOutcome::kOk) continue;
+    if (s.outcome == StepOutcome::kStopped) r.stopped = true;
+    if (stop_at_failure) {
+      r.failure = FailureText(s);
+      break;
+    }
+  }
+  return r;
+}
+
 ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   const Workaround& w = *p.workaround;
   std::vector<EngineObserver*> observers;
@@ -329,20 +552,28 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     for (EngineObserver* o : observers) o->OnExecutionFinished(w, out);
     return out;
   };
-  // Record a failure that happened before or between phases (best effort).
+  // Records a failure that happened before or between phases (best effort).
   auto fail_early = [&](Status st) {
     out.error = st;
     ExecutionUpdate u;
     u.state = ExecutionState::kFailed;
     u.detail = "engine error: " + st.message();
     u.at = clock_.Now();
-    u.steps = {};
     Status s = ledger_.Update(id, u);
     if (!s.ok()) {
       Log(LogLevel::kError, "cannot record execution failure",
           {{"execution", std::to_string(id)}, {"error", s.ToString()}});
     }
     return finish(ExecutionState::kFailed, *u.detail);
+  };
+  // A state change with the steps of the phase before it.
+  auto record = [&](ExecutionState state, std::vector<StepRecord> steps, bool durable) {
+    ExecutionUpdate u;
+    u.state = state;
+    u.steps = std::move(steps);
+    u.at = clock_.Now();
+    u.durable = durable;
+    return ledger_.Update(id, u);
   };
 
   const std::string root = options_.bundles_dir.empty() ? p.catalog->bundles : options_.bundles_dir;
@@ -356,142 +587,53 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   Result<ExecutionBundle> bundle = ExecutionBundle::Create(root, std::move(h));
   if (!bundle.ok()) return fail_early(bundle.status());
   out.bundle_dir = bundle->dir();
-
-  const WallTime diag_start = clock_.Now();
   {
     // Visible to the API while diagnostics run; made durable with "acting".
     ExecutionUpdate u;
     u.state = ExecutionState::kDiagnosing;
     u.bundle_dir = bundle->dir();
-    u.at = diag_start;
+    u.at = clock_.Now();
     u.durable = false;
-    Status s = ledger_.Update(id, u);
-    if (!s.ok()) return fail_early(s);
+    if (Status s = ledger_.Update(id, u); !s.ok()) return fail_early(s);
   }
+  StepContext c{id, p, *bundle, options_.env, observers};
+  c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
+  c.env.push_back("STOPGAP_WORKAROUND=" + w.id);
+  c.env.push_back("STOPGAP_BUNDLE_DIR=" + bundle->dir());
 
-  std::vector<std::string> env = options_.env;
-  env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
-  env.push_back("STOPGAP_WORKAROUND=" + w.id);
-  env.push_back("STOPGAP_BUNDLE_DIR=" + bundle->dir());
-
-  auto run_step = [&](StepPhase phase, int index) -> StepRecord {
-    const Step& step = StepsOf(w, phase)[index];
-    StepRecord r;
-    r.phase = phase;
-    r.index = index;
-    r.kind = std::string(StepKindName(step.kind()));
-    r.started_at = clock_.Now();
-    if (step.kind() == StepKind::kRun) {
-      ProcessSpec spec;
-      spec.argv = p.argv[static_cast<int>(phase)][index];
-      spec.timeout = step.timeout;
-      spec.kill_grace = options_.kill_grace;
-      spec.output_cap = options_.output_cap;
-      std::string out_name = ExecutionBundle::StreamFile(phase, index, "stdout");
-      std::string err_name = ExecutionBundle::StreamFile(phase, index, "stderr");
-      spec.stdout_path = bundle->dir() + "/" + out_name;
-      spec.stderr_path = bundle->dir() + "/" + err_name;
-      spec.env = env;
-      r.argv = spec.argv;
-      Result<ProcessResult> res = runner_.Run(spec);
-      if (!res.ok()) {
-        r.outcome = runner_.stopping() ? "stopped" : "error";
-        r.error = res.status().message();
-      } else {
-        r.outcome = res->stopped       ? "stopped"
-                    : res->timed_out   ? "timeout"
-                    : res->Succeeded() ? "ok"
-                                       : "failed";
-        if (res->term_signal == 0) r.exit_code = res->exit_code;
-        r.signal = res->term_signal;
-        r.timed_out = res->timed_out;
-        r.truncated = res->Truncated();
-        r.duration = res->duration;
-        if (res->stdout_bytes > 0 && res->output_error.empty()) r.files.push_back(out_name);
-        if (res->stderr_bytes > 0 && res->output_error.empty()) r.files.push_back(err_name);
-        if (!res->output_error.empty()) r.error = res->output_error;
-      }
-    } else {
-      r.argv = {step.Describe()};
-      auto mono = clock_.Monotonic();
-      DiagnosticsOutcome d = step.kind() == StepKind::kCollect
-                                 ? options_.diagnostics->Collect(std::get<CollectStep>(step.body),
-                                                                 step.timeout, bundle->dir())
-                                 : options_.diagnostics->Guru(std::get<GuruStep>(step.body),
-                                                              step.timeout, bundle->dir());
-      r.outcome = !d.supported ? "unsupported" : d.timed_out ? "timeout" : d.ok ? "ok" : "failed";
-      r.timed_out = d.timed_out;
-      r.truncated = d.truncated;
-      r.error = d.error;
-      r.files = d.files;
-      r.duration = d.duration.count() > 0
-                       ? d.duration
-                       : std::chrono::duration_cast<Duration>(clock_.Monotonic() - mono);
-    }
-    r.finished_at = clock_.Now();
-    for (EngineObserver* o : observers) o->OnStepFinished(id, w, r);
-    return r;
-  };
-
-  // 1. Diagnostics: always first, failures recorded and the action still runs.
-  std::vector<StepRecord> diag_steps;
-  for (size_t i = 0; i < w.diagnostics.size(); ++i) {
-    diag_steps.push_back(run_step(StepPhase::kDiagnostics, static_cast<int>(i)));
-    bundle->AddStep(diag_steps.back());
-  }
-  const WallTime diag_end = clock_.Now();
+  // 1. Diagnostics: always first.
+  PhaseResult diag = RunPhase(c, StepPhase::kDiagnostics);
+  out.steps = diag.steps;
   // 2. The evidence (bundle) and the record that the action starts (ledger,
   // "acting" with the diagnostics steps) are both durable before anything
   // changes. They are independent, so their fsyncs run concurrently and share
-  // the filesystem's journal commits.
+  // the filesystem's journal commits. From here on, a crash reads
+  // "interrupted".
   {
-    ExecutionUpdate u;
-    u.state = ExecutionState::kActing;
-    u.steps = diag_steps;
-    u.at = clock_.Now();
+    const WallTime diag_end = clock_.Now();
     std::future<Status> sealed =
         std::async(std::launch::async, [&bundle, diag_end] { return bundle->Seal(diag_end); });
-    Status recorded = ledger_.Update(id, u);
+    Status recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
     Status seal = sealed.get();
-    out.steps = diag_steps;
     if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
     if (!seal.ok()) return fail_early(seal.WithContext("bundle not durable, action not started"));
   }
-  // From here on, a crash reads "interrupted".
-
-  // 3. Action: stops at the first failing step.
-  std::vector<StepRecord> later;
-  std::string failure;
-  for (size_t i = 0; i < w.action.size() && failure.empty(); ++i) {
-    later.push_back(run_step(StepPhase::kAction, static_cast<int>(i)));
-    bundle->AddStep(later.back());
-    if (later.back().outcome != "ok") failure = FailureText(later.back());
-  }
-  // 4. Verify, when the action succeeded.
-  if (failure.empty() && !w.verify.empty()) {
-    ExecutionUpdate u;
-    u.state = ExecutionState::kVerifying;
-    u.steps = later;
-    u.at = clock_.Now();
-    u.durable = false;
-    if (Status s = ledger_.Update(id, u); !s.ok()) {
-      out.steps.insert(out.steps.end(), later.begin(), later.end());
+  // 3. Action, then 4. verify when the action succeeded.
+  PhaseResult last = RunPhase(c, StepPhase::kAction);
+  bool stopped = diag.stopped || last.stopped;
+  if (last.failure.empty() && !w.verify.empty()) {
+    out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
+    if (Status s = record(ExecutionState::kVerifying, std::move(last.steps), false); !s.ok()) {
       return fail_early(s);
     }
-    out.steps.insert(out.steps.end(), later.begin(), later.end());
-    later.clear();
-    for (size_t i = 0; i < w.verify.size() && failure.empty(); ++i) {
-      later.push_back(run_step(StepPhase::kVerify, static_cast<int>(i)));
-      bundle->AddStep(later.back());
-      if (later.back().outcome != "ok") failure = FailureText(later.back());
-    }
+    last = RunPhase(c, StepPhase::kVerify);
+    stopped = stopped || last.stopped;
   }
-  out.steps.insert(out.steps.end(), later.begin(), later.end());
+  out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
 
   // A step stopped by a shutdown (the runner's StopAll) interrupts the
   // execution: it neither succeeded nor failed on its own.
-  const bool stopped = std::any_of(out.steps.begin(), out.steps.end(),
-                                   [](const StepRecord& s) { return s.outcome == "stopped"; });
+  const std::string& failure = last.failure;
   const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
                                      : stopped       ? ExecutionState::kInterrupted
                                                      : ExecutionState::kFailed;
@@ -499,7 +641,7 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   ExecutionUpdate u;
   u.state = final_state;
   u.detail = failure;
-  u.steps = std::move(later);
+  u.steps = std::move(last.steps);
   u.at = end;
   if (Status s = ledger_.Update(id, u); !s.ok()) {
     out.error = s;

@@ -8,7 +8,9 @@
 //   if (a.ok() && !a->refusal) ExecutionOutcome o = engine.Run(a->id);      // slow
 //
 // Refusal reasons: expired | retired | unknown-issue | unsafe-label |
-// concurrency | cooldown | budget | circuit-breaker (checked in that order).
+// concurrency | cooldown | budget | circuit-breaker (checked in that order;
+// with EngineOptions::queue_when_busy, concurrency waits instead for
+// workarounds with `on_busy: queue`, see Run()).
 // A refusal is an execution in state "refused" with its reason.
 //
 // Thread safety: all methods may be called from any thread. Begin() holds the
@@ -20,6 +22,7 @@
 // enforce them against the shared counts but may race by one execution.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +52,10 @@ enum class RefusalReason {
   kCircuitBreaker,
 };
 std::string_view RefusalReasonName(RefusalReason r);  // "expired", "circuit-breaker", ...
+Result<RefusalReason> ParseRefusalReason(std::string_view s);
+// Concurrency, cooldown, budget and the circuit breaker pass with time: an
+// alert refused for one of them has not acted and may act when re-notified.
+bool IsPassingRefusal(RefusalReason r);
 
 struct Refusal {
   RefusalReason reason = RefusalReason::kExpired;
@@ -82,7 +89,12 @@ struct Plan {
 
 struct ExecutionOutcome {
   ExecutionId id = 0;
-  ExecutionState state = ExecutionState::kFailed;  // succeeded | failed | refused
+  // succeeded | failed | interrupted | refused, or matched when `waiting`.
+  ExecutionState state = ExecutionState::kFailed;
+  // Run() found every concurrency slot of its workaround taken (on_busy:
+  // queue): the execution waits and is run by the worker that frees a slot,
+  // or refused (concurrency) if none frees within limits.queue_timeout.
+  bool waiting = false;
   std::optional<Refusal> refusal;
   std::string detail;      // why it failed, e.g. "action[0] exit 3"
   std::string bundle_dir;  // empty when refused
@@ -98,13 +110,22 @@ class EngineObserver {
   virtual void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) {}
   virtual void OnStepFinished(ExecutionId id, const Workaround& w, const StepRecord& step) {}
   virtual void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) {}
+  // A firing instance whose execution failed (or was interrupted) is still
+  // firing, and the workaround does not repeat: escalate to a person.
+  virtual void OnStillFiring(const Workaround& w, ExecutionId failed) {}
 };
 
 struct EngineOptions {
   std::string bundles_dir;  // empty: catalog.bundles
   size_t output_cap = kDefaultOutputCap;
   Duration kill_grace = std::chrono::seconds(5);
-  DiagnosticsCollector* diagnostics = nullptr;  // null: UnsupportedDiagnostics
+  // collect:/guru: steps; null: the diagnostics library (MakeDiagnosticsCollector).
+  DiagnosticsCollector* diagnostics = nullptr;
+  // `stopgap serve`: an execution of a workaround with `on_busy: queue` that
+  // finds its concurrency slots taken waits for one instead of being refused.
+  // Off for `stopgap run`, which refuses (its slots are not shared in memory
+  // with a running daemon, only through the ledger's counts).
+  bool queue_when_busy = false;
   // Extra environment for every step ("NAME=value"); the engine adds
   // STOPGAP_EXECUTION_ID, STOPGAP_WORKAROUND, STOPGAP_BUNDLE_DIR.
   std::vector<std::string> env;
@@ -140,12 +161,28 @@ class RemediationEngine {
   // Checks the limits and records the execution as matched or refused, under
   // the admission lock. kNotFound for an unknown workaround id; other errors
   // are ledger failures.
+  // `attempt` > 1 for a repeat of a firing instance (`repeat:`). The alert's
+  // starts_at, when set, is recorded as the execution's firing instance.
   Result<Admission> Begin(std::string_view workaround_id, const Alert& alert,
-                          std::string_view source, std::optional<AlertId> alert_id = {});
+                          std::string_view source, std::optional<AlertId> alert_id = {},
+                          int attempt = 1);
 
   // Runs an admitted execution to its end. Each id runs at most once
-  // (kFailedPrecondition in `error` otherwise).
+  // (kFailedPrecondition in `error` otherwise). With queue_when_busy, an
+  // execution that finds no free slot comes back `waiting`; the thread whose
+  // execution frees a slot then runs the waiting ones of that workaround, in
+  // order (their outcomes reach the observers).
   ExecutionOutcome Run(ExecutionId id);
+
+  // Executions admitted but never started (waiting for a slot): removed from
+  // the engine and returned, for a shutdown to record them interrupted. From
+  // then on a freed slot starts no waiting execution (call it again after the
+  // workers have stopped to collect those that began waiting meanwhile).
+  std::vector<ExecutionId> TakeWaiting();
+
+  // Tells the observers that the firing instance of execution `failed` still
+  // fires (see EngineObserver::OnStillFiring). Unknown workaround: ignored.
+  void NoteStillFiring(std::string_view workaround_id, ExecutionId failed);
 
   // Begin + Run (`stopgap run`). A refusal comes back as an outcome in state
   // refused.
@@ -154,17 +191,29 @@ class RemediationEngine {
 
  private:
   struct Pending;
-  struct Checks;
+  struct StepContext;
+  struct PhaseResult {
+    std::vector<StepRecord> steps;
+    std::string failure;   // the first failing step (action, verify); empty: all ok
+    bool stopped = false;  // a step was stopped by a shutdown
+  };
   std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
                                const std::set<std::string>& closed,
                                const std::set<std::string>& unknown, Status* error);
   ExecutionOutcome RunPending(ExecutionId id, Pending& p);
+  PhaseResult RunPhase(StepContext& c, StepPhase phase);
+  StepRecord RunOneStep(StepContext& c, StepPhase phase, int index);
+  // After an execution that held a slot of `workaround_id`: frees it and runs
+  // (or, past their deadline, refuses) the executions waiting for one.
+  void ReleaseSlotAndRunWaiting(const std::string& workaround_id);
+  void RefuseWaiting(ExecutionId id, const Pending& p);
 
   ExecutionLedger& ledger_;
   ProcessRunner& runner_;
   const Clock& clock_;
   EngineOptions options_;
   std::unique_ptr<DiagnosticsCollector> default_diagnostics_;
+  DiagnosticsCollector* diagnostics_ = nullptr;
 
   // Held across Begin()'s limit checks and insert (ledger calls), so that two
   // admissions are never interleaved. Never taken by catalog() & co.
@@ -175,6 +224,9 @@ class RemediationEngine {
   std::set<std::string> unknown_issues_;
   std::vector<EngineObserver*> observers_;
   std::map<ExecutionId, std::unique_ptr<Pending>> pending_;
+  std::map<std::string, int> running_;  // queue_when_busy: slots taken, by workaround
+  std::map<std::string, std::deque<ExecutionId>> waiting_;  // in pending_, FIFO
+  bool draining_ = false;                                   // TakeWaiting() was called
 };
 
 }  // namespace stopgap::remedy

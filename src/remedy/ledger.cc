@@ -5,7 +5,17 @@ namespace stopgap::remedy {
 namespace {
 constexpr std::string_view kStateNames[] = {"matched",   "refused",   "diagnosing", "acting",
                                             "verifying", "succeeded", "failed",     "interrupted"};
+constexpr std::string_view kOutcomeNames[] = {"ok",    "failed",  "timeout",
+                                              "error", "stopped", "unsupported"};
 }  // namespace
+
+std::string_view StepOutcomeName(StepOutcome o) { return kOutcomeNames[static_cast<int>(o)]; }
+
+Result<StepOutcome> ParseStepOutcome(std::string_view s) {
+  for (size_t i = 0; i < std::size(kOutcomeNames); ++i)
+    if (kOutcomeNames[i] == s) return static_cast<StepOutcome>(i);
+  return InvalidArgument("unknown step outcome '" + std::string(s) + "'");
+}
 
 std::string_view ExecutionStateName(ExecutionState s) { return kStateNames[static_cast<int>(s)]; }
 

@@ -65,14 +65,21 @@ bool IsTerminal(ExecutionState s);
 enum class StepPhase { kDiagnostics, kAction, kVerify };
 std::string_view StepPhaseName(StepPhase p);  // "diagnostics", "action", "verify"
 
+// How a step ended. kOk: exit 0 / collected; kFailed: non-zero exit, a signal,
+// or a collector error; kTimeout: killed at its timeout; kError: could not
+// start; kStopped: stopped by a shutdown (the execution reads interrupted).
+// kLegacyUnsupported is only read back from ledgers written before every
+// build ran collect/guru steps; nothing produces it any more.
+enum class StepOutcome { kOk, kFailed, kTimeout, kError, kStopped, kLegacyUnsupported };
+std::string_view StepOutcomeName(StepOutcome o);  // "ok", "failed", ..., "unsupported"
+Result<StepOutcome> ParseStepOutcome(std::string_view s);
+
 struct StepRecord {
   StepPhase phase = StepPhase::kDiagnostics;
   int index = 0;                  // position within its phase, from 0
   std::string kind;               // "run", "collect", "guru"
   std::vector<std::string> argv;  // run: the substituted argv; else a description
-  // "ok", "failed" (non-zero exit/signal), "timeout", "error" (could not
-  // start), "unsupported" (collect/guru before the diagnostics library).
-  std::string outcome;
+  StepOutcome outcome = StepOutcome::kOk;
   std::optional<int> exit_code;
   int signal = 0;
   bool timed_out = false;
@@ -101,6 +108,10 @@ struct NewExecution {
   std::string refusal_reason;  // kRefused: "cooldown", "budget", ... (see engine.h)
   std::string detail;          // human text, e.g. "cooldown 10m: last run 3m ago"
   WallTime at{};
+  // The firing instance's start (Alertmanager's startsAt) when the alert
+  // carried one; unset for runs by hand and alerts without a start.
+  std::optional<WallTime> instance_start;
+  int attempt = 1;  // 2.. for the opt-in repeats of one firing instance
 };
 
 struct ExecutionRecord {
@@ -117,7 +128,9 @@ struct ExecutionRecord {
   WallTime created_at{};
   WallTime updated_at{};
   std::optional<WallTime> finished_at;
-  std::string bundle_dir;  // empty until diagnostics start
+  std::string bundle_dir;                  // empty until diagnostics start
+  std::optional<WallTime> instance_start;  // see NewExecution
+  int attempt = 1;
   // Filled by GetExecution only.
   std::vector<StepRecord> steps;
   std::vector<TransitionRecord> transitions;
@@ -132,6 +145,10 @@ struct ExecutionUpdate {
   std::optional<ExecutionState> state;
   std::optional<std::string> bundle_dir;
   std::optional<std::string> detail;
+  // With state kRefused (allowed only from kMatched: an admitted execution
+  // that never started), the refusal reason; the totals move from runs to
+  // refusals.
+  std::string refusal_reason;
   std::vector<StepRecord> steps;
   WallTime at{};
   bool durable = true;
@@ -255,6 +272,8 @@ class ExecutionLedger {
   // The newest non-terminal execution started by an alert with this fingerprint.
   virtual Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
       std::string_view fingerprint) = 0;
+  // When the newest resolved notification for `fingerprint` was received.
+  virtual Result<std::optional<WallTime>> LastResolvedAt(std::string_view fingerprint) = 0;
   // The newest execution (any state) of `workaround_id` for `fingerprint`.
   virtual Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                                   std::string_view fingerprint) = 0;
@@ -290,6 +309,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
                                                                     const Clock& clock);
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 2;
+inline constexpr int kLedgerSchemaVersion = 3;
 
 }  // namespace stopgap::remedy

@@ -59,9 +59,11 @@ std::vector<std::string> JsonList(const std::string& s) {
   return out;
 }
 
-// Columns read by ReadExecution, in order:
-// id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state,
-// refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir.
+// The columns ReadExecution reads, in its order.
+#define STOPGAP_EXECUTION_COLUMNS                                                             \
+  "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
+  "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
+  "attempt "
 ExecutionRecord ReadExecution(const Stmt& s) {
   ExecutionRecord r;
   r.id = s.Int(0);
@@ -79,6 +81,8 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   r.updated_at = FromMs(s.Int(11));
   if (auto f = s.OptInt(12)) r.finished_at = FromMs(*f);
   r.bundle_dir = s.Text(13);
+  if (auto i = s.OptInt(14)) r.instance_start = FromMs(*i);
+  r.attempt = static_cast<int>(s.Int(15));
   return r;
 }
 
@@ -171,12 +175,15 @@ class SqliteLedger final : public ExecutionLedger {
       STOPGAP_SQL(ins, db_,
                   "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                   "labels_json, state, refusal_reason, detail, created_at, updated_at, "
-                  "finished_at, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  "finished_at, owner, instance_start, attempt) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
       ins.Bind(5, e.source).Bind(6, MapJson(e.labels)).Bind(7, ExecutionStateName(e.state));
       ins.Bind(8, e.refusal_reason).Bind(9, e.detail).Bind(10, at).Bind(11, at);
       ins.Bind(12, refused ? std::optional<int64_t>(at) : std::nullopt);
       ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
+      ins.Bind(14, e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt);
+      ins.Bind(15, int64_t{e.attempt});
       STOPGAP_RETURN_IF_ERROR(ins.Run());
     }
     last_id_ = db_.LastInsertId();
@@ -236,6 +243,24 @@ class SqliteLedger final : public ExecutionLedger {
     return Status::Ok();
   }
 
+  Status MoveToRefusals(ExecutionId id, const std::string& reason) {
+    {
+      STOPGAP_SQL(up, db_, "UPDATE executions SET refusal_reason = ?, owner = '' WHERE id = ?");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, reason).Bind(2, id).Run());
+    }
+    {
+      STOPGAP_SQL(up, db_,
+                  "UPDATE issue_totals SET runs_total = runs_total - 1, refusals_total = "
+                  "refusals_total + 1 WHERE issue = (SELECT issue FROM executions WHERE id = ?)");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, id).Run());
+    }
+    STOPGAP_SQL(up, db_,
+                "UPDATE workaround_totals SET runs_total = runs_total - 1, refusals_total = "
+                "refusals_total + 1 WHERE workaround_id = (SELECT workaround_id FROM executions "
+                "WHERE id = ?)");
+    return up.Bind(1, id).Run();
+  }
+
   Status UpdateLocked(ExecutionId id, const ExecutionUpdate& u) {
     Transaction tx(db_);
     STOPGAP_RETURN_IF_ERROR(tx.Begin());
@@ -250,6 +275,16 @@ class SqliteLedger final : public ExecutionLedger {
       if (cur.ok() && IsTerminal(*cur)) {
         return FailedPrecondition("execution " + std::to_string(id) + " is already " +
                                   std::string(ExecutionStateName(*cur)));
+      }
+      if (u.state == ExecutionState::kRefused) {
+        // Only an admitted execution that never started may still be refused
+        // (it waited for a concurrency slot in vain): it moves from the run
+        // totals to the refusal totals.
+        if (!cur.ok() || *cur != ExecutionState::kMatched) {
+          return FailedPrecondition("execution " + std::to_string(id) +
+                                    " has started: it can no longer be refused");
+        }
+        STOPGAP_RETURN_IF_ERROR(MoveToRefusals(id, u.refusal_reason));
       }
     }
     for (const TransitionRecord& t : u.passed) {
@@ -282,7 +317,7 @@ class SqliteLedger final : public ExecutionLedger {
                   "exit_code, signal, timed_out, truncated, started_at, finished_at, "
                   "duration_ms, files_json, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, id).Bind(2, StepPhaseName(s.phase)).Bind(3, int64_t{s.index}).Bind(4, s.kind);
-      ins.Bind(5, ListJson(s.argv)).Bind(6, s.outcome);
+      ins.Bind(5, ListJson(s.argv)).Bind(6, StepOutcomeName(s.outcome));
       ins.Bind(7, s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt);
       ins.Bind(8, int64_t{s.signal}).Bind(9, int64_t{s.timed_out}).Bind(10, int64_t{s.truncated});
       ins.Bind(11, Ms(s.started_at)).Bind(12, Ms(s.finished_at)).Bind(13, s.duration.count());
@@ -336,8 +371,7 @@ class SqliteLedger final : public ExecutionLedger {
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
-                "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
-                "state, refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir "
+                "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND (?2 = '' OR issue = ?2) "
                 "AND id < ?3 ORDER BY id DESC LIMIT ?4");
     q.Bind(1, f.workaround_id).Bind(2, f.issue);
@@ -357,10 +391,7 @@ class SqliteLedger final : public ExecutionLedger {
     std::lock_guard lock(mu_);
     ExecutionRecord r;
     {
-      STOPGAP_SQL(q, db_,
-                  "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
-                  "state, refusal_reason, detail, created_at, updated_at, finished_at, "
-                  "bundle_dir FROM executions WHERE id = ?");
+      STOPGAP_SQL(q, db_, "SELECT " STOPGAP_EXECUTION_COLUMNS "FROM executions WHERE id = ?");
       q.Bind(1, id);
       Result<bool> row = q.Step();
       if (!row.ok()) return row.status();
@@ -385,7 +416,8 @@ class SqliteLedger final : public ExecutionLedger {
         s.index = static_cast<int>(q.Int(1));
         s.kind = q.Text(2);
         s.argv = JsonList(q.Text(3));
-        s.outcome = q.Text(4);
+        Result<StepOutcome> outcome = ParseStepOutcome(q.Text(4));
+        s.outcome = outcome.ok() ? *outcome : StepOutcome::kError;
         if (auto e = q.OptInt(5)) s.exit_code = static_cast<int>(*e);
         s.signal = static_cast<int>(q.Int(6));
         s.timed_out = q.Int(7) != 0;
@@ -608,12 +640,25 @@ class SqliteLedger final : public ExecutionLedger {
     return std::optional<ExecutionId>(q.Int(0));
   }
 
+  Result<std::optional<WallTime>> LastResolvedAt(std::string_view fingerprint) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT MAX(received_at) FROM alerts WHERE fingerprint = ? AND status = "
+                "'resolved'");
+    q.Bind(1, fingerprint);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<WallTime>();
+    std::optional<int64_t> at = q.OptInt(0);
+    if (!at) return std::optional<WallTime>();
+    return std::optional<WallTime>(FromMs(*at));
+  }
+
   Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                           std::string_view fingerprint) override {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
-                "SELECT id, workaround_id, issue, fingerprint, alert_id, source, labels_json, "
-                "state, refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir "
+                "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE workaround_id = ? AND fingerprint = ? ORDER BY id DESC "
                 "LIMIT 1");
     q.Bind(1, workaround_id).Bind(2, fingerprint);

@@ -156,7 +156,9 @@ Result<remedy::Alert> GenericAlert(const json& j, const std::string& path) {
   if (!a.labels.count("alertname")) a.labels["alertname"] = a.name;
   STOPGAP_RETURN_IF_ERROR(StringMap(j, "annotations", p, false, &a.annotations, false));
   STOPGAP_RETURN_IF_ERROR(ReadAlertStatus(j, p, /*required=*/false, &a));
-  STOPGAP_RETURN_IF_ERROR(OptTime(j, "startsAt", p, &a.starts_at));
+  // The firing instance's start: "starts_at" (or Alertmanager's spelling).
+  STOPGAP_RETURN_IF_ERROR(
+      OptTime(j, j.contains("starts_at") ? "starts_at" : "startsAt", p, &a.starts_at));
   STOPGAP_RETURN_IF_ERROR(OptTime(j, "endsAt", p, &a.ends_at));
   STOPGAP_RETURN_IF_ERROR(OptString(j, "generatorURL", p, &a.generator_url));
   STOPGAP_RETURN_IF_ERROR(Fingerprint(j, p, &a));

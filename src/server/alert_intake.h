@@ -44,9 +44,11 @@ Result<std::vector<remedy::Alert>> ParseAlertmanagerWebhook(std::string_view jso
 
 // Generic form: one object or an array of them:
 //   {"name":"DiskFull","labels":{"host":"a"},"annotations":{…},
-//    "fingerprint":"…","status":"firing"|"resolved","startsAt":…,"endsAt":…}
+//    "fingerprint":"…","status":"firing"|"resolved","starts_at":…,"endsAt":…}
 // Required: name. labels gain alertname=name when they lack one; status
 // defaults to firing; a missing fingerprint is computed from the labels.
+// starts_at (or startsAt), when given, names the firing instance (see
+// remedy/firing.h); without it, an instance lasts until a resolve.
 Result<std::vector<remedy::Alert>> ParseGenericAlerts(std::string_view json);
 
 // True for a Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.

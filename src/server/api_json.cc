@@ -19,7 +19,7 @@ json StepJson(const remedy::StepRecord& s) {
             {"index", s.index},
             {"kind", s.kind},
             {"argv", s.argv},
-            {"outcome", s.outcome},
+            {"outcome", remedy::StepOutcomeName(s.outcome)},
             {"exit_code", s.exit_code ? json(*s.exit_code) : json(nullptr)},
             {"signal", s.signal},
             {"timed_out", s.timed_out},

@@ -18,6 +18,8 @@ constexpr const char* kReloads = "stopgap_catalog_reloads_total";
 // How long Shutdown waits for steps it stopped after the grace period: the
 // default kill_grace (5 s, SIGTERM -> SIGKILL) and a margin.
 constexpr Duration kStopWait = std::chrono::seconds(10);
+// How long Shutdown lets queued bundles reach the archive store.
+constexpr Duration kArchiveDrain = std::chrono::seconds(10);
 
 Result<std::shared_ptr<const remedy::Catalog>> LoadCatalogLogged(const std::string& path,
                                                                  const Clock& clock) {
@@ -81,19 +83,23 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.metrics.Describe(kReloads, MetricType::kCounter, "Catalog reloads by result (ok, refused).");
 
   d.metrics.Describe("stopgap_bundles_archived_total", MetricType::kCounter,
-                     "Diagnostics bundles shipped to the archive store, by result.");
-  if (c.archive) {
-    auto archiver = BundleArchiver::Open(*c.archive);
-    if (!archiver.ok()) return archiver.status();
-    d.archiver = std::move(*archiver);
-  }
+                     "Diagnostics bundles shipped to the archive store, by result (ok, failed, "
+                     "dropped); failed after every retry, dropped when the queue was full.");
+  d.metrics.Describe("stopgap_bundles_archive_retries_total", MetricType::kCounter,
+                     "Bundle uploads retried after a failure.");
+  d.metrics.Describe("stopgap_bundles_archive_queue_depth", MetricType::kGauge,
+                     "Bundles waiting to be shipped to the archive store.");
 
   d.engine_metrics = std::make_unique<EngineMetrics>(d.metrics, *d.statsd);
-  d.engine = std::make_unique<remedy::RemediationEngine>(*catalog, *d.ledger, d.runner, *d.clock);
+  app::AssemblyOptions assembly;
+  assembly.clock = d.clock;
+  assembly.queue_when_busy = true;
+  assembly.start_tracker = true;
+  auto remediation = app::AssembleRemediation(*catalog, *d.ledger, std::move(assembly));
+  if (!remediation.ok()) return remediation.status();
+  d.remediation = std::move(*remediation);
+  d.engine = d.remediation->engine.get();
   d.engine->AddObserver(d.engine_metrics.get());
-  auto tracker = remedy::tracker::NewTrackerService(*catalog, *d.ledger, *d.engine, *d.clock);
-  if (!tracker.ok()) return tracker.status().WithContext("tracker");
-  d.tracker = std::move(*tracker);
   Impl* self = impl.get();
   d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
                                              [self](QueuedId id) { self->RunExecution(id); });
@@ -120,6 +126,11 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
 
 void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
   remedy::ExecutionOutcome o = engine->Run(id);
+  if (o.waiting) {
+    Log(LogLevel::kInfo, "execution waiting for a slot",
+        {{"execution", std::to_string(id)}, {"detail", o.detail}});
+    return;
+  }
   if (!o.error.ok()) {
     Log(LogLevel::kError, "execution error",
         {{"execution", std::to_string(id)}, {"error", o.error.ToString()}});
@@ -128,16 +139,6 @@ void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
       {{"execution", std::to_string(id)},
        {"state", std::string(remedy::ExecutionStateName(o.state))},
        {"detail", o.detail}});
-  if (archiver && !o.bundle_dir.empty()) {
-    auto key = archiver->Ship(o.bundle_dir);
-    metrics.Add("stopgap_bundles_archived_total", {{"result", key.ok() ? "ok" : "failed"}});
-    if (key.ok()) {
-      Log(LogLevel::kInfo, "bundle archived", {{"execution", std::to_string(id)}, {"key", *key}});
-    } else {
-      Log(LogLevel::kError, "bundle not archived; kept locally",
-          {{"execution", std::to_string(id)}, {"error", key.status().ToString()}});
-    }
-  }
 }
 
 Status StopgapDaemon::Impl::PruneNow() {
@@ -184,7 +185,7 @@ Status StopgapDaemon::Start() {
   if (d.started) return FailedPrecondition("daemon already started");
   STOPGAP_RETURN_IF_ERROR(d.http->Start());
   d.started = true;
-  if (d.tracker) d.tracker->Start();
+  if (d.remediation->tracker) d.remediation->tracker->Start();
   d.housekeeping = std::thread([&d] { d.Housekeeping(); });
   Log(LogLevel::kInfo, "stopgap serve listening",
       {{"url", url()},
@@ -242,7 +243,7 @@ Status StopgapDaemon::Reload() {
   d.read_auth = c.server.read_auth;
   d.engine->SetCatalog(*catalog);
   d.catalog->Set(*catalog);
-  if (d.tracker) d.tracker->SetCatalog(*catalog);
+  if (d.remediation->tracker) d.remediation->tracker->SetCatalog(*catalog);
   d.metrics.Add(kReloads, {{"result", "ok"}});
   Log(LogLevel::kInfo, "catalog reloaded",
       {{"catalog", d.options.catalog_path}, {"workarounds", std::to_string(c.workarounds.size())}});
@@ -256,8 +257,10 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   d.shut_down = true;
   d.stopping = true;
   d.http->Stop();  // no new requests; in-flight ones have finished
+  // Executions waiting for a concurrency slot never start now.
+  std::vector<remedy::ExecutionId> waiting = d.engine->TakeWaiting();
   auto left = d.queue->Shutdown(grace);
-  if (d.tracker) d.tracker->Stop();  // no more ticks or calls into the engine
+  if (d.remediation->tracker) d.remediation->tracker->Stop();  // no more calls into the engine
   WallTime now = d.clock->Now();
   auto mark = [&](remedy::ExecutionId id, const char* detail) {
     remedy::ExecutionUpdate u;
@@ -273,7 +276,11 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
     }
   };
   for (auto id : left.never_started) mark(id, "daemon stopped before the execution started");
-  report.never_started = static_cast<int64_t>(left.never_started.size());
+  // Executions that waited for a concurrency slot have not started either
+  // (again: some may have begun waiting while the workers finished).
+  for (auto id : d.engine->TakeWaiting()) waiting.push_back(id);
+  for (auto id : waiting) mark(id, "daemon stopped while the execution waited for a slot");
+  report.never_started = static_cast<int64_t>(left.never_started.size() + waiting.size());
   report.still_running = static_cast<int64_t>(left.still_running.size());
   if (!left.still_running.empty()) {
     // Nothing may keep acting after stopgap has gone: stop the steps still
@@ -281,10 +288,13 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
     // kill_grace; no new step starts) and wait for their workers, which
     // record those executions as interrupted. Whatever is still not
     // terminal after that is marked here.
-    d.runner.StopAll();
+    d.remediation->runner.StopAll();
     report.stopped = d.queue->Join(kStopWait);
   }
   for (auto id : left.still_running) mark(id, "daemon stopped during the execution (grace over)");
+  // Bundles of the executions that just ended still go to the archive store,
+  // for a bounded time; whatever is left stays local (and is logged).
+  d.remediation->Stop(kArchiveDrain);
   { std::lock_guard<std::mutex> l(d.tick_mu); }
   d.tick_cv.notify_all();
   if (d.housekeeping.joinable()) d.housekeeping.join();

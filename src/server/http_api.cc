@@ -62,9 +62,20 @@ void StopgapDaemon::Impl::RefreshGauges() {
   for (const auto& [state, n] : by_state) {
     metrics.Set("stopgap_workarounds", {{"state", state}}, n);
   }
-  double dropped = static_cast<double>(statsd->dropped());
-  double seen = metrics.Value("stopgap_statsd_dropped_total");
-  if (dropped > seen) metrics.Add("stopgap_statsd_dropped_total", {}, dropped - seen);
+  // Counters kept by other parts, brought up to their totals.
+  auto catch_up = [this](std::string_view name, const MetricLabels& labels, int64_t total) {
+    double seen = metrics.Value(name, labels);
+    if (static_cast<double>(total) > seen) metrics.Add(name, labels, total - seen);
+  };
+  catch_up("stopgap_statsd_dropped_total", {}, static_cast<int64_t>(statsd->dropped()));
+  if (const auto& archive = remediation->archive) {
+    app::ArchiveQueueStats a = archive->stats();
+    catch_up("stopgap_bundles_archived_total", {{"result", "ok"}}, a.shipped);
+    catch_up("stopgap_bundles_archived_total", {{"result", "failed"}}, a.failed);
+    catch_up("stopgap_bundles_archived_total", {{"result", "dropped"}}, a.dropped);
+    catch_up("stopgap_bundles_archive_retries_total", {}, a.retries);
+    metrics.Set("stopgap_bundles_archive_queue_depth", {}, static_cast<double>(a.depth));
+  }
 }
 
 void StopgapDaemon::Impl::RegisterRoutes() {

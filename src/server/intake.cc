@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "core/log.h"
+#include "remedy/firing.h"
 #include "remedy/matcher.h"
 
 namespace stopgap::server {
@@ -29,7 +30,8 @@ void AlertIntake::DescribeMetrics(MetricsRegistry& m) {
   m.Describe(kRejected, MetricType::kCounter,
              "Alerts or bodies rejected, by source and reason (bad-request, queue-full).");
   m.Describe(kDeduplicated, MetricType::kCounter,
-             "Firing alerts recorded as duplicates of an execution (in-flight, cooldown).");
+             "Firing alerts recorded as duplicates of an execution, by reason (in-flight, "
+             "same-instance, still-firing, repeat-wait, refused, cooldown).");
   m.Describe(kUnmatched, MetricType::kCounter, "Firing alerts no workaround matches.");
   m.Describe(kResolved, MetricType::kCounter, "Resolved notifications recorded (never act).");
 }
@@ -87,6 +89,14 @@ Status AlertIntake::Record(const remedy::Alert& alert, WallTime now, AlertDispos
   return Status::Ok();
 }
 
+Status AlertIntake::RecordDuplicate(const remedy::Alert& alert, WallTime now,
+                                    remedy::ExecutionId of, const std::string& why,
+                                    IntakeResult* out) {
+  metrics_.Add(kDeduplicated, {{"reason", why}});
+  out->duplicates.push_back({alert.fingerprint, of, why});
+  return Record(alert, now, AlertDisposition::kDuplicate, of, out, why);
+}
+
 Status AlertIntake::RecordLookupFailure(const remedy::Alert& alert, WallTime now,
                                         const Status& error, IntakeResult* out) {
   Status s = Record(alert, now, AlertDisposition::kRejected, std::nullopt, out,
@@ -133,26 +143,42 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
 
   auto inflight = ledger_.FindInFlightByFingerprint(alert.fingerprint);
   if (!inflight.ok()) return RecordLookupFailure(alert, now, inflight.status(), out);
-  std::optional<remedy::ExecutionId> dup;
-  std::string why;
-  if (*inflight) {
-    dup = *inflight;
-    why = "in-flight";
-  } else if (w->limits.cooldown > Duration{0}) {
-    auto last = ledger_.LastExecutionFor(w->id, alert.fingerprint);
-    if (!last.ok()) return RecordLookupFailure(alert, now, last.status(), out);
-    if (*last && (*last)->state != ExecutionState::kRefused) {
-      WallTime ref = (*last)->finished_at.value_or((*last)->updated_at);
-      if (now - ref < w->limits.cooldown) {
-        dup = (*last)->id;
-        why = "cooldown";
-      }
+  if (*inflight) return RecordDuplicate(alert, now, **inflight, "in-flight", out);
+
+  // One firing instance acts once: a re-notification of an instance that
+  // acted is a duplicate of its execution, whatever the cooldown says.
+  auto last = ledger_.LastExecutionFor(w->id, alert.fingerprint);
+  if (!last.ok()) return RecordLookupFailure(alert, now, last.status(), out);
+  bool same_instance = false;
+  if (*last) {
+    std::optional<WallTime> resolved;
+    if (alert.starts_at == WallTime{}) {
+      auto r = ledger_.LastResolvedAt(alert.fingerprint);
+      if (!r.ok()) return RecordLookupFailure(alert, now, r.status(), out);
+      resolved = *r;
     }
+    same_instance = remedy::SameInstance(**last, alert, resolved);
   }
-  if (dup) {
-    metrics_.Add(kDeduplicated, {{"reason", why}});
-    out->duplicates.push_back({alert.fingerprint, *dup, why});
-    return Record(alert, now, AlertDisposition::kDuplicate, dup, out);
+  const remedy::FiringDecision d = remedy::DecideFiring(*w, *last, same_instance, now);
+  switch (d.verdict) {
+    case remedy::FiringVerdict::kDuplicate:
+      return RecordDuplicate(alert, now, d.of, d.why, out);
+    case remedy::FiringVerdict::kEscalate:
+      STOPGAP_RETURN_IF_ERROR(RecordDuplicate(alert, now, d.of, d.why, out));
+      engine_.NoteStillFiring(w->id, d.of);
+      return Status::Ok();
+    case remedy::FiringVerdict::kAct:
+    case remedy::FiringVerdict::kRepeat:
+      break;
+  }
+  // A new instance within the cooldown of the last run for this fingerprint
+  // is recorded against that run (it has not acted; a later notification is
+  // checked again).
+  if (d.verdict == remedy::FiringVerdict::kAct && w->limits.cooldown > Duration{0} && *last &&
+      (*last)->state != ExecutionState::kRefused) {
+    WallTime ref = (*last)->finished_at.value_or((*last)->updated_at);
+    if (now - ref < w->limits.cooldown)
+      return RecordDuplicate(alert, now, (*last)->id, "cooldown", out);
   }
 
   std::optional<ExecutionQueue::Slot> slot = queue_.Reserve();
@@ -164,7 +190,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   // A new execution refers to its alert: insert the alert first, then admit.
   STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kReceived, std::nullopt, out));
   const remedy::AlertId alert_id = out->alert_ids.back();
-  auto admission = engine_.Begin(w->id, alert, alert.source, alert_id);
+  auto admission = engine_.Begin(w->id, alert, alert.source, alert_id, d.attempt);
   if (!admission.ok()) return admission.status();
   IntakeResult::Execution e;
   e.id = admission->id;

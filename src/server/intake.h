@@ -7,9 +7,13 @@
 //   2. resolved -> recorded against its execution (in flight, else the last
 //      one for its fingerprint); never starts anything;
 //   3. firing, no workaround matches -> recorded unmatched;
-//   4. an execution for this fingerprint is in flight, or the matching
-//      workaround ran for it within its cooldown -> recorded as a duplicate
-//      of that execution (Alertmanager re-sends groups and retries on 5xx);
+//   4. an execution for this fingerprint is in flight -> a duplicate of it;
+//      else the firing instance (remedy/firing.h: fingerprint + startsAt)
+//      already acted -> a duplicate of its execution (Alertmanager re-sends
+//      groups on every update and repeat, and retries on 5xx); its run
+//      failed and it still fires -> a duplicate, and the issue is escalated
+//      (or, with `repeat:`, another attempt); a new instance within the
+//      workaround's cooldown -> a duplicate of the last run ("cooldown");
 //   5. else a queue slot is reserved (none free: recorded rejected, and the
 //      caller answers 503 + Retry-After), the engine admits the execution
 //      (matched or refused, durable) and it is queued for the worker pool.
@@ -48,7 +52,7 @@ struct IntakeResult {
   struct Duplicate {
     std::string fingerprint;
     remedy::ExecutionId execution = 0;
-    std::string why;  // "in-flight" | "cooldown"
+    std::string why;  // "in-flight", "same-instance", "still-firing", "cooldown", ...
   };
   struct Resolved {
     std::string fingerprint;
@@ -87,6 +91,8 @@ class AlertIntake {
   Status Record(const remedy::Alert& alert, WallTime now, remedy::AlertDisposition d,
                 std::optional<remedy::ExecutionId> exec, IntakeResult* out,
                 std::string_view reason = {});
+  Status RecordDuplicate(const remedy::Alert& alert, WallTime now, remedy::ExecutionId of,
+                         const std::string& why, IntakeResult* out);
   Status RecordLookupFailure(const remedy::Alert& alert, WallTime now, const Status& error,
                              IntakeResult* out);
   std::mutex& StripeFor(const std::string& fingerprint);

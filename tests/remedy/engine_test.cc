@@ -5,6 +5,7 @@
 #include "remedy/engine.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -110,7 +111,7 @@ TEST_F(EngineTest, DiagnosticsFinishBeforeTheActionStarts) {
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->state, ExecutionState::kSucceeded) << o->detail;
   ASSERT_EQ(o->steps.size(), 4u);
-  EXPECT_EQ(o->steps[1].outcome, "failed");
+  EXPECT_EQ(o->steps[1].outcome, StepOutcome::kFailed);
 
   // The ledger: every diagnostics step finished before the action started,
   // and "acting" was entered after the last diagnostic.
@@ -188,18 +189,28 @@ TEST_F(EngineTest, ProgramNotFoundFailsTheAction) {
   EXPECT_NE(o->detail.find("could not start"), std::string::npos);
 }
 
-TEST_F(EngineTest, CollectAndGuruAreRecordedUnsupported) {
+TEST_F(EngineTest, CollectRunsTheDiagnosticsLibraryByDefault) {
+  // No collector injected: the engine uses the diagnostics library, so a
+  // `collect:` step collects (it was once recorded "unsupported").
   FakeRunner runner;
   Workaround w = MakeWorkaround("w");
   Step collect;
   collect.body = CollectStep{{"system"}, std::nullopt, "", false};
+  collect.timeout = 10s;
   w.diagnostics.insert(w.diagnostics.begin(), collect);
   auto engine = Engine({w}, runner, clock_);
   Result<ExecutionOutcome> o = engine->Execute("w", {}, "manual");
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->state, ExecutionState::kSucceeded);
-  EXPECT_EQ(o->steps[0].outcome, "unsupported");
+  ASSERT_FALSE(o->steps.empty());
   EXPECT_EQ(o->steps[0].kind, "collect");
+  EXPECT_EQ(o->steps[0].outcome, StepOutcome::kOk) << o->steps[0].error;
+  ASSERT_FALSE(o->steps[0].files.empty());
+  EXPECT_TRUE(std::filesystem::exists(o->bundle_dir + "/" + o->steps[0].files[0]));
+  // The ledger reads the outcome back as the same enum.
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->steps[0].outcome, StepOutcome::kOk);
 }
 
 TEST_F(EngineTest, LabelsAreSubstitutedAsWholeArguments) {
@@ -313,6 +324,131 @@ TEST_F(EngineTest, ConcurrencyCountsExecutionsInFlight) {
   // A refused or finished id cannot be run.
   EXPECT_FALSE(engine->Run(second->id).error.ok());
   EXPECT_FALSE(engine->Run(first->id).error.ok());
+}
+
+// A runner whose "block" program waits until released: executions that hold
+// a concurrency slot for as long as a test wants.
+class BlockingRunner final : public ProcessRunner {
+ public:
+  Result<ProcessResult> Run(const ProcessSpec& spec) override {
+    std::unique_lock lock(mu);
+    runs.push_back(spec.argv);
+    if (spec.argv[0] == "block") {
+      ++blocked;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    }
+    ProcessResult r;
+    r.exit_code = 0;
+    return r;
+  }
+  void WaitBlocked(int n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return blocked >= n; });
+  }
+  void Release() {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int blocked = 0;
+  bool released = false;
+  std::vector<std::vector<std::string>> runs;
+};
+
+TEST_F(EngineTest, BusySlotQueuesAndTheFreeingWorkerRunsTheWaitingOne) {
+  BlockingRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"block"})};
+  w.limits.concurrency = 1;  // on_busy: queue by default
+  auto c = std::make_shared<Catalog>();
+  c->bundles = dir_.path() + "/bundles";
+  c->workarounds = {w};
+  EngineOptions eo;
+  eo.queue_when_busy = true;
+  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
+  engine.AddObserver(&observer_);
+  Alert host_a, host_b;
+  host_a.fingerprint = "a";
+  host_b.fingerprint = "b";
+  Result<Admission> first = engine.Begin("w", host_a, "alertmanager");
+  Result<Admission> second = engine.Begin("w", host_b, "alertmanager");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_FALSE(first->refusal);
+  EXPECT_FALSE(second->refusal) << "a busy slot is waited for, not refused";
+  ExecutionOutcome first_out;
+  std::thread worker([&] { first_out = engine.Run(first->id); });
+  runner.WaitBlocked(1);
+  ExecutionOutcome waiting = engine.Run(second->id);
+  EXPECT_TRUE(waiting.waiting);
+  EXPECT_EQ(ledger_->GetExecution(second->id)->state, ExecutionState::kMatched);
+  runner.Release();
+  worker.join();
+  EXPECT_EQ(first_out.state, ExecutionState::kSucceeded);
+  // The worker that freed the slot ran the waiting execution too.
+  EXPECT_EQ(ledger_->GetExecution(second->id)->state, ExecutionState::kSucceeded);
+  EXPECT_EQ(observer_.finished.size(), 2u);
+}
+
+TEST_F(EngineTest, WaitingPastQueueTimeoutIsRefusedConcurrency) {
+  BlockingRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"block"})};
+  w.limits.queue_timeout = 1min;
+  auto c = std::make_shared<Catalog>();
+  c->bundles = dir_.path() + "/bundles";
+  c->workarounds = {w};
+  EngineOptions eo;
+  eo.queue_when_busy = true;
+  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
+  engine.AddObserver(&observer_);
+  Result<Admission> first = engine.Begin("w", {}, "alertmanager");
+  Result<Admission> second = engine.Begin("w", {}, "alertmanager");
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::thread worker([&] { engine.Run(first->id); });
+  runner.WaitBlocked(1);
+  EXPECT_TRUE(engine.Run(second->id).waiting);
+  clock_.Advance(61s);
+  runner.Release();
+  worker.join();
+  Result<ExecutionRecord> r = ledger_->GetExecution(second->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kRefused);
+  EXPECT_EQ(r->refusal_reason, "concurrency");
+  EXPECT_EQ(observer_.refusals, (std::vector<std::string>{"concurrency"}));
+  // It moved from the run totals to the refusal totals.
+  auto counts = ledger_->CountByWorkaround(clock_.Now());
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].runs_total, 1);
+  EXPECT_EQ((*counts)[0].refusals_total, 1);
+  EXPECT_EQ(runner.runs.size(), 2u);  // diagnostics + action of the first only
+}
+
+TEST_F(EngineTest, TakeWaitingHandsBackExecutionsThatNeverStarted) {
+  BlockingRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"block"})};
+  auto c = std::make_shared<Catalog>();
+  c->bundles = dir_.path() + "/bundles";
+  c->workarounds = {w};
+  EngineOptions eo;
+  eo.queue_when_busy = true;
+  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
+  Result<Admission> first = engine.Begin("w", {}, "alertmanager");
+  Result<Admission> second = engine.Begin("w", {}, "alertmanager");
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::thread worker([&] { engine.Run(first->id); });
+  runner.WaitBlocked(1);
+  EXPECT_TRUE(engine.Run(second->id).waiting);
+  EXPECT_EQ(engine.TakeWaiting(), (std::vector<ExecutionId>{second->id}));
+  runner.Release();
+  worker.join();
+  // The freed slot started nothing: the shutdown owns the waiting one now.
+  EXPECT_EQ(ledger_->GetExecution(second->id)->state, ExecutionState::kMatched);
+  EXPECT_EQ(runner.runs.size(), 2u);
 }
 
 TEST_F(EngineTest, ConcurrentBeginsAdmitExactlyTheLimit) {

@@ -121,7 +121,7 @@ TEST_F(LedgerTest, RoundTripWithStepsAndTransitions) {
   s.index = 0;
   s.kind = "run";
   s.argv = {"ss", "-tan"};
-  s.outcome = "failed";
+  s.outcome = StepOutcome::kFailed;
   s.exit_code = 3;
   s.truncated = true;
   s.started_at = kT0 + 1s;

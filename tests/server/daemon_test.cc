@@ -69,11 +69,12 @@ std::string Catalog(const std::string& dir, const std::string& action,
          limits + "\n";
 }
 
-std::string AmBody(const std::string& fingerprint, const std::string& status = "firing") {
+std::string AmBody(const std::string& fingerprint, const std::string& status = "firing",
+                   const std::string& starts_at = "2026-11-25T14:00:00Z") {
   json a = {{"status", status},
             {"labels", {{"alertname", "A"}, {"fp", fingerprint}}},
             {"annotations", json::object()},
-            {"startsAt", "2026-11-25T14:00:00Z"},
+            {"startsAt", starts_at},
             {"endsAt", status == "firing" ? "0001-01-01T00:00:00Z" : "2026-11-25T14:05:00Z"},
             {"fingerprint", fingerprint}};
   return json({{"version", "4"}, {"status", status}, {"receiver", "stopgap"}, {"alerts", {a}}})
@@ -150,7 +151,7 @@ TEST_F(DaemonTest, FiringAlertIsAcknowledgedThenRunDiagnosticsFirst) {
   EXPECT_EQ(alerts["alerts"][0]["execution"], id);
 }
 
-TEST_F(DaemonTest, ReSendIsADuplicateInFlightThenWithinCooldown) {
+TEST_F(DaemonTest, ReSendIsADuplicateInFlightThenOfItsInstanceThenWithinCooldown) {
   StartWith(Catalog(dir_.path, Gate()));
   auto r1 = Post("/api/v1/alerts/alertmanager", AmBody("fpd"));
   ASSERT_TRUE(r1 && r1->status == 202);
@@ -164,18 +165,116 @@ TEST_F(DaemonTest, ReSendIsADuplicateInFlightThenWithinCooldown) {
   EXPECT_EQ(a2["duplicates"][0]["why"], "in-flight");
   Touch("gate");
   ASSERT_TRUE(WaitState(id, "succeeded"));
+  // The same firing instance (same startsAt) never acts again.
   auto r3 = Post("/api/v1/alerts/alertmanager", AmBody("fpd"));
   ASSERT_TRUE(r3 && r3->status == 202);
   json a3 = json::parse(r3->body);
   ASSERT_EQ(a3["duplicates"].size(), 1u);
-  EXPECT_EQ(a3["duplicates"][0]["why"], "cooldown");
+  EXPECT_EQ(a3["duplicates"][0]["why"], "same-instance");
+  EXPECT_EQ(a3["duplicates"][0]["execution"], id);
+  // A new instance (fired again: a new startsAt) within the cooldown.
+  auto r4 = Post("/api/v1/alerts/alertmanager", AmBody("fpd", "firing", "2026-11-25T15:00:00Z"));
+  ASSERT_TRUE(r4 && r4->status == 202);
+  json a4 = json::parse(r4->body);
+  ASSERT_EQ(a4["duplicates"].size(), 1u);
+  EXPECT_EQ(a4["duplicates"][0]["why"], "cooldown");
   EXPECT_EQ(GetJson("/api/v1/executions?workaround=w")["executions"].size(), 1u);
   auto m = client_->Get("/metrics");
   ASSERT_TRUE(m);
-  EXPECT_NE(m->body.find("stopgap_alerts_deduplicated_total{reason=\"in-flight\"} 1"),
-            std::string::npos);
-  EXPECT_NE(m->body.find("stopgap_alerts_deduplicated_total{reason=\"cooldown\"} 1"),
-            std::string::npos);
+  for (const char* why : {"in-flight", "same-instance", "cooldown"}) {
+    EXPECT_NE(
+        m->body.find("stopgap_alerts_deduplicated_total{reason=\"" + std::string(why) + "\"} 1"),
+        std::string::npos)
+        << why;
+  }
+}
+
+// Two hosts' alerts in one group notification, concurrency 1: the second
+// waits for the slot (on_busy: queue, the default) and then acts; re-sends of
+// both instances are duplicates.
+TEST_F(DaemonTest, SecondInstanceWaitsForTheSlotThenActsOnce) {
+  StartWith(Catalog(dir_.path, Gate(), "{concurrency: 1}"));
+  json two = json::parse(AmBody("h1"));
+  two["alerts"].push_back(json::parse(AmBody("h2"))["alerts"][0]);
+  auto r = Post("/api/v1/alerts/alertmanager", two.dump());
+  ASSERT_TRUE(r && r->status == 202) << (r ? r->body : "");
+  json a = json::parse(r->body);
+  ASSERT_EQ(a["executions"].size(), 2u) << r->body;
+  int64_t first = a["executions"][0], second = a["executions"][1];
+  ASSERT_TRUE(WaitState(first, "acting"));
+  EXPECT_EQ(GetJson("/api/v1/executions/" + std::to_string(second))["state"], "matched");
+  Touch("gate");
+  ASSERT_TRUE(WaitState(first, "succeeded"));
+  ASSERT_TRUE(WaitState(second, "succeeded"));
+  auto again = Post("/api/v1/alerts/alertmanager", two.dump());
+  ASSERT_TRUE(again && again->status == 202);
+  json d = json::parse(again->body);
+  EXPECT_TRUE(d["executions"].empty());
+  ASSERT_EQ(d["duplicates"].size(), 2u);
+  EXPECT_EQ(d["duplicates"][0]["why"], "same-instance");
+  EXPECT_EQ(d["duplicates"][1]["why"], "same-instance");
+}
+
+// on_busy: refuse: the second host is refused (concurrency), and as a
+// passing refusal it has not acted: its next notification acts.
+TEST_F(DaemonTest, RefusedForABusySlotTheInstanceActsOnItsNextNotification) {
+  StartWith(Catalog(dir_.path, Gate(), "{concurrency: 1, on_busy: refuse}"));
+  auto r1 = Post("/api/v1/alerts/alertmanager", AmBody("r1"));
+  int64_t first = json::parse(r1->body)["executions"][0];
+  ASSERT_TRUE(WaitState(first, "acting"));
+  auto r2 = Post("/api/v1/alerts/alertmanager", AmBody("r2"));
+  json a2 = json::parse(r2->body);
+  ASSERT_EQ(a2["refused"].size(), 1u) << r2->body;
+  EXPECT_EQ(a2["refused"][0]["reason"], "concurrency");
+  Touch("gate");
+  ASSERT_TRUE(WaitState(first, "succeeded"));
+  auto r3 = Post("/api/v1/alerts/alertmanager", AmBody("r2"));
+  json a3 = json::parse(r3->body);
+  ASSERT_EQ(a3["execution_details"].size(), 1u) << r3->body;
+  EXPECT_EQ(a3["execution_details"][0]["state"], "matched");
+  ASSERT_TRUE(WaitState(a3["executions"][0], "succeeded"));
+}
+
+// A failed run is not retried while its alert still fires: the re-send is a
+// duplicate ("still-firing") and nothing runs again.
+TEST_F(DaemonTest, FailedInstanceStillFiringIsNotRetried) {
+  StartWith(Catalog(dir_.path, "[sh, -c, 'echo x >> \"$0\"; exit 3', \"" + dir_.path + "/runs\"]",
+                    "{concurrency: 1}"));
+  auto r1 = Post("/api/v1/alerts/alertmanager", AmBody("f1"));
+  int64_t id = json::parse(r1->body)["executions"][0];
+  ASSERT_TRUE(WaitState(id, "failed"));
+  for (int i = 0; i < 3; ++i) {
+    auto r = Post("/api/v1/alerts/alertmanager", AmBody("f1"));
+    json a = json::parse(r->body);
+    EXPECT_TRUE(a["executions"].empty()) << r->body;
+    ASSERT_EQ(a["duplicates"].size(), 1u);
+    EXPECT_EQ(a["duplicates"][0]["why"], "still-firing");
+    EXPECT_EQ(a["duplicates"][0]["execution"], id);
+  }
+  Result<std::string> runs = ReadFile(dir_.path + "/runs");
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(*runs, "x\n");
+}
+
+// A generic alert without starts_at: its instance lasts until a resolve.
+TEST_F(DaemonTest, GenericAlertWithoutStartIsOneInstanceUntilResolved) {
+  StartWith(Catalog(dir_.path, "[\"true\"]", "{concurrency: 1}"));
+  const std::string firing = R"({"name":"A","labels":{"fp":"g1"},"fingerprint":"g1"})";
+  auto r1 = Post("/api/v1/alerts", firing);
+  ASSERT_TRUE(r1 && r1->status == 202) << (r1 ? r1->body : "");
+  int64_t id = json::parse(r1->body)["executions"][0];
+  ASSERT_TRUE(WaitState(id, "succeeded"));
+  auto r2 = Post("/api/v1/alerts", firing);
+  EXPECT_EQ(json::parse(r2->body)["duplicates"][0]["why"], "same-instance");
+  auto resolved =
+      Post("/api/v1/alerts",
+           R"({"name":"A","labels":{"fp":"g1"},"fingerprint":"g1","status":"resolved"})");
+  ASSERT_TRUE(resolved && resolved->status == 202) << (resolved ? resolved->body : "");
+  std::this_thread::sleep_for(5ms);  // the ledger keeps milliseconds
+  auto r3 = Post("/api/v1/alerts", firing);
+  json a3 = json::parse(r3->body);
+  ASSERT_EQ(a3["executions"].size(), 1u) << r3->body;
+  EXPECT_TRUE(WaitState(a3["executions"][0], "succeeded"));
 }
 
 TEST_F(DaemonTest, ResolvedAlertNeverActsAndIsRecordedAgainstItsExecution) {

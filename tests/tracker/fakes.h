@@ -98,6 +98,9 @@ class FakeLedger final : public ExecutionLedger {
   Result<std::optional<ExecutionId>> FindInFlightByFingerprint(std::string_view) override {
     return Unsupported();
   }
+  Result<std::optional<WallTime>> LastResolvedAt(std::string_view) override {
+    return Unsupported();
+  }
   Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view,
                                                           std::string_view) override {
     return Unsupported();

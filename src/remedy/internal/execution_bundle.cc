@@ -82,7 +82,7 @@ std::string ExecutionBundle::ManifestJson(bool complete, const std::string& stat
     j["index"] = s.index;
     j["kind"] = s.kind;
     j["argv"] = s.argv;
-    j["outcome"] = s.outcome;
+    j["outcome"] = StepOutcomeName(s.outcome);
     j["exit_code"] = s.exit_code ? json(*s.exit_code) : json(nullptr);
     j["signal"] = s.signal;
     j["timed_out"] = s.timed_out;

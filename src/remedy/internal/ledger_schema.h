@@ -104,6 +104,17 @@ CREATE INDEX tracker_outbox_due ON tracker_outbox(done_at, next_attempt_at);
 CREATE INDEX executions_runs_by_workaround ON executions(workaround_id, id)
   WHERE state != 'refused';
 )sql",
+    // 3: firing instances. An execution belongs to the firing instance of its
+    // alert (fingerprint + Alertmanager's startsAt, or, without one, the span
+    // from the first firing to the next resolve); `attempt` counts the
+    // opt-in repeats (`repeat:`) of one instance. The index finds the last
+    // resolve of a fingerprint.
+    R"sql(
+ALTER TABLE executions ADD COLUMN instance_start INTEGER;
+ALTER TABLE executions ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX alerts_resolved_by_fingerprint ON alerts(fingerprint, received_at)
+  WHERE status = 'resolved';
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

@@ -44,7 +44,8 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
     return R(Make(RefusalReason::kUnsafeLabel, in.label_status.message()));
   }
 
-  Result<int64_t> in_flight = ledger.CountInFlight(w.id);
+  Result<int64_t> in_flight =
+      in.wait_when_busy ? Result<int64_t>(int64_t{0}) : ledger.CountInFlight(w.id);
   if (!in_flight.ok()) return in_flight.status();
   if (*in_flight >= w.limits.concurrency) {
     return R(Make(RefusalReason::kConcurrency, std::to_string(*in_flight) +

@@ -26,6 +26,9 @@ struct LimitInputs {
   const std::set<std::string>* closed = nullptr;   // closed issues (retired)
   const std::set<std::string>* unknown = nullptr;  // issues the tracker does not know
   Status label_status;                             // the result of substituting the alert's labels
+  // Busy concurrency slots are not a refusal: the execution waits for one
+  // (the engine's queue_when_busy with on_busy: queue).
+  bool wait_when_busy = false;
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.

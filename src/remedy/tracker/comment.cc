@@ -88,6 +88,10 @@ std::string BudgetEventKey(std::string_view id, CivilDay day) {
   return "budget:" + std::string(id) + ":" + FormatCivilDay(day);
 }
 
+std::string StillFiringEventKey(std::string_view id, int64_t execution) {
+  return "still-firing:" + std::string(id) + ":" + std::to_string(execution);
+}
+
 std::string RetirementBody(const WorkaroundSummary& w, std::string_view issue) {
   std::string out = "stopgap: workaround " + w.id + " has stopped. " + std::string(issue) +
                     " is closed, so the workaround is retired and will not run again.\n\n";
@@ -120,6 +124,16 @@ std::string BudgetBody(const WorkaroundSummary& w, std::string_view issue, Civil
                     " and refused to run: the fault recurs faster than the workaround may paper "
                     "over it, and needs a human.\n\n";
   out += "It ran " + RunsLine(w) + ".\n\n" + EventMarker(BudgetEventKey(w.id, day)) + "\n";
+  return out;
+}
+
+std::string StillFiringBody(const WorkaroundSummary& w, std::string_view issue, int64_t execution) {
+  std::string out = "stopgap: workaround " + w.id + " for " + std::string(issue) +
+                    " failed (execution " + std::to_string(execution) +
+                    ") and its alert is still firing. stopgap does not retry it (the workaround "
+                    "has no repeat:), so the fault needs a human.\n\n";
+  out +=
+      "It ran " + RunsLine(w) + ".\n\n" + EventMarker(StillFiringEventKey(w.id, execution)) + "\n";
   return out;
 }
 

@@ -55,10 +55,12 @@ std::string SummaryBody(const IssueSummary& s);
 
 // The line that makes a one-shot comment findable again: "stopgap:event:<key>".
 std::string EventMarker(std::string_view key);
-// Event keys: "retired:<id>", "expired:<id>:<YYYY-MM-DD>", "budget:<id>:<YYYY-MM-DD>".
+// Event keys: "retired:<id>", "expired:<id>:<YYYY-MM-DD>", "budget:<id>:<YYYY-MM-DD>",
+// "still-firing:<id>:<execution>".
 std::string RetiredEventKey(std::string_view workaround_id);
 std::string ExpiredEventKey(std::string_view workaround_id, CivilDay expires);
 std::string BudgetEventKey(std::string_view workaround_id, CivilDay day);
+std::string StillFiringEventKey(std::string_view workaround_id, int64_t execution);
 
 // "workaround X stopped: the issue is closed; it ran N times" (+ event marker).
 std::string RetirementBody(const WorkaroundSummary& w, std::string_view issue);
@@ -66,6 +68,9 @@ std::string RetirementBody(const WorkaroundSummary& w, std::string_view issue);
 std::string ExpiredBody(const WorkaroundSummary& w, std::string_view issue);
 // max_runs budget hit on `day` (+ event marker).
 std::string BudgetBody(const WorkaroundSummary& w, std::string_view issue, CivilDay day);
+// The workaround's run `execution` failed and its alert still fires; it is
+// not retried (no `repeat:`), so a person must look (+ event marker).
+std::string StillFiringBody(const WorkaroundSummary& w, std::string_view issue, int64_t execution);
 
 struct LabelChange {
   std::vector<std::string> add;

@@ -96,10 +96,17 @@ void TrackerSync::OnRefused(ExecutionId, const Workaround& w, const Refusal& r) 
   dirty_.insert(w.issue.text);
   const CivilDay today = CivilDayOf(clock_.Now());
   if (r.reason == RefusalReason::kBudget) {
-    pending_events_.push_back({w.issue.text, w.id, "budget", today});
+    pending_events_.push_back({w.issue.text, w.id, EventKind::kBudget, today});
   } else if (r.reason == RefusalReason::kExpired && w.expires) {
-    pending_events_.push_back({w.issue.text, w.id, "expired", *w.expires});
+    pending_events_.push_back({w.issue.text, w.id, EventKind::kExpired, *w.expires});
   }
+}
+
+void TrackerSync::OnStillFiring(const Workaround& w, ExecutionId failed) {
+  std::lock_guard<std::mutex> l(mu_);
+  dirty_.insert(w.issue.text);
+  pending_events_.push_back(
+      {w.issue.text, w.id, EventKind::kStillFiring, CivilDayOf(clock_.Now()), failed});
 }
 
 void TrackerSync::OnExecutionFinished(const Workaround& w, const ExecutionOutcome&) {
@@ -278,7 +285,7 @@ void TrackerSync::Refresh(WallTime now, const Catalog& catalog) {
     for (const auto& issue : r.newly_closed) {
       for (const auto& w : catalog.workarounds) {
         if (w.issue.text == issue) {
-          pending_events_.push_back({issue, w.id, "retired", CivilDayOf(now)});
+          pending_events_.push_back({issue, w.id, EventKind::kRetired, CivilDayOf(now)});
         }
       }
     }
@@ -287,7 +294,7 @@ void TrackerSync::Refresh(WallTime now, const Catalog& catalog) {
     for (const auto& w : catalog.workarounds) {
       auto left = DaysLeft(w, today);
       if (left && *left <= 0 && w.expires && r.next.Closed().count(w.issue.text) == 0) {
-        pending_events_.push_back({w.issue.text, w.id, "expired", *w.expires});
+        pending_events_.push_back({w.issue.text, w.id, EventKind::kExpired, *w.expires});
       }
     }
   }
@@ -379,9 +386,21 @@ void TrackerSync::QueueEvents(WallTime now, const Catalog& catalog) {
   std::vector<PendingEvent> retry;
   for (const PendingEvent& e : events) {
     const Workaround* w = catalog.Find(e.workaround_id);
-    std::string key = e.kind == "retired"   ? RetiredEventKey(e.workaround_id)
-                      : e.kind == "expired" ? ExpiredEventKey(e.workaround_id, e.day)
-                                            : BudgetEventKey(e.workaround_id, e.day);
+    std::string key, body;
+    switch (e.kind) {
+      case EventKind::kRetired:
+        key = RetiredEventKey(e.workaround_id);
+        break;
+      case EventKind::kExpired:
+        key = ExpiredEventKey(e.workaround_id, e.day);
+        break;
+      case EventKind::kBudget:
+        key = BudgetEventKey(e.workaround_id, e.day);
+        break;
+      case EventKind::kStillFiring:
+        key = StillFiringEventKey(e.workaround_id, e.execution);
+        break;
+    }
     if (queued_events_.count(key) || w == nullptr) continue;
     auto s = Summarize(*w, catalog, now, counts);
     if (!s.ok() || !counts_list.ok()) {
@@ -389,9 +408,20 @@ void TrackerSync::QueueEvents(WallTime now, const Catalog& catalog) {
       retry.push_back(e);
       continue;
     }
-    std::string body = e.kind == "retired"   ? RetirementBody(*s, e.issue)
-                       : e.kind == "expired" ? ExpiredBody(*s, e.issue)
-                                             : BudgetBody(*s, e.issue, e.day);
+    switch (e.kind) {
+      case EventKind::kRetired:
+        body = RetirementBody(*s, e.issue);
+        break;
+      case EventKind::kExpired:
+        body = ExpiredBody(*s, e.issue);
+        break;
+      case EventKind::kBudget:
+        body = BudgetBody(*s, e.issue, e.day);
+        break;
+      case EventKind::kStillFiring:
+        body = StillFiringBody(*s, e.issue, e.execution);
+        break;
+    }
     Status st = EnqueueEvent(now, e.issue, key, body);
     if (!st.ok()) {
       NoteError("enqueue", st);

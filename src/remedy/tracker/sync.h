@@ -108,13 +108,16 @@ class TrackerSync final : public EngineObserver {
   // EngineObserver: runs and refusals make their issue's summary due.
   void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) override;
   void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) override;
+  void OnStillFiring(const Workaround& w, ExecutionId failed) override;
 
  private:
+  enum class EventKind { kRetired, kExpired, kBudget, kStillFiring };
   struct PendingEvent {
     std::string issue;
     std::string workaround_id;
-    std::string kind;  // "budget", "expired", "retired"
+    EventKind kind = EventKind::kRetired;
     CivilDay day;
+    ExecutionId execution = 0;  // kStillFiring: the failed execution
   };
 
   void LoadStateFile();

@@ -12,13 +12,12 @@
 #include <string>
 #include <thread>
 
+#include "app/assembly.h"
 #include "core/process.h"
 #include "net/http_server.h"
 #include "remedy/catalog.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
-#include "remedy/tracker/service.h"
-#include "server/bundle_archiver.h"
 #include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
@@ -44,18 +43,16 @@ struct StopgapDaemon::Impl {
 
   std::unique_ptr<CatalogHolder> catalog;
   std::unique_ptr<remedy::ExecutionLedger> ledger;
-  // Declared before the engine so it is destroyed after it (it observes the
-  // engine), and after the ledger (it queues updates there). Null: no tracker.
-  std::unique_ptr<remedy::tracker::TrackerService> tracker;
-  PosixProcessRunner runner;
   MetricsRegistry metrics;
   std::unique_ptr<StatsEmitter> statsd;
-  std::unique_ptr<EngineMetrics> engine_metrics;
-  std::unique_ptr<remedy::RemediationEngine> engine;
+  std::unique_ptr<EngineMetrics> engine_metrics;  // observes the engine: outlives it
+  // The engine with its runner, diagnostics, tracker and archive queue
+  // (app/assembly.h); destroyed before the ledger, after the queue's workers.
+  std::unique_ptr<app::Remediation> remediation;
+  remedy::RemediationEngine* engine = nullptr;  // remediation->engine
   std::unique_ptr<ExecutionQueue> queue;
   std::unique_ptr<AlertIntake> intake;
-  std::unique_ptr<BundleArchiver> archiver;  // null: no `archive:`, bundles stay local
-  std::unique_ptr<GroupSync> ack_sync;       // null: no fsync before acknowledging
+  std::unique_ptr<GroupSync> ack_sync;  // null: no fsync before acknowledging
   std::unique_ptr<net::HttpServer> http;
 
   std::atomic<bool> stopping{false};

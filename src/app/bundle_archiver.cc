@@ -1,6 +1,6 @@
 // Packs a bundle (src/diag) and uploads it through the log shipper's object
 // stores (src/logship/store).
-#include "server/bundle_archiver.h"
+#include "app/bundle_archiver.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "diag/bundle.h"
 
-namespace stopgap::server {
+namespace stopgap::app {
 
 Result<std::unique_ptr<BundleArchiver>> BundleArchiver::Open(const remedy::ArchiveConfig& archive) {
   logship::StoreOptions options;
@@ -41,4 +41,4 @@ Result<std::string> BundleArchiver::Ship(const std::string& bundle_dir) {
   return key;
 }
 
-}  // namespace stopgap::server
+}  // namespace stopgap::app

@@ -14,7 +14,7 @@
 #include "logship/store/object_store.h"
 #include "remedy/catalog.h"
 
-namespace stopgap::server {
+namespace stopgap::app {
 
 class BundleArchiver {
  public:
@@ -32,4 +32,4 @@ class BundleArchiver {
   std::string host_;
 };
 
-}  // namespace stopgap::server
+}  // namespace stopgap::app
