@@ -22,7 +22,9 @@ std::string_view FiringVerdictName(FiringVerdict v) {
 bool SameInstance(const ExecutionRecord& last, const Alert& alert,
                   std::optional<WallTime> last_resolved_at) {
   if (alert.starts_at != WallTime{}) {
-    return last.instance_start && *last.instance_start == alert.starts_at;
+    // The ledger keeps milliseconds; Alertmanager sends nanoseconds.
+    auto ms = [](WallTime t) { return std::chrono::floor<std::chrono::milliseconds>(t); };
+    return last.instance_start && ms(*last.instance_start) == ms(alert.starts_at);
   }
   return !last_resolved_at || last.created_at > *last_resolved_at;
 }

@@ -32,6 +32,11 @@ TEST(SameInstanceTest, StartsAtDecidesWhenTheAlertHasOne) {
   a.starts_at = kT0 - 5min;
   EXPECT_TRUE(SameInstance(last, a, std::nullopt));
   EXPECT_TRUE(SameInstance(last, a, kT0 + 1h)) << "a resolve does not matter with a start";
+  // Alertmanager sends nanoseconds; the ledger keeps milliseconds.
+  last.instance_start = kT0 - 5min + 123ms;
+  a.starts_at = kT0 - 5min + 123ms + 456us;
+  EXPECT_TRUE(SameInstance(last, a, std::nullopt));
+  last.instance_start = kT0 - 5min;
   a.starts_at = kT0 + 2h;  // fired again after a resolve: a new startsAt
   EXPECT_FALSE(SameInstance(last, a, std::nullopt));
   last.instance_start.reset();  // a run by hand is no firing instance
