@@ -78,6 +78,7 @@ out=$("${D[@]}" get "#$I2")
 
 # ---- TrackerSync against the real Redmine, with a real SQLite ledger ----------
 I3=$(new_issue "rabbitmq partitions")
+I4=$(new_issue "web tier 502s")
 EXPIRES=$(date -u -d "+20 days" +%F)
 cat >"$TMP/stopgap.yaml" <<YAML
 ledger: sqlite://$TMP/ledger.db
@@ -85,7 +86,7 @@ bundles: $TMP/bundles
 tracker: {kind: redmine, url: "$URL", token_file: $TMP/token, refresh: 5m, update_interval: 15m}
 workarounds:
 YAML
-for spec in "rpc:#$I1" "disk:#$I2" "rabbit:#$I3" "ghost:#999"; do
+for spec in "rpc:#$I1" "disk:#$I2" "rabbit:#$I3" "ghost:#999" "web:#$I4"; do
   cat >>"$TMP/stopgap.yaml" <<YAML
   - id: ${spec%%:*}
     issue: "${spec#*:}"
@@ -132,6 +133,22 @@ api PUT "/issues/$I3.json" '{"issue":{"status_id":5}}' >/dev/null
 out=$("${S[@]}" --advance 5m sync)
 [[ $out == "closed=#$I2,#$I3 "* ]] || fail "close of #$I3 not seen in one refresh: $out"
 
+step "stopgap run asks the tracker first"
+BIN=${STOPGAP_BIN:-${STOPGAP_BUILD:?}/stopgap}
+run_case() {  # WANT_RC GREP ARGS...: runs `stopgap run`, checks the exit code and output
+  local want=$1 pattern=$2 rc=0
+  shift 2
+  "$BIN" run -c "$TMP/stopgap.yaml" "$@" >"$TMP/run.out" 2>&1 || rc=$?
+  [[ $rc == "$want" ]] || fail "stopgap run $*: exit $rc, want $want: $(cat "$TMP/run.out")"
+  grep -q -- "$pattern" "$TMP/run.out" || fail "stopgap run $*: no '$pattern' in: $(cat "$TMP/run.out")"
+}
+run_case 1 "refused (retired)" disk
+run_case 1 "refused (unknown-issue)" ghost
+run_case 0 "tracker: issue #$I4: New" web
+run_case 0 "not asked (--offline)" disk --offline
+refused=$(sqlite3 "$TMP/ledger.db" "SELECT group_concat(workaround_id || ':' || refusal_reason) FROM executions WHERE state='refused' AND source='manual' ORDER BY id")
+[[ $refused == "disk:retired,ghost:unknown-issue" ]] || fail "refusals recorded: $refused"
+
 step "outage: Redmine stops, updates queue in the ledger, nothing is lost"
 "$REDMINE" stop "$TMP/redmine"
 "${S[@]}" record rpc succeeded >/dev/null
@@ -140,6 +157,9 @@ out=$("${S[@]}" --advance 40m sync)
 "${S[@]}" record rpc succeeded >/dev/null
 out=$("${S[@]}" --advance 60m --ticks 3 --step 1m sync)
 [[ $out == *"pending="[12]" sent=0 "* ]] || fail "still down: $out"
+# stopgap run with the tracker down: the state file serve keeps decides.
+run_case 1 "last known state from $TMP/tracker-state.json: issue #$I3 closed" rabbit
+run_case 1 "refused (retired)" rabbit
 "$REDMINE" restart "$TMP/redmine" >/dev/null
 out=$("${S[@]}" --advance 90m sync)
 [[ $out == "closed=#$I2,#$I3 unknown=#999 pending=0 "* ]] || fail "after restart: $out"
