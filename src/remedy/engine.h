@@ -35,6 +35,7 @@
 #include "remedy/catalog.h"
 #include "remedy/diagnostics.h"
 #include "remedy/ledger.h"
+#include "remedy/secrets.h"
 
 namespace stopgap::remedy {
 
@@ -171,6 +172,7 @@ class RemediationEngine {
   std::mutex admission_mu_;
   mutable std::mutex mu_;  // guards everything below; held only briefly
   std::shared_ptr<const Catalog> catalog_;
+  std::shared_ptr<const SecretMasker> masker_;  // from catalog_->policy.redact
   std::set<std::string> closed_issues_;
   std::set<std::string> unknown_issues_;
   std::vector<EngineObserver*> observers_;

@@ -104,6 +104,12 @@ CREATE INDEX tracker_outbox_due ON tracker_outbox(done_at, next_attempt_at);
 CREATE INDEX executions_runs_by_workaround ON executions(workaround_id, id)
   WHERE state != 'refused';
 )sql",
+    // 3: which API token made each write (its catalog name, never the
+    // secret); '' for rows written before, by `stopgap run`, or internally.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN token TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN token TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal
