@@ -295,6 +295,14 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                        "default-src 'self'; script-src 'unsafe-inline' 'self'; "
                        "style-src 'unsafe-inline' 'self'"}}};
                }));
+
+  // Unknown routes go through the access check too: 404 only once allowed.
+  // Registered last: the first matching pattern wins.
+  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+    http->Handle(method, "/.*", guarded([](const HttpServerRequest&, const std::string&) {
+                   return Error(404, "no such route");
+                 }));
+  }
 }
 
 }  // namespace stopgap::server
