@@ -159,8 +159,8 @@ AccessDecision AccessPolicy::Check(const AccessRequest& r) const {
   const bool get = r.method == "GET" || r.method == "HEAD";
   if (get && r.path == "/healthz") return {};
   if (!HostAllowed(r.host)) {
-    return Refuse(421, "Host '" + std::string(r.host.substr(0, 128)) +
-                           "' is not served here (server.allowed_hosts)");
+    // The Host is not echoed: a refusal reflects nothing of the request.
+    return Refuse(421, "this Host is not served here (see server.allowed_hosts)");
   }
   if (!r.origin.empty() && !HostAllowed(OriginAuthority(r.origin))) {
     return Refuse(403, "cross-origin requests are refused (Origin is not an allowed host)");
