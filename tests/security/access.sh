@@ -209,6 +209,9 @@ for _ in $(seq 1 100); do [[ -s $TMP/secret-seen ]] && break; sleep 0.05; done
 [[ $(cat "$TMP/secret-seen" 2>/dev/null) == "$SECRET" ]] || fail "the action did not get the real value"
 sleep 0.3
 id=$(curl -s -H "Authorization: Bearer $OPS" "$URL/api/v1/executions?workaround=secret" | json 'd["executions"][0]["id"]')
+# The ledger names the token that made the write (never its secret).
+by=$(curl -s -H "Authorization: Bearer $OPS" "$URL/api/v1/executions/$id" | json 'd["by_token"]')
+[[ $by == alertmanager ]] || fail "execution $id: by_token '$by', want alertmanager"
 leaks=""
 curl -s -H "Authorization: Bearer $OPS" "$URL/api/v1/alerts?limit=1000" | grep -q "$SECRET" && leaks+=" /api/v1/alerts"
 curl -s -H "Authorization: Bearer $OPS" "$URL/api/v1/executions/$id" | grep -q "$SECRET" && leaks+=" /api/v1/executions/$id"
