@@ -1,6 +1,9 @@
-# Fuzz targets for stopgap serve's alert intake parsers (Alertmanager v4, generic).
+# Fuzz targets for stopgap serve's outside input: the alert intake parsers
+# (Alertmanager v4, generic) and the access check over request heads.
 if(TARGET stopgap_server)
   stopgap_fuzz_target(alert_alertmanager SOURCES ${CMAKE_CURRENT_LIST_DIR}/server/alert_alertmanager_fuzz.cc
+                      LIBS stopgap_server)
+  stopgap_fuzz_target(access_check SOURCES ${CMAKE_CURRENT_LIST_DIR}/server/access_check_fuzz.cc
                       LIBS stopgap_server)
   stopgap_fuzz_target(alert_generic SOURCES ${CMAKE_CURRENT_LIST_DIR}/server/alert_generic_fuzz.cc
                       LIBS stopgap_server)

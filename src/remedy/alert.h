@@ -23,6 +23,7 @@ struct Alert {
   // sent, else ComputeFingerprint(labels).
   std::string fingerprint;
   std::string source;  // "alertmanager", "generic", "manual"
+  std::string token;   // the name of the API token that sent it; empty: none
   WallTime starts_at{};
   WallTime ends_at{};
   std::string generator_url;

@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "remedy/issue_ref.h"
+#include "remedy/template.h"
 
 namespace stopgap::remedy {
 
@@ -109,9 +110,12 @@ struct Workaround {
   std::string description;          // optional free text
   std::optional<CivilDay> expires;  // absent only for hardware
   std::optional<MatchRule> match;   // absent: runs only by hand
-  std::vector<Step> diagnostics;    // never empty
-  std::vector<Step> action;         // never empty
-  std::vector<Step> verify;         // may be empty
+  // `labels: {service: {pattern: "nova-[a-z-]+"}, sig: {values: [HUP, USR1]}}`:
+  // what each {{labels.X}} may hold; without one, IsSafeLabelValue decides.
+  LabelSchemas labels;
+  std::vector<Step> diagnostics;  // never empty
+  std::vector<Step> action;       // never empty
+  std::vector<Step> verify;       // may be empty
   Limits limits;
   std::optional<Repeat> repeat;
   int line = 0;  // line of the `- id:` entry
@@ -119,10 +123,23 @@ struct Workaround {
 
 // ---- Top-level sections --------------------------------------------------------
 
+// `server.tokens: [{name: alertmanager, file: /etc/stopgap/am.token, scopes: [alerts]}]`.
+struct TokenConfig {
+  std::string name;                 // recorded in the ledger with each write
+  std::string file;                 // one line, mode 0600
+  std::vector<std::string> scopes;  // read, alerts, run, approve, admin
+  int line = 0;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:9470";
-  std::string token_file;
-  bool read_auth = false;  // GETs need the token too
+  std::string token_file;           // legacy: one token "default" with every scope
+  std::vector<TokenConfig> tokens;  // named tokens with scopes
+  bool read_auth = true;            // GETs of the API need a token with `read`
+  bool metrics_auth = false;        // /metrics needs a token with `read`
+  // Host headers accepted ("host:port", or "host" for any port; "*": any);
+  // empty: the listen address, localhost, 127.0.0.1 and [::1] with its port.
+  std::vector<std::string> allowed_hosts;
   std::string tls_cert;
   std::string tls_key;
 };
@@ -132,6 +149,7 @@ struct LedgerConfig {
   Kind kind = Kind::kSqlite;
   std::string url = "sqlite:///var/lib/stopgap/ledger.db";
   std::string path;  // kSqlite: the file (relative to the working directory unless absolute)
+  std::vector<std::string> redact;  // policy.redact, copied by the loader: the ledger masks with it
 };
 
 struct ArchiveConfig {

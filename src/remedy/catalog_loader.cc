@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/file.h"
 #include "remedy/catalog.h"
 #include "remedy/internal/catalog_steps.h"
 #include "remedy/internal/yaml_reader.h"
+#include "remedy/secrets.h"
 
 namespace stopgap::remedy {
 namespace {
@@ -67,8 +69,52 @@ bool IsHostPort(std::string_view s) {
   return port > 0;
 }
 
+constexpr std::string_view kScopeNames[] = {"read", "alerts", "run", "approve", "admin"};
+
+void LoadTokens(YamlReader& r, const YAML::Node& list, std::vector<TokenConfig>* out) {
+  if (!list.IsSequence()) {
+    r.Error(list, "server.tokens", "bad-type",
+            "expected a list of {name: …, file: …, scopes: [read, alerts, run, approve, admin]}");
+    return;
+  }
+  std::set<std::string> names;
+  size_t i = 0;
+  for (auto it = list.begin(); it != list.end(); ++it, ++i) {
+    const YAML::Node n = *it;
+    if (!r.Visit(n)) return;
+    const std::string field = "server.tokens[" + std::to_string(i) + "]";
+    if (!r.CheckMap(n, field, {"name", "file", "scopes"})) continue;
+    TokenConfig t;
+    t.line = YamlReader::LineOf(n);
+    if (auto v = r.String(n, "name", field + ".name")) t.name = *v;
+    if (t.name.empty() || t.name.size() > 64 ||
+        !std::all_of(t.name.begin(), t.name.end(), IsIdChar)) {
+      r.Error(n, field + ".name", "bad-value",
+              "a token needs a name of letters, digits, '.', '_' and '-' (at most 64)");
+    } else if (!names.insert(t.name).second) {
+      r.Error(n, field + ".name", "duplicate-key", "token name '" + t.name + "' is used twice");
+    }
+    if (auto v = r.String(n, "file", field + ".file")) t.file = *v;
+    if (t.file.empty()) r.Error(n, field + ".file", "bad-value", "a token needs its file");
+    if (auto v = r.Strings(n, "scopes", field + ".scopes", false)) t.scopes = *v;
+    if (t.scopes.empty()) {
+      r.Error(n, field + ".scopes", "bad-value",
+              "a token needs scopes: read, alerts, run, approve and/or admin");
+    }
+    for (const std::string& s : t.scopes) {
+      if (std::find(std::begin(kScopeNames), std::end(kScopeNames), s) == std::end(kScopeNames)) {
+        r.Error(ChildOf(n, "scopes"), field + ".scopes", "bad-value",
+                "unknown scope '" + s + "' (read, alerts, run, approve, admin)");
+      }
+    }
+    out->push_back(std::move(t));
+  }
+}
+
 void LoadServer(YamlReader& r, const YAML::Node& n, ServerConfig* out) {
-  if (!r.CheckMap(n, "server", {"listen", "token_file", "read_auth", "tls_cert", "tls_key"})) {
+  if (!r.CheckMap(n, "server",
+                  {"listen", "token_file", "tokens", "read_auth", "metrics_auth", "allowed_hosts",
+                   "tls_cert", "tls_key"})) {
     return;
   }
   if (auto v = r.String(n, "listen", "server.listen")) {
@@ -80,6 +126,12 @@ void LoadServer(YamlReader& r, const YAML::Node& n, ServerConfig* out) {
   }
   if (auto v = r.String(n, "token_file", "server.token_file")) out->token_file = *v;
   if (auto v = r.Bool(n, "read_auth", "server.read_auth")) out->read_auth = *v;
+  if (auto v = r.Bool(n, "metrics_auth", "server.metrics_auth")) out->metrics_auth = *v;
+  if (auto v = r.Strings(n, "allowed_hosts", "server.allowed_hosts", false)) {
+    out->allowed_hosts = *v;
+  }
+  YAML::Node tokens = ChildOf(n, "tokens");
+  if (!IsAbsent(tokens)) LoadTokens(r, tokens, &out->tokens);
   if (auto v = r.String(n, "tls_cert", "server.tls_cert")) out->tls_cert = *v;
   if (auto v = r.String(n, "tls_key", "server.tls_key")) out->tls_key = *v;
   if (out->tls_cert.empty() != out->tls_key.empty()) {
@@ -156,7 +208,12 @@ void LoadPolicy(YamlReader& r, const YAML::Node& n, Policy* out) {
   if (auto v = r.DurationField(n, "retain_bundles", "policy.retain_bundles")) {
     out->retain_bundles = *v;
   }
-  if (auto v = r.Strings(n, "redact", "policy.redact", false)) out->redact = *v;
+  if (auto v = r.Strings(n, "redact", "policy.redact", false)) {
+    out->redact = *v;
+    if (Result<SecretMasker> m = SecretMasker::Create(*v); !m.ok()) {
+      r.Error(ChildOf(n, "redact"), "policy.redact", "bad-pattern", m.status().message());
+    }
+  }
 }
 
 void LoadMatch(YamlReader& r, const YAML::Node& n, std::optional<MatchRule>* out) {
@@ -253,6 +310,85 @@ void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
   out->max_runs = m;
 }
 
+void LoadLabelSchemas(YamlReader& r, const YAML::Node& n, LabelSchemas* out) {
+  if (!n.IsMap()) {
+    r.Error(n, "labels", "bad-type",
+            "expected a mapping of label: {pattern: REGEX} or label: {values: [...]}");
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (!r.Visit(it->first)) return;
+    if (!it->first.IsScalar()) {
+      r.Error(it->first, "labels", "bad-type", "label names are strings");
+      continue;
+    }
+    const std::string name = it->first.Scalar();
+    const std::string field = "labels." + name;
+    if (!LabelTemplateName("{{labels." + name + "}}")) {
+      r.Error(it->first, field, "bad-label", "'" + name + "' is not a label name");
+      continue;
+    }
+    const YAML::Node body = it->second;
+    if (!r.CheckMap(body, field, {"pattern", "values"})) continue;
+    const bool has_pattern = !IsAbsent(ChildOf(body, "pattern"));
+    const bool has_values = !IsAbsent(ChildOf(body, "values"));
+    if (body.size() > size_t{has_pattern} + size_t{has_values}) continue;  // unknown key reported
+    if (has_pattern == has_values) {
+      r.Error(body, field, "bad-schema", "give exactly one of pattern: or values:");
+      continue;
+    }
+    std::optional<LabelSchema> schema;
+    if (has_pattern) {
+      auto pattern = r.String(body, "pattern", field + ".pattern");
+      if (!pattern) continue;
+      if (pattern->empty()) {
+        r.Error(ChildOf(body, "pattern"), field + ".pattern", "bad-schema", "empty pattern");
+        continue;
+      }
+      Result<LabelSchema> s = LabelSchema::FromPattern(*pattern);
+      if (!s.ok()) {
+        r.Error(ChildOf(body, "pattern"), field + ".pattern", "bad-schema", s.status().message());
+        continue;
+      }
+      schema = std::move(*s);
+    } else {
+      auto values = r.Strings(body, "values", field + ".values", false);
+      if (!values) continue;
+      if (values->empty()) {
+        r.Error(ChildOf(body, "values"), field + ".values", "bad-schema", "empty list of values");
+        continue;
+      }
+      schema = LabelSchema::FromValues(std::move(*values));
+    }
+    schema->line = YamlReader::LineOf(body);
+    (*out)[name] = std::move(*schema);
+  }
+}
+
+// `check` warns about each {{labels.X}} whose label has no schema: it then
+// runs with the default rule only (IsSafeLabelValue).
+void WarnUnschemedTemplates(YamlReader& r, const Workaround& w) {
+  std::set<std::string> warned;
+  auto visit = [&](const std::vector<Step>& steps, std::string_view phase) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto* run = std::get_if<RunStep>(&steps[i].body);
+      if (!run) continue;
+      for (const std::string& arg : run->argv) {
+        std::optional<std::string> name = LabelTemplateName(arg);
+        if (!name || w.labels.count(*name) || !warned.insert(*name).second) continue;
+        r.WarnAtLine(steps[i].line, std::string(phase) + "[" + std::to_string(i) + "].run",
+                     "label-without-schema",
+                     "{{labels." + *name + "}} has no schema: add labels: {" + *name +
+                         ": {pattern: ...}} (or values: [...]); until then only the default rule "
+                         "applies (1-256 of A-Z a-z 0-9 . _ : / @ + = -, no leading '-', no '..')");
+      }
+    }
+  };
+  visit(w.diagnostics, "diagnostics");
+  visit(w.action, "action");
+  visit(w.verify, "verify");
+}
+
 void CheckExpiry(YamlReader& r, const YAML::Node& n, const Policy& policy, CivilDay today,
                  Workaround* w) {
   YAML::Node expires = ChildOf(n, "expires");
@@ -301,7 +437,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   }
   if (!r.CheckMap(n, "",
                   {"id", "issue", "cause", "diagnosed", "root_cause", "description", "expires",
-                   "match", "diagnostics", "action", "verify", "limits", "repeat"})) {
+                   "match", "labels", "diagnostics", "action", "verify", "limits", "repeat"})) {
     return std::nullopt;
   }
   Workaround w;
@@ -381,6 +517,10 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   }
   internal::LoadSteps(r, n, "verify", &w.verify);
 
+  YAML::Node labels = ChildOf(n, "labels");
+  if (!IsAbsent(labels)) LoadLabelSchemas(r, labels, &w.labels);
+  WarnUnschemedTemplates(r, w);
+
   YAML::Node limits = ChildOf(n, "limits");
   if (!IsAbsent(limits)) LoadLimits(r, limits, &w.limits);
   YAML::Node repeat = ChildOf(n, "repeat");
@@ -431,6 +571,7 @@ Result<Catalog> ParseCatalog(std::string_view yaml, std::string_view file, Civil
       YAML::Node server = ChildOf(root, "server");
       if (!IsAbsent(server)) LoadServer(r, server, &c.server);
       LoadLedger(r, root, &c.ledger);
+      c.ledger.redact = c.policy.redact;
       if (auto v = r.String(root, "bundles", "bundles")) {
         if (v->empty()) r.Error(ChildOf(root, "bundles"), "bundles", "bad-value", "empty path");
         c.bundles = *v;

@@ -19,9 +19,11 @@ struct RemediationEngine::Pending {
   std::shared_ptr<const Catalog> catalog;
   const Workaround* workaround = nullptr;
   Alert alert;
-  std::map<std::string, std::string> safe_labels;  // secret-looking names masked
-  // Substituted argv per step (empty for collect/guru), by phase.
+  std::map<std::string, std::string> safe_labels;  // secrets masked (remedy/secrets.h)
+  // Substituted argv per step (empty for collect/guru), by phase: what runs.
   std::vector<std::vector<std::string>> argv[3];
+  // The same with secrets masked: what the ledger and the bundle record.
+  std::vector<std::vector<std::string>> record_argv[3];
   WallTime created_at{};
   bool uses_slot = false;  // queue_when_busy and on_busy: queue
   WallTime slot_deadline{};
@@ -29,10 +31,10 @@ struct RemediationEngine::Pending {
 
 namespace {
 
-std::map<std::string, std::string> MaskSecrets(const std::map<std::string, std::string>& labels) {
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : labels) out[k] = LooksLikeSecretName(k) ? "***" : v;
-  return out;
+std::shared_ptr<const SecretMasker> MaskerFor(const Catalog& catalog) {
+  Result<SecretMasker> m = SecretMasker::Create(catalog.policy.redact);
+  // The loader refuses bad patterns; a catalog built by hand falls back.
+  return std::make_shared<const SecretMasker>(m.ok() ? *m : SecretMasker::Defaults());
 }
 
 const std::vector<Step>& StepsOf(const Workaround& w, StepPhase p) {
@@ -62,7 +64,7 @@ Status SubstituteAll(const Workaround& w, const Alert& alert,
         dst.emplace_back();
         continue;
       }
-      Result<std::vector<std::string>> argv = SubstituteLabels(run->argv, alert.labels);
+      Result<std::vector<std::string>> argv = SubstituteLabels(run->argv, alert.labels, w.labels);
       if (!argv.ok()) {
         return argv.status().WithContext(std::string(StepPhaseName(p)) + "[" + std::to_string(i) +
                                          "]");
@@ -71,6 +73,22 @@ Status SubstituteAll(const Workaround& w, const Alert& alert,
     }
   }
   return Status::Ok();
+}
+
+// The argv records: templates filled from the masked labels, then masked as
+// argv (--password=x, Bearer …). Empty for collect/guru, like the argv.
+void RecordAll(const Workaround& w, const SecretMasker& masker,
+               const std::map<std::string, std::string>& masked_labels,
+               std::vector<std::vector<std::string>> (&out)[3]) {
+  for (StepPhase p : kPhases) {
+    auto& dst = out[static_cast<int>(p)];
+    dst.clear();
+    for (const Step& step : StepsOf(w, p)) {
+      const auto* run = std::get_if<RunStep>(&step.body);
+      dst.push_back(run ? masker.MaskArgv(RecordedArgv(run->argv, masked_labels))
+                        : std::vector<std::string>{});
+    }
+  }
 }
 
 std::string FailureText(const StepRecord& s) {
@@ -134,7 +152,8 @@ RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
       runner_(runner),
       clock_(clock),
       options_(std::move(options)),
-      catalog_(std::move(catalog)) {
+      catalog_(std::move(catalog)),
+      masker_(MaskerFor(*catalog_)) {
   diagnostics_ = options_.diagnostics;
   if (!diagnostics_) {
     default_diagnostics_ = MakeDiagnosticsCollector(*catalog_, clock_);
@@ -145,8 +164,10 @@ RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
 RemediationEngine::~RemediationEngine() = default;
 
 void RemediationEngine::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  auto masker = MaskerFor(*catalog);
   std::lock_guard lock(mu_);
   catalog_ = std::move(catalog);
+  masker_ = std::move(masker);
 }
 
 std::shared_ptr<const Catalog> RemediationEngine::catalog() const {
@@ -217,6 +238,10 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
   plan.refusal = refusal;
   std::vector<std::vector<std::string>> argv[3];
   bool substituted = SubstituteAll(*w, alert, argv).ok();
+  if (substituted) {
+    std::shared_ptr<const SecretMasker> masker = MaskerFor(*catalog);
+    RecordAll(*w, *masker, masker->MaskMap(alert.labels), argv);
+  }
   for (StepPhase p : kPhases) {
     const std::vector<Step>& steps = StepsOf(*w, p);
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -245,9 +270,11 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   std::shared_ptr<const Catalog> catalog;
   std::set<std::string> closed, unknown;
   std::vector<EngineObserver*> observers;
+  std::shared_ptr<const SecretMasker> masker;
   {
     std::lock_guard lock(mu_);
     catalog = catalog_;
+    masker = masker_;
     closed = closed_issues_;
     unknown = unknown_issues_;
     observers = observers_;
@@ -259,13 +286,14 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   if (!error.ok()) return error;
 
   auto pending = std::make_unique<Pending>();
-  pending->safe_labels = MaskSecrets(alert.labels);
+  pending->safe_labels = masker->MaskMap(alert.labels);
   NewExecution e;
   e.workaround_id = w->id;
   e.issue = w->issue.text;
   e.fingerprint = alert.fingerprint;
   e.alert_id = alert_id;
   e.source = std::string(source);
+  e.token = alert.token;
   e.labels = pending->safe_labels;
   e.at = clock_.Now();
   if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
@@ -285,6 +313,7 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     pending->uses_slot = options_.queue_when_busy && w->limits.on_busy == OnBusy::kQueue;
     pending->slot_deadline = e.at + w->limits.queue_timeout;
     (void)SubstituteAll(*w, alert, pending->argv);  // checked above
+    RecordAll(*w, *masker, pending->safe_labels, pending->record_argv);
     std::lock_guard lock(mu_);
     pending_[*id] = std::move(pending);
   }
@@ -475,7 +504,7 @@ StepRecord RemediationEngine::RunOneStep(StepContext& c, StepPhase phase, int in
     spec.stdout_path = c.bundle.dir() + "/" + out_name;
     spec.stderr_path = c.bundle.dir() + "/" + err_name;
     spec.env = c.env;
-    r.argv = spec.argv;
+    r.argv = c.p.record_argv[static_cast<int>(phase)][index];  // secrets masked
     Result<ProcessResult> res = runner_.Run(spec);
     if (!res.ok()) {
       r.outcome = runner_.stopping() ? StepOutcome::kStopped : StepOutcome::kError;

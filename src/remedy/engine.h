@@ -38,6 +38,7 @@
 #include "remedy/catalog.h"
 #include "remedy/diagnostics.h"
 #include "remedy/ledger.h"
+#include "remedy/secrets.h"
 
 namespace stopgap::remedy {
 
@@ -220,6 +221,7 @@ class RemediationEngine {
   std::mutex admission_mu_;
   mutable std::mutex mu_;  // guards everything below; held only briefly
   std::shared_ptr<const Catalog> catalog_;
+  std::shared_ptr<const SecretMasker> masker_;  // from catalog_->policy.redact
   std::set<std::string> closed_issues_;
   std::set<std::string> unknown_issues_;
   std::vector<EngineObserver*> observers_;

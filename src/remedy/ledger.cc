@@ -73,7 +73,7 @@ Status CheckSupported(const LedgerConfig& config) {
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
                                                     const Clock& clock) {
   STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
-  return OpenSqliteLedger(config.path, clock);
+  return OpenSqliteLedger(config.path, clock, config.redact);
 }
 
 Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,

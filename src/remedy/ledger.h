@@ -103,7 +103,8 @@ struct NewExecution {
   std::string fingerprint;  // the alert's; empty for runs by hand without labels
   std::optional<AlertId> alert_id;
   std::string source;  // "alertmanager", "generic", "manual", "api"
-  std::map<std::string, std::string> labels;
+  std::string token;   // the name of the API token that asked for it; empty: none
+  std::map<std::string, std::string> labels;        // stored masked (remedy/secrets.h)
   ExecutionState state = ExecutionState::kMatched;  // kMatched or kRefused
   std::string refusal_reason;  // kRefused: "cooldown", "budget", ... (see engine.h)
   std::string detail;          // human text, e.g. "cooldown 10m: last run 3m ago"
@@ -121,6 +122,7 @@ struct ExecutionRecord {
   std::string fingerprint;
   std::optional<AlertId> alert_id;
   std::string source;
+  std::string token;  // the API token's name; empty: none
   std::map<std::string, std::string> labels;
   ExecutionState state = ExecutionState::kMatched;
   std::string refusal_reason;
@@ -202,7 +204,8 @@ struct AlertRecord {
   std::string fingerprint;
   std::string name;
   std::string status;       // "firing" | "resolved"
-  std::string labels_json;  // {"alertname": "...", ...}
+  std::string labels_json;  // {"alertname": "...", ...}, secrets masked
+  std::string token;        // the API token's name; empty: none
   AlertDisposition disposition = AlertDisposition::kReceived;
   std::optional<ExecutionId> execution_id;
   std::string reason;
@@ -291,13 +294,18 @@ class ExecutionLedger {
   virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
 };
 
+// Secrets: every write masks what it stores with a SecretMasker
+// (remedy/secrets.h) built from the config's redact patterns (the defaults
+// for OpenSqliteLedger): alert labels and annotations, execution labels, step
+// argv. What is stored is what is served.
+//
 // Opens (creating 0600 and migrating) the ledger a catalog names, then runs
 // MarkUnfinishedInterrupted. postgresql:// is reserved: kFailedPrecondition.
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, const Clock& clock);
 
 // The SQLite ledger at `path` (parent directories created 0700).
-Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
-                                                          const Clock& clock);
+Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(
+    const std::string& path, const Clock& clock, const std::vector<std::string>& redact = {});
 
 // OpenSqliteLedgerForReading for the ledger a catalog names (dry runs).
 Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
@@ -309,6 +317,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
                                                                     const Clock& clock);
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 3;
+inline constexpr int kLedgerSchemaVersion = 4;
 
 }  // namespace stopgap::remedy

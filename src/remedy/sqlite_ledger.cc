@@ -16,6 +16,7 @@
 #include "remedy/internal/owner.h"
 #include "remedy/internal/sqlite_db.h"
 #include "remedy/ledger.h"
+#include "remedy/secrets.h"
 
 namespace stopgap::remedy {
 
@@ -63,7 +64,7 @@ std::vector<std::string> JsonList(const std::string& s) {
 #define STOPGAP_EXECUTION_COLUMNS                                                             \
   "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
-  "attempt "
+  "attempt, token "
 ExecutionRecord ReadExecution(const Stmt& s) {
   ExecutionRecord r;
   r.id = s.Int(0);
@@ -83,12 +84,14 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   r.bundle_dir = s.Text(13);
   if (auto i = s.OptInt(14)) r.instance_start = FromMs(*i);
   r.attempt = static_cast<int>(s.Int(15));
+  r.token = s.Text(16);
   return r;
 }
 
 class SqliteLedger final : public ExecutionLedger {
  public:
-  explicit SqliteLedger(const Clock& clock) : clock_(clock) {}
+  SqliteLedger(const Clock& clock, SecretMasker masker)
+      : clock_(clock), masker_(std::move(masker)) {}
 
   Status Open(const std::string& path) {
     path_ = path;
@@ -175,10 +178,11 @@ class SqliteLedger final : public ExecutionLedger {
       STOPGAP_SQL(ins, db_,
                   "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                   "labels_json, state, refusal_reason, detail, created_at, updated_at, "
-                  "finished_at, owner, instance_start, attempt) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  "finished_at, owner, instance_start, attempt, token) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
-      ins.Bind(5, e.source).Bind(6, MapJson(e.labels)).Bind(7, ExecutionStateName(e.state));
+      ins.Bind(5, e.source).Bind(6, MapJson(masker_.MaskMap(e.labels)));
+      ins.Bind(7, ExecutionStateName(e.state)).Bind(16, e.token);
       ins.Bind(8, e.refusal_reason).Bind(9, e.detail).Bind(10, at).Bind(11, at);
       ins.Bind(12, refused ? std::optional<int64_t>(at) : std::nullopt);
       ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
@@ -317,7 +321,8 @@ class SqliteLedger final : public ExecutionLedger {
                   "exit_code, signal, timed_out, truncated, started_at, finished_at, "
                   "duration_ms, files_json, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, id).Bind(2, StepPhaseName(s.phase)).Bind(3, int64_t{s.index}).Bind(4, s.kind);
-      ins.Bind(5, ListJson(s.argv)).Bind(6, StepOutcomeName(s.outcome));
+      ins.Bind(5, ListJson(s.kind == "run" ? masker_.MaskArgv(s.argv) : s.argv));
+      ins.Bind(6, StepOutcomeName(s.outcome));
       ins.Bind(7, s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt);
       ins.Bind(8, int64_t{s.signal}).Bind(9, int64_t{s.timed_out}).Bind(10, int64_t{s.truncated});
       ins.Bind(11, Ms(s.started_at)).Bind(12, Ms(s.finished_at)).Bind(13, s.duration.count());
@@ -574,11 +579,13 @@ class SqliteLedger final : public ExecutionLedger {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(ins, db_,
                 "INSERT INTO alerts(received_at, source, fingerprint, name, status, labels_json, "
-                "annotations_json, disposition, reason, execution_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)");
+                "annotations_json, disposition, reason, execution_id, token) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     ins.Bind(1, Ms(received_at)).Bind(2, a.source).Bind(3, a.fingerprint).Bind(4, a.name);
     ins.Bind(5, a.status == AlertStatus::kResolved ? "resolved" : "firing");
-    ins.Bind(6, MapJson(a.labels)).Bind(7, MapJson(a.annotations));
+    ins.Bind(6, MapJson(masker_.MaskMap(a.labels)))
+        .Bind(7, MapJson(masker_.MaskMap(a.annotations)));
+    ins.Bind(11, a.token);
     ins.Bind(8, AlertDispositionName(d)).Bind(9, reason).Bind(10, execution);
     STOPGAP_RETURN_IF_ERROR(ins.Run());
     return db_.LastInsertId();
@@ -599,7 +606,7 @@ class SqliteLedger final : public ExecutionLedger {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
                 "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-                "disposition, execution_id, reason FROM alerts ORDER BY id DESC LIMIT ?");
+                "disposition, execution_id, reason, token FROM alerts ORDER BY id DESC LIMIT ?");
     q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
     std::vector<AlertRecord> out;
     for (;;) {
@@ -622,6 +629,7 @@ class SqliteLedger final : public ExecutionLedger {
       }
       a.execution_id = q.OptInt(8);
       a.reason = q.Text(9);
+      a.token = q.Text(10);
       out.push_back(std::move(a));
     }
     return out;
@@ -756,6 +764,7 @@ class SqliteLedger final : public ExecutionLedger {
 
  private:
   const Clock& clock_;
+  const SecretMasker masker_;
   std::string path_;
   std::mutex mu_;
   SqliteDb db_;
@@ -766,15 +775,18 @@ class SqliteLedger final : public ExecutionLedger {
 
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::string& path,
                                                                     const Clock& clock) {
-  auto ledger = std::make_unique<SqliteLedger>(clock);
+  auto ledger = std::make_unique<SqliteLedger>(clock, SecretMasker::Defaults());
   STOPGAP_RETURN_IF_ERROR(ledger->OpenForReading(path));
   return std::unique_ptr<ExecutionLedger>(std::move(ledger));
 }
 
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedger(const std::string& path,
-                                                          const Clock& clock) {
+                                                          const Clock& clock,
+                                                          const std::vector<std::string>& redact) {
   if (path.empty()) return InvalidArgument("empty ledger path");
-  auto ledger = std::make_unique<SqliteLedger>(clock);
+  Result<SecretMasker> masker = SecretMasker::Create(redact);
+  if (!masker.ok()) return masker.status();
+  auto ledger = std::make_unique<SqliteLedger>(clock, std::move(*masker));
   STOPGAP_RETURN_IF_ERROR(ledger->Open(path));
   Result<int64_t> n = ledger->MarkUnfinishedInterrupted(clock.Now());
   if (!n.ok()) return n.status();

@@ -51,10 +51,11 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.catalog = std::make_unique<CatalogHolder>(*catalog);
   d.listen = d.options.listen.empty() ? c.server.listen : d.options.listen;
   d.token_path = c.server.token_file;
-  d.read_auth = c.server.read_auth;
-  auto token = BearerToken::Load(d.token_path, d.options.create_token, &d.token_created);
-  if (!token.ok()) return token.status();
-  d.token = std::make_shared<const BearerToken>(std::move(*token));
+  std::vector<std::string> created;
+  auto access = AccessPolicy::Load(c.server, d.listen, d.options.create_token, &created);
+  if (!access.ok()) return access.status();
+  d.token_created = !created.empty();
+  d.access = std::make_shared<const AccessPolicy>(std::move(*access));
 
   auto ledger = remedy::OpenLedger(c.ledger, *d.clock);
   if (!ledger.ok()) return ledger.status().WithContext("ledger " + c.ledger.url);
@@ -222,12 +223,12 @@ Status StopgapDaemon::Reload() {
   if (c.server.token_file != old->server.token_file) {
     Log(LogLevel::kWarn, "server.token_file changed; re-reading the token from the new path");
   }
-  auto token = BearerToken::Load(c.server.token_file, d.options.create_token);
-  if (!token.ok()) {
+  auto access = AccessPolicy::Load(c.server, d.listen, d.options.create_token);
+  if (!access.ok()) {
     d.metrics.Add(kReloads, {{"result", "refused"}});
     Log(LogLevel::kError, "catalog reload refused: token file unreadable",
-        {{"error", token.status().message()}});
-    return token.status();
+        {{"error", access.status().message()}});
+    return access.status();
   }
   if (c.server.listen != old->server.listen || c.ledger.url != old->ledger.url ||
       c.server.tls_cert != old->server.tls_cert || c.server.tls_key != old->server.tls_key ||
@@ -237,10 +238,9 @@ Status StopgapDaemon::Reload() {
   }
   {
     std::lock_guard<std::mutex> l(d.token_mu);
-    d.token = std::make_shared<const BearerToken>(std::move(*token));
+    d.access = std::make_shared<const AccessPolicy>(std::move(*access));
     d.token_path = c.server.token_file;
   }
-  d.read_auth = c.server.read_auth;
   d.engine->SetCatalog(*catalog);
   d.catalog->Set(*catalog);
   if (d.remediation->tracker) d.remediation->tracker->SetCatalog(*catalog);

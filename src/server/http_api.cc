@@ -1,6 +1,7 @@
 // The HTTP API of stopgap serve (table in docs/serve.md): alert intake,
 // workarounds, executions, issues, run-by-hand, /healthz, /metrics, the UI.
-// Writes need the bearer token; reads too when server.read_auth is set.
+// Every route but /healthz goes through AccessPolicy::Check (server/access.h):
+// the Host allow-list, the Origin, then the token and its scope.
 //
 // Threading: handlers run on the HTTP server's connection threads.
 #include <charconv>
@@ -79,20 +80,32 @@ void StopgapDaemon::Impl::RefreshGauges() {
 }
 
 void StopgapDaemon::Impl::RegisterRoutes() {
-  // Wraps a handler with the auth check: writes always, reads when read_auth.
-  auto guarded = [this](bool write, auto fn) {
-    return [this, write, fn](const HttpServerRequest& r) -> HttpServerResponse {
-      if (write || read_auth.load()) {
-        if (!Token()->Authorizes(r.Header("Authorization"))) {
-          metrics.Add("stopgap_http_unauthorized_total");
-          Log(LogLevel::kWarn, "unauthorized request",
-              {{"method", r.method}, {"path", r.path}, {"remote", r.remote_addr}});
-          HttpServerResponse res = Error(401, "missing or wrong bearer token");
+  metrics.Describe("stopgap_http_refused_total", MetricType::kCounter,
+                   "Requests refused by the access check, by code (401, 403, 421).");
+  // Wraps a handler with the access check (Host, Origin, token, scope); the
+  // handler gets the name of the token that authenticated ("" when none).
+  auto guarded = [this](auto fn) {
+    return [this, fn](const HttpServerRequest& r) -> HttpServerResponse {
+      AccessDecision d = Access()->Check({.method = r.method,
+                                          .path = r.path,
+                                          .host = r.Header("Host"),
+                                          .origin = r.Header("Origin"),
+                                          .authorization = r.Header("Authorization")});
+      if (!d.ok()) {
+        metrics.Add("stopgap_http_refused_total", {{"code", std::to_string(d.status)}});
+        if (d.status == 401) metrics.Add("stopgap_http_unauthorized_total");
+        Log(LogLevel::kWarn, "request refused",
+            {{"method", r.method},
+             {"path", r.path},
+             {"code", std::to_string(d.status)},
+             {"as", d.token},
+             {"remote", r.remote_addr}});
+        HttpServerResponse res = Error(d.status, d.message);
+        if (d.status == 401)
           res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"stopgap\"");
-          return res;
-        }
+        return res;
       }
-      return fn(r);
+      return fn(r, d.token);
     };
   };
 
@@ -118,7 +131,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded(true, [this, intake_response](const HttpServerRequest& r) {
+      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
         if (stopping) return Error(503, "shutting down");
         auto p = ParseAlertmanagerPayload(r.body);
         if (!p.ok()) {
@@ -136,22 +149,25 @@ void StopgapDaemon::Impl::RegisterRoutes() {
           Log(LogLevel::kWarn, "alertmanager truncated alerts",
               {{"truncated", std::to_string(p->truncated_alerts)}, {"group_key", p->group_key}});
         }
+        for (remedy::Alert& a : p->alerts) a.token = token;
         return intake_response(intake->Accept(p->alerts), std::move(warnings));
       }));
 
-  http->Handle("POST", "/api/v1/alerts",
-               guarded(true, [this, intake_response](const HttpServerRequest& r) {
-                 if (stopping) return Error(503, "shutting down");
-                 auto alerts = ParseGenericAlerts(r.body);
-                 if (!alerts.ok()) {
-                   intake->RecordRejectedBody("generic", alerts.status().message());
-                   return Error(400, alerts.status().message());
-                 }
-                 return intake_response(intake->Accept(*alerts), {});
-               }));
+  http->Handle(
+      "POST", "/api/v1/alerts",
+      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
+        if (stopping) return Error(503, "shutting down");
+        auto alerts = ParseGenericAlerts(r.body);
+        if (!alerts.ok()) {
+          intake->RecordRejectedBody("generic", alerts.status().message());
+          return Error(400, alerts.status().message());
+        }
+        for (remedy::Alert& a : *alerts) a.token = token;
+        return intake_response(intake->Accept(*alerts), {});
+      }));
 
   http->Handle(
-      "GET", "/api/v1/workarounds", guarded(false, [this](const HttpServerRequest&) {
+      "GET", "/api/v1/workarounds", guarded([this](const HttpServerRequest&, const std::string&) {
         auto c = catalog->Get();
         auto counts = ledger->CountByWorkaround(clock->Now());
         if (!counts.ok()) return Error(500, counts.status().message());
@@ -167,7 +183,8 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         return Json(200, {{"workarounds", out}, {"catalog", c->path}});
       }));
 
-  http->Handle("GET", "/api/v1/executions", guarded(false, [this](const HttpServerRequest& r) {
+  http->Handle("GET", "/api/v1/executions",
+               guarded([this](const HttpServerRequest& r, const std::string&) {
                  remedy::ExecutionFilter f;
                  f.workaround_id = r.Query("workaround");
                  f.issue = r.Query("issue");
@@ -185,7 +202,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                }));
 
   http->Handle("GET", R"(/api/v1/executions/(\d{1,18}))",
-               guarded(false, [this](const HttpServerRequest& r) {
+               guarded([this](const HttpServerRequest& r, const std::string&) {
                  remedy::ExecutionId id = std::stoll(r.path_params.at(0));
                  auto e = ledger->GetExecution(id);
                  if (!e.ok()) {
@@ -196,7 +213,8 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                  return Json(200, ExecutionJson(*e, true));
                }));
 
-  http->Handle("GET", "/api/v1/alerts", guarded(false, [this](const HttpServerRequest& r) {
+  http->Handle("GET", "/api/v1/alerts",
+               guarded([this](const HttpServerRequest& r, const std::string&) {
                  auto limit = IntParam(r, "limit", 50, 1000);
                  if (!limit.ok()) return Error(400, limit.status().message());
                  auto list = ledger->ListAlerts(static_cast<int>(*limit));
@@ -206,7 +224,8 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                  return Json(200, {{"alerts", out}});
                }));
 
-  http->Handle("GET", "/api/v1/issues", guarded(false, [this](const HttpServerRequest&) {
+  http->Handle("GET", "/api/v1/issues",
+               guarded([this](const HttpServerRequest&, const std::string&) {
                  auto counts = ledger->CountByIssue(clock->Now());
                  if (!counts.ok()) return Error(500, counts.status().message());
                  json out = json::array();
@@ -216,7 +235,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "POST", R"(/api/v1/workarounds/([A-Za-z0-9._-]{1,128})/run)",
-      guarded(true, [this](const HttpServerRequest& r) {
+      guarded([this](const HttpServerRequest& r, const std::string& token) {
         if (stopping) return Error(503, "shutting down");
         const std::string& id = r.path_params.at(0);
         auto c = catalog->Get();
@@ -224,6 +243,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         if (!w) return Error(404, "no workaround '" + id + "' in the catalog");
         remedy::Alert alert;
         alert.source = "api";
+        alert.token = token;
         alert.name = w->match ? w->match->alertname : w->id;
         if (!r.body.empty()) {
           json j = json::parse(r.body, nullptr, false);
@@ -270,21 +290,30 @@ void StopgapDaemon::Impl::RegisterRoutes() {
   });
 
   http->Handle(
-      "GET", "/metrics", guarded(false, [this](const HttpServerRequest&) {
+      "GET", "/metrics", guarded([this](const HttpServerRequest&, const std::string&) {
         RefreshGauges();
         return HttpServerResponse{
             200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheus(), {}};
       }));
 
-  http->Handle("GET", "/", [](const HttpServerRequest&) {
-    return HttpServerResponse{200,
-                              "text/html; charset=utf-8",
-                              std::string(WebUiHtml()),
-                              {{"Cache-Control", "no-store"},
-                               {"Content-Security-Policy",
-                                "default-src 'self'; script-src 'unsafe-inline' 'self'; "
-                                "style-src 'unsafe-inline' 'self'"}}};
-  });
+  http->Handle("GET", "/", guarded([](const HttpServerRequest&, const std::string&) {
+                 return HttpServerResponse{
+                     200,
+                     "text/html; charset=utf-8",
+                     std::string(WebUiHtml()),
+                     {{"Cache-Control", "no-store"},
+                      {"Content-Security-Policy",
+                       "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+                       "style-src 'unsafe-inline' 'self'"}}};
+               }));
+
+  // Unknown routes go through the access check too: 404 only once allowed.
+  // Registered last: the first matching pattern wins.
+  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+    http->Handle(method, "/.*", guarded([](const HttpServerRequest&, const std::string&) {
+                   return Error(404, "no such route");
+                 }));
+  }
 }
 
 }  // namespace stopgap::server

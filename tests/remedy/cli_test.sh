@@ -41,6 +41,7 @@ workarounds:
     verify:
       - run: [test, -f, "{{labels.file}}"]
     limits: {cooldown: 1h}
+    labels: {file: {pattern: "/[A-Za-z0-9._/-]{1,200}"}}
   - id: bad-verify
     issue: OPS-2
     cause: vendor
@@ -72,8 +73,8 @@ expect_rc 2 "$BIN" check -c catalog.yaml --today "$(in_days 25)"
 grep -q "catalog.yaml:9: error: workaround 'good': expires: expired" err || fail "expired: $(cat err)"
 sed 's/    issue: OPS-2/    isue: OPS-2/' catalog.yaml > broken.yaml
 expect_rc 2 "$BIN" check -c broken.yaml
-grep -q "broken.yaml:18: error: workaround 'bad-verify': isue: unknown key" err || fail "unknown key: $(cat err)"
-grep -q "broken.yaml:17: error: workaround 'bad-verify': issue: every workaround must name" err ||
+grep -q "broken.yaml:19: error: workaround 'bad-verify': isue: unknown key" err || fail "unknown key: $(cat err)"
+grep -q "broken.yaml:18: error: workaround 'bad-verify': issue: every workaround must name" err ||
   fail "missing issue: $(cat err)"
 expect_rc 2 "$BIN" check -c does-not-exist.yaml
 

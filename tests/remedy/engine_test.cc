@@ -224,6 +224,53 @@ TEST_F(EngineTest, LabelsAreSubstitutedAsWholeArguments) {
   EXPECT_EQ(runner.runs.back(), (std::vector<std::string>{"systemctl", "restart", "nova-compute"}));
 }
 
+TEST_F(EngineTest, SecretLabelRunsRealButIsRecordedMasked) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"curl", "{{labels.api_token}}", "{{labels.host}}"})};
+  auto engine = Engine({w}, runner, clock_);
+  Alert a;
+  a.labels = {{"api_token", "tok-SECRET-42"}, {"host", "db1"}};
+  a.token = "am";
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_EQ(o->state, ExecutionState::kSucceeded);
+  // The action got the real value...
+  ASSERT_EQ(runner.runs.size(), 2u);
+  EXPECT_EQ(runner.runs[1], (std::vector<std::string>{"curl", "tok-SECRET-42", "db1"}));
+  // ...the records did not.
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->labels.at("api_token"), "***");
+  EXPECT_EQ(r->token, "am");
+  ASSERT_EQ(r->steps.size(), 2u);
+  EXPECT_EQ(r->steps[1].argv, (std::vector<std::string>{"curl", "***", "db1"}));
+  Result<std::string> manifest = ReadFile(o->bundle_dir + "/manifest.json", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->find("SECRET"), std::string::npos) << *manifest;
+  EXPECT_NE(manifest->find("db1"), std::string::npos);
+}
+
+Alert WithLabels(std::map<std::string, std::string> labels) {
+  Alert a;
+  a.labels = std::move(labels);
+  return a;
+}
+
+TEST_F(EngineTest, OptionInjectionLabelIsRefusedUnlessTheSchemaAllowsIt) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"kill", "-TERM", "{{labels.pid}}"})};
+  Workaround s = MakeWorkaround("s");
+  s.action = w.action;
+  s.labels["pid"] = *LabelSchema::FromPattern("[1-9][0-9]{0,6}");
+  auto engine = Engine({w, s}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "w", WithLabels({{"pid", "-1"}})), "refused:unsafe-label");
+  EXPECT_EQ(RunOnce(*engine, "s", WithLabels({{"pid", "0"}})), "refused:unsafe-label");
+  EXPECT_EQ(runner.count(), 0u);
+  EXPECT_EQ(RunOnce(*engine, "s", WithLabels({{"pid", "4242"}})), "succeeded");
+}
+
 TEST_F(EngineTest, UnsafeLabelIsRefusedAndNothingRuns) {
   PosixProcessRunner runner;
   std::string marker = dir_.path() + "/injected";

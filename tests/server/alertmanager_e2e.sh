@@ -97,14 +97,14 @@ alert ""
 # 1. The workaround ran, diagnostics first.
 EXEC=""
 for _ in $(seq 1 150); do
-  EXEC=$(curl -fsS "$URL/api/v1/executions?workaround=e2e-restart" |
+  EXEC=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/executions?workaround=e2e-restart" |
     json '" ".join(str(e["id"]) for e in d["executions"] if e["state"]=="succeeded")')
   [[ -n $EXEC ]] && break
   sleep 0.1
 done
 [[ -n $EXEC ]] || fail "no succeeded execution of e2e-restart within 15 s"
 echo "execution $EXEC succeeded after $(( $(date +%s) - T0 )) s"
-detail=$(curl -fsS "$URL/api/v1/executions/$EXEC")
+detail=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/executions/$EXEC")
 $PY - "$detail" <<'PY' || fail "execution record: $detail"
 import json, sys
 e = json.loads(sys.argv[1])
@@ -129,7 +129,7 @@ mapfile -t lines <"$LOG"
 # 2. Alertmanager re-sends the group (repeat_interval 2s): recorded as a duplicate.
 dups=0
 for _ in $(seq 1 100); do
-  dups=$(curl -fsS "$URL/api/v1/alerts?limit=100" |
+  dups=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/alerts?limit=100" |
     json "sum(1 for a in d['alerts'] if a['disposition']=='duplicate' and a['execution']==$EXEC)")
   (( dups > 0 )) && break
   sleep 0.1
@@ -141,14 +141,14 @@ echo "re-send recorded as duplicate of $EXEC ($dups)"
 alert "$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)"
 res=0
 for _ in $(seq 1 100); do
-  res=$(curl -fsS "$URL/api/v1/alerts?limit=100" |
+  res=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/alerts?limit=100" |
     json "sum(1 for a in d['alerts'] if a['status']=='resolved' and a['disposition']=='resolved' and a['execution']==$EXEC)")
   (( res > 0 )) && break
   sleep 0.1
 done
 (( res > 0 )) || fail "the resolve was not recorded against execution $EXEC"
 echo "resolve recorded against $EXEC"
-n=$(curl -fsS "$URL/api/v1/executions?workaround=e2e-restart" | json 'len(d["executions"])')
+n=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/executions?workaround=e2e-restart" | json 'len(d["executions"])')
 [[ $n == 1 ]] || fail "want exactly 1 execution, got $n"
 [[ $(grep -c '^action' "$LOG") == 1 ]] || fail "the action ran more than once: $(cat "$LOG")"
 
@@ -157,7 +157,7 @@ metrics=$(curl -fsS "$URL/metrics")
 grep -q '^stopgap_runs_total{issue="acme/infra#42",workaround="e2e-restart"} 1$' <<<"$metrics" ||
   fail "runs per issue missing from /metrics"
 grep -q '^stopgap_alerts_deduplicated_total' <<<"$metrics" || fail "dedup counter missing"
-issues=$(curl -fsS "$URL/api/v1/issues")
+issues=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/issues")
 [[ $(json '[i["runs_total"] for i in d["issues"] if i["issue"]=="acme/infra#42"][0]' <<<"$issues") == 1 ]] ||
   fail "issue counts: $issues"
 

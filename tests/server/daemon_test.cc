@@ -338,7 +338,7 @@ TEST_F(DaemonTest, WritesNeedTheTokenAndBadInputIs400NamingTheField) {
   EXPECT_EQ(bad->status, 401);
   auto run = client_->Post("/api/v1/workarounds/w/run", "", "application/json");
   EXPECT_EQ(run->status, 401);
-  EXPECT_EQ(client_->Get("/api/v1/workarounds")->status, 200) << "reads are open by default";
+  EXPECT_EQ(client_->Get("/api/v1/workarounds")->status, 401) << "reads need a token by default";
 
   auto r = Post("/api/v1/alerts/alertmanager", R"({"alerts":[{"status":"firing","labels":7}]})");
   ASSERT_TRUE(r);
@@ -352,12 +352,30 @@ TEST_F(DaemonTest, WritesNeedTheTokenAndBadInputIs400NamingTheField) {
                 "stopgap_alerts_rejected_total{reason=\"bad-request\",source=\"alertmanager\"} 1"),
             std::string::npos)
       << m->body;
-  EXPECT_NE(m->body.find("stopgap_http_unauthorized_total 3"), std::string::npos);
+  EXPECT_NE(m->body.find("stopgap_http_unauthorized_total 4"), std::string::npos);
   EXPECT_EQ(GetJson("/api/v1/alerts")["alerts"][0]["disposition"], "rejected");
 }
 
+TEST_F(DaemonTest, ReadsAreOpenOnlyWhenReadAuthIsOff) {
+  StartWith(Catalog(dir_.path, "[\"true\"]", "{cooldown: 10m}", ", read_auth: false"));
+  EXPECT_EQ(client_->Get("/api/v1/workarounds")->status, 200);
+  EXPECT_EQ(client_->Post("/api/v1/alerts", R"({"name":"A"})", "application/json")->status, 401);
+}
+
+TEST_F(DaemonTest, AnotherHostIsMisdirected) {
+  StartWith(Catalog(dir_.path, "[\"true\"]"));
+  httplib::Headers h = Auth();
+  h.emplace("Host", "rebound.example:9470");
+  auto r = client_->Get("/api/v1/workarounds", h);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 421);
+  EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+  httplib::Headers health = {{"Host", "rebound.example:9470"}};
+  EXPECT_EQ(client_->Get("/healthz", health)->status, 200);
+}
+
 TEST_F(DaemonTest, ReadAuthProtectsReadsButNotHealthz) {
-  StartWith(Catalog(dir_.path, "[\"true\"]", "{cooldown: 10m}", ", read_auth: true"));
+  StartWith(Catalog(dir_.path, "[\"true\"]", "{cooldown: 10m}", ", metrics_auth: true"));
   EXPECT_EQ(client_->Get("/api/v1/workarounds")->status, 401);
   EXPECT_EQ(client_->Get("/metrics")->status, 401);
   EXPECT_EQ(client_->Get("/api/v1/workarounds", Auth())->status, 200);
@@ -383,8 +401,8 @@ TEST_F(DaemonTest, GenericAlertRunByHandAndApiShapes) {
   json issues = GetJson("/api/v1/issues");
   ASSERT_EQ(issues["issues"].size(), 1u);
   EXPECT_EQ(issues["issues"][0]["issue"], "acme/infra#7");
-  EXPECT_EQ(client_->Get("/api/v1/executions?limit=0")->status, 400);
-  EXPECT_EQ(client_->Get("/api/v1/executions/999999")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/executions?limit=0", Auth())->status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/executions/999999", Auth())->status, 404);
   auto ui = client_->Get("/");
   ASSERT_TRUE(ui);
   EXPECT_NE(ui->body.find("<title>stopgap</title>"), std::string::npos);

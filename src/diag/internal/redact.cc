@@ -3,6 +3,8 @@
 
 #include <fnmatch.h>
 
+#include <cctype>
+
 #include "core/log.h"
 
 namespace stopgap::diag::internal {
@@ -113,6 +115,48 @@ std::vector<std::string> Redactor::MaskArgv(const std::vector<std::string>& argv
     out.push_back(MaskUrlPasswords(a));
   }
   return out;
+}
+
+namespace {
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool IsUpperAlnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// AKIA/ASIA followed by 16 of [A-Z0-9], bounded by non-alphanumerics.
+bool HasAwsKeyId(std::string_view v) {
+  for (size_t i = 0; i + 20 <= v.size(); ++i) {
+    std::string_view head = v.substr(i, 4);
+    if (head != "AKIA" && head != "ASIA") continue;
+    if (i > 0 && IsUpperAlnum(v[i - 1])) continue;
+    bool all = true;
+    for (size_t j = i + 4; j < i + 20 && all; ++j) all = IsUpperAlnum(v[j]);
+    if (all && (i + 20 == v.size() || !IsUpperAlnum(v[i + 20]))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Redactor::LooksLikeSecretValue(std::string_view value) {
+  std::string_view v = value;
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  if (StartsWithNoCase(v, "bearer ") || StartsWithNoCase(v, "basic ")) return true;
+  if (HasAwsKeyId(v)) return true;
+  size_t jwt = v.find("eyJ");
+  if (jwt != std::string_view::npos && v.find(".eyJ", jwt) != std::string_view::npos) return true;
+  return v.find("PRIVATE KEY-----") != std::string_view::npos;
+}
+
+std::string Redactor::MaskNamedValue(std::string_view name, std::string_view value) const {
+  if (IsSecretName(name) || LooksLikeSecretValue(value)) return std::string(kMask);
+  return MaskUrlPasswords(value);
 }
 
 }  // namespace stopgap::diag::internal

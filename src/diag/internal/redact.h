@@ -30,6 +30,14 @@ class Redactor {
   std::vector<std::string> MaskArgv(const std::vector<std::string>& argv) const;
   // "scheme://user:pass@host" -> "scheme://user:***@host" (every occurrence).
   static std::string MaskUrlPasswords(std::string_view text);
+  // A value that is a credential whatever its name: "Bearer …"/"Basic …"
+  // (an Authorization value), an AWS access key id (AKIA…/ASIA…, 20
+  // characters), a JWT (eyJ….eyJ….), a PEM private key. Used by the remedy
+  // library to mask alert labels and annotations at ingest.
+  static bool LooksLikeSecretValue(std::string_view value);
+  // A name: value pair as it may be recorded: kMask when the name is secret
+  // or the value looks like one, else the value with URL passwords masked.
+  std::string MaskNamedValue(std::string_view name, std::string_view value) const;
 
  private:
   std::vector<std::string> globs_;

@@ -115,6 +115,12 @@ ALTER TABLE executions ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX alerts_resolved_by_fingerprint ON alerts(fingerprint, received_at)
   WHERE status = 'resolved';
 )sql",
+    // 4: which API token made each write (its catalog name, never the
+    // secret); '' for rows written before, by `stopgap run`, or internally.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN token TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN token TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

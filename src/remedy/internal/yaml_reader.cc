@@ -54,10 +54,15 @@ void YamlReader::Error(const YAML::Node& at, std::string_view field, std::string
 
 void YamlReader::Warn(const YAML::Node& at, std::string_view field, std::string_view rule,
                       std::string message) {
+  WarnAtLine(LineOf(at), field, rule, std::move(message));
+}
+
+void YamlReader::WarnAtLine(int line, std::string_view field, std::string_view rule,
+                            std::string message) {
   if (!out_) return;
   Violation v;
   v.file = file_;
-  v.line = LineOf(at);
+  v.line = line;
   v.workaround_id = workaround_;
   v.field = std::string(field);
   v.rule = std::string(rule);

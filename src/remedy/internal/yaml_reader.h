@@ -34,6 +34,7 @@ class YamlReader {
   void ErrorAtLine(int line, std::string_view field, std::string_view rule, std::string message);
   void Warn(const YAML::Node& at, std::string_view field, std::string_view rule,
             std::string message);
+  void WarnAtLine(int line, std::string_view field, std::string_view rule, std::string message);
 
   // Checks `map` is a mapping whose keys are scalars from `allowed`, each
   // present once. False (violations recorded) when it is not a mapping.

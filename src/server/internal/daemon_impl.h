@@ -2,7 +2,7 @@
 // (routes). Internal: include only from src/server.
 //
 // Thread safety: members set in Create() are immutable afterwards except the
-// token (token_mu) and the catalog (held by the engine, swapped atomically).
+// access policy (token_mu) and the catalog (held by the engine, swapped atomically).
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "remedy/catalog.h"
 #include "remedy/engine.h"
 #include "remedy/ledger.h"
+#include "server/access.h"
 #include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
@@ -25,7 +26,6 @@
 #include "server/intake.h"
 #include "server/metrics.h"
 #include "server/stats_emitter.h"
-#include "server/token_auth.h"
 #include "server/work_queue.h"
 
 namespace stopgap::server {
@@ -38,8 +38,7 @@ struct StopgapDaemon::Impl {
   bool token_created = false;
 
   std::mutex token_mu;
-  std::shared_ptr<const BearerToken> token;
-  std::atomic<bool> read_auth{false};
+  std::shared_ptr<const AccessPolicy> access;  // tokens, scopes, allowed hosts
 
   std::unique_ptr<CatalogHolder> catalog;
   std::unique_ptr<remedy::ExecutionLedger> ledger;
@@ -62,9 +61,9 @@ struct StopgapDaemon::Impl {
   std::condition_variable tick_cv;
   std::thread housekeeping;
 
-  std::shared_ptr<const BearerToken> Token() {
+  std::shared_ptr<const AccessPolicy> Access() {
     std::lock_guard<std::mutex> l(token_mu);
-    return token;
+    return access;
   }
   void RunExecution(remedy::ExecutionId id);
   void Housekeeping();
