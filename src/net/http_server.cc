@@ -253,8 +253,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     request_.remote_addr = addr_;
     bool has_body = !header_parser_->is_done();
 
+    // Nothing here inflates a body, so a compressed one could only be a bomb
+    // for whoever does later: refuse any coding, content or transfer.
     if (has_body && !request_.Header("Content-Encoding").empty()) {
       return Refuse(ErrorResponse(415, "Content-Encoding is not accepted on request bodies"));
+    }
+    if (std::string te = request_.Header("Transfer-Encoding");
+        !te.empty() && !beast::iequals(te, "chunked")) {
+      return Refuse(ErrorResponse(415, "only Transfer-Encoding: chunked is accepted"));
     }
     bool path_known = false;
     route_ = s_.Match(request_.method, request_.path, &request_.path_params, &path_known);

@@ -22,8 +22,9 @@
 // capture groups land in HttpServerRequest::path_params. Handlers that throw
 // answer 500. Refusals are JSON {"error": "..."}: 400 bad request, 404 no
 // route, 413 body over max_body_bytes, 415 any Content-Encoding on a request
-// body, 431 header caps. Connections over a cap are accepted and closed (a
-// plain-HTTP one first gets a 503 written without waiting).
+// body (or a Transfer-Encoding other than chunked), 431 header caps.
+// Connections over a cap are accepted and closed (a plain-HTTP one first gets
+// a 503 written without waiting).
 //
 // Thread safety: register handlers and the pre-body check before Start().
 // Handlers and the pre-body check run concurrently (handler pool and io
