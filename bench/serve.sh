@@ -21,7 +21,8 @@
 # refusal: the engine's limit checks run for every alert); "-held-1000-conns-"
 # = the resend load at SLOW_RATE/s while bench/serve/hold_conns.py holds 1,000
 # slow (slowloris) or idle connections open from 16 other client addresses.
-# SCENARIOS (a regex over scenario names, default all) runs a subset.
+# SCENARIOS (a regex over scenario names, default all) runs a subset;
+# SERVE_ARGS adds flags to `stopgap serve` (e.g. "--http-threads 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${STOPGAP_BUILD:-build}
@@ -72,7 +73,7 @@ workarounds:
     limits: $LIMITS
 YAML
   "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn --grace 1s \
-    >"$TMP/serve.log" 2>&1 &
+    ${SERVE_ARGS:-} >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
   cat "$TMP/serve.log" >&2; echo "serve.sh: stopgap serve did not start" >&2; exit 1
