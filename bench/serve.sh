@@ -124,6 +124,7 @@ MODE=inflight run_scenario "inflight-1000fp-1-alert/req-open-${OPEN_RATE}/s" 1 \
 run_scenario "resend-10-alerts/req" 10 "$TMP/token" 1 1
 run_scenario "storm-1-alert/req" 1 "$TMP/token" 1 "$FINGERPRINTS"
 run_scenario "baseline-401" 1 "$TMP/badtoken" 0 1
+run_scenario "resend-1-alert/req-open-${SLOW_RATE}/s" 1 "$TMP/token" 1 1 "$SLOW_RATE"
 HOLD=1000 run_scenario "resend-1-alert/req-open-${SLOW_RATE}/s-held-1000-conns" 1 \
   "$TMP/token" 1 1 "$SLOW_RATE"
 
