@@ -18,7 +18,11 @@
 # concurrency allows in flight) each with its own
 # execution in flight, every alert a re-send of one of them; "storm" = FINGERPRINTS
 # distinct alerts against a workaround in cooldown (each one a recorded
-# refusal: the engine's limit checks run for every alert).
+# refusal: the engine's limit checks run for every alert); "-held-1000-conns-"
+# = the resend load at SLOW_RATE/s while bench/serve/hold_conns.py holds 1,000
+# slow (slowloris) or idle connections open from 16 other client addresses.
+# SCENARIOS (a regex over scenario names, default all) runs a subset;
+# SERVE_ARGS adds flags to `stopgap serve` (e.g. "--http-threads 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${STOPGAP_BUILD:-build}
@@ -29,6 +33,8 @@ REQUESTS=${REQUESTS:-10000}
 CONNECTIONS=${CONNECTIONS:-32}
 FINGERPRINTS=${FINGERPRINTS:-2000}
 OPEN_RATE=${OPEN_RATE:-5000}
+SLOW_RATE=${SLOW_RATE:-1000}
+SCENARIOS=${SCENARIOS:-.}
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 [[ -x $BIN && -x $LOAD ]] || { echo "serve.sh: build first (make build): need $BIN and $LOAD" >&2; exit 1; }
@@ -67,7 +73,7 @@ workarounds:
     limits: $LIMITS
 YAML
   "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn --grace 1s \
-    >"$TMP/serve.log" 2>&1 &
+    ${SERVE_ARGS:-} >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
   cat "$TMP/serve.log" >&2; echo "serve.sh: stopgap serve did not start" >&2; exit 1
@@ -77,6 +83,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 
 run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS [RATE]
   local name=$1 k=$2 tokf=$3 check=$4 fps=$5 rate=${6:-0}
+  [[ $name =~ $SCENARIOS ]] || return 0
   start_serve
   # Warm-up (not measured): every fingerprint once (the first runs, the rest
   # are refused by the cooldown), then wait until the workers are idle.
@@ -90,11 +97,18 @@ run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS
   for r in $(seq 1 "$RUNS"); do
     local c0 c1 ledger_args=()
     [[ $check == 1 ]] && ledger_args=(--ledger "$TMP/state/ledger.db")
+    local holder=""
+    if [[ -n ${HOLD:-} ]]; then
+      $PY bench/serve/hold_conns.py "$port" "$HOLD" 600 >"$TMP/hold.log" 2>&1 &
+      holder=$!
+      sleep 3  # all connected, the first trickle sent
+    fi
     c0=$(cpu_ticks)
     out=$("$LOAD" --port "$port" --token-file "$tokf" --connections "$CONNECTIONS" \
       --requests "$REQUESTS" --alerts-per-request "$k" --fingerprints "$fps" --rate "$rate" \
       "${ledger_args[@]}" || true)
     c1=$(cpu_ticks)
+    if [[ -n $holder ]]; then kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true; fi
     echo "$name $r $out $(( c1 - c0 ))" >>"$TMP/results"
   done
   stop_serve
@@ -110,6 +124,9 @@ MODE=inflight run_scenario "inflight-1000fp-1-alert/req-open-${OPEN_RATE}/s" 1 \
 run_scenario "resend-10-alerts/req" 10 "$TMP/token" 1 1
 run_scenario "storm-1-alert/req" 1 "$TMP/token" 1 "$FINGERPRINTS"
 run_scenario "baseline-401" 1 "$TMP/badtoken" 0 1
+run_scenario "resend-1-alert/req-open-${SLOW_RATE}/s" 1 "$TMP/token" 1 1 "$SLOW_RATE"
+HOLD=1000 run_scenario "resend-1-alert/req-open-${SLOW_RATE}/s-held-1000-conns" 1 \
+  "$TMP/token" 1 1 "$SLOW_RATE"
 
 $PY - "$TMP/results" "$(getconf CLK_TCK)" <<'PY'
 import json, statistics, sys

@@ -1,74 +1,531 @@
-// HttpServer over cpp-httplib: option mapping, TLS setup, handler adaptation
-// (library types stay in this file), and the serving thread.
+// HttpServer over Boost.Beast/Asio: the acceptor and one Session per
+// connection (plain or TLS) run as async state machines on a few io threads;
+// handlers run on a bounded thread pool and post their answer back.
 //
-// Threading: httplib runs each connection on a thread of its ThreadPool; the
-// listen loop runs on serve_thread. Stop() closes the listening socket and joins.
+// Threading: each Session's operations run on its own strand; the acceptor on
+// another. Impl's connection registry (counts per address, live sessions) is
+// guarded by Impl::mu. Stop() runs on the caller's thread and joins all.
 #include "net/http_server.h"
 
-#include <httplib.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <array>
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <regex>
 #include <thread>
+#include <type_traits>
+#include <unordered_map>
 
 #include "core/log.h"
 
 namespace stopgap::net {
 
-struct HttpServer::Impl {
-  std::unique_ptr<httplib::Server> server;
-  std::thread serve_thread;
-  struct Route {
-    std::string method, pattern;
-    HttpHandler handler;
-  };
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace http_internal {
+
+struct Route {
+  std::string method, pattern;
+  std::regex re;
+  HttpHandler handler;
+};
+
+std::string Str(beast::string_view v) { return std::string(v.data(), v.size()); }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding; '+' is a space in a query component only.
+std::string Decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size() + 0 && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void ParseTarget(std::string_view target, HttpServerRequest& r) {
+  size_t q = target.find('?');
+  r.path = Decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  size_t hash = rest.find('#');
+  if (hash != std::string_view::npos) rest = rest.substr(0, hash);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (kv.empty()) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) {
+      r.query.emplace_back(Decode(kv, true), "");
+    } else {
+      r.query.emplace_back(Decode(kv.substr(0, eq), true), Decode(kv.substr(eq + 1), true));
+    }
+  }
+}
+
+HttpServerResponse ErrorResponse(int status, std::string_view reason) {
+  return {status, "application/json", "{\"error\":\"" + std::string(reason) + "\"}\n", {}};
+}
+
+// What the acceptor and Stop() need of a connection, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Posted to the session's strand: close now if idle or still in headers;
+  // otherwise close after the current answer.
+  virtual void Shutdown() = 0;
+};
+
+// The server's state shared by the acceptor and the sessions (HttpServer::Impl
+// is private to HttpServer; this is what it is made of).
+struct ServerCore {
+  HttpServerOptions opts;
   std::vector<Route> routes;
+  std::string route_error;  // first bad pattern, reported by Start()
+  HttpPreBodyCheck gate;
+
+  // Declared before the io_context: sessions it still owns at destruction
+  // release themselves here.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::string, size_t> per_address;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  uint64_t next_session = 0;
+
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::optional<asio::ssl::context> ssl;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_retry;
+  std::optional<asio::thread_pool> pool;
+  std::vector<std::thread> io_threads;
+  std::atomic<bool> stopping{false};
   bool started = false;
+
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Registers a connection under the caps; false: over a cap.
+  bool Admit(const std::string& addr, uint64_t* id);
+  void Release(const std::string& addr, uint64_t id);
+  const Route* Match(const std::string& method, const std::string& path,
+                     std::vector<std::string>* params, bool* path_known) const;
 };
 
 namespace {
 
-HttpServerRequest Convert(const httplib::Request& in) {
-  HttpServerRequest out;
-  out.method = in.method;
-  out.path = in.path;
-  for (size_t i = 1; i < in.matches.size(); ++i) out.path_params.push_back(in.matches[i].str());
-  for (const auto& [k, v] : in.params) out.query.emplace_back(k, v);
-  for (const auto& [k, v] : in.headers) out.headers.emplace_back(k, v);
-  out.body = in.body;
-  out.remote_addr = in.remote_addr;
-  return out;
-}
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(ServerCore& s, Stream&& stream, std::string addr, uint64_t id)
+      : s_(s), stream_(std::move(stream)), addr_(std::move(addr)), id_(id) {}
+  ~Session() override { s_.Release(addr_, id_); }
 
-void Apply(const HttpServerResponse& in, httplib::Response& out) {
-  out.status = in.status;
-  for (const auto& [k, v] : in.headers) out.set_header(k, v);
-  out.set_content(in.body, in.content_type);
-}
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
+  }
 
-httplib::Server::Handler Adapt(HttpHandler handler) {
-  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    HttpServerResponse r;
-    try {
-      r = handler(Convert(req));
-    } catch (const std::exception& e) {
-      Log(LogLevel::kError, "http handler threw", {{"path", req.path}, {"error", e.what()}});
-      r = {500,
-           "application/json",
-           R"({"error":"internal error"})"
-           "\n",
-           {}};
+  void Shutdown() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->shutdown_ = true;
+      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader ||
+          self->phase_ == Phase::kDrain) {
+        self->CloseNow();
+      }
+    });
+  }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kHandler, kWrite, kDrain, kClosed };
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  bool Stopping() const { return shutdown_ || s_.stopping.load(); }
+
+  void Begin() {
+    start_ = Clock::now();
+    if constexpr (kTls) {
+      Tcp().expires_after(s_.opts.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->CloseNow();
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
     }
-    Apply(r, res);
-  };
-}
+  }
+
+  // Between requests on a kept-alive connection: wait for the next request's
+  // first byte for keep_alive_timeout; its header deadline starts then.
+  void WaitNext() {
+    if (Stopping()) return CloseNow();
+    if (buffer_.size() > 0) {
+      start_ = Clock::now();
+      return ReadHeader();
+    }
+    phase_ = Phase::kIdle;
+    Tcp().expires_after(s_.opts.keep_alive_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec || n == 0) return self->CloseNow();
+                              self->buffer_.commit(n);
+                              self->start_ = Clock::now();
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kHeader;
+    header_parser_.emplace();
+    header_parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(s_.opts.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    header_parser_->body_limit(s_.opts.max_body_bytes);
+    Tcp().expires_at(start_ + std::min(s_.opts.header_timeout, s_.opts.request_timeout));
+    bhttp::async_read_header(
+        stream_, buffer_, *header_parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      return Refuse(ErrorResponse(431, "request header fields too large"));
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Refuse(ErrorResponse(413, "request body too large"));
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == bhttp::error::partial_message ||
+        phase_ == Phase::kClosed) {
+      return CloseNow();
+    }
+    if (ec) return Refuse(ErrorResponse(400, "bad request"));
+
+    const auto& h = header_parser_->get();
+    size_t count = 0;
+    for (auto it = h.begin(); it != h.end(); ++it) ++count;
+    if (count > s_.opts.max_header_count) {
+      return Refuse(ErrorResponse(431, "too many request header fields"));
+    }
+    keep_alive_ = h.keep_alive();
+    request_ = HttpServerRequest();
+    request_.method = Str(h.method_string());
+    ParseTarget(std::string_view(h.target().data(), h.target().size()), request_);
+    request_.headers.reserve(count);
+    for (const auto& f : h) request_.headers.emplace_back(Str(f.name_string()), Str(f.value()));
+    request_.remote_addr = addr_;
+    bool has_body = !header_parser_->is_done();
+
+    // Nothing here inflates a body, so a compressed one could only be a bomb
+    // for whoever does later: refuse any coding, content or transfer.
+    if (has_body && !request_.Header("Content-Encoding").empty()) {
+      return Refuse(ErrorResponse(415, "Content-Encoding is not accepted on request bodies"));
+    }
+    if (std::string te = request_.Header("Transfer-Encoding");
+        !te.empty() && !beast::iequals(te, "chunked")) {
+      return Refuse(ErrorResponse(415, "only Transfer-Encoding: chunked is accepted"));
+    }
+    bool path_known = false;
+    route_ = s_.Match(request_.method, request_.path, &request_.path_params, &path_known);
+    if (route_ == nullptr) {
+      // Unread body: answer and close rather than read it for nothing.
+      if (has_body) keep_alive_ = false;
+      return Answer(ErrorResponse(404, "not found"), has_body);
+    }
+    if (s_.gate) {
+      std::optional<HttpServerResponse> refusal;
+      try {
+        refusal = s_.gate(request_);
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "http pre-body check threw",
+            {{"path", request_.path}, {"error", e.what()}});
+        refusal = ErrorResponse(500, "internal error");
+      }
+      if (refusal) return Refuse(std::move(*refusal));
+    }
+    if (!has_body) return Dispatch();
+    if (beast::iequals(h[bhttp::field::expect], "100-continue")) {
+      phase_ = Phase::kBody;
+      Tcp().expires_at(start_ + s_.opts.request_timeout);
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue, sizeof kContinue - 1),
+                               [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                                 if (ec) return self->CloseNow();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    phase_ = Phase::kBody;
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(s_.opts.max_body_bytes);
+    Tcp().expires_at(start_ + s_.opts.request_timeout);
+    bhttp::async_read(
+        stream_, buffer_, *body_parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return Refuse(ErrorResponse(413, "request body too large"));
+    }
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == bhttp::error::partial_message ||
+        phase_ == Phase::kClosed) {
+      return CloseNow();
+    }
+    if (ec) return Refuse(ErrorResponse(400, "bad request"));
+    request_.body = body_parser_->release().body();
+    body_parser_.reset();
+    Dispatch();
+  }
+
+  void Dispatch() {
+    phase_ = Phase::kHandler;
+    header_parser_.reset();
+    Tcp().expires_never();
+    asio::post(*s_.pool, [self = this->shared_from_this()] {
+      HttpServerResponse r;
+      try {
+        r = self->route_->handler(self->request_);
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "http handler threw",
+            {{"path", self->request_.path}, {"error", e.what()}});
+        r = ErrorResponse(500, "internal error");
+      } catch (...) {
+        r = ErrorResponse(500, "internal error");
+      }
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Answer(std::move(r), false); });
+    });
+  }
+
+  // Answers a request whose body was not read (or not fully): the connection
+  // closes after the answer.
+  void Refuse(HttpServerResponse r) {
+    keep_alive_ = false;
+    Answer(std::move(r), true);
+  }
+
+  void Answer(HttpServerResponse r, bool unread_body) {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kWrite;
+    ++served_;
+    bool keep =
+        keep_alive_ && !unread_body && !Stopping() && served_ < s_.opts.keep_alive_max_requests;
+    response_.emplace();
+    response_->version(11);
+    response_->result(static_cast<unsigned>(r.status));
+    for (auto& [k, v] : r.headers) response_->set(k, v);
+    response_->set(bhttp::field::content_type, r.content_type);
+    response_->body() = std::move(r.body);
+    response_->keep_alive(keep);
+    response_->prepare_payload();
+    Tcp().expires_after(s_.opts.write_timeout);
+    bhttp::async_write(
+        stream_, *response_,
+        [self = this->shared_from_this(), keep, unread_body](beast::error_code ec, size_t) {
+          self->response_.reset();
+          if (ec) return self->CloseNow();
+          if (!keep) return unread_body ? self->Linger() : self->CloseNow();
+          self->request_ = HttpServerRequest();
+          self->WaitNext();
+        });
+  }
+
+  // After refusing a request whose body is still arriving: send FIN, then
+  // read and discard a little for a short while so the client's kernel does
+  // not get a reset before its application has read the answer. Bounded in
+  // bytes and time; nothing is kept.
+  void Linger() {
+    if constexpr (kTls) {
+      return CloseNow();
+    } else {
+      beast::error_code ignored;
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      phase_ = Phase::kDrain;
+      if (Stopping()) return CloseNow();
+      buffer_.clear();
+      Tcp().expires_after(std::chrono::milliseconds(500));
+      Drain();
+    }
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ >= kMaxDrain) return self->CloseNow();
+                              self->Drain();
+                            });
+  }
+
+  void CloseNow() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().close();
+  }
+
+  static constexpr size_t kMaxDrain = 64 << 10;
+
+  ServerCore& s_;
+  Stream stream_;
+  std::string addr_;
+  uint64_t id_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  HttpServerRequest request_;
+  const Route* route_ = nullptr;
+  Phase phase_ = Phase::kHeader;
+  Clock::time_point start_;
+  bool keep_alive_ = true;
+  bool shutdown_ = false;
+  size_t served_ = 0;
+  size_t drained_ = 0;
+  std::array<char, 4096> drain_buf_;
+};
 
 }  // namespace
+
+bool ServerCore::Admit(const std::string& addr, uint64_t* id) {
+  std::lock_guard<std::mutex> l(mu);
+  if (sessions.size() >= opts.max_connections) return false;
+  size_t& n = per_address[addr];
+  if (n >= opts.max_connections_per_address) {
+    if (n == 0) per_address.erase(addr);
+    return false;
+  }
+  ++n;
+  *id = ++next_session;
+  sessions[*id];  // filled in once the session exists
+  return true;
+}
+
+void ServerCore::Release(const std::string& addr, uint64_t id) {
+  std::lock_guard<std::mutex> l(mu);
+  sessions.erase(id);
+  auto it = per_address.find(addr);
+  if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+  if (sessions.empty()) cv.notify_all();
+}
+
+const Route* ServerCore::Match(const std::string& method, const std::string& path,
+                               std::vector<std::string>* params, bool* path_known) const {
+  for (const Route& r : routes) {
+    std::smatch m;
+    if (!std::regex_match(path, m, r.re)) continue;
+    *path_known = true;
+    if (r.method != method) continue;
+    params->clear();
+    for (size_t i = 1; i < m.size(); ++i) params->push_back(m[i].str());
+    return &r;
+  }
+  return nullptr;
+}
+
+void ServerCore::DoAccept() {
+  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    OnAccept(ec, std::move(s));
+  });
+}
+
+void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (stopping.load() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Out of descriptors (EMFILE/ENFILE) or a transient error: back off
+    // briefly instead of spinning on the pending connection.
+    Log(LogLevel::kWarn, "http accept failed", {{"error", ec.message()}});
+    accept_retry->expires_after(std::chrono::milliseconds(50));
+    accept_retry->async_wait([this](beast::error_code e) {
+      if (!e && !stopping.load()) DoAccept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  std::string addr = socket.remote_endpoint(ignored).address().to_string(ignored);
+  uint64_t id = 0;
+  if (!Admit(addr, &id)) {
+    if (!ssl) {
+      static const char k503[] =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+          "Content-Length: 32\r\nConnection: close\r\n\r\n{\"error\":\"too many connections\"}";
+      (void)::send(socket.native_handle(), k503, sizeof k503 - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    socket.close(ignored);
+    return DoAccept();
+  }
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::shared_ptr<SessionBase> base;
+  if (ssl) {
+    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *ssl), addr, id);
+    base = s;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      sessions[id] = base;
+    }
+    s->Start();
+  } else {
+    auto s = std::make_shared<Session<beast::tcp_stream>>(
+        *this, beast::tcp_stream(std::move(socket)), addr, id);
+    base = s;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      sessions[id] = base;
+    }
+    s->Start();
+  }
+  DoAccept();
+}
+
+}  // namespace http_internal
+
+struct HttpServer::Impl : http_internal::ServerCore {};
 
 std::string HttpServerRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -119,112 +576,143 @@ HttpServer::HttpServer(HttpServerOptions options)
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(std::string_view method, std::string pattern, HttpHandler handler) {
-  impl_->routes.push_back({std::string(method), std::move(pattern), std::move(handler)});
+  http_internal::Route r{std::string(method), pattern, {}, std::move(handler)};
+  try {
+    r.re = std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    if (impl_->route_error.empty()) {
+      impl_->route_error = "bad route pattern '" + pattern + "': " + e.what();
+    }
+    return;
+  }
+  if (r.method != "GET" && r.method != "POST" && r.method != "PUT" && r.method != "DELETE" &&
+      impl_->route_error.empty()) {
+    impl_->route_error = "unsupported HTTP method " + r.method;
+  }
+  impl_->routes.push_back(std::move(r));
 }
+
+void HttpServer::SetPreBodyCheck(HttpPreBodyCheck check) { impl_->gate = std::move(check); }
 
 bool HttpServer::tls() const {
   return !options_.tls_cert_file.empty() && !options_.tls_key_file.empty();
 }
 
 Status HttpServer::Start() {
-  if (impl_->started) return FailedPrecondition("http server already started");
+  Impl& im = *impl_;
+  if (im.started) return FailedPrecondition("http server already started");
+  if (!im.route_error.empty()) return InvalidArgument(im.route_error);
   auto hp = SplitHostPort(options_.listen);
   if (!hp.ok()) return hp.status();
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
     return InvalidArgument("TLS needs both a certificate and a key file");
   }
+  im.opts = options_;
   if (tls()) {
-    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
-                                                    options_.tls_key_file.c_str());
-    if (!ssl->is_valid()) {
+    im.ssl.emplace(asio::ssl::context::tls_server);
+    im.ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    im.ssl->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (!ec) im.ssl->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      im.ssl.reset();
       return InvalidArgument("cannot load TLS certificate '" + options_.tls_cert_file +
-                             "' / key '" + options_.tls_key_file + "'");
-    }
-    impl_->server = std::move(ssl);
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& s = *impl_->server;
-  int threads = options_.threads > 0 ? options_.threads : 1;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_payload_max_length(options_.max_body_bytes);
-  auto usec = [](Duration d) { return std::chrono::microseconds(d); };
-  s.set_read_timeout(usec(options_.read_timeout));
-  s.set_write_timeout(usec(options_.write_timeout));
-  s.set_keep_alive_timeout(std::max<time_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(options_.keep_alive_timeout).count()));
-  s.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  s.set_tcp_nodelay(true);
-  // httplib's default also sets SO_REUSEPORT, which would let a second daemon
-  // bind the same port and silently take half the alerts: SO_REUSEADDR only.
-  // The callback also remembers the listening socket: see the listen() below.
-  int listen_fd = -1;
-  s.set_socket_options([&listen_fd](socket_t fd) {
-    int yes = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd = fd;
-  });
-  s.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        res.status = 500;
-        res.set_content(R"({"error":"internal error"})"
-                        "\n",
-                        "application/json");
-      });
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string reason = res.status == 404   ? "not found"
-                         : res.status == 413 ? "request body too large"
-                         : res.status == 400 ? "bad request"
-                                             : "error";
-    res.set_content("{\"error\":\"" + reason + "\"}\n", "application/json");
-  });
-  for (auto& r : impl_->routes) {
-    auto h = Adapt(r.handler);
-    if (r.method == "GET") {
-      s.Get(r.pattern, h);
-    } else if (r.method == "POST") {
-      s.Post(r.pattern, h);
-    } else if (r.method == "PUT") {
-      s.Put(r.pattern, h);
-    } else if (r.method == "DELETE") {
-      s.Delete(r.pattern, h);
-    } else {
-      return InvalidArgument("unsupported HTTP method " + r.method);
+                             "' / key '" + options_.tls_key_file + "': " + ec.message());
     }
   }
   const auto& [host, port] = *hp;
-  if (port == 0) {
-    port_ = s.bind_to_any_port(host);
-    if (port_ < 0) return Unavailable("cannot bind " + options_.listen);
-  } else {
-    if (!s.bind_to_port(host, port)) {
-      return Unavailable("cannot bind " + options_.listen + " (address in use or not local?)");
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    // A name ("localhost"): resolve it once.
+    tcp::resolver resolver(im.ioc);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty()) {
+      return InvalidArgument("listen address '" + options_.listen + "': cannot resolve host");
     }
-    port_ = port;
+    address = results.begin()->endpoint().address();
   }
-  // cpp-httplib 0.11 listens with a compiled-in backlog of 5: a burst of
-  // connects (Alertmanager opening several at once) overflows it and the
-  // client waits a whole SYN retransmit (1 s). listen() on a listening socket
-  // only raises its backlog on Linux.
-  if (listen_fd >= 0 && ::listen(listen_fd, options_.listen_backlog) != 0) {
-    return ErrnoStatus("listen " + options_.listen, errno);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  im.ioc.restart();
+  im.acceptor.emplace(asio::make_strand(im.ioc));
+  // SO_REUSEADDR only: SO_REUSEPORT would let a second daemon bind the same
+  // port and silently take half the alerts.
+  im.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) im.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) im.acceptor->bind(endpoint, ec);
+  if (ec) {
+    im.acceptor.reset();
+    return Unavailable("cannot bind " + options_.listen + " (" + ec.message() +
+                       "; address in use or not local?)");
   }
-  s.set_socket_options([](socket_t) {});  // listen_fd goes out of scope
-  impl_->started = true;
-  impl_->serve_thread = std::thread([&s] { s.listen_after_bind(); });
-  // stop() is a no-op until the listen loop runs: wait for it (bounded).
-  for (int i = 0; i < 5000 && !s.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  im.acceptor->listen(options_.listen_backlog, ec);
+  if (ec) {
+    im.acceptor.reset();
+    return Unavailable("listen " + options_.listen + ": " + ec.message());
   }
+  port_ = im.acceptor->local_endpoint().port();
+  // Each connection holds a descriptor: let the process hold as many as the
+  // hard limit allows, up to what the connection cap needs.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    rlim_t want = std::min<rlim_t>(rl.rlim_max, options_.max_connections + 1024);
+    if (want > rl.rlim_cur) {
+      rl.rlim_cur = want;
+      (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
+  im.accept_retry.emplace(im.acceptor->get_executor());
+  im.pool.emplace(static_cast<size_t>(std::max(1, options_.handler_threads)));
+  im.work.emplace(asio::make_work_guard(im.ioc));
+  im.stopping = false;
+  im.started = true;
+  asio::post(im.acceptor->get_executor(), [&im] { im.DoAccept(); });
+  int threads = std::max(1, options_.threads);
+  for (int i = 0; i < threads; ++i) im.io_threads.emplace_back([&im] { im.ioc.run(); });
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
   if (!impl_ || !impl_->started) return;
-  impl_->server->stop();
-  if (impl_->serve_thread.joinable()) impl_->serve_thread.join();
-  impl_->started = false;
+  Impl& im = *impl_;
+  im.stopping = true;
+  // Close the listener on the io threads (the acceptor is not thread-safe)
+  // and wait until it is closed: a connect after Stop() must be refused.
+  {
+    std::promise<void> closed;
+    asio::post(im.acceptor->get_executor(), [&im, &closed] {
+      beast::error_code ignored;
+      im.acceptor->close(ignored);
+      im.accept_retry->cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+  std::vector<std::shared_ptr<http_internal::SessionBase>> live;
+  {
+    std::lock_guard<std::mutex> l(im.mu);
+    for (auto& [id, w] : im.sessions) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->Shutdown();
+  live.clear();
+  // Requests being read or handled finish (bounded by their deadlines).
+  {
+    std::unique_lock<std::mutex> l(im.mu);
+    im.cv.wait_for(l, options_.request_timeout + options_.write_timeout + std::chrono::seconds(1),
+                   [&im] { return im.sessions.empty(); });
+  }
+  im.pool->join();
+  im.work.reset();
+  im.ioc.stop();
+  for (auto& t : im.io_threads) t.join();
+  im.io_threads.clear();
+  im.acceptor.reset();
+  im.pool.reset();
+  im.started = false;
 }
 
 }  // namespace stopgap::net

@@ -1,29 +1,42 @@
-// HttpServer: a thin wrapper over cpp-httplib 0.11 for stopgap's daemons. It
-// adds what a production listener needs and the library leaves to the caller:
-// request body and header-time limits, keep-alive settings, TCP_NODELAY, an
-// optional TLS certificate/key, a bounded connection thread pool, port 0, and
-// handlers that never throw across the library (exceptions become 500s).
+// HttpServer: stopgap's HTTP/1.1 front door, event-driven on Boost.Beast/Asio,
+// built for hostile clients. A few io threads multiplex every connection (a
+// slow or idle client holds a socket and a few KiB, never a thread); handlers
+// run on a small separate pool, so a handler that blocks briefly (a ledger
+// write and fsync) does not stall the io threads. Every resource a client can
+// hold is capped by an option below: header bytes and count, body bytes
+// (Content-Length and chunked alike, enforced while reading), time to send
+// the headers and the whole request, idle keep-alive time, connections per
+// client address and in total. A pre-body check (SetPreBodyCheck) sees the
+// parsed headers before any body byte is read: authentication refuses there.
 //
 //   net::HttpServer http({.listen = "127.0.0.1:0"});
 //   http.Handle("GET", "/healthz", [](const net::HttpServerRequest&) {
 //     return net::HttpServerResponse{200, "text/plain", "ok\n"};
 //   });
-//   if (Status s = http.Start(); !s.ok()) return s;   // binds, then serves on a thread
+//   if (Status s = http.Start(); !s.ok()) return s;   // binds, then serves on its threads
 //   int port = http.port();
 //   ...
-//   http.Stop();                                      // stops accepting, joins
+//   http.Stop();                                      // stops accepting, drains, joins
 //
-// Patterns are ECMAScript regular expressions over the path; capture groups
-// land in HttpServerRequest::path_params.
+// Patterns are ECMAScript regular expressions over the whole (decoded) path;
+// capture groups land in HttpServerRequest::path_params. Handlers that throw
+// answer 500. Refusals are JSON {"error": "..."}: 400 bad request, 404 no
+// route, 413 body over max_body_bytes, 415 any Content-Encoding on a request
+// body (or a Transfer-Encoding other than chunked), 431 header caps.
+// Connections over a cap are accepted and closed (a plain-HTTP one first gets
+// a 503 written without waiting).
 //
-// Thread safety: register handlers before Start(). Handlers run concurrently
-// on the connection threads and must be thread-safe. Stop() may be called from
-// any thread (not from a handler); it is idempotent.
+// Thread safety: register handlers and the pre-body check before Start().
+// Handlers and the pre-body check run concurrently (handler pool and io
+// threads respectively) and must be thread-safe; the pre-body check runs on an
+// io thread and must not block. Stop() may be called from any thread (not
+// from a handler); it is idempotent.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,14 +49,34 @@ namespace stopgap::net {
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:9470";  // "host:port"; port 0 picks a free port
-  std::string tls_cert_file;              // both set: HTTPS
+  std::string tls_cert_file;              // both set: HTTPS (OpenSSL)
   std::string tls_key_file;
-  size_t max_body_bytes = 1 << 20;  // larger bodies get 413
-  Duration read_timeout{5'000};     // per read of headers/body
+  // Request body cap, Content-Length or chunked: 413 as soon as it is passed
+  // (a Content-Length over it is refused before any body byte is read).
+  size_t max_body_bytes = 1 << 20;
+  // Request line plus header fields, in bytes; beyond it: 431.
+  size_t max_header_bytes = 16 << 10;
+  // Header fields per request; beyond it: 431.
+  size_t max_header_count = 100;
+  // From a new connection (or the first byte of a kept-alive one's next
+  // request) until the headers are complete; then the connection is closed.
+  // Bounds slowloris: a trickle of header lines cannot hold a socket longer.
+  Duration header_timeout{10'000};
+  // From the first byte of a request until its body is read completely; then
+  // the connection is closed. Bounds a slow body.
+  Duration request_timeout{30'000};
+  // Time to write one response; a client that does not read is dropped.
   Duration write_timeout{5'000};
-  Duration keep_alive_timeout{5'000};       // idle time before a kept-alive connection closes
-  size_t keep_alive_max_requests = 10'000;  // requests per connection
-  int threads = 32;           // connection threads (a kept-alive connection holds one)
+  // Idle time between requests before a kept-alive connection closes.
+  Duration keep_alive_timeout{5'000};
+  size_t keep_alive_max_requests = 10'000;  // requests per connection, then close
+  // Open connections from one client address (IPv4 address or IPv6 address);
+  // more are accepted and closed at once (503 on plain HTTP).
+  size_t max_connections_per_address = 64;
+  // Open connections in total; more are accepted and closed at once (503).
+  size_t max_connections = 4096;
+  int threads = 2;            // io threads (parsing, TLS, timers); not per connection
+  int handler_threads = 16;   // handler pool: handlers may block briefly (fsync)
   int listen_backlog = 1024;  // pending connections the kernel queues (SOMAXCONN caps it)
 };
 
@@ -70,6 +103,10 @@ struct HttpServerResponse {
 };
 
 using HttpHandler = std::function<HttpServerResponse(const HttpServerRequest&)>;
+// Called with the request's method, path, path_params, query, headers and
+// remote_addr (body empty) before any body byte is read. A response refuses
+// the request: it is sent and the connection closed, the body never read.
+using HttpPreBodyCheck = std::function<std::optional<HttpServerResponse>(const HttpServerRequest&)>;
 
 class HttpServer {
  public:
@@ -80,15 +117,19 @@ class HttpServer {
 
   // method is "GET", "POST", "PUT", "DELETE". Register before Start().
   void Handle(std::string_view method, std::string pattern, HttpHandler handler);
+  // The gate for routed requests (unrouted ones get 404 first). Before Start().
+  void SetPreBodyCheck(HttpPreBodyCheck check);
 
-  // Loads TLS material, binds and starts serving on a background thread.
-  // Fails (and serves nothing) on a bad address, a busy port, or bad TLS files.
+  // Loads TLS material, binds and starts serving on background threads.
+  // Fails (and serves nothing) on a bad address, a busy port, bad TLS files or
+  // a bad route pattern.
   Status Start();
   // The bound port (after Start()).
   int port() const { return port_; }
   bool tls() const;
-  // Stops accepting; in-flight requests finish; kept-alive connections close
-  // after their current request. Joins the serving thread.
+  // Closes the listener and idle (or still-sending-headers) connections at
+  // once; requests already being read or handled finish and get their answer,
+  // then their connections close. Joins the threads.
   void Stop();
 
  private:
