@@ -26,7 +26,7 @@ struct ServeFlags {
   std::string listen;
   int workers = 4;
   size_t queue = 1024;
-  int http_threads = 32;
+  int http_threads = 2;
   std::string grace = "30s";
   std::string log_level = "info";
   std::string log_format = "auto";
@@ -121,8 +121,9 @@ CommandMain SetupServe(CLI::App& sub) {
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   sub.add_option("--http-threads", f->http_threads,
-                 "HTTP connection threads (a kept-alive connection holds one)")
-      ->check(CLI::Range(2, 1024))
+                 "HTTP io threads (event-driven: each serves many connections; handlers run on a "
+                 "separate bounded pool)")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   sub.add_option("--grace", f->grace, "On SIGTERM, how long running steps may finish")
       ->capture_default_str();

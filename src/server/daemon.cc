@@ -117,9 +117,6 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   http.tls_key_file = c.server.tls_key;
   http.threads = d.options.http_threads;
   http.max_body_bytes = d.options.max_body_bytes;
-  // cpp-httplib notices a stop only between keep-alive waits: a short idle
-  // timeout bounds how long SIGTERM waits for idle kept-alive connections.
-  http.keep_alive_timeout = std::chrono::seconds(2);
   d.http = std::make_unique<net::HttpServer>(http);
   d.RegisterRoutes();
   return std::unique_ptr<StopgapDaemon>(new StopgapDaemon(std::move(impl)));

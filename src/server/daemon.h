@@ -28,7 +28,7 @@ struct DaemonOptions {
   std::string listen;  // overrides server.listen when set ("127.0.0.1:0" in tests)
   int workers = 4;     // executions run at once (engine limits apply on top)
   size_t queue_capacity = 1024;
-  int http_threads = 32;  // connection threads; a kept-alive connection holds one
+  int http_threads = 2;  // io threads of the event-driven server (net/http_server.h)
   size_t max_body_bytes = 4 << 20;
   Duration prune_interval = std::chrono::hours(1);
   bool create_token = true;  // generate server.token_file (0600) when absent

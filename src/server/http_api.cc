@@ -82,30 +82,41 @@ void StopgapDaemon::Impl::RefreshGauges() {
 void StopgapDaemon::Impl::RegisterRoutes() {
   metrics.Describe("stopgap_http_refused_total", MetricType::kCounter,
                    "Requests refused by the access check, by code (401, 403, 421).");
-  // Wraps a handler with the access check (Host, Origin, token, scope); the
-  // handler gets the name of the token that authenticated ("" when none).
-  auto guarded = [this](auto fn) {
-    return [this, fn](const HttpServerRequest& r) -> HttpServerResponse {
-      AccessDecision d = Access()->Check({.method = r.method,
-                                          .path = r.path,
-                                          .host = r.Header("Host"),
-                                          .origin = r.Header("Origin"),
-                                          .authorization = r.Header("Authorization")});
-      if (!d.ok()) {
-        metrics.Add("stopgap_http_refused_total", {{"code", std::to_string(d.status)}});
-        if (d.status == 401) metrics.Add("stopgap_http_unauthorized_total");
-        Log(LogLevel::kWarn, "request refused",
-            {{"method", r.method},
-             {"path", r.path},
-             {"code", std::to_string(d.status)},
-             {"as", d.token},
-             {"remote", r.remote_addr}});
-        HttpServerResponse res = Error(d.status, d.message);
-        if (d.status == 401)
-          res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"stopgap\"");
-        return res;
-      }
-      return fn(r, d.token);
+  // The access check (Host, Origin, token, scope): nullopt when allowed (the
+  // token's name in *token), else the refusal to send.
+  auto refuse = [this](const HttpServerRequest& r,
+                       std::string* token) -> std::optional<HttpServerResponse> {
+    AccessDecision d = Access()->Check({.method = r.method,
+                                        .path = r.path,
+                                        .host = r.Header("Host"),
+                                        .origin = r.Header("Origin"),
+                                        .authorization = r.Header("Authorization")});
+    if (d.ok()) {
+      if (token) *token = std::move(d.token);
+      return std::nullopt;
+    }
+    metrics.Add("stopgap_http_refused_total", {{"code", std::to_string(d.status)}});
+    if (d.status == 401) metrics.Add("stopgap_http_unauthorized_total");
+    Log(LogLevel::kWarn, "request refused",
+        {{"method", r.method},
+         {"path", r.path},
+         {"code", std::to_string(d.status)},
+         {"as", d.token},
+         {"remote", r.remote_addr}});
+    HttpServerResponse res = Error(d.status, d.message);
+    if (d.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"stopgap\"");
+    return res;
+  };
+  // Before any body byte is read: an unauthenticated client cannot make the
+  // daemon read (or buffer) a body.
+  http->SetPreBodyCheck([refuse](const HttpServerRequest& r) { return refuse(r, nullptr); });
+  // Wraps a handler with the same check; the handler gets the name of the
+  // token that authenticated ("" when none).
+  auto guarded = [refuse](auto fn) {
+    return [refuse, fn](const HttpServerRequest& r) -> HttpServerResponse {
+      std::string token;
+      if (std::optional<HttpServerResponse> no = refuse(r, &token)) return *no;
+      return fn(r, token);
     };
   };
 
