@@ -40,8 +40,8 @@ struct CollectStep {
   std::vector<std::string> collectors;
   std::optional<int64_t> pid;
   std::string pidfile;
-  std::string exe;  // optional: the target's /proc/PID/exe must resolve to it
   bool stacks = false;
+  std::string exe;  // optional: the target's /proc/PID/exe must resolve to it
 };
 // `guru: {pidfile: …, signal: USR2, report: "/var/log/x/guru-*.txt"}`.
 // The signal is USR1, USR2 or HUP unless `allow_any_signal: true`.

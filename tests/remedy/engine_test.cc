@@ -192,7 +192,7 @@ TEST_F(EngineTest, CollectAndGuruAreRecordedUnsupported) {
   FakeRunner runner;
   Workaround w = MakeWorkaround("w");
   Step collect;
-  collect.body = CollectStep{{"system"}, std::nullopt, "", false};
+  collect.body = CollectStep{{"system"}, std::nullopt, "", false, ""};
   w.diagnostics.insert(w.diagnostics.begin(), collect);
   auto engine = Engine({w}, runner, clock_);
   Result<ExecutionOutcome> o = engine->Execute("w", {}, "manual");
