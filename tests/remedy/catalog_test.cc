@@ -447,7 +447,7 @@ TEST(CatalogTest, GuruSignalIsNamedAndNonLethal) {
     EXPECT_FALSE(l.catalog.ok()) << bad;
     const Violation* v = Only(l, "bad-value");
     ASSERT_NE(v, nullptr) << bad;
-    EXPECT_EQ(v->line, 18) << bad;
+    EXPECT_EQ(v->line, 17) << bad;
   }
   for (const char* good :
        {"signal: USR1", "signal: HUP", "signal: SIGUSR2", "signal: TERM, allow_any_signal: true"}) {
