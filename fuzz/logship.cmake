@@ -1,7 +1,8 @@
 # Fuzz targets for stopgap logship's parsers of outside input: dateext file
 # names (names in a log dir and object keys from a store), S3's XML answers and
 # Swift's JSON answers (listings, Keystone token catalogs).
-# Seeds: fuzz/corpus/logship_dateext/, logship_s3xml/, logship_swift_json/.
+# Seeds: fuzz/corpus/logship_dateext/, logship_s3xml/, logship_swift_json/,
+# logship_object_key/ (object keys `logship get` turns into paths).
 if(TARGET stopgap_logship)
   stopgap_fuzz_target(logship_dateext SOURCES ${CMAKE_SOURCE_DIR}/tests/logship/dateext_fuzz.cc
                       LIBS stopgap_logship)
@@ -9,4 +10,6 @@ if(TARGET stopgap_logship)
                       LIBS stopgap_logship)
   stopgap_fuzz_target(logship_swift_json SOURCES
                       ${CMAKE_SOURCE_DIR}/tests/logship/swift_json_fuzz.cc LIBS stopgap_logship)
+  stopgap_fuzz_target(logship_object_key SOURCES
+                      ${CMAKE_SOURCE_DIR}/tests/logship/object_key_fuzz.cc LIBS stopgap_logship)
 endif()

@@ -80,7 +80,14 @@ int RunDiag(const DiagFlags& f) {
     std::string name = std::filesystem::path(f.out).filename().string();
     name = name.substr(0, name.size() - 8);
     if (name.empty()) return Usage("--out " + f.out + ": needs a file name before .tar.zst");
-    staging = DirName(f.out) + "/.stopgap-diag-" + std::to_string(::getpid());
+    // A mkdtemp directory: not guessable, so nobody can plant it first.
+    Result<std::string> tmp = MakeTempDir(DirName(f.out) + "/.stopgap-diag-");
+    if (!tmp.ok()) {
+      std::fprintf(stderr, "stopgap diag: staging next to %s: %s\n", f.out.c_str(),
+                   tmp.status().message().c_str());
+      return kExitFailed;
+    }
+    staging = *tmp;
     bundle_dir = staging + "/" + name;
   } else {
     Status st = MakeDirs(f.out, 0700);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -54,7 +55,10 @@ Result<uint64_t> ParseSize(const std::string& s) {
   size_t i = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
   if (i == 0) return InvalidArgument("bad size '" + s + "'");
-  uint64_t v = std::stoull(s.substr(0, i));
+  uint64_t v = 0;
+  if (std::from_chars(s.data(), s.data() + i, v).ec != std::errc() || v > (1ull << 40)) {
+    return InvalidArgument("size '" + s + "' is too large");
+  }
   std::string unit = s.substr(i);
   for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (unit.ends_with("ib"))

@@ -92,6 +92,11 @@ CommandMain SetupStatsd(CLI::App& sub) {
       sub.add_option("--timer-exact-max", c.flush.timer_exact_max,
                      "timers with more samples per interval use a sketch (1 % error; 0: never)")
           ->capture_default_str();
+  auto* o_names =
+      sub.add_option("--max-names", c.flush.max_names,
+                     "distinct names held; new ones past it are dropped (statsd.names_dropped)")
+          ->capture_default_str()
+          ->check(CLI::PositiveNumber);
   auto* o_nap = sub.add_option("--receive-nap-us", c.receive_nap_us,
                                "after a recvmmsg that emptied the socket, wait this long (0: off)")
                     ->capture_default_str();
@@ -103,7 +108,7 @@ CommandMain SetupStatsd(CLI::App& sub) {
 
   return [f, o_udp, o_tcp, o_admin, o_graphite, o_flush, o_pct, o_hist, o_calc, o_legacy, o_gp,
           o_pc, o_pt, o_pg, o_pset, o_gs, o_ps, o_fc, o_di, o_dc, o_dt, o_dg, o_ds, o_ttl, o_san,
-          o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_nap, o_gbuf, o_health]() -> int {
+          o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_names, o_nap, o_gbuf, o_health]() -> int {
     LogLevel level;
     if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
     // The file (if any), then the flags given on the command line over it.
@@ -181,6 +186,7 @@ CommandMain SetupStatsd(CLI::App& sub) {
       if (given(o_recv)) c.receivers = fl.receivers;
       if (given(o_rcvbuf)) c.rcvbuf_bytes = fl.rcvbuf_bytes;
       if (given(o_exact)) c.flush.timer_exact_max = fl.flush.timer_exact_max;
+      if (given(o_names)) c.flush.max_names = fl.flush.max_names;
       if (given(o_nap)) {
         if (fl.receive_nap_us < 0 || fl.receive_nap_us > 100000) {
           return bad("--receive-nap-us: must be 0..100000");

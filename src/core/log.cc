@@ -58,9 +58,18 @@ bool LooksLikeSecretName(std::string_view name) {
   std::string up;
   up.reserve(name.size());
   for (char c : name) up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  for (std::string_view w :
-       {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTHORIZATION"}) {
+  for (std::string_view w : {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "KEY",
+                             "CREDENTIAL", "AUTHORIZATION"}) {
     if (up.find(w) != std::string::npos) return true;
+  }
+  // Short forms as whole words only: MYSQL_PWD, --pass, DB_PASS, PASS_FILE
+  // (but not the shell's PWD/OLDPWD, nor BYPASS or COMPASS).
+  if (up == "PASS") return true;
+  for (char sep : {'_', '-', '.'}) {
+    std::string s(1, sep);
+    if (up.ends_with(s + "PWD") || up.ends_with(s + "PASS") || up.starts_with("PASS" + s)) {
+      return true;
+    }
   }
   return false;
 }

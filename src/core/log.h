@@ -30,8 +30,9 @@ bool ParseLogLevel(std::string_view text, LogLevel* out);
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
 
 // True when a name (env var, config key, argv flag, header) looks like it
-// holds a secret: contains PASSWORD, PASSWD, SECRET, TOKEN, KEY, CREDENTIAL
-// or AUTHORIZATION, case-insensitively.
+// holds a secret: contains PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, KEY,
+// CREDENTIAL or AUTHORIZATION, or is PASS or ends in _PWD/_PASS (also with
+// '-' or '.'), case-insensitively.
 bool LooksLikeSecretName(std::string_view name);
 
 // JSON string escaping (no surrounding quotes), for hand-written JSON lines.

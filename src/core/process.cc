@@ -20,6 +20,8 @@
 #include <cstring>
 #include <optional>
 
+#include "core/file.h"
+
 namespace stopgap {
 namespace {
 
@@ -82,11 +84,13 @@ struct Stream {
     data->append(buf, keep);
     if (file_path.empty() || !file_error.ok()) return;
     if (file.get() < 0) {
-      file.reset(::open(file_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-      if (file.get() < 0) {
-        file_error = ErrnoStatus("open " + file_path, errno);
+      // A new file only: a symlink or file planted at the path is refused.
+      Result<int> fd = CreateNewFile(file_path, 0600);
+      if (!fd.ok()) {
+        file_error = fd.status();
         return;
       }
+      file.reset(*fd);
     }
     size_t off = 0;
     while (off < keep) {

@@ -60,6 +60,7 @@ struct CollectRequest {
   std::vector<std::string> collectors;         // system, tcp, process
   std::optional<pid_t> pid;                    // for process
   std::string pidfile;                         // for process, when pid is unset
+  std::string exe;                             // optional: /proc/PID/exe must resolve to this path
   bool stacks = false;                         // process: user-space stacks of all threads
   Duration timeout = std::chrono::seconds(5);  // per collector
   size_t size_cap = kDefaultSizeCap;           // per collector, bytes
@@ -77,8 +78,14 @@ const std::vector<std::string>& CollectorNames();
 // kInvalidArgument with a message naming what is wrong.
 Status ValidateCollectRequest(const CollectRequest& req);
 
-// Resolves pid or pidfile to a live pid (kInvalidArgument when none).
-Result<pid_t> ResolvePid(std::optional<pid_t> pid, const std::string& pidfile);
+// Resolves pid or pidfile to a live pid (kInvalidArgument when none). A
+// pidfile must be a regular file (a symlink is not followed) owned by root or
+// by the effective user; its contents never appear in an error. When `exe` is
+// set, /proc/PID/exe must resolve to exactly that path.
+Result<pid_t> ResolvePid(std::optional<pid_t> pid, const std::string& pidfile,
+                         const std::string& exe = "");
+// kInvalidArgument unless /proc/PID/exe resolves to `exe` (Ok when empty).
+Status CheckProcessExe(pid_t pid, const std::string& exe);
 
 // Runs the requested collectors concurrently, writing into `bundle_dir` (which
 // must exist). One outcome per requested collector, in request order. Budgets
@@ -90,6 +97,7 @@ std::vector<CollectorOutcome> RunCollectors(const CollectRequest& req,
 struct GuruRequest {
   std::optional<pid_t> pid;
   std::string pidfile;
+  std::string exe;  // optional: /proc/PID/exe must resolve to this path
   int signal = SIGUSR2;
   std::string report_glob;  // e.g. "/var/log/nova/guru-*.txt"
   Duration timeout = std::chrono::seconds(5);

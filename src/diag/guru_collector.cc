@@ -52,7 +52,7 @@ CollectorOutcome RunGuru(const GuruRequest& req, const std::string& bundle_dir,
     return o;
   };
   if (req.report_glob.empty()) return finish(InvalidArgument("guru: no report pattern"), false);
-  auto pid = ResolvePid(req.pid, req.pidfile);
+  auto pid = ResolvePid(req.pid, req.pidfile, req.exe);
   if (!pid.ok()) return finish(pid.status(), false);
   auto before = Matches(req.report_glob);
   if (::kill(*pid, req.signal) != 0) {

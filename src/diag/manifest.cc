@@ -1,7 +1,10 @@
 // BundleManifest: manifest.json written with WriteFileAtomic (fsync + rename +
 // directory fsync) at creation and after every change. Schema in
 // docs/bundle-format.md.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <nlohmann/json.hpp>
 #include <random>
@@ -39,7 +42,13 @@ std::string NewBundleDirName(const Clock& clock) {
 
 Result<std::unique_ptr<BundleManifest>> BundleManifest::Create(
     const std::string& dir, const Clock& clock, std::map<std::string, std::string> labels) {
-  STOPGAP_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  // The parent may exist; the bundle directory itself must be new, so files
+  // or symlinks someone planted in it are never written through.
+  STOPGAP_RETURN_IF_ERROR(MakeDirs(DirName(dir), 0700));
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return AlreadyExists("bundle directory " + dir + " exists; not reused");
+    return ErrnoStatus("mkdir " + dir, errno);
+  }
   std::unique_ptr<BundleManifest> m(new BundleManifest(dir, clock));
   m->host_ = HostName();
   m->created_ = clock.Now();

@@ -71,7 +71,6 @@ Status PackBundle(const std::string& dir, const std::string& out_path) {
   if (ec) return Internal("listing " + dir + ": " + ec.message());
   std::sort(entries.begin(), entries.end());
 
-  std::string tmp = out_path + ".tmp." + std::to_string(::getpid());
   archive* a = archive_write_new();
   struct Closer {
     archive* a;
@@ -81,8 +80,13 @@ Status PackBundle(const std::string& dir, const std::string& out_path) {
       archive_write_add_filter_zstd(a) != ARCHIVE_OK) {
     return ArchiveError(a, "tar.zst setup");
   }
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("create " + tmp, errno);
+  // A new, unpredictably named temp file: nothing planted next to out_path
+  // can redirect the write; rename(2) then replaces a symlink at out_path
+  // itself, never its target.
+  Result<NewTempFile> t = CreateTempFile(out_path + ".tmp.", 0600);
+  if (!t.ok()) return t.status();
+  int fd = t->fd;
+  const std::string tmp = t->path;
   if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
     ::close(fd);
     ::unlink(tmp.c_str());

@@ -4,6 +4,7 @@
 // pid/pidfile resolution.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -47,29 +48,77 @@ const std::vector<std::string>& CollectorNames() {
   return kNames;
 }
 
-Result<pid_t> ResolvePid(std::optional<pid_t> pid, const std::string& pidfile) {
-  if (pid.has_value()) {
-    if (!ProcessExists(*pid))
-      return InvalidArgument("pid " + std::to_string(*pid) + ": no such process");
-    return *pid;
+namespace {
+
+// The pidfile is read by root on behalf of a catalog: it must be a regular
+// file (not a symlink, FIFO or device) owned by root or by the user stopgap
+// runs as, so another user cannot point a collector or a signal at any
+// process, nor make stopgap read a file of theirs choosing. What it holds is
+// never echoed: an error names the path and the rule, not the bytes.
+Result<pid_t> ReadPidfile(const std::string& pidfile) {
+  struct stat st {};
+  Result<int> fd = OpenRegularNoFollow(pidfile, &st);
+  if (!fd.ok()) return InvalidArgument("pidfile " + pidfile + ": " + fd.status().message());
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    ::close(*fd);
+    return InvalidArgument("pidfile " + pidfile + ": owned by uid " + std::to_string(st.st_uid) +
+                           ", not by root or uid " + std::to_string(::geteuid()) + "; not trusted");
   }
-  if (pidfile.empty()) return InvalidArgument("process collector needs --pid or --pidfile");
-  auto text = ReadFile(pidfile, 4096);
-  if (!text.ok()) return InvalidArgument("pidfile " + pidfile + ": " + text.status().message());
-  std::string_view s(*text);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
-    s.remove_suffix(1);
+  char buf[64];
+  ssize_t n;
+  do {
+    n = ::read(*fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  ::close(*fd);
+  if (n < 0) return InvalidArgument("pidfile " + pidfile + ": read failed");
+  std::string_view s(buf, static_cast<size_t>(n));
+  if (auto nl = s.find('\n'); nl != std::string_view::npos) s = s.substr(0, nl);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   pid_t p = 0;
   auto r = std::from_chars(s.data(), s.data() + s.size(), p);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size() || p <= 0) {
-    return InvalidArgument("pidfile " + pidfile + ": line 1: not a pid: \"" +
-                           std::string(s.substr(0, 32)) + "\"");
+    return InvalidArgument("pidfile " + pidfile + ": line 1 is not a pid (contents not shown)");
   }
-  if (!ProcessExists(p)) {
-    return InvalidArgument("pidfile " + pidfile + ": pid " + std::to_string(p) +
-                           ": no such process");
+  return p;
+}
+
+}  // namespace
+
+Status CheckProcessExe(pid_t pid, const std::string& exe) {
+  if (exe.empty()) return Status::Ok();
+  std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  char buf[4096];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n < 0) {
+    return InvalidArgument("pid " + std::to_string(pid) + ": cannot read its executable (" +
+                           std::strerror(errno) + "); exe " + exe + " not confirmed");
   }
+  std::string_view got(buf, static_cast<size_t>(n));
+  if (got != exe) {
+    return InvalidArgument("pid " + std::to_string(pid) + " runs " + std::string(got) + ", not " +
+                           exe + "; refused");
+  }
+  return Status::Ok();
+}
+
+Result<pid_t> ResolvePid(std::optional<pid_t> pid, const std::string& pidfile,
+                         const std::string& exe) {
+  pid_t p = 0;
+  if (pid.has_value()) {
+    p = *pid;
+    if (!ProcessExists(p)) return InvalidArgument("pid " + std::to_string(p) + ": no such process");
+  } else {
+    if (pidfile.empty()) return InvalidArgument("process collector needs --pid or --pidfile");
+    Result<pid_t> r = ReadPidfile(pidfile);
+    if (!r.ok()) return r.status();
+    p = *r;
+    if (!ProcessExists(p)) {
+      return InvalidArgument("pidfile " + pidfile + ": pid " + std::to_string(p) +
+                             ": no such process");
+    }
+  }
+  STOPGAP_RETURN_IF_ERROR(CheckProcessExe(p, exe));
   return p;
 }
 
@@ -91,7 +140,7 @@ Status ValidateCollectRequest(const CollectRequest& req) {
   if (req.stacks && !wants_process)
     return InvalidArgument("collect: stacks needs the process collector");
   if (wants_process) {
-    auto pid = ResolvePid(req.pid, req.pidfile);
+    auto pid = ResolvePid(req.pid, req.pidfile, req.exe);
     if (!pid.ok()) return pid.status();
   }
   auto red = internal::Redactor::Create(req.redact_patterns);
@@ -132,7 +181,7 @@ std::vector<CollectorOutcome> RunCollectors(const CollectRequest& req,
     std::string subdir = name;
     std::optional<pid_t> pid;
     if (name == "process") {
-      auto p = ResolvePid(req.pid, req.pidfile);
+      auto p = ResolvePid(req.pid, req.pidfile, req.exe);
       if (!p.ok()) {
         outcomes[i].error = p.status().message();
         continue;

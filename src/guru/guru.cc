@@ -57,17 +57,16 @@ void Emit(const Options& opts) {
   ::gmtime_r(&now, &tm);
   std::strftime(ts, sizeof ts, "%Y%m%d%H%M%S", &tm);
   std::string name = opts.service + "_gurumeditation_" + ts;
-  std::string final_path = opts.report_dir + "/" + name;
-  // Two reports within one second keep both: name, name.1, name.2, ...
-  struct stat st {};
-  for (int i = 1; ::stat(final_path.c_str(), &st) == 0 && i < 100; ++i) {
-    final_path = opts.report_dir + "/" + name + "." + std::to_string(i);
-  }
-  std::string tmp = opts.report_dir + "/." + name + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // The temp file is created by mkostemp (O_EXCL, an unguessable name) and
+  // published with link(2), which never follows or replaces what is at the
+  // final name: a symlink planted in a shared report directory redirects
+  // nothing. (This library does not link stopgap_core, whose CreateTempFile
+  // does the same.)
+  std::string tmp = opts.report_dir + "/." + name + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) {
-    std::fprintf(stderr, "stopgap_guru: cannot create %s: %s; writing to stderr\n", tmp.c_str(),
-                 std::strerror(errno));
+    std::fprintf(stderr, "stopgap_guru: cannot create a report in %s: %s; writing to stderr\n",
+                 opts.report_dir.c_str(), std::strerror(errno));
     WriteReport(opts, stderr);
     return;
   }
@@ -76,7 +75,17 @@ void Emit(const Options& opts) {
   std::fflush(f);
   ::fsync(fd);
   std::fclose(f);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) ::unlink(tmp.c_str());
+  // Two reports within one second keep both: name, name.1, name.2, ...
+  std::string final_path = opts.report_dir + "/" + name;
+  for (int i = 1; i < 100; ++i) {
+    if (::link(tmp.c_str(), final_path.c_str()) == 0) break;
+    if (errno != EEXIST) {  // no hard links here: rename (replaces a name, never follows it)
+      if (::rename(tmp.c_str(), final_path.c_str()) == 0) return;
+      break;
+    }
+    final_path = opts.report_dir + "/" + name + "." + std::to_string(i);
+  }
+  ::unlink(tmp.c_str());
 }
 
 // `seen_mtime` is read by the installing thread, so a trigger file touched

@@ -35,8 +35,15 @@ std::optional<ArchivedLog> ParseObjectKey(const ObjectInfo& object, const DateFo
 
 Result<std::vector<ArchivedLog>> ListArchive(ObjectStore& store, const ArchiveFilter& filter);
 
-// Writes one object to `out_dir/<host>/<file name>` (never overwriting; "-"
-// = stdout), decompressing when asked. Returns the path written.
+// Ok when every '/'-separated component of `key` is a plain name: no "..",
+// ".", empty component, NUL byte or leading '/'. kInvalidArgument naming the
+// key otherwise. Keys come from the store, which is outside input.
+Status ValidateObjectKey(std::string_view key);
+
+// Writes one object to `out_dir/<host>/<file name>` (never overwriting, never
+// through a symlink, 0600; "-" = stdout), decompressing when asked. Refuses a
+// key that fails ValidateObjectKey before writing anything. Returns the path
+// written.
 Result<std::string> FetchLog(ObjectStore& store, const ArchivedLog& log, const std::string& out_dir,
                              bool decompress);
 

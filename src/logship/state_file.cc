@@ -83,7 +83,7 @@ Status StateFile::WriteLocked() const {
 Result<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string& state_path) {
   STOPGAP_RETURN_IF_ERROR(MakeDirs(DirName(state_path), 0700));
   std::string p = state_path + ".lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("open " + p, errno);
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {

@@ -58,6 +58,7 @@ struct Transfer {
   uint64_t remaining = 0;     // body_file bytes left
   std::string_view mem_body;  // string body left (PUT/other uploads)
   Status sink_error;
+  uint64_t max_body = 0;  // in-memory body cap (HttpClientOptions::max_response_bytes)
   bool to_sink = false;
   bool status_seen = false;
 };
@@ -117,7 +118,15 @@ size_t WriteCallback(char* buf, size_t size, size_t n, void* userdata) {
     }
     return len;
   }
-  if (t->resp->body.size() < kErrorBodyCap || t->req->sink == nullptr) {
+  if (t->req->sink == nullptr) {
+    if (t->resp->body.size() + len > t->max_body) {
+      t->sink_error =
+          ResourceExhausted(t->req->method + " " + t->req->url + ": response body larger than " +
+                            std::to_string(t->max_body) + " bytes; refused");
+      return 0;  // aborts the transfer
+    }
+    t->resp->body.append(buf, len);
+  } else if (t->resp->body.size() < kErrorBodyCap) {
     t->resp->body.append(buf, len);
   }
   return len;
@@ -187,6 +196,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
     Transfer t;
     t.req = &req;
     t.resp = &resp;
+    t.max_body = options_.max_response_bytes;
     if (req.sink != nullptr && attempt > 1) {
       Status s = req.sink->Reset();
       if (!s.ok()) return s;

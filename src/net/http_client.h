@@ -93,6 +93,10 @@ struct HttpClientOptions {
   bool verify_tls = true;
   std::string ca_file;  // extra CA bundle (e.g. AWS_CA_BUNDLE); "" = system
   std::string user_agent = "stopgap/0.1";
+  // A response body kept in memory (no sink, or a non-2xx answer) larger
+  // than this ends the request with kResourceExhausted: a hostile or broken
+  // server cannot make the client hold an unbounded body.
+  uint64_t max_response_bytes = 64ull << 20;
   // Sleeps between retries; tests inject a recorder. Defaults to a real sleep.
   std::function<void(Duration)> sleep;
 };

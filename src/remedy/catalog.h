@@ -42,11 +42,14 @@ struct CollectStep {
   std::optional<int64_t> pid;
   std::string pidfile;
   bool stacks = false;
+  std::string exe;  // optional: the target's /proc/PID/exe must resolve to it
 };
 // `guru: {pidfile: …, signal: USR2, report: "/var/log/x/guru-*.txt"}`.
+// The signal is USR1, USR2 or HUP unless `allow_any_signal: true`.
 struct GuruStep {
   std::optional<int64_t> pid;
   std::string pidfile;
+  std::string exe;  // optional: the target's /proc/PID/exe must resolve to it
   std::string signal = "USR2";
   std::string report_glob;
 };

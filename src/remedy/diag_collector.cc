@@ -31,6 +31,7 @@ class DiagLibraryCollector final : public DiagnosticsCollector {
     req.collectors = step.collectors;
     if (step.pid) req.pid = static_cast<pid_t>(*step.pid);
     req.pidfile = step.pidfile;
+    req.exe = step.exe;
     req.stacks = step.stacks;
     req.timeout = timeout;
     req.redact_patterns = redact_;
@@ -47,6 +48,7 @@ class DiagLibraryCollector final : public DiagnosticsCollector {
     diag::GuruRequest req;
     if (step.pid) req.pid = static_cast<pid_t>(*step.pid);
     req.pidfile = step.pidfile;
+    req.exe = step.exe;
     Result<int> sig = diag::ParseSignal(step.signal);
     if (!sig.ok()) {
       DiagnosticsOutcome o;

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "core/strings.h"
+
 namespace stopgap::server {
 namespace {
 
@@ -28,7 +30,7 @@ Result<json> ParseJson(std::string_view text) {
   } catch (const json::parse_error& e) {
     return InvalidArgument("malformed JSON at byte " + std::to_string(e.byte));
   } catch (const std::exception& e) {
-    return InvalidArgument(std::string("malformed JSON: ") + e.what());
+    return InvalidArgument(SanitizeUtf8(std::string("malformed JSON: ") + e.what()));
   }
 }
 
@@ -115,8 +117,8 @@ Status ReadAlertStatus(const json& obj, const std::string& path, bool required, 
   } else if (s == "resolved") {
     a->status = remedy::AlertStatus::kResolved;
   } else {
-    return FieldError(path + "status",
-                      "expected \"firing\" or \"resolved\", got \"" + s.substr(0, 32) + "\"");
+    return FieldError(path + "status", "expected \"firing\" or \"resolved\", got \"" +
+                                           std::string(Utf8Prefix(s, 32)) + "\"");
   }
   return Status::Ok();
 }
@@ -189,7 +191,8 @@ Result<AlertmanagerPayload> ParseAlertmanagerPayload(std::string_view text) {
     if (!v->is_string()) return FieldError("version", "expected a string");
     if (v->get<std::string>() != "4") {
       return FieldError("version", "unsupported webhook version \"" +
-                                       v->get<std::string>().substr(0, 16) + "\" (want \"4\")");
+                                       std::string(Utf8Prefix(v->get<std::string>(), 16)) +
+                                       "\" (want \"4\")");
     }
   }
   STOPGAP_RETURN_IF_ERROR(OptString(j, "receiver", "", &out.receiver));

@@ -3,6 +3,8 @@
 // Thread safety: pure functions.
 #include "server/api_json.h"
 
+#include "core/strings.h"
+
 namespace stopgap::server {
 
 using nlohmann::json;
@@ -28,7 +30,7 @@ json StepJson(const remedy::StepRecord& s) {
             {"finished_at", Time(s.finished_at)},
             {"duration_ms", s.duration.count()},
             {"files", s.files}};
-  if (!s.error.empty()) j["error"] = s.error;
+  if (!s.error.empty()) j["error"] = SanitizeUtf8(s.error);
   return j;
 }
 
@@ -45,9 +47,9 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
             {"updated_at", Time(e.updated_at)},
             {"finished_at", e.finished_at ? Time(*e.finished_at) : json(nullptr)},
             {"bundle_dir", e.bundle_dir},
-            {"detail", e.detail}};
+            {"detail", SanitizeUtf8(e.detail)}};
   if (e.alert_id) j["alert_id"] = *e.alert_id;
-  if (!e.refusal_reason.empty()) j["refusal_reason"] = e.refusal_reason;
+  if (!e.refusal_reason.empty()) j["refusal_reason"] = SanitizeUtf8(e.refusal_reason);
   if (with_steps) {
     json steps = json::array();
     for (const auto& s : e.steps) steps.push_back(StepJson(s));
@@ -56,7 +58,7 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
     for (const auto& t : e.transitions) {
       tr.push_back({{"state", remedy::ExecutionStateName(t.state)},
                     {"at", Time(t.at)},
-                    {"detail", t.detail}});
+                    {"detail", SanitizeUtf8(t.detail)}});
     }
     j["transitions"] = std::move(tr);
   }
@@ -101,17 +103,20 @@ json IssueCountsJson(const remedy::IssueCounts& c) {
 json AlertJson(const remedy::AlertRecord& a) {
   json labels = json::parse(a.labels_json, nullptr, false);
   if (labels.is_discarded()) labels = json::object();
+  // Text read back from the ledger may hold invalid UTF-8 (a reason cut
+  // mid-character by an older version): repaired here, or dumping the whole
+  // list would throw and the route would fail for good.
   return {{"id", a.id},
           {"received_at", Time(a.received_at)},
-          {"source", a.source},
+          {"source", SanitizeUtf8(a.source)},
           {"by_token", a.token},
-          {"fingerprint", a.fingerprint},
-          {"name", a.name},
-          {"status", a.status},
+          {"fingerprint", SanitizeUtf8(a.fingerprint)},
+          {"name", SanitizeUtf8(a.name)},
+          {"status", SanitizeUtf8(a.status)},
           {"labels", labels},
           {"disposition", remedy::AlertDispositionName(a.disposition)},
           {"execution", a.execution_id ? json(*a.execution_id) : json(nullptr)},
-          {"reason", a.reason}};
+          {"reason", SanitizeUtf8(a.reason)}};
 }
 
 json IntakeJson(const IntakeResult& r) {
@@ -145,6 +150,8 @@ json IntakeJson(const IntakeResult& r) {
           {"rejected", r.rejected}, {"alerts", r.alert_ids.size()}, {"alert_ids", r.alert_ids}};
 }
 
-std::string ErrorBody(std::string_view message) { return json({{"error", message}}).dump() + "\n"; }
+std::string ErrorBody(std::string_view message) {
+  return json({{"error", message}}).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 }  // namespace stopgap::server

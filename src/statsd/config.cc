@@ -77,6 +77,10 @@ Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::s
         int64_t m = v.as<int64_t>();
         if (m < 0) return bad("must be >= 0 (0: always exact)");
         c.flush.timer_exact_max = static_cast<uint64_t>(m);
+      } else if (field == "max_names") {
+        int64_t m = v.as<int64_t>();
+        if (m < 1) return bad("must be >= 1");
+        c.flush.max_names = static_cast<uint64_t>(m);
       } else if (field == "receive_nap_us") {
         c.receive_nap_us = v.as<int>();
         if (c.receive_nap_us < 0 || c.receive_nap_us > 100000) return bad("must be 0..100000");

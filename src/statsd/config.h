@@ -48,6 +48,10 @@ struct FlushConfig {
   // TimerSketch (percentiles within 1 % relative error) instead of sorted;
   // 0: always exact.
   uint64_t timer_exact_max = 100000;
+  // Distinct names held (counters, timers, gauges, sets and set members
+  // together). A new name past it is dropped and counted in
+  // <prefix_stats>.names_dropped; names already held keep aggregating.
+  uint64_t max_names = 1'000'000;
   GraphiteNaming naming;
 };
 

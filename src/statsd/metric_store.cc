@@ -148,6 +148,7 @@ void MetricStore::ComputeNames() {
   packets_name_ = n.prefix_stats + ".packets_received";
   metrics_name_ = n.prefix_stats + ".metrics_received";
   lag_name_ = n.prefix_stats + ".timestamp_lag";
+  names_dropped_name_ = n.prefix_stats + ".names_dropped";
 
   const std::vector<std::string>& keep = cfg_.calculated_timer_metrics;
   auto kept = [&](std::string_view k) {
@@ -183,7 +184,7 @@ void MetricStore::Merge(const IntervalTable& t) {
     const auto& e = tc.counters().at(i);
     auto it = counters_.find(e.name);
     if (it == counters_.end()) {
-      counters_.emplace(std::string(e.name), e.value.value);
+      if (RoomForNewName()) counters_.emplace(std::string(e.name), e.value.value);
     } else {
       it->second += e.value.value;
     }
@@ -191,7 +192,10 @@ void MetricStore::Merge(const IntervalTable& t) {
   for (uint32_t i : t.touched_timers()) {
     const auto& e = tc.timers().at(i);
     auto it = timers_.find(e.name);
-    if (it == timers_.end()) it = timers_.emplace(std::string(e.name), TimerState{}).first;
+    if (it == timers_.end()) {
+      if (!RoomForNewName()) continue;
+      it = timers_.emplace(std::string(e.name), TimerState{}).first;
+    }
     TimerState& st = it->second;
     const uint64_t exact_max = cfg_.timer_exact_max;
     auto to_sketch = [&] {
@@ -218,7 +222,10 @@ void MetricStore::Merge(const IntervalTable& t) {
     double g = exists ? it->second.value : 0;
     for (double d : e.value.leading_deltas) g = (exists && Truthy(g)) ? g + d : d, exists = true;
     if (e.value.absolute) g = e.value.value;
-    if (it == gauges_.end()) it = gauges_.emplace(std::string(e.name), GaugeState{}).first;
+    if (it == gauges_.end()) {
+      if (!RoomForNewName()) continue;
+      it = gauges_.emplace(std::string(e.name), GaugeState{}).first;
+    }
     it->second.value = g;
     if (cfg_.delete_gauges) it->second.ttl = cfg_.gauges_max_ttl;
   }
@@ -227,9 +234,19 @@ void MetricStore::Merge(const IntervalTable& t) {
     std::string_view name = e.name.substr(0, e.value.name_len);
     std::string_view member = e.name.substr(e.value.name_len + 1);
     auto it = sets_.find(name);
-    if (it == sets_.end())
+    if (it == sets_.end()) {
+      if (!RoomForNewName()) continue;
       it = sets_.emplace(std::string(name), std::unordered_set<std::string>{}).first;
-    it->second.emplace(member);
+    }
+    if (name_count() + set_members_ < cfg_.max_names) {
+      if (it->second.emplace(member).second) ++set_members_;
+    } else if (it->second.count(std::string(member)) == 0) {
+      RoomForNewName();  // counts the drop
+    }
+  }
+  if (dropped_unflushed_ > 0) {
+    counters_[names_dropped_name_] += static_cast<double>(dropped_unflushed_);
+    dropped_unflushed_ = 0;
   }
   const IntakeCounts& c = t.counts();
   if (c.bad_lines) counters_[bad_lines_name_] += static_cast<double>(c.bad_lines);
@@ -532,6 +549,7 @@ FlushOutput MetricStore::Flush(int64_t ts_seconds, const GraphiteStats& graphite
   } else {
     for (auto& [k, s] : sets_) s.clear();
   }
+  set_members_ = 0;
   if (cfg_.delete_gauges) {
     for (auto it = gauges_.begin(); it != gauges_.end();) {
       if (it->second.ttl >= 0 && --it->second.ttl < 1) {
@@ -610,6 +628,13 @@ std::string MetricStore::Delete(Kind kind, const std::vector<std::string>& patte
 
 size_t MetricStore::name_count() const {
   return counters_.size() + timers_.size() + gauges_.size() + sets_.size();
+}
+
+bool MetricStore::RoomForNewName() {
+  if (name_count() + set_members_ < cfg_.max_names) return true;
+  ++names_dropped_;
+  ++dropped_unflushed_;
+  return false;
 }
 
 }  // namespace stopgap::statsd

@@ -63,7 +63,8 @@ class MetricStore {
   const FlushConfig& config() const { return cfg_; }
   void set_config(FlushConfig cfg);
   size_t name_count() const;
-  const IntakeCounts& totals() const { return totals_; }  // since start
+  uint64_t names_dropped() const { return names_dropped_; }  // since start
+  const IntakeCounts& totals() const { return totals_; }     // since start
 
  private:
   struct TimerState {
@@ -89,8 +90,13 @@ class MetricStore {
                   std::string_view extra1, std::string_view extra2, double value,
                   std::string_view ts);
   void ComputeNames();
+  // False (and the drop counted) when a new name would pass cfg_.max_names.
+  bool RoomForNewName();
 
   FlushConfig cfg_;
+  size_t set_members_ = 0;      // members across all sets
+  uint64_t names_dropped_ = 0;  // since start
+  uint64_t dropped_unflushed_ = 0;
   Map<double> counters_;
   Map<TimerState> timers_;
   Map<GaugeState> gauges_;
@@ -101,7 +107,7 @@ class MetricStore {
   // Precomputed name parts.
   std::string suffix_;  // "" or "." + global_suffix
   std::string ns_counter_, ns_counts_, ns_timer_, ns_gauge_, ns_set_, ns_global_;
-  std::string bad_lines_name_, packets_name_, metrics_name_, lag_name_;
+  std::string bad_lines_name_, packets_name_, metrics_name_, lag_name_, names_dropped_name_;
   struct PctNames {
     double pct;
     std::string count, mean, bound, sum, sum_squares;

@@ -391,6 +391,7 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
     r += "stopgap.graphite_failures: " + std::to_string(gc.failures) + "\n";
     r += "stopgap.graphite_queued_bytes: " + std::to_string(gc.queued_bytes) + "\n";
     r += "stopgap.names: " + std::to_string(store_.name_count()) + "\n";
+    r += "stopgap.names_dropped: " + std::to_string(store_.names_dropped()) + "\n";
     return r + "END\n\n";
   }
   if (cmd == "counters" || cmd == "timers" || cmd == "gauges") {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -221,6 +223,49 @@ TEST_F(CollectorsTest, PidErrorsAreClear) {
   EXPECT_NE(ValidateCollectRequest(req).message().find("nosuch"), std::string::npos);
   req.collectors = {"process"};
   EXPECT_FALSE(ValidateCollectRequest(req).ok());  // no pid
+}
+
+// A pidfile that is a symlink to a 0600 file must not be followed, and what a
+// pidfile holds never reaches the error (it goes to the ledger and the API).
+TEST_F(CollectorsTest, PidfileSymlinkRefusedAndContentsNeverEchoed) {
+  std::ofstream(dir_ / "secret") << "hunter2-topsecret\n";
+  fs::permissions(dir_ / "secret", fs::perms::owner_read | fs::perms::owner_write);
+  fs::create_symlink(dir_ / "secret", dir_ / "link.pid");
+  auto r = ResolvePid(std::nullopt, (dir_ / "link.pid").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("symlink"), std::string::npos) << r.status().message();
+  r = ResolvePid(std::nullopt, (dir_ / "secret").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+  ASSERT_EQ(::mkfifo((dir_ / "fifo.pid").c_str(), 0600), 0);
+  r = ResolvePid(std::nullopt, (dir_ / "fifo.pid").string());  // must not hang
+  EXPECT_FALSE(r.ok());
+}
+
+TEST_F(CollectorsTest, PidfileOwnedBySomeoneElseIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  std::ofstream(dir_ / "other.pid") << ::getpid() << "\n";
+  ASSERT_EQ(::chown((dir_ / "other.pid").c_str(), 4242, 4242), 0);
+  auto r = ResolvePid(std::nullopt, (dir_ / "other.pid").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("uid 4242"), std::string::npos) << r.status().message();
+}
+
+TEST_F(CollectorsTest, ExeCheck) {
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  EXPECT_TRUE(ResolvePid(::getpid(), "", self).ok());
+  auto r = ResolvePid(::getpid(), "", "/usr/sbin/sshd");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/usr/sbin/sshd"), std::string::npos);
+  GuruRequest g;
+  g.pid = ::getpid();
+  g.exe = "/usr/sbin/sshd";
+  g.report_glob = (dir_ / "never-*.txt").string();
+  g.signal = SIGUSR2;  // refused before it is sent: the test process would die of it
+  CollectorOutcome o = RunGuru(g, dir_.string(), SystemClock::Instance());
+  EXPECT_FALSE(o.ok);
+  EXPECT_NE(o.error.find("/usr/sbin/sshd"), std::string::npos) << o.error;
 }
 
 TEST(ParseSignal, NamesAndNumbers) {

@@ -4,6 +4,7 @@
 
 #include "diag/internal/proc_parse.h"
 #include "diag/internal/redact.h"
+#include "diag/internal/stacks.h"
 
 namespace stopgap::diag::internal {
 namespace {
@@ -43,6 +44,18 @@ TEST(ParseKeyValueLines, MeminfoAndVmstat) {
   EXPECT_EQ(vm[1].first, "pgfault");
   EXPECT_EQ(ParseLeadingU64(vm[1].second), 7u);
   EXPECT_FALSE(ParseLeadingU64("kB").has_value());
+}
+
+// The copied-stack bounds check must not wrap for a tiny stack base.
+TEST(InCopiedStack, NoWrapForTinyBase) {
+  EXPECT_TRUE(InCopiedStack(0x1000, 0x1000, 4096, 8));
+  EXPECT_TRUE(InCopiedStack(0x1000 + 4088, 0x1000, 4096, 8));
+  EXPECT_FALSE(InCopiedStack(0x1000 + 4089, 0x1000, 4096, 8));
+  EXPECT_FALSE(InCopiedStack(0xfff, 0x1000, 4096, 8));
+  // addr - base + 8 wraps to a small number when base < 8 and addr is near 2^64.
+  EXPECT_FALSE(InCopiedStack(~uint64_t{0} - 3, 2, 4096, 8));
+  EXPECT_FALSE(InCopiedStack(~uint64_t{0}, 0, 4096, 8));
+  EXPECT_FALSE(InCopiedStack(0, 0, 4, 8));  // a copy shorter than one word
 }
 
 TEST(SplitNul, CmdlineShapes) {
@@ -120,6 +133,37 @@ TEST(Redactor, ArgvForms) {
                                    "--verbose",        "API_KEY=***",    "--api-key", "--next",
                                    "http://u:***@h/x", "--name=visible"};
   EXPECT_EQ(out, want);
+}
+
+// Forms the first version missed: MYSQL_PWD, mysql's -pSECRET, --pass, and
+// a whole "Authorization: Bearer ..." header in one argument.
+TEST(Redactor, MysqlPassAndHeaderForms) {
+  auto r = Redactor::Create({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->MaskEnvEntry("MYSQL_PWD=hunter2"), "MYSQL_PWD=***");
+  EXPECT_EQ(r->MaskEnvEntry("PWD=/root"), "PWD=/root");
+  EXPECT_EQ(r->MaskEnvEntry("OLDPWD=/tmp"), "OLDPWD=/tmp");
+  EXPECT_EQ(r->MaskEnvEntry("BYPASS=1"), "BYPASS=1");
+  EXPECT_EQ(r->MaskEnvEntry("DB_PASS=x"), "DB_PASS=***");
+  std::vector<std::string> argv = {"/usr/bin/mysql",
+                                   "-uroot",
+                                   "-pSECRET",
+                                   "--pass",
+                                   "hunter2",
+                                   "-H",
+                                   "Authorization: Bearer abc.def",
+                                   "X-Auth-Token:tok123",
+                                   "Content-Type: text/plain"};
+  std::vector<std::string> want = {"/usr/bin/mysql",
+                                   "-uroot",
+                                   "-p***",
+                                   "--pass",
+                                   "***",
+                                   "-H",
+                                   "Authorization: Bearer ***",
+                                   "X-Auth-Token:***",
+                                   "Content-Type: text/plain"};
+  EXPECT_EQ(r->MaskArgv(argv), want);
 }
 
 TEST(Redactor, BadRegexIsAnError) {

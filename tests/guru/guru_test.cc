@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -123,6 +124,32 @@ TEST_F(GuruTest, TouchingTheTriggerFileWritesAReport) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(n, 1u);
+}
+
+// The report directory may be shared: symlinks planted at the temp names the
+// library used to write (.<service>_gurumeditation_<UTC second>.tmp) must not
+// redirect the report into their target.
+TEST_F(GuruTest, PlantedTempSymlinkDoesNotRedirectTheReport) {
+  std::ofstream(dir_ / "victim") << "precious";
+  fs::permissions(dir_ / "victim", fs::perms::owner_read | fs::perms::owner_write);
+  time_t now = ::time(nullptr);
+  for (time_t t = now - 1; t <= now + 6; ++t) {
+    tm tm{};
+    ::gmtime_r(&t, &tm);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y%m%d%H%M%S", &tm);
+    fs::create_symlink(
+        dir_ / "victim",
+        dir_ / "reports" / (".guru-service_gurumeditation_" + std::string(ts) + ".tmp"));
+  }
+  GuruRequest req;
+  req.pidfile = dir_ / "svc.pid";
+  req.report_glob = (dir_ / "reports" / "guru-service_gurumeditation_*").string();
+  req.timeout = std::chrono::seconds(5);
+  CollectorOutcome o = RunGuru(req, dir_ / "bundle", SystemClock::Instance());
+  ASSERT_TRUE(o.ok) << o.error;
+  EXPECT_EQ(Slurp(dir_ / "victim"), "precious");
+  EXPECT_NE(Slurp(dir_ / "bundle" / o.files[0]).find("Guru Meditation"), std::string::npos);
 }
 
 TEST_F(GuruTest, NoReportIsATimeoutRecorded) {

@@ -45,6 +45,9 @@ class HttpClientTest : public ::testing::Test {
       ++fail_calls_;
       res.status = 500;
     });
+    server_.Get("/huge", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(3u << 20, 'x'), "text/plain");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -203,6 +206,24 @@ TEST_F(HttpClientTest, SinkGetsSuccessBodiesOnlyAndIsResetOnRetry) {
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(sink2.data, "");
   EXPECT_EQ(r->body, "nope");
+}
+
+// Without a sink the body is held in memory: past max_response_bytes the
+// request fails instead of growing without bound.
+TEST_F(HttpClientTest, InMemoryBodyIsCapped) {
+  HttpClientOptions o = FastRetries();
+  o.max_response_bytes = 1u << 20;
+  HttpClient http(o);
+  Result<HttpResponse> r = http.Get(Url("/huge"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("larger than 1048576"), std::string::npos)
+      << r.status().message();
+  o.max_response_bytes = 4u << 20;
+  HttpClient roomy(o);
+  r = roomy.Get(Url("/huge"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body.size(), 3u << 20);
 }
 
 TEST(UrlEncodeTest, EncodesReservedCharacters) {

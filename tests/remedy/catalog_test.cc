@@ -514,6 +514,39 @@ TEST(CatalogTest, GuruNeedsReportAndKnownSignal) {
   EXPECT_FALSE(Parse(Replace(kBase, "signal: USR2", "signal: USR9")).catalog.ok());
 }
 
+// A guru step signals a live service: 9 (or any number) and lethal names are
+// refused at check time with the line; another named signal needs an explicit
+// allow_any_signal.
+TEST(CatalogTest, GuruSignalIsNamedAndNonLethal) {
+  for (const char* bad : {"signal: 9", "signal: KILL", "signal: TERM", "signal: SIGINT"}) {
+    Loaded l = Parse(Replace(kBase, "signal: USR2", bad));
+    EXPECT_FALSE(l.catalog.ok()) << bad;
+    const Violation* v = Only(l, "bad-value");
+    ASSERT_NE(v, nullptr) << bad;
+    EXPECT_EQ(v->line, 17) << bad;
+  }
+  for (const char* good :
+       {"signal: USR1", "signal: HUP", "signal: SIGUSR2", "signal: TERM, allow_any_signal: true"}) {
+    Loaded l = Parse(Replace(kBase, "signal: USR2", good));
+    EXPECT_TRUE(l.catalog.ok()) << good << ": " << l.catalog.status().ToString();
+  }
+  EXPECT_FALSE(
+      Parse(Replace(kBase, "signal: USR2", "signal: 9, allow_any_signal: true")).catalog.ok());
+}
+
+TEST(CatalogTest, ExeIsAnAbsolutePathOnProcessTargets) {
+  Loaded ok = Parse(Replace(kBase, "signal: USR2", "exe: /usr/bin/nova-api, signal: USR2"));
+  ASSERT_TRUE(ok.catalog.ok()) << ok.catalog.status().ToString();
+  EXPECT_EQ(std::get<GuruStep>(ok.catalog->workarounds[0].diagnostics[2].body).exe,
+            "/usr/bin/nova-api");
+  Loaded c = Parse(Replace(kBase, "        pidfile: /run/nova.pid\n",
+                           "        pidfile: /run/nova.pid\n        exe: /usr/bin/nova\n"));
+  ASSERT_TRUE(c.catalog.ok()) << c.catalog.status().ToString();
+  EXPECT_EQ(std::get<CollectStep>(c.catalog->workarounds[0].diagnostics[1].body).exe,
+            "/usr/bin/nova");
+  EXPECT_FALSE(Parse(Replace(kBase, "signal: USR2", "exe: nova-api, signal: USR2")).catalog.ok());
+}
+
 TEST(CatalogTest, BadLimits) {
   EXPECT_FALSE(Parse(Replace(kBase, "concurrency: 1", "concurrency: 0")).catalog.ok());
   EXPECT_FALSE(Parse(Replace(kBase, "count: 5", "count: -1")).catalog.ok());

@@ -195,7 +195,7 @@ TEST_F(EngineTest, CollectRunsTheDiagnosticsLibraryByDefault) {
   FakeRunner runner;
   Workaround w = MakeWorkaround("w");
   Step collect;
-  collect.body = CollectStep{{"system"}, std::nullopt, "", false};
+  collect.body = CollectStep{{"system"}, std::nullopt, "", false, ""};
   collect.timeout = 10s;
   w.diagnostics.insert(w.diagnostics.begin(), collect);
   auto engine = Engine({w}, runner, clock_);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace stopgap::server {
 namespace {
 
@@ -115,6 +117,22 @@ TEST(ParseAlertmanagerTest, ErrorsNameTheField) {
   ExpectError(R"({"truncatedAlerts":"2","alerts":[]})", "truncatedAlerts: expected a non-negative");
   ExpectError(R"({"commonLabels":[],"alerts":[]})", "commonLabels: expected an object");
   ExpectError(R"({"receiver":5,"alerts":[]})", "receiver: expected a string");
+}
+
+// The reason is stored and served as JSON: cutting a long value must not end
+// inside a UTF-8 character (31 ASCII bytes then a 2-byte character).
+TEST(ParseAlertmanagerTest, CutValuesStayValidUtf8) {
+  std::string status(31, 'x');
+  status += "\xC3\xA9tat";
+  auto r = ParseAlertmanagerPayload(R"({"alerts":[{"status":")" + status +
+                                    R"(","labels":{"alertname":"X"}}]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NO_THROW(nlohmann::json(r.status().message()).dump()) << r.status().message();
+  std::string version(15, 'v');
+  version += "\xE2\x82\xAC";
+  r = ParseAlertmanagerPayload(R"({"version":")" + version + R"(","alerts":[]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NO_THROW(nlohmann::json(r.status().message()).dump()) << r.status().message();
 }
 
 TEST(ParseGenericTest, ObjectAndArray) {

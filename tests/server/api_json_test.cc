@@ -41,5 +41,24 @@ TEST(WorkaroundJsonTest, ExpiredWhenPastItsDateAndCountsShown) {
   EXPECT_EQ(j["expires"], "2026-11-24");
 }
 
+// A rejection reason cut mid-character (as stored by older versions) used to
+// make json::dump throw, so GET /api/v1/alerts answered 500 for good.
+TEST(AlertJsonTest, InvalidUtf8FromTheLedgerNeverThrows) {
+  remedy::AlertRecord a;
+  a.id = 1;
+  a.name = "Nova\xC3";
+  a.labels_json = "{}";
+  a.reason = "status: expected \"firing\" or \"resolved\", got \"\xE2\x82";
+  nlohmann::json list = nlohmann::json::array({AlertJson(a)});
+  std::string out;
+  EXPECT_NO_THROW(out = list.dump());
+  EXPECT_NE(out.find("\xEF\xBF\xBD"), std::string::npos);
+  remedy::ExecutionRecord e;
+  e.detail = "pidfile: \xFF";
+  e.refusal_reason = "\xC3";
+  EXPECT_NO_THROW(ExecutionJson(e, true).dump());
+  EXPECT_NO_THROW(nlohmann::json::parse(ErrorBody("bad \xC3")));
+}
+
 }  // namespace
 }  // namespace stopgap::server

@@ -468,13 +468,22 @@ TEST_F(DaemonTest, BundlesAreShippedToTheArchiveStoreAndKeptLocally) {
   std::string name = std::filesystem::path(bundle).filename().string();
   char host[256] = {};
   ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
-  std::filesystem::path shipped =
-      std::filesystem::path(archive) / "bundles" / host / (name + ".tar.zst");
+  // Keys are <name>-<created-at>-<instance>.tar.zst (unique across ledgers).
+  std::filesystem::path shipped;
+  auto find_shipped = [&] {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(
+             std::filesystem::path(archive) / "bundles" / host, ec)) {
+      std::string f = e.path().filename().string();
+      if (f.starts_with(name + "-") && f.ends_with(".tar.zst")) shipped = e.path();
+    }
+    return !shipped.empty();
+  };
   // The archiver stores the object, then removes its local pack: wait for both.
   const std::string pack = bundle + ".tar.zst";
   bool found = false;
   for (int i = 0; i < 300 && !(found && !std::filesystem::exists(pack)); ++i) {
-    found = std::filesystem::exists(shipped);
+    found = find_shipped();
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(found) << shipped;

@@ -53,6 +53,27 @@ TEST(MetricStoreTest, CountersLegacyNamespace) {
   EXPECT_EQ(m2["stats.gauges.statsd.timestamp_lag"], "0");
 }
 
+// A flood of distinct names stops at max_names: the rest are dropped and
+// counted (statsd.names_dropped); names already held keep aggregating.
+TEST(MetricStoreTest, DistinctNamesAreCapped) {
+  FlushConfig cfg;
+  cfg.max_names = 10;  // 3 of them are statsd.* counters held from the start
+  MetricStore store(cfg);
+  std::string flood;
+  for (int i = 0; i < 100; ++i) flood += "n" + std::to_string(i) + ":1|c\n";
+  flood += "s:a|s\ns:b|s\ng:1|g\nt:1|ms\n";
+  auto m = Lines(FlushPackets(&store, {flood}));
+  EXPECT_EQ(store.names_dropped(), 97u);  // 93 counters, the set, the gauge, the timer
+  EXPECT_EQ(m["stats_counts.statsd.names_dropped"], "97");
+  EXPECT_EQ(m["stats_counts.n0"], "1");
+  EXPECT_FALSE(m.count("stats_counts.n99"));
+  EXPECT_LE(store.name_count(), 11u);
+  auto m2 = Lines(FlushPackets(&store, {"n0:5|c\nnew:1|c"}, 1010), 1010);
+  EXPECT_EQ(m2["stats_counts.n0"], "5");
+  EXPECT_FALSE(m2.count("stats_counts.new"));
+  EXPECT_EQ(store.names_dropped(), 98u);
+}
+
 TEST(MetricStoreTest, TimerStatisticsMatchTheReference) {
   FlushConfig cfg;
   cfg.percentiles = {90, -10, 50};

@@ -71,5 +71,16 @@ TEST(IntervalTableTest, GaugeDeltasBeforeAnyAbsoluteValueAreKept) {
   EXPECT_EQ(h.value, 6);
 }
 
+// HashName is seeded per process from getrandom(2): the unseeded formula's
+// value for "" (a = 0, b = kM3) must not come out.
+TEST(HashNameTest, SeededPerProcess) {
+  EXPECT_NE(internal::kNameHashSeed, 0u);
+  constexpr uint64_t kM1 = 0x9E3779B97F4A7C15ULL;
+  constexpr uint64_t kM2 = 0xBF58476D1CE4E5B9ULL;
+  constexpr uint64_t kM3 = 0x94D049BB133111EBULL;
+  uint64_t h = (0 ^ (kM3 * kM1)) * kM2;
+  EXPECT_NE(internal::HashName(""), h ^ (h >> 32));
+}
+
 }  // namespace
 }  // namespace stopgap::statsd

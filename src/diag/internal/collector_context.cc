@@ -46,8 +46,15 @@ Status CollectorContext::WriteFile(const std::string& file, std::string_view dat
   }
   std::string dir = bundle_dir_ + "/" + subdir_;
   if (!dir_made_) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-      return ErrnoStatus("mkdir " + dir, errno);
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+      if (errno != EEXIST) return ErrnoStatus("mkdir " + dir, errno);
+      // A second step of the same collector shares the directory; a symlink
+      // or a directory of another user is not written into.
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+        return AlreadyExists(dir + " exists and is not our directory; not written into");
+      }
+    }
     dir_made_ = true;
   }
   size_t room = out_.bytes >= size_cap_ ? 0 : size_cap_ - out_.bytes;
@@ -57,10 +64,16 @@ Status CollectorContext::WriteFile(const std::string& file, std::string_view dat
     out_.truncated = true;
   }
   std::string path = dir + "/" + file;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("create " + path, errno);
-  Status written = WriteAll(fd, data, path);
-  ::close(fd);
+  // Never through a planted symlink: a name already there (a file from an
+  // earlier step, or a symlink) is unlinked, which never follows it, and the
+  // file is created anew.
+  Result<int> fd = CreateNewFile(path, 0600);
+  if (!fd.ok() && fd.status().code() == StatusCode::kAlreadyExists && ::unlink(path.c_str()) == 0) {
+    fd = CreateNewFile(path, 0600);
+  }
+  if (!fd.ok()) return fd.status();
+  Status written = WriteAll(*fd, data, path);
+  ::close(*fd);
   if (!written.ok()) return written;
   out_.bytes += data.size();
   out_.files.push_back(subdir_ + "/" + file);

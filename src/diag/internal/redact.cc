@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 
 #include <cctype>
+#include <optional>
 
 #include "core/log.h"
 
@@ -77,6 +78,34 @@ std::string Redactor::MaskEnvEntry(std::string_view entry) const {
   return MaskUrlPasswords(entry);
 }
 
+namespace {
+
+// "Authorization: Bearer abc" (one argument, as given to curl -H): the value
+// after the scheme word is masked when the header name looks secret.
+std::optional<std::string> MaskHeaderArg(const Redactor& r, std::string_view a) {
+  auto colon = a.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view name = a.substr(0, colon);
+  if (name.find_first_of(" \t/=") != std::string_view::npos || !r.IsSecretName(name)) {
+    return std::nullopt;
+  }
+  size_t v = colon + 1;
+  while (v < a.size() && a[v] == ' ') ++v;
+  // Keep a scheme word ("Bearer", "Basic") so the record still says what it was.
+  size_t sp = a.find(' ', v);
+  size_t keep = v;
+  if (sp != std::string_view::npos) {
+    std::string_view scheme = a.substr(v, sp - v);
+    bool word = !scheme.empty() && scheme.size() <= 16 &&
+                scheme.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+                    std::string_view::npos;
+    if (word) keep = sp + 1;
+  }
+  return std::string(a.substr(0, keep)) + std::string(kMask);
+}
+
+}  // namespace
+
 std::vector<std::string> Redactor::MaskArgv(const std::vector<std::string>& argv) const {
   std::vector<std::string> out;
   out.reserve(argv.size());
@@ -87,6 +116,17 @@ std::vector<std::string> Redactor::MaskArgv(const std::vector<std::string>& argv
       mask_next = false;
       if (a.empty() || a[0] != '-') {
         out.emplace_back(kMask);
+        continue;
+      }
+    }
+    // mysql's -pSECRET: the password glued to a single-dash -p.
+    if (i > 0 && a.size() > 2 && a[0] == '-' && a[1] == 'p' && a.find('=') == std::string::npos) {
+      out.push_back("-p" + std::string(kMask));
+      continue;
+    }
+    if (i > 0) {
+      if (std::optional<std::string> h = MaskHeaderArg(*this, a)) {
+        out.push_back(std::move(*h));
         continue;
       }
     }

@@ -75,4 +75,11 @@ struct UnwoundStacks {
 Result<UnwoundStacks> UnwindOffline(pid_t pid, const std::vector<ThreadCapture>& captures,
                                     size_t max_frames = 128);
 
+// True when the `width` bytes at `addr` lie inside a copied stack of `size`
+// bytes that starts at `base`; written so no sum can wrap, whatever addr,
+// base (a tiny one included) and size are.
+inline bool InCopiedStack(uint64_t addr, uint64_t base, uint64_t size, uint64_t width) {
+  return addr >= base && size >= width && addr - base <= size - width;
+}
+
 }  // namespace stopgap::diag::internal

@@ -47,7 +47,7 @@ bool GetThread(Dwfl*, pid_t tid, void* arg, void** thread_argp) {
 bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
   auto* s = static_cast<UnwindState*>(arg);
   const ThreadCapture* c = s->current;
-  if (c != nullptr && addr >= c->stack_base && addr - c->stack_base + 8 <= c->stack.size()) {
+  if (c != nullptr && InCopiedStack(addr, c->stack_base, c->stack.size(), sizeof *result)) {
     std::memcpy(result, c->stack.data() + (addr - c->stack_base), sizeof *result);
     return true;
   }

@@ -3,16 +3,24 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <thread>
 
 #include "logship/internal/md5.h"
 
 namespace stopgap::logship::internal {
 
-ObjectInfo ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head) {
+Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head) {
   ObjectInfo o;
   o.key = key;
-  o.size = std::stoull("0" + head.Header("content-length"));
+  std::string length = head.Header("content-length");
+  if (!length.empty()) {
+    auto [p, ec] = std::from_chars(length.data(), length.data() + length.size(), o.size);
+    if (ec != std::errc() || p != length.data() + length.size()) {
+      return DataLoss(key + ": the store answered a Content-Length that is not a size: '" +
+                      length.substr(0, 32) + "'");
+    }
+  }
   o.etag = Unquote(head.Header("etag"));
   o.last_modified = head.Header("last-modified");
   return o;

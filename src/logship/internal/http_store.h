@@ -48,7 +48,7 @@ class ClientPool {
 };
 
 // The object a successful HEAD describes (S3 and Swift answer alike).
-ObjectInfo ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head);
+Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head);
 
 struct Part {
   int number = 0;  // 1-based

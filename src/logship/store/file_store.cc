@@ -35,13 +35,15 @@ class FileStore final : public ObjectStore {
     STOPGAP_RETURN_IF_ERROR(MakeDirs(DirName(dest), 0755));
     int in = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) return ErrnoStatus("open " + local_path, errno);
-    std::string tmp = dest + ".part." + std::to_string(::getpid());
-    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) {
-      int e = errno;
+    // An O_EXCL temp name nobody can guess: a symlink planted next to the
+    // object cannot redirect the copy. Archived logs are 0600 like the logs.
+    Result<NewTempFile> part = CreateTempFile(dest + ".part.", 0600);
+    if (!part.ok()) {
       ::close(in);
-      return ErrnoStatus("create " + tmp, e);
+      return part.status();
     }
+    int out = part->fd;
+    const std::string tmp = part->path;
     constexpr size_t kBuf = 1 << 20;
     std::unique_ptr<char[]> buf(new char[kBuf]);
     internal::Md5 md5;
@@ -77,6 +79,10 @@ class FileStore final : public ObjectStore {
       ::unlink(tmp.c_str());
       return st;
     }
+    // The rename is durable only once its directory is: until then a crash
+    // can lose the object, and sweep deletes the local copy after a verified
+    // upload, so this fsync comes before anyone is told it is stored.
+    STOPGAP_RETURN_IF_ERROR(FsyncPath(DirName(dest)));
     std::string want = internal::Hex(md5.Digest());
     std::string got = internal::Md5OfFileRange(dest, 0, size);
     if (got != want) {

@@ -96,7 +96,9 @@ class S3Store final : public ObjectStore {
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (r->status == 404) return std::optional<ObjectInfo>();
     if (!r->ok()) return HttpError(*r, key);
-    return std::optional<ObjectInfo>(internal::ObjectInfoFromHead(key, *r));
+    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r);
+    if (!info.ok()) return info.status();
+    return std::optional<ObjectInfo>(std::move(*info));
   }
 
   Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
@@ -114,7 +116,11 @@ class S3Store final : public ObjectStore {
       Result<S3ListPage> p = ParseListBucket(r->body);
       if (!p.ok()) return p.status();
       for (ObjectInfo& o : p->objects) {
-        if (!prefix_.empty()) o.key = o.key.substr(prefix_.size() + 1);
+        if (!prefix_.empty()) {
+          // The listing is outside input: a key outside the prefix is skipped.
+          if (o.key.size() <= prefix_.size() + 1 || !o.key.starts_with(prefix_ + "/")) continue;
+          o.key = o.key.substr(prefix_.size() + 1);
+        }
         out.push_back(std::move(o));
       }
       if (!p->truncated) break;

@@ -60,7 +60,9 @@ Result<S3ListPage> ParseListBucket(std::string_view xml) {
     o.key = c.child_value("Key");
     std::string_view size = c.child_value("Size");
     auto [p, ec] = std::from_chars(size.data(), size.data() + size.size(), o.size);
-    if (ec != std::errc() || o.key.empty()) return DataLoss("list: bad Contents entry");
+    if (ec != std::errc() || p != size.data() + size.size() || o.key.empty()) {
+      return DataLoss("list: bad Contents entry");
+    }
     o.etag = internal::Unquote(c.child_value("ETag"));
     o.last_modified = c.child_value("LastModified");
     page.objects.push_back(std::move(o));

@@ -4,6 +4,7 @@
 #include "logship/store/swift_store.h"
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -54,7 +55,9 @@ class SwiftStore final : public ObjectStore {
     if (!r.ok()) return r.status();
     if (r->status == 404) return std::optional<ObjectInfo>();
     if (!r->ok()) return HttpError(*r, Describe(key));
-    return std::optional<ObjectInfo>(internal::ObjectInfoFromHead(key, *r));
+    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r);
+    if (!info.ok()) return info.status();
+    return std::optional<ObjectInfo>(std::move(*info));
   }
 
   Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
@@ -166,8 +169,14 @@ class SwiftStore final : public ObjectStore {
     if (t.token.empty() || t.storage_url.empty()) {
       return DataLoss("swift auth " + url + ": no X-Auth-Token/X-Storage-Url in the answer");
     }
-    long ttl = std::atol(r->Header("x-auth-token-expires").c_str());
-    t.expires = Clock::now() + std::chrono::seconds(ttl > 0 ? ttl : 3600);
+    std::string ttl_text = r->Header("x-auth-token-expires");
+    int64_t ttl = 0;
+    auto [end, ec] = std::from_chars(ttl_text.data(), ttl_text.data() + ttl_text.size(), ttl);
+    if (ec != std::errc() || end != ttl_text.data() + ttl_text.size() || ttl <= 0 ||
+        ttl > 366 * 86400) {
+      ttl = 3600;  // absent or not a sane number of seconds: renew within the hour
+    }
+    t.expires = Clock::now() + std::chrono::seconds(ttl);
     return t;
   }
 

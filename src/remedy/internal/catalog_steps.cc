@@ -48,6 +48,18 @@ void LoadRun(YamlReader& r, const YAML::Node& n, const std::string& field, Step*
   step->body = std::move(run);
 }
 
+// `exe: /usr/bin/nova-api`: the target's /proc/PID/exe must resolve to it.
+void LoadExe(YamlReader& r, const YAML::Node& n, const std::string& field, std::string* exe) {
+  if (auto v = r.String(n, "exe", field + ".exe")) {
+    NoTemplate(r, ChildOf(n, "exe"), field + ".exe", *v);
+    if (!v->starts_with("/")) {
+      r.Error(ChildOf(n, "exe"), field + ".exe", "bad-value",
+              "exe is an absolute path, e.g. /usr/bin/nova-api");
+    }
+    *exe = *v;
+  }
+}
+
 void LoadCollect(YamlReader& r, const YAML::Node& n, const std::string& field, Step* step) {
   CollectStep c;
   if (auto names = r.Strings(n, "collect", field + ".collect", true)) c.collectors = *names;
@@ -70,6 +82,11 @@ void LoadCollect(YamlReader& r, const YAML::Node& n, const std::string& field, S
     c.pidfile = *v;
   }
   if (auto v = r.Bool(n, "stacks", field + ".stacks")) c.stacks = *v;
+  LoadExe(r, n, field, &c.exe);
+  if (!c.exe.empty() && !process) {
+    r.Error(ChildOf(n, "exe"), field + ".exe", "bad-step",
+            "exe checks the process collector's target");
+  }
   if (process && !c.pid && c.pidfile.empty()) {
     r.Error(n, field + ".collect", "bad-step", "the process collector needs pid or pidfile");
   }
@@ -80,7 +97,8 @@ void LoadGuru(YamlReader& r, const YAML::Node& n, const std::string& field, Step
   GuruStep g;
   YAML::Node body = ChildOf(n, "guru");
   std::string f = field + ".guru";
-  if (r.CheckMap(body, f, {"pid", "pidfile", "signal", "report", "timeout"})) {
+  if (r.CheckMap(body, f,
+                 {"pid", "pidfile", "exe", "signal", "allow_any_signal", "report", "timeout"})) {
     if (auto v = r.Int(body, "pid", f + ".pid", 1, 1 << 30)) g.pid = *v;
     if (auto v = r.String(body, "pidfile", f + ".pidfile")) {
       NoTemplate(r, ChildOf(body, "pidfile"), f + ".pidfile", *v);
@@ -89,10 +107,20 @@ void LoadGuru(YamlReader& r, const YAML::Node& n, const std::string& field, Step
     if (!g.pid && g.pidfile.empty()) {
       r.Error(body, f, "bad-step", "guru needs pid or pidfile");
     }
+    LoadExe(r, body, f, &g.exe);
+    bool any_signal = false;
+    if (auto v = r.Bool(body, "allow_any_signal", f + ".allow_any_signal")) any_signal = *v;
     if (auto v = r.String(body, "signal", f + ".signal")) {
+      // A name, never a number: `signal: 9` would kill the service the
+      // workaround is meant to diagnose.
       if (SignalNumber(*v) == 0) {
         r.Error(ChildOf(body, "signal"), f + ".signal", "bad-value",
-                "unknown signal '" + *v + "' (e.g. USR1, USR2, HUP, QUIT)");
+                "unknown signal '" + *v + "' (use a name: USR1, USR2 or HUP)");
+      } else if (!any_signal && !GuruSignalIsSafe(*v)) {
+        r.Error(ChildOf(body, "signal"), f + ".signal", "bad-value",
+                "signal '" + *v +
+                    "' may stop the process; guru takes USR1, USR2 or HUP (set "
+                    "allow_any_signal: true to send another named signal on purpose)");
       }
       g.signal = *v;
     }
@@ -119,12 +147,12 @@ int SignalNumber(std::string_view name) {
   };
   for (const auto& [n, v] : kSignals)
     if (n == name) return v;
-  int v = 0;
-  for (char c : name) {
-    if (c < '0' || c > '9' || v > 64) return 0;
-    v = v * 10 + (c - '0');
-  }
-  return v >= 1 && v <= 64 ? v : 0;
+  return 0;  // numbers are refused: a name says what is sent
+}
+
+bool GuruSignalIsSafe(std::string_view name) {
+  if (name.starts_with("SIG")) name.remove_prefix(3);
+  return name == "USR1" || name == "USR2" || name == "HUP";
 }
 
 void LoadSteps(YamlReader& r, const YAML::Node& workaround, std::string_view key,
@@ -142,7 +170,8 @@ void LoadSteps(YamlReader& r, const YAML::Node& workaround, std::string_view key
     std::string field = Idx(key, i);
     Step step;
     step.line = YamlReader::LineOf(n);
-    if (!r.CheckMap(n, field, {"run", "collect", "guru", "timeout", "pid", "pidfile", "stacks"})) {
+    if (!r.CheckMap(n, field,
+                    {"run", "collect", "guru", "timeout", "pid", "pidfile", "stacks", "exe"})) {
       continue;
     }
     int kinds = !IsAbsent(ChildOf(n, "run")) + !IsAbsent(ChildOf(n, "collect")) +
@@ -152,7 +181,7 @@ void LoadSteps(YamlReader& r, const YAML::Node& workaround, std::string_view key
       continue;
     }
     bool is_collect = !IsAbsent(ChildOf(n, "collect"));
-    for (std::string_view k : {"pid", "pidfile", "stacks"}) {
+    for (std::string_view k : {"pid", "pidfile", "stacks", "exe"}) {
       if (!is_collect && !IsAbsent(ChildOf(n, k))) {
         r.Error(ChildOf(n, k), field + "." + std::string(k), "unknown-key",
                 "'" + std::string(k) + "' belongs to a collect: step (or inside guru: {…})");

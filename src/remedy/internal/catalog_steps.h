@@ -21,7 +21,9 @@ void LoadSteps(YamlReader& r, const YAML::Node& workaround, std::string_view key
 // The collectors a `collect:` step may name.
 inline constexpr std::string_view kCollectorNames[] = {"system", "tcp", "process"};
 
-// "USR2", "SIGUSR2", "12" -> a signal number; 0 when unknown.
+// "USR2", "SIGUSR2" -> a signal number; 0 when unknown or a bare number.
 int SignalNumber(std::string_view name);
+// USR1, USR2 and HUP: the signals a guru step sends without allow_any_signal.
+bool GuruSignalIsSafe(std::string_view name);
 
 }  // namespace stopgap::remedy::internal

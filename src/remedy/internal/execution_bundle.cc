@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/file.h"
 
@@ -16,19 +17,14 @@ namespace {
 
 using json = nlohmann::json;
 
-Status WriteFile(const std::string& path, const std::string& data, bool sync) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("open " + path, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("write " + path, err);
-    }
-    off += static_cast<size_t>(w);
+// Writes a new file (never one already there: see CreateNewFile).
+Status WriteNewFile(const std::string& path, const std::string& data, bool sync) {
+  Result<int> created = CreateNewFile(path, 0600);
+  if (!created.ok()) return created.status();
+  int fd = *created;
+  if (Status st = WriteAll(fd, data, path); !st.ok()) {
+    ::close(fd);
+    return st;
   }
   if (sync && ::fsync(fd) != 0) {
     int err = errno;
@@ -47,8 +43,14 @@ Result<ExecutionBundle> ExecutionBundle::Create(const std::string& root, Header 
   b.root_ = root;
   b.dir_ = root + "/" + std::to_string(header.execution_id);
   b.header_ = std::move(header);
-  if (::mkdir(b.dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("mkdir " + b.dir_, errno);
+  // Never reuse a directory already there (a recreated ledger starts its ids
+  // again; another user may have planted one with symlinks inside): take a
+  // fresh, unpredictable <id>-XXXXXX instead. The ledger records the path.
+  if (::mkdir(b.dir_.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return ErrnoStatus("mkdir " + b.dir_, errno);
+    Result<std::string> fresh = MakeTempDir(b.dir_ + "-");
+    if (!fresh.ok()) return fresh.status();
+    b.dir_ = *fresh;
   }
   return b;
 }
@@ -101,13 +103,22 @@ std::string ExecutionBundle::ManifestJson(bool complete, const std::string& stat
 Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
   diagnostics_finished_at_ = diagnostics_finished_at;
   STOPGAP_RETURN_IF_ERROR(
-      WriteFile(dir_ + "/manifest.json", ManifestJson(false, "acting"), /*sync=*/false));
+      WriteNewFile(dir_ + "/manifest.json", ManifestJson(false, "acting"), /*sync=*/false));
   // Every file, the manifest, the bundle directory and its parent: fsynced
   // concurrently (independent files; concurrent fsyncs share journal commits).
+  // Collector files sit in subdirectories (process-<pid>/...): each of those
+  // directories is fsynced too, or its entries may vanish after a crash.
   std::vector<std::string> paths;
+  std::set<std::string> subdirs;
   for (const StepRecord& s : steps_) {
-    for (const std::string& f : s.files) paths.push_back(dir_ + "/" + f);
+    for (const std::string& f : s.files) {
+      paths.push_back(dir_ + "/" + f);
+      for (size_t slash = f.find('/'); slash != std::string::npos; slash = f.find('/', slash + 1)) {
+        subdirs.insert(dir_ + "/" + f.substr(0, slash));
+      }
+    }
   }
+  paths.insert(paths.end(), subdirs.begin(), subdirs.end());
   paths.push_back(dir_ + "/manifest.json");
   paths.push_back(dir_);
   paths.push_back(root_);
@@ -125,18 +136,16 @@ Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
 
 Status ExecutionBundle::Finish(ExecutionState state, WallTime finished_at) {
   finished_at_ = finished_at;
-  std::string tmp = dir_ + "/.manifest.json.tmp";
   std::string data = ManifestJson(true, std::string(ExecutionStateName(state)));
-  std::FILE* f = std::fopen(tmp.c_str(), "we");
-  if (!f) return ErrnoStatus("open " + tmp, errno);
-  ::fchmod(fileno(f), 0600);
-  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) return Internal("write " + tmp + " failed");
-  if (std::rename(tmp.c_str(), (dir_ + "/manifest.json").c_str()) != 0) {
-    return ErrnoStatus("rename " + tmp, errno);
+  Result<NewTempFile> t = CreateTempFile(dir_ + "/.manifest.json.tmp.", 0600);
+  if (!t.ok()) return t.status();
+  Status st = WriteAll(t->fd, data, t->path);
+  ::close(t->fd);
+  if (st.ok() && std::rename(t->path.c_str(), (dir_ + "/manifest.json").c_str()) != 0) {
+    st = ErrnoStatus("rename " + t->path, errno);
   }
-  return Status::Ok();
+  if (!st.ok()) ::unlink(t->path.c_str());
+  return st;
 }
 
 }  // namespace stopgap::remedy::internal

@@ -29,7 +29,8 @@ class ExecutionBundle {
     WallTime created_at{};
   };
 
-  // Creates <root>/<id>/ (0700; root too if missing).
+  // Creates <root>/<id>/ (0700; root too if missing). When <id> exists it is
+  // never reused: a fresh <root>/<id>-XXXXXX is made instead (see dir()).
   static Result<ExecutionBundle> Create(const std::string& root, Header header);
 
   const std::string& dir() const { return dir_; }

@@ -36,7 +36,7 @@ Result<std::unique_ptr<IssueTracker>> NewIssueTracker(const TrackerConfig& confi
   if (config.token_file.empty()) {
     return InvalidArgument("tracker.token_file is required for a " + config.kind + " tracker");
   }
-  auto raw = ReadFile(config.token_file);
+  auto raw = ReadSecretFile(config.token_file);
   if (!raw.ok()) return raw.status().WithContext("tracker.token_file");
   std::string token = std::move(*raw);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||

@@ -18,17 +18,22 @@
 
 namespace stopgap::statsd::internal {
 
+// The per-process seed of HashName, read from getrandom(2) once at start-up
+// (name_map.cc): names that collide in one process do not in the next, so a
+// client cannot precompute a set of colliding names offline.
+extern const uint64_t kNameHashSeed;
+
 // A fast 64-bit hash for short names: two multiply-xorshift lanes over
-// 16-byte blocks. Not cryptographic: a hostile client can cause collisions,
-// which cost probing time but never correctness.
+// 16-byte blocks, seeded per process. Not cryptographic: collisions cost
+// probing time but never correctness.
 inline uint64_t HashName(std::string_view s) {
   constexpr uint64_t kM1 = 0x9E3779B97F4A7C15ULL;
   constexpr uint64_t kM2 = 0xBF58476D1CE4E5B9ULL;
   constexpr uint64_t kM3 = 0x94D049BB133111EBULL;
   const char* p = s.data();
   size_t n = s.size();
-  uint64_t a = n * kM1;
-  uint64_t b = n ^ kM3;
+  uint64_t a = (n ^ kNameHashSeed) * kM1;
+  uint64_t b = n ^ kM3 ^ (kNameHashSeed >> 17 | kNameHashSeed << 47);
   while (n >= 16) {
     uint64_t w1, w2;
     std::memcpy(&w1, p, 8);
