@@ -225,12 +225,13 @@ BUNDLE=$(basename "$(json 'd["bundle_dir"]' <"$TMP/exec.json")")
 in_store() {  # CONTAINER NAME
   swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" list "$1" 2>/dev/null | grep -F "/$2.tar.zst" >"$TMP/obj"
 }
-archived_ok() { api /metrics | grep -Eq '^stopgap_bundles_archived_total\{result="ok"\} [1-9]'; }
+# (no `producer | grep -q` under pipefail: grep's early exit would fail the producer)
+archived_ok() { [[ $(api /metrics) =~ stopgap_bundles_archived_total\{result=\"ok\"\}\ [1-9] ]]; }
 wait_for 30 in_store stopgap-e2e "$BUNDLE" || fail "bundle $BUNDLE not in bucket stopgap-e2e"
 OBJ=$(head -1 "$TMP/obj")
 wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 (cd "$TMP" && swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" download stopgap-e2e "$OBJ" -o s3.tar.zst >/dev/null)
-tar --zstd -tf "$TMP/s3.tar.zst" | grep -q 'manifest.json$' || fail "archived $OBJ holds no manifest.json"
+[[ $(tar --zstd -tf "$TMP/s3.tar.zst") == *manifest.json* ]] || fail "archived $OBJ holds no manifest.json"
 found "s3://stopgap-e2e/$OBJ (holds manifest.json); $(api /metrics | grep '^stopgap_bundles_archived_total{result="ok"}')"
 
 step "the Redmine issue's summary comment shows the run"
