@@ -232,6 +232,8 @@ OBJ=$(head -1 "$TMP/obj")
 wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 (cd "$TMP" && swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" download stopgap-e2e "$OBJ" -o s3.tar.zst >/dev/null)
 [[ $(tar --zstd -tf "$TMP/s3.tar.zst") == *manifest.json* ]] || fail "archived $OBJ holds no manifest.json"
+grep -qF "\"object\":\"$OBJ\"" "$SERVE_LOG" ||
+  fail "the serve log does not name the archived object $OBJ"
 found "s3://stopgap-e2e/$OBJ (holds manifest.json); $(api /metrics | grep '^stopgap_bundles_archived_total{result="ok"}')"
 
 step "the Redmine issue's summary comment shows the run"
@@ -257,6 +259,8 @@ wait_for 20 in_carbon stats_counts/stopgap/runs/w-all ||
   fail "no stopgap.runs.w-all in carbon: $(cd "$TMP/carbon/whisper" 2>/dev/null && find . -name '*.wsp' | head -20)"
 wait_for 10 in_carbon stats_counts/stopgap/executions/succeeded || fail "no stopgap.executions.succeeded"
 found "carbon has $(cd "$TMP/carbon/whisper" && find . -path '*stopgap*' -name '*.wsp' | wc -l) stopgap series, runs/w-all >= 1"
+LAST_ALERT=$(api "/api/v1/alerts?limit=1" | json 'max([a["id"] for a in d["alerts"]] or [0])')
+PAIR_IDS=$(execs w-pair True | tr ' ' ,)
 stop_serve
 
 step "stopgap serve again, archive over the Swift API; the firing instances survive the restart"
@@ -273,8 +277,15 @@ BUNDLE2=$(basename "$(json 'd["bundle_dir"]' <"$TMP/exec2.json")")
 wait_for 30 in_store stopgap-e2e-swift "$BUNDLE2" || fail "bundle $BUNDLE2 not in container stopgap-e2e-swift"
 wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 found "swift://stopgap-e2e-swift/$(head -1 "$TMP/obj")"
-sleep 4  # one repeat_interval of the still-firing w-pair alerts reaches the new daemon
+# The still-firing w-pair alerts reach the new daemon on their next repeat:
+# duplicates of the executions of before the restart, no new run.
+resent_after_restart() {
+  [[ $(api "/api/v1/alerts?limit=1000" | json "sum(1 for a in d['alerts'] if a['id'] > $LAST_ALERT
+       and a['name'] == 'StopgapPair' and a['disposition'] == 'duplicate' and a['execution'] in ($PAIR_IDS,))") -ge 3 ]]
+}
+wait_for 20 resent_after_restart || fail "w-pair re-sends after the restart are not duplicates: $(api '/api/v1/alerts?limit=20')"
 [[ $(grep -c '^start' "$MARK/pair") == 3 ]] || fail "w-pair acted again after the restart: $(cat "$MARK/pair")"
+found "w-pair re-sends after the restart: duplicates of $PAIR_IDS"
 
 step "closing the Redmine issue retires the workaround within one refresh"
 rm_api PUT "/issues/$I_ALL.json" '{"issue":{"status_id":5,"notes":"fixed upstream"}}' >/dev/null
