@@ -232,7 +232,7 @@ OBJ=$(head -1 "$TMP/obj")
 wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 (cd "$TMP" && swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" download stopgap-e2e "$OBJ" -o s3.tar.zst >/dev/null)
 [[ $(tar --zstd -tf "$TMP/s3.tar.zst") == *manifest.json* ]] || fail "archived $OBJ holds no manifest.json"
-grep -qF "\"object\":\"$OBJ\"" "$SERVE_LOG" ||
+grep -qE "\"object\":\"([^\"]*/)?bundles/[^\"]+/$BUNDLE\.tar\.zst\"" "$SERVE_LOG" ||
   fail "the serve log does not name the archived object $OBJ"
 found "s3://stopgap-e2e/$OBJ (holds manifest.json); $(api /metrics | grep '^stopgap_bundles_archived_total{result="ok"}')"
 
