@@ -35,6 +35,7 @@ wait_for 15 healthy || fail "run-example: serve not healthy on $URL"
 TRY=$(sed -n 's/^  try: *//p' "$SERVE_LOG")
 [[ $TRY == curl* ]] || fail "run-example printed no curl line"
 found "$TRY"
+AUTH=(-H "Authorization: Bearer $(cat "$TMP/.run/token")")  # reads need the token too
 
 # check_execution ACK_JSON: the acknowledged execution ends succeeded, every
 # step ok, with system data in its bundle.
@@ -42,10 +43,10 @@ check_execution() {
   local exec
   exec=$(json 'd["executions"][0]' <"$1") || fail "no execution: $(cat "$1")"
   finished() {
-    [[ $(curl -fsS "$URL/api/v1/executions/$exec" | json 'd["state"]') =~ ^(succeeded|failed|interrupted)$ ]]
+    [[ $(curl -fsS "${AUTH[@]}" "$URL/api/v1/executions/$exec" | json 'd["state"]') =~ ^(succeeded|failed|interrupted)$ ]]
   }
   wait_for 60 finished || fail "execution $exec did not finish within 60 s"
-  curl -fsS "$URL/api/v1/executions/$exec" >"$TMP/exec-$exec.json"
+  curl -fsS "${AUTH[@]}" "$URL/api/v1/executions/$exec" >"$TMP/exec-$exec.json"
   $PY - "$TMP/exec-$exec.json" "$TMP" <<'PY' || fail "execution $exec: $(cat "$TMP/exec-$exec.json")"
 import json, os, sys
 e = json.load(open(sys.argv[1]))

@@ -114,11 +114,11 @@ for k in "${KINDS[@]}"; do
     "$URL/api/v1/alerts" | json 'd["executions"][0]')
 done
 finished() {
-  [[ $(curl -fsS "$URL/api/v1/executions/$1" | json 'd["state"]') =~ ^(succeeded|failed|interrupted)$ ]]
+  [[ $(curl -fsS "${AUTH[@]}" "$URL/api/v1/executions/$1" | json 'd["state"]') =~ ^(succeeded|failed|interrupted)$ ]]
 }
 for k in "${KINDS[@]}"; do
   wait_for 60 finished "${EXEC[$k]}" || fail "serve m-$k: execution ${EXEC[$k]} did not finish"
-  curl -fsS "$URL/api/v1/executions/${EXEC[$k]}" >"$TMP/exec-$k.json"
+  curl -fsS "${AUTH[@]}" "$URL/api/v1/executions/${EXEC[$k]}" >"$TMP/exec-$k.json"
   api_outcome=$(json '[s["outcome"] for s in d["steps"] if s["phase"]=="diagnostics"][0]' <"$TMP/exec-$k.json")
   [[ $api_outcome == ok ]] || fail "serve m-$k: API outcome $api_outcome: $(cat "$TMP/exec-$k.json")"
   OUT[serve/$k]=$(cell serve "$k" "$(json 'd["bundle_dir"]' <"$TMP/exec-$k.json")") || fail "serve m-$k: bundle"
