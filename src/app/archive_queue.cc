@@ -47,8 +47,9 @@ void BundleArchiveQueue::Loop() {
     l.unlock();
     ArchiveResult r = ShipWithRetries(job);
     if (r.ok) {
+      // "object", not "key": the log masks fields whose name looks secret.
       Log(LogLevel::kInfo, "bundle archived",
-          {{"execution", std::to_string(r.execution)}, {"key", r.key}});
+          {{"execution", std::to_string(r.execution)}, {"object", r.key}});
     } else {
       Log(LogLevel::kError, "bundle not archived; kept locally",
           {{"execution", std::to_string(r.execution)},
