@@ -223,7 +223,9 @@ found "one execution per firing instance: w-all $EXEC; w-pair $(execs w-pair Tru
 step "the bundle is archived in Swift over S3"
 BUNDLE=$(basename "$(json 'd["bundle_dir"]' <"$TMP/exec.json")")
 in_store() {  # CONTAINER NAME
-  swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" list "$1" 2>/dev/null | grep -F "/$2.tar.zst" >"$TMP/obj"
+  # bundles/<host>/<bundle dir>-<created>-<instance>.tar.zst (app/bundle_archiver.h)
+  swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" list "$1" 2>/dev/null |
+    grep -E "/$2-[^/]+\.tar\.zst\$" >"$TMP/obj"
 }
 # (no `producer | grep -q` under pipefail: grep's early exit would fail the producer)
 archived_ok() { [[ $(api /metrics) =~ stopgap_bundles_archived_total\{result=\"ok\"\}\ [1-9] ]]; }
@@ -232,7 +234,7 @@ OBJ=$(head -1 "$TMP/obj")
 wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 (cd "$TMP" && swift -A "$ST_AUTH" -U "$ST_USER" -K "$ST_KEY" download stopgap-e2e "$OBJ" -o s3.tar.zst >/dev/null)
 [[ $(tar --zstd -tf "$TMP/s3.tar.zst") == *manifest.json* ]] || fail "archived $OBJ holds no manifest.json"
-grep -qE "\"object\":\"([^\"]*/)?bundles/[^\"]+/$BUNDLE\.tar\.zst\"" "$SERVE_LOG" ||
+grep -qE "\"object\":\"([^\"]*/)?bundles/[^\"]+/$BUNDLE-[^\"/]+\.tar\.zst\"" "$SERVE_LOG" ||
   fail "the serve log does not name the archived object $OBJ"
 found "s3://stopgap-e2e/$OBJ (holds manifest.json); $(api /metrics | grep '^stopgap_bundles_archived_total{result="ok"}')"
 
