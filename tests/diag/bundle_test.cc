@@ -57,7 +57,8 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
                       std::chrono::milliseconds(12),
                       {"system/summary.txt"},
                       300,
-                      {{"processes", 42}}};
+                      {{"processes", 42}},
+                      {}};
   CollectorOutcome bad{"process",
                        false,
                        true,
@@ -66,7 +67,8 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
                        std::chrono::milliseconds(5000),
                        {},
                        0,
-                       {}};
+                       {},
+                       {"thread 812: did not stop within 200 ms (state D); not captured"}};
   ASSERT_TRUE((*m)->Add(ok).ok());
   ASSERT_TRUE((*m)->Add(bad).ok());
   clock_.Advance(std::chrono::seconds(6));
