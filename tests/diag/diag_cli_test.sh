@@ -24,12 +24,16 @@ b=$(sed -n 's/^bundle: //p' "$work/out.txt")
 python3 - "$b/manifest.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m["schema"] == "stopgap.bundle/1" and m["complete"] is True, m
-names = [c["name"] for c in m["collectors"]]
+assert m["schema"] == "stopgap.bundle/2" and m["complete"] is True, m
+assert m["execution"] is None, m["execution"]
+assert len(m["steps"]) == 1 and m["steps"][0]["kind"] == "collect", m["steps"]
+collectors = m["steps"][0]["collectors"]
+names = [c["name"] for c in collectors]
 assert names == ["system", "tcp", "process"], names
-for c in m["collectors"]:
+for c in collectors:
     assert c["ok"], c
-proc = m["collectors"][2]
+    assert c["skipped"] == [], c
+proc = collectors[2]
 assert proc["metrics"]["stack_threads"] == 202, proc["metrics"]
 PY
 grep -q "wait_forever" "$b/process-$pid/stacks.txt" || fail "no symbolized stacks"
