@@ -72,6 +72,7 @@ timeout 20 "$BIN" diag --collect process --pid "$pid2" --stacks --timeout 3s \
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 (( took_ms < 3500 )) || fail "diag took ${took_ms} ms on a 3s budget"
 b4=$(sed -n 's/^bundle: //p' "$work/out4.txt")
+grep -q '^    skipped thread [0-9]*: did not stop' "$work/out4.txt" || fail "skipped thread not printed"
 python3 - "$b4/manifest.json" "$pid2" <<'PY'
 import json, os, sys
 m = json.load(open(sys.argv[1]))
