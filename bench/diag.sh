@@ -110,7 +110,7 @@ print(f"stopgap diag --collect system,tcp: wall {med([x[0] for x in sys_tcp]):.0
       f"CPU {med([x[1] for x in sys_tcp]):.0f} ms (median of {runs})")
 procs = []
 for mf in glob.glob(tmp + "/b/*/manifest.json"):
-    for c in json.load(open(mf))["collectors"]:
+    for c in [c for s in json.load(open(mf))["steps"] for c in s["collectors"]]:
         if c["name"] == "process":
             procs.append(dict(c["metrics"], duration_ms=c["duration_ms"]))
 if procs:

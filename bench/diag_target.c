@@ -5,6 +5,12 @@
  * signals synchronously (sigwait): SIGUSR1 resets the largest gap, SIGUSR2
  * writes "max_gap_us <n>\n" to STATEFILE; SIGTERM exits.
  *
+ * With DIAG_TARGET_STUCK=1 in the environment, one more thread (created
+ * first, so it has the lowest tid after main) vforks a child that never execs:
+ * that thread then sits in the kernel (state D, killable only) until the child
+ * dies, and no ptrace interrupt can stop it. The child dies with the target
+ * (PR_SET_PDEATHSIG) or when killed; tests use it as the unstoppable thread.
+ *
  *   diag_target N STATEFILE [ignored...]   (prints "ready <pid>" once all threads run)
  */
 #define _GNU_SOURCE
@@ -14,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +56,20 @@ static void* worker(void* arg) {
   (void)arg;
   atomic_fetch_add(&started, 1);
   worker_loop(3);
+  return NULL;
+}
+
+/* The vfork child shares our memory and stack: it only makes raw syscalls
+ * (no libc state is touched) and never returns. */
+__attribute__((noinline)) static void* stuck_in_vfork(void* arg) {
+  (void)arg;
+  atomic_fetch_add(&started, 1);
+  pid_t child = vfork();
+  if (child == 0) {
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    for (;;) syscall(SYS_pause);
+  }
+  for (;;) pause(); /* after the child died: sleep like the others */
   return NULL;
 }
 
@@ -91,6 +113,16 @@ int main(int argc, char** argv) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256 * 1024);
+  const char* stuck = getenv("DIAG_TARGET_STUCK");
+  int extra = 0;
+  if (stuck != NULL && strcmp(stuck, "1") == 0) {
+    pthread_t t;
+    if (pthread_create(&t, &attr, stuck_in_vfork, NULL) != 0) {
+      perror("pthread_create");
+      return 1;
+    }
+    extra = 1;
+  }
   for (int i = 0; i < n; ++i) {
     pthread_t t;
     if (pthread_create(&t, &attr, worker, NULL) != 0) {
@@ -100,7 +132,7 @@ int main(int argc, char** argv) {
   }
   pthread_t tk;
   pthread_create(&tk, &attr, ticker, NULL);
-  while (atomic_load(&started) < n) usleep(1000);
+  while (atomic_load(&started) < n + extra) usleep(1000);
   usleep(20000);
   atomic_store(&max_gap_ns, 0);
   printf("ready %d\n", (int)getpid());

@@ -125,6 +125,7 @@ int RunDiag(const DiagFlags& f) {
     std::printf("  %-8s %-6s %5lld ms %8.1f KiB %2zu files%s%s%s\n", o.name.c_str(), state.c_str(),
                 static_cast<long long>(o.duration.count()), static_cast<double>(o.bytes) / 1024.0,
                 o.files.size(), extra.c_str(), o.error.empty() ? "" : ": ", o.error.c_str());
+    for (const std::string& skipped : o.skipped) std::printf("    skipped %s\n", skipped.c_str());
   }
   return kExitOk;
 }

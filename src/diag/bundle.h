@@ -1,9 +1,14 @@
-// Diagnostics bundles: a directory per execution holding manifest.json (see
-// docs/bundle-format.md, schema "stopgap.bundle/1") and the collectors' files;
-// packing one into a .tar.zst, and pruning old ones.
+// Diagnostics bundles: a directory per execution (or per `stopgap diag`)
+// holding manifest.json and the steps' and collectors' files; packing one
+// into a .tar.zst, and pruning old ones. One manifest format for every
+// writer (`stopgap diag`, `run`, `serve`): Manifest, schema
+// "stopgap.bundle/2", docs/bundle-format.md. ParseManifest/ReadManifest are
+// the one reader; they also read the older "stopgap.bundle/1" (diag) and
+// "stopgap.execution/1" (engine) manifests.
 //
 //   auto m = BundleManifest::Create(dir, clock, {{"workaround", id}});  // fsynced
 //   m->Add(outcome);  m->Finish();                                      // fsynced
+//   Result<Manifest> read = ReadManifest(dir);
 //
 // Thread safety: a BundleManifest is not thread-safe (one owner per bundle);
 // the free functions are stateless.
@@ -21,8 +26,66 @@
 
 namespace stopgap::diag {
 
-inline constexpr int kManifestVersion = 1;
-inline constexpr const char* kManifestSchema = "stopgap.bundle/1";
+inline constexpr int kManifestVersion = 2;
+inline constexpr const char* kManifestSchema = "stopgap.bundle/2";
+// Older schemas ParseManifest still reads.
+inline constexpr const char* kManifestSchemaDiagV1 = "stopgap.bundle/1";
+inline constexpr const char* kManifestSchemaExecutionV1 = "stopgap.execution/1";
+
+// The execution a bundle belongs to (absent for `stopgap diag`).
+struct ManifestExecution {
+  int64_t id = 0;
+  std::string workaround;
+  std::string issue;
+  std::string fingerprint;
+  std::map<std::string, std::string> labels;  // the alert's, secret-looking values masked
+  std::string state;                          // ExecutionState name: "acting", "succeeded"...
+  std::optional<WallTime> diagnostics_finished_at;
+};
+
+// One step: a catalog step of an execution, or the collection `stopgap diag`
+// made. `collectors` holds one outcome per collector of a collect: step (and
+// the one "guru" outcome of a guru: step); empty for run: steps.
+struct ManifestStep {
+  std::string phase = "diagnostics";  // diagnostics | action | verify
+  int index = 0;                      // within its phase, from 0
+  std::string kind;                   // run | collect | guru
+  std::vector<std::string> argv;      // run: the argv run; else a description
+  std::string outcome;                // StepOutcome name: ok, failed, timeout, ...
+  std::optional<int> exit_code;
+  int signal = 0;
+  bool timed_out = false;
+  bool truncated = false;
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> finished_at;
+  Duration duration{0};
+  std::vector<std::string> files;  // relative to the bundle directory
+  std::string error;
+  std::vector<CollectorOutcome> collectors;
+};
+
+struct Manifest {
+  std::string schema = kManifestSchema;  // as read; written as kManifestSchema
+  int version = kManifestVersion;
+  std::string host;
+  WallTime created_at{};
+  std::optional<WallTime> finished_at;
+  bool complete = false;
+  std::map<std::string, std::string> labels;  // free-form ("command": "stopgap diag")
+  std::optional<ManifestExecution> execution;
+  std::vector<ManifestStep> steps;
+};
+
+// manifest.json text for `m` (schema stopgap.bundle/2, whatever m.schema says).
+std::string ManifestToJson(const Manifest& m);
+// Parses any of the three schemas into the current model. Outside input (a
+// bundle may come back from an object store): never throws, bounded work,
+// kInvalidArgument naming the bad field.
+Result<Manifest> ParseManifest(std::string_view json);
+// ParseManifest of <dir>/manifest.json.
+Result<Manifest> ReadManifest(const std::string& dir);
+// The host name recorded in new manifests.
+std::string ManifestHostName();
 
 class BundleManifest {
  public:
@@ -32,7 +95,8 @@ class BundleManifest {
   static Result<std::unique_ptr<BundleManifest>> Create(
       const std::string& dir, const Clock& clock, std::map<std::string, std::string> labels = {});
 
-  // Records an outcome and rewrites manifest.json (fsynced).
+  // Records an outcome (in the bundle's one collect step) and rewrites
+  // manifest.json (fsynced).
   Status Add(const CollectorOutcome& outcome);
   // Marks the bundle complete with its finish time and rewrites it (fsynced).
   Status Finish();
@@ -47,11 +111,7 @@ class BundleManifest {
 
   std::string dir_;
   const Clock& clock_;
-  std::string host_;
-  WallTime created_;
-  std::optional<WallTime> finished_;
-  std::map<std::string, std::string> labels_;
-  std::vector<CollectorOutcome> outcomes_;
+  Manifest m_;
 };
 
 // A new bundle directory name under `root`: "<UTC YYYYmmddTHHMMSSZ>-<host>-<6 hex>".

@@ -50,6 +50,10 @@ struct CollectorOutcome {
   // Collector-specific numbers for the manifest (e.g. "threads",
   // "max_pause_us" for stacks).
   std::vector<std::pair<std::string, int64_t>> metrics;
+  // What it left out and why, one line each ("thread 812: did not stop
+  // within 200 ms (state D in kernel_clone); not captured, left running").
+  // The collector may still be ok: the rest was collected.
+  std::vector<std::string> skipped;
 };
 
 // A collector body for tests and extensions: writes through the context.

@@ -1,7 +1,10 @@
 // RunGuru: the `guru:` step. Signals the target (default SIGUSR2), then polls
 // `report_glob` every 10 ms until a report appears that is new or changed
 // since the signal and whose size has settled, and copies it into the bundle
-// as guru/<basename>. Runs on the caller's thread; bounded by req.timeout.
+// as guru/<basename>. The wait and the file system calls (glob, stat, the
+// copy: any of them can block on a hung mount) run as a collector of
+// RunCollectors, on a thread of its own that is abandoned at req.timeout: the
+// caller's thread returns by then whatever the file system does.
 #include <glob.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -42,47 +45,62 @@ std::map<std::string, FileStamp> Matches(const std::string& pattern) {
 CollectorOutcome RunGuru(const GuruRequest& req, const std::string& bundle_dir,
                          const Clock& clock) {
   auto start = std::chrono::steady_clock::now();
-  CollectorContext ctx(bundle_dir, "guru", "guru", start + req.timeout, req.size_cap, {}, {});
-  auto finish = [&](Status st, bool timed_out) {
-    CollectorOutcome o = ctx.Snapshot();
+  auto refuse = [&](Status st) {
+    CollectorOutcome o;
+    o.name = "guru";
+    o.error = st.message();
     o.duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
-    o.ok = st.ok();
-    o.timed_out = timed_out;
-    if (!st.ok()) o.error = st.message();
     return o;
   };
-  if (req.report_glob.empty()) return finish(InvalidArgument("guru: no report pattern"), false);
+  if (req.report_glob.empty()) return refuse(InvalidArgument("guru: no report pattern"));
   auto pid = ResolvePid(req.pid, req.pidfile, req.exe);
-  if (!pid.ok()) return finish(pid.status(), false);
-  auto before = Matches(req.report_glob);
-  if (::kill(*pid, req.signal) != 0) {
-    return finish(ErrnoStatus("guru: kill " + std::to_string(*pid), errno), false);
+  if (!pid.ok()) return refuse(pid.status());
+  CollectRequest run;
+  run.collectors = {"guru"};
+  run.timeout = req.timeout;
+  run.size_cap = req.size_cap;
+  // The collector holds copies of what it needs: it may outlive this call.
+  run.extra.push_back({"guru",
+                       [glob = req.report_glob, signal = req.signal, timeout = req.timeout,
+                        target = *pid](CollectorContext& ctx) -> Status {
+                         auto before = Matches(glob);
+                         if (::kill(target, signal) != 0) {
+                           return ErrnoStatus("guru: kill " + std::to_string(target), errno);
+                         }
+                         std::map<std::string, FileStamp> last_seen;
+                         while (true) {
+                           for (const auto& [path, stamp] : Matches(glob)) {
+                             auto b = before.find(path);
+                             if (b != before.end() && b->second == stamp) continue;  // not new
+                             auto l = last_seen.find(path);
+                             if (l != last_seen.end() && l->second == stamp && stamp.size > 0) {
+                               // Same size and time on two polls: the writer is done.
+                               std::string base = path.substr(path.rfind('/') + 1);
+                               Status st = ctx.CopyFile(path, base);
+                               if (st.ok()) ctx.Metric("report_bytes", stamp.size);
+                               return st;
+                             }
+                             last_seen[path] = stamp;
+                           }
+                           if (ctx.Expired()) {
+                             return DeadlineExceeded("guru: no new report matching " + glob +
+                                                     " within " + FormatDuration(timeout) +
+                                                     " of signal " + std::to_string(signal) +
+                                                     " to pid " + std::to_string(target));
+                           }
+                           std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                         }
+                       }});
+  std::vector<CollectorOutcome> out = RunCollectors(run, bundle_dir, clock);
+  if (out.empty()) return refuse(Internal("guru: not run"));
+  if (out.front().timed_out) {
+    // Whether the poll saw its deadline or the collector was abandoned in a
+    // file system call, the user-facing fact is the same.
+    out.front().error = "guru: no new report matching " + req.report_glob + " within " +
+                        FormatDuration(req.timeout) + " of signal " + std::to_string(req.signal) +
+                        " to pid " + std::to_string(*pid);
   }
-  std::map<std::string, FileStamp> last_seen;
-  while (true) {
-    for (const auto& [path, stamp] : Matches(req.report_glob)) {
-      auto b = before.find(path);
-      if (b != before.end() && b->second == stamp) continue;  // not new
-      auto l = last_seen.find(path);
-      if (l != last_seen.end() && l->second == stamp && stamp.size > 0) {
-        // Same size and time on two polls: the writer is done.
-        std::string base = path.substr(path.rfind('/') + 1);
-        Status st = ctx.CopyFile(path, base);
-        if (st.ok()) ctx.Metric("report_bytes", stamp.size);
-        return finish(st, false);
-      }
-      last_seen[path] = stamp;
-    }
-    if (ctx.Expired()) {
-      return finish(
-          DeadlineExceeded("guru: no new report matching " + req.report_glob + " within " +
-                           FormatDuration(req.timeout) + " of signal " +
-                           std::to_string(req.signal) + " to pid " + std::to_string(*pid)),
-          true);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  (void)clock;
+  return out.front();
 }
 
 }  // namespace stopgap::diag

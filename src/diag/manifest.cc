@@ -1,6 +1,7 @@
-// BundleManifest: manifest.json written with WriteFileAtomic (fsync + rename +
-// directory fsync) at creation and after every change. Schema in
-// docs/bundle-format.md.
+// The manifest writer: ManifestToJson (schema stopgap.bundle/2,
+// docs/bundle-format.md) and BundleManifest, whose manifest.json is written
+// with WriteFileAtomic (fsync + rename + directory fsync) at creation and
+// after every change. Stateless functions; BundleManifest has one owner.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,17 +12,123 @@
 
 #include "core/file.h"
 #include "diag/bundle.h"
+#include "diag/internal/manifest_step.h"
 
 namespace stopgap::diag {
 namespace {
 
-std::string HostName() {
+using json = nlohmann::ordered_json;
+
+json TimeOrNull(const std::optional<WallTime>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
+
+json StringOrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json Labels(const std::map<std::string, std::string>& labels) {
+  json j = json::object();
+  for (const auto& [k, v] : labels) j[k] = v;
+  return j;
+}
+
+json CollectorJson(const CollectorOutcome& o) {
+  json c;
+  c["name"] = o.name;
+  c["ok"] = o.ok;
+  c["timed_out"] = o.timed_out;
+  c["truncated"] = o.truncated;
+  c["error"] = StringOrNull(o.error);
+  c["duration_ms"] = o.duration.count();
+  c["bytes"] = o.bytes;
+  c["files"] = o.files;
+  c["metrics"] = json::object();
+  for (const auto& [k, v] : o.metrics) c["metrics"][k] = v;
+  c["skipped"] = o.skipped;
+  return c;
+}
+
+json StepJson(const ManifestStep& s) {
+  json j;
+  j["phase"] = s.phase;
+  j["index"] = s.index;
+  j["kind"] = s.kind;
+  j["argv"] = s.argv;
+  j["outcome"] = s.outcome;
+  j["exit_code"] = s.exit_code ? json(*s.exit_code) : json(nullptr);
+  j["signal"] = s.signal;
+  j["timed_out"] = s.timed_out;
+  j["truncated"] = s.truncated;
+  j["started_at"] = TimeOrNull(s.started_at);
+  j["finished_at"] = TimeOrNull(s.finished_at);
+  j["duration_ms"] = s.duration.count();
+  j["files"] = s.files;
+  j["error"] = StringOrNull(s.error);
+  j["collectors"] = json::array();
+  for (const CollectorOutcome& c : s.collectors) j["collectors"].push_back(CollectorJson(c));
+  return j;
+}
+
+}  // namespace
+
+namespace internal {
+
+void SummariseCollectStep(ManifestStep* s) {
+  std::string names;
+  bool ok = !s->collectors.empty(), timed_out = false, truncated = false;
+  s->files.clear();
+  s->error.clear();
+  s->duration = Duration{0};
+  for (const CollectorOutcome& c : s->collectors) {
+    names += (names.empty() ? "" : ", ") + c.name;
+    ok = ok && c.ok;
+    timed_out = timed_out || c.timed_out;
+    truncated = truncated || c.truncated;
+    s->files.insert(s->files.end(), c.files.begin(), c.files.end());
+    if (!c.error.empty()) s->error += (s->error.empty() ? "" : "; ") + c.name + ": " + c.error;
+    s->duration = std::max(s->duration, c.duration);  // collectors run concurrently
+  }
+  s->kind = "collect";
+  s->argv = {"collect: [" + names + "]"};
+  s->timed_out = timed_out;
+  s->truncated = truncated;
+  s->outcome = timed_out ? "timeout" : ok ? "ok" : "failed";
+}
+
+}  // namespace internal
+
+std::string ManifestHostName() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   return buf;
 }
 
-}  // namespace
+std::string ManifestToJson(const Manifest& m) {
+  json j;
+  j["schema"] = kManifestSchema;
+  j["version"] = kManifestVersion;
+  j["host"] = m.host;
+  j["created_at"] = FormatRfc3339(m.created_at);
+  j["finished_at"] = TimeOrNull(m.finished_at);
+  j["complete"] = m.complete;
+  j["labels"] = Labels(m.labels);
+  if (m.execution) {
+    const ManifestExecution& e = *m.execution;
+    json x;
+    x["id"] = e.id;
+    x["workaround"] = e.workaround;
+    x["issue"] = e.issue;
+    x["fingerprint"] = e.fingerprint;
+    x["labels"] = Labels(e.labels);
+    x["state"] = e.state;
+    x["diagnostics_finished_at"] = TimeOrNull(e.diagnostics_finished_at);
+    j["execution"] = std::move(x);
+  } else {
+    j["execution"] = nullptr;
+  }
+  j["steps"] = json::array();
+  for (const ManifestStep& s : m.steps) j["steps"].push_back(StepJson(s));
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 std::string NewBundleDirName(const Clock& clock) {
   WallTime now = clock.Now();
@@ -33,7 +140,7 @@ std::string NewBundleDirName(const Clock& clock) {
   std::random_device rd;
   char suffix[8];
   std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
-  std::string host = HostName();
+  std::string host = ManifestHostName();
   for (char& c : host) {
     if (c == '/' || c == ' ') c = '_';
   }
@@ -50,51 +157,34 @@ Result<std::unique_ptr<BundleManifest>> BundleManifest::Create(
     return ErrnoStatus("mkdir " + dir, errno);
   }
   std::unique_ptr<BundleManifest> m(new BundleManifest(dir, clock));
-  m->host_ = HostName();
-  m->created_ = clock.Now();
-  m->labels_ = std::move(labels);
+  m->m_.host = ManifestHostName();
+  m->m_.created_at = clock.Now();
+  m->m_.labels = std::move(labels);
   STOPGAP_RETURN_IF_ERROR(m->Write());
   return m;
 }
 
 Status BundleManifest::Add(const CollectorOutcome& outcome) {
-  outcomes_.push_back(outcome);
+  if (m_.steps.empty()) {
+    ManifestStep step;
+    step.kind = "collect";
+    step.started_at = m_.created_at;
+    m_.steps.push_back(std::move(step));
+  }
+  ManifestStep& step = m_.steps.front();
+  step.collectors.push_back(outcome);
+  step.finished_at = clock_.Now();
+  internal::SummariseCollectStep(&step);
   return Write();
 }
 
 Status BundleManifest::Finish() {
-  finished_ = clock_.Now();
+  m_.finished_at = clock_.Now();
+  m_.complete = true;
   return Write();
 }
 
-std::string BundleManifest::ToJson() const {
-  nlohmann::ordered_json j;
-  j["schema"] = kManifestSchema;
-  j["version"] = kManifestVersion;
-  j["host"] = host_;
-  j["created"] = FormatRfc3339(created_);
-  j["finished"] = finished_ ? nlohmann::ordered_json(FormatRfc3339(*finished_)) : nullptr;
-  j["complete"] = finished_.has_value();
-  j["labels"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : labels_) j["labels"][k] = v;
-  j["collectors"] = nlohmann::ordered_json::array();
-  for (const CollectorOutcome& o : outcomes_) {
-    nlohmann::ordered_json c;
-    c["name"] = o.name;
-    c["ok"] = o.ok;
-    c["timed_out"] = o.timed_out;
-    c["truncated"] = o.truncated;
-    c["error"] =
-        o.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.error);
-    c["duration_ms"] = o.duration.count();
-    c["bytes"] = o.bytes;
-    c["files"] = o.files;
-    c["metrics"] = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : o.metrics) c["metrics"][k] = v;
-    j["collectors"].push_back(std::move(c));
-  }
-  return j.dump(2) + "\n";
-}
+std::string BundleManifest::ToJson() const { return ManifestToJson(m_); }
 
 Status BundleManifest::Write() const {
   return WriteFileAtomic(dir_ + "/manifest.json", ToJson(), 0600);

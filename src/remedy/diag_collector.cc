@@ -17,6 +17,7 @@ DiagnosticsOutcome Summarise(const std::vector<diag::CollectorOutcome>& outcomes
     o.files.insert(o.files.end(), c.files.begin(), c.files.end());
     o.duration = std::max(o.duration, c.duration);  // collectors run concurrently
   }
+  o.collectors = outcomes;
   return o;
 }
 

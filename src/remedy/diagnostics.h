@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "diag/diag.h"
 #include "remedy/catalog.h"
 
 namespace stopgap::remedy {
@@ -22,6 +23,9 @@ struct DiagnosticsOutcome {
   std::string error;
   std::vector<std::string> files;  // relative to the bundle directory
   Duration duration{0};
+  // One per collector (the "guru" one for a guru: step): what each wrote,
+  // skipped and took; recorded in the bundle manifest under the step.
+  std::vector<diag::CollectorOutcome> collectors;
 };
 
 class DiagnosticsCollector {

@@ -493,6 +493,7 @@ StepRecord RemediationEngine::RunOneStep(StepContext& c, StepPhase phase, int in
   r.index = index;
   r.kind = std::string(StepKindName(step.kind()));
   r.started_at = clock_.Now();
+  std::vector<diag::CollectorOutcome> collectors;  // collect:/guru: detail for the manifest
   if (step.kind() == StepKind::kRun) {
     ProcessSpec spec;
     spec.argv = c.p.argv[static_cast<int>(phase)][index];
@@ -540,9 +541,10 @@ StepRecord RemediationEngine::RunOneStep(StepContext& c, StepPhase phase, int in
     r.duration = d.duration.count() > 0
                      ? d.duration
                      : std::chrono::duration_cast<Duration>(clock_.Monotonic() - mono);
+    collectors = std::move(d.collectors);
   }
   r.finished_at = clock_.Now();
-  c.bundle.AddStep(r);
+  c.bundle.AddStep(r, std::move(collectors));
   for (EngineObserver* o : c.observers) o->OnStepFinished(c.id, *c.p.workaround, r);
   return r;
 }

@@ -45,7 +45,7 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   auto j = ReadJson(dir / "manifest.json");
   EXPECT_EQ(j["complete"], false);
-  EXPECT_TRUE(j["finished"].is_null());
+  EXPECT_TRUE(j["finished_at"].is_null());
   EXPECT_EQ((fs::status(dir / "manifest.json").permissions() & fs::perms::all),
             fs::perms::owner_read | fs::perms::owner_write);
 
@@ -57,7 +57,8 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
                       std::chrono::milliseconds(12),
                       {"system/summary.txt"},
                       300,
-                      {{"processes", 42}}};
+                      {{"processes", 42}},
+                      {}};
   CollectorOutcome bad{"process",
                        false,
                        true,
@@ -66,22 +67,31 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
                        std::chrono::milliseconds(5000),
                        {},
                        0,
-                       {}};
+                       {},
+                       {"thread 812: did not stop within 200 ms (state D); not captured"}};
   ASSERT_TRUE((*m)->Add(ok).ok());
   ASSERT_TRUE((*m)->Add(bad).ok());
   clock_.Advance(std::chrono::seconds(6));
   ASSERT_TRUE((*m)->Finish().ok());
 
   j = ReadJson(dir / "manifest.json");
-  EXPECT_EQ(j["schema"], "stopgap.bundle/1");
-  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["schema"], "stopgap.bundle/2");
+  EXPECT_EQ(j["version"], 2);
   EXPECT_TRUE(j["host"].is_string());
-  EXPECT_EQ(j["created"], "2027-01-15T08:00:00.000Z");
-  EXPECT_EQ(j["finished"], "2027-01-15T08:00:06.000Z");
+  EXPECT_EQ(j["created_at"], "2027-01-15T08:00:00.000Z");
+  EXPECT_EQ(j["finished_at"], "2027-01-15T08:00:06.000Z");
   EXPECT_EQ(j["complete"], true);
   EXPECT_EQ(j["labels"]["workaround"], "nova-rpc");
-  ASSERT_EQ(j["collectors"].size(), 2u);
-  const auto& c0 = j["collectors"][0];
+  EXPECT_TRUE(j["execution"].is_null());
+  // `stopgap diag` records one collect step holding every collector.
+  ASSERT_EQ(j["steps"].size(), 1u);
+  const auto& step = j["steps"][0];
+  EXPECT_EQ(step["kind"], "collect");
+  EXPECT_EQ(step["phase"], "diagnostics");
+  EXPECT_EQ(step["argv"][0], "collect: [system, process]");
+  EXPECT_EQ(step["outcome"], "timeout");
+  ASSERT_EQ(step["collectors"].size(), 2u);
+  const auto& c0 = step["collectors"][0];
   EXPECT_EQ(c0["name"], "system");
   EXPECT_EQ(c0["ok"], true);
   EXPECT_TRUE(c0["error"].is_null());
@@ -89,19 +99,26 @@ TEST_F(BundleTest, ManifestWrittenFirstThenCompleteWithSchema) {
   EXPECT_EQ(c0["bytes"], 300);
   EXPECT_EQ(c0["files"][0], "system/summary.txt");
   EXPECT_EQ(c0["metrics"]["processes"], 42);
-  const auto& c1 = j["collectors"][1];
+  const auto& c1 = step["collectors"][1];
   EXPECT_EQ(c1["timed_out"], true);
   EXPECT_EQ(c1["truncated"], true);
   EXPECT_EQ(c1["error"], "cut off at its time budget of 5s");
+  EXPECT_EQ(c1["skipped"][0], "thread 812: did not stop within 200 ms (state D); not captured");
   // Exactly the documented keys (docs/bundle-format.md).
   std::set<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"schema", "version", "host", "created", "finished",
-                                         "complete", "labels", "collectors"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"schema", "version", "host", "created_at", "finished_at",
+                                         "complete", "labels", "execution", "steps"}));
+  std::set<std::string> skeys;
+  for (auto it = step.begin(); it != step.end(); ++it) skeys.insert(it.key());
+  EXPECT_EQ(skeys,
+            (std::set<std::string>{"phase", "index", "kind", "argv", "outcome", "exit_code",
+                                   "signal", "timed_out", "truncated", "started_at", "finished_at",
+                                   "duration_ms", "files", "error", "collectors"}));
   std::set<std::string> ckeys;
   for (auto it = c0.begin(); it != c0.end(); ++it) ckeys.insert(it.key());
   EXPECT_EQ(ckeys, (std::set<std::string>{"name", "ok", "timed_out", "truncated", "error",
-                                          "duration_ms", "bytes", "files", "metrics"}));
+                                          "duration_ms", "bytes", "files", "metrics", "skipped"}));
 }
 
 TEST_F(BundleTest, PackIntoTarZstAndReadBack) {

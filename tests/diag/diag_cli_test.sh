@@ -24,12 +24,16 @@ b=$(sed -n 's/^bundle: //p' "$work/out.txt")
 python3 - "$b/manifest.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m["schema"] == "stopgap.bundle/1" and m["complete"] is True, m
-names = [c["name"] for c in m["collectors"]]
+assert m["schema"] == "stopgap.bundle/2" and m["complete"] is True, m
+assert m["execution"] is None, m["execution"]
+assert len(m["steps"]) == 1 and m["steps"][0]["kind"] == "collect", m["steps"]
+collectors = m["steps"][0]["collectors"]
+names = [c["name"] for c in collectors]
 assert names == ["system", "tcp", "process"], names
-for c in m["collectors"]:
+for c in collectors:
     assert c["ok"], c
-proc = m["collectors"][2]
+    assert c["skipped"] == [], c
+proc = collectors[2]
 assert proc["metrics"]["stack_threads"] == 202, proc["metrics"]
 PY
 grep -q "wait_forever" "$b/process-$pid/stacks.txt" || fail "no symbolized stacks"
@@ -54,4 +58,34 @@ set -e
 [[ $rc -eq 2 ]] || fail "unknown collector: exit $rc"
 grep -q 'bogus' "$work/err.txt" || fail "message does not name the collector"
 kill -0 "$pid" || fail "target died"
+
+# 4. A target with a thread stuck in the kernel (a vfork parent, state D):
+# the stacks are taken within the budget, the thread is reported skipped in
+# the manifest, and no thread of the target is left stopped.
+DIAG_TARGET_STUCK=1 "$TARGET" 20 "$work/state2" > "$work/target2.out" &
+pid2=$!
+trap 'kill "$pid2" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do grep -q ready "$work/target2.out" && break; sleep 0.05; done
+start=$(date +%s%N)
+timeout 20 "$BIN" diag --collect process --pid "$pid2" --stacks --timeout 3s \
+  --out "$work/stuck" > "$work/out4.txt" || fail "diag on a stuck target: exit $?"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+(( took_ms < 3500 )) || fail "diag took ${took_ms} ms on a 3s budget"
+b4=$(sed -n 's/^bundle: //p' "$work/out4.txt")
+grep -q '^    skipped thread [0-9]*: did not stop' "$work/out4.txt" || fail "skipped thread not printed"
+python3 - "$b4/manifest.json" "$pid2" <<'PY'
+import json, os, sys
+m = json.load(open(sys.argv[1]))
+pid = sys.argv[2]
+proc = m["steps"][0]["collectors"][0]
+assert proc["name"] == "process" and proc["ok"], proc
+assert len(proc["skipped"]) == 1 and "did not stop" in proc["skipped"][0], proc["skipped"]
+stopped = []
+for tid in os.listdir(f"/proc/{pid}/task"):
+    stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+    if stat[stat.rindex(")") + 2] in "tT":
+        stopped.append(tid)
+assert not stopped, f"threads left stopped: {stopped}"
+PY
+kill "$pid2"
 echo PASS

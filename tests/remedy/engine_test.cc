@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/file.h"
+#include "diag/bundle.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -143,13 +144,15 @@ TEST_F(EngineTest, DiagnosticsFinishBeforeTheActionStarts) {
   Result<std::string> manifest = ReadFile(r->bundle_dir + "/manifest.json");
   ASSERT_TRUE(manifest.ok());
   auto m = nlohmann::json::parse(*manifest);
-  EXPECT_EQ(m["schema"], "stopgap.execution/1");
+  EXPECT_EQ(m["schema"], "stopgap.bundle/2");
   EXPECT_EQ(m["complete"], true);
-  EXPECT_EQ(m["state"], "succeeded");
+  EXPECT_EQ(m["execution"]["state"], "succeeded");
+  EXPECT_EQ(m["execution"]["id"], o->id);
   ASSERT_EQ(m["steps"].size(), 4u);
   EXPECT_EQ(m["steps"][0]["files"][0], "diagnostics-00.stdout");
   EXPECT_EQ(m["steps"][1]["exit_code"], 1);
-  Result<WallTime> diag_done = ParseRfc3339(m["diagnostics_finished_at"].get<std::string>());
+  Result<WallTime> diag_done =
+      ParseRfc3339(m["execution"]["diagnostics_finished_at"].get<std::string>());
   Result<WallTime> action_start = ParseRfc3339(m["steps"][2]["started_at"].get<std::string>());
   ASSERT_TRUE(diag_done.ok() && action_start.ok());
   EXPECT_LE(*diag_done, *action_start);
@@ -207,6 +210,19 @@ TEST_F(EngineTest, CollectRunsTheDiagnosticsLibraryByDefault) {
   EXPECT_EQ(o->steps[0].outcome, StepOutcome::kOk) << o->steps[0].error;
   ASSERT_FALSE(o->steps[0].files.empty());
   EXPECT_TRUE(std::filesystem::exists(o->bundle_dir + "/" + o->steps[0].files[0]));
+  // The manifest (one format, one reader) lists the step's collectors.
+  Result<diag::Manifest> m = diag::ReadManifest(o->bundle_dir);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->schema, diag::kManifestSchema);
+  ASSERT_TRUE(m->execution.has_value());
+  EXPECT_EQ(m->execution->id, o->id);
+  EXPECT_EQ(m->execution->state, "succeeded");
+  ASSERT_FALSE(m->steps.empty());
+  EXPECT_EQ(m->steps[0].kind, "collect");
+  ASSERT_EQ(m->steps[0].collectors.size(), 1u);
+  EXPECT_EQ(m->steps[0].collectors[0].name, "system");
+  EXPECT_TRUE(m->steps[0].collectors[0].ok);
+  EXPECT_EQ(m->steps[0].collectors[0].files, o->steps[0].files);
   // The ledger reads the outcome back as the same enum.
   Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
   ASSERT_TRUE(r.ok());

@@ -48,6 +48,8 @@ class CollectorContext {
   // Copies a file's bytes (up to the remaining cap) into the bundle.
   Status CopyFile(const std::string& src, const std::string& file);
   void Metric(std::string key, int64_t value);
+  // Records something left out, and why (CollectorOutcome::skipped).
+  void Skip(std::string what);
   size_t remaining_cap() const;
 
   // Orchestrator side.

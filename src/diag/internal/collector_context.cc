@@ -38,6 +38,11 @@ void CollectorContext::Metric(std::string key, int64_t value) {
   out_.metrics.emplace_back(std::move(key), value);
 }
 
+void CollectorContext::Skip(std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out_.skipped.push_back(std::move(what));
+}
+
 Status CollectorContext::WriteFile(const std::string& file, std::string_view data) {
   std::lock_guard<std::mutex> lock(mu_);
   if (abandoned_.load()) return DeadlineExceeded(name_ + ": abandoned at its time budget");

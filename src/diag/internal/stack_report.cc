@@ -30,8 +30,14 @@ Status CollectStacks(CollectorContext& ctx, pid_t pid,
   std::vector<int64_t> pauses;
   int64_t max_pause = 0, max_latency = 0;
   pid_t max_tid = 0;
+  size_t skipped = 0;
   for (const ThreadCapture& c : *caps) {
-    if (!c.ok) continue;
+    if (!c.ok) {
+      ++skipped;
+      ctx.Skip("thread " + std::to_string(c.tid) + ": " +
+               (c.error.empty() ? std::string("not captured") : c.error));
+      continue;
+    }
     pauses.push_back(c.pause_ns);
     max_latency = std::max(max_latency, c.stop_latency_ns);
     if (c.pause_ns > max_pause) {
@@ -47,17 +53,18 @@ Status CollectStacks(CollectorContext& ctx, pid_t pid,
   char head[512];
   std::snprintf(
       head, sizeof head,
-      "threads: %zu captured: %zu\n"
+      "threads: %zu captured: %zu skipped: %zu\n"
       "pause per thread (us): median %" PRId64 " max %" PRId64
       " (tid %d); longest wait for a thread to reach its stop: %" PRId64
       " us\n"
       "capture_ms: %.1f unwind_and_symbolize_ms: %.1f (setup %.1f, unwind %.1f, symbolize %.1f)\n"
       "method: one thread at a time: PTRACE_SEIZE+INTERRUPT, registers and one stack copy,"
       " PTRACE_DETACH; unwound offline with libdw\n\n",
-      caps->size(), pauses.size(), median / 1000, max_pause / 1000, max_tid, max_latency / 1000,
-      ms(t1 - t0), ms(t2 - t1), unwound->setup_us / 1000.0, unwound->unwind_us / 1000.0,
-      unwound->symbolize_us / 1000.0);
+      caps->size(), pauses.size(), skipped, median / 1000, max_pause / 1000, max_tid,
+      max_latency / 1000, ms(t1 - t0), ms(t2 - t1), unwound->setup_us / 1000.0,
+      unwound->unwind_us / 1000.0, unwound->symbolize_us / 1000.0);
   ctx.Metric("stack_threads", static_cast<int64_t>(pauses.size()));
+  ctx.Metric("stack_skipped", static_cast<int64_t>(skipped));
   ctx.Metric("stack_max_pause_us", max_pause / 1000);
   ctx.Metric("stack_median_pause_us", median / 1000);
   ctx.Metric("stack_max_stop_latency_us", max_latency / 1000);
@@ -77,6 +84,7 @@ Status CollectStacks(CollectorContext& ctx, pid_t pid,
     std::snprintf(line, sizeof line, "Thread %d \"%s\" pause_us=%" PRId64 "\n", c.tid,
                   nit == names->end() ? "?" : nit->second.c_str(), c.pause_ns / 1000);
     body += line;
+    if (!c.ok) body += "   (skipped: " + c.error + ")\n";
     std::string frames;
     for (size_t f = 0; f < ts.frames.size(); ++f) {
       std::snprintf(line, sizeof line, "#%-2zu 0x%016" PRIx64 " ", f, ts.frames[f].pc);

@@ -32,6 +32,11 @@ struct ThreadCapture {
   // runs on (or sleeps on) until it reaches the stop: stop_latency_ns.
   int64_t pause_ns = 0;
   int64_t stop_latency_ns = 0;
+  // Not captured, and why (in `error`): it did not reach its stop within
+  // CaptureOptions::stop_wait (e.g. state D, in the kernel), the budget ran
+  // out before its turn, it exited, or it could not be attached. Such a
+  // thread is never left stopped or attached by us.
+  bool skipped = false;
 };
 
 struct CaptureOptions {
@@ -45,12 +50,22 @@ struct CaptureOptions {
   // vs 5.1 ms over 14 interleaved runs each) by taking a CPU from the
   // target's other threads; the pause it saves is microseconds.
   bool realtime = false;
+  // The longest we wait for one thread to reach its stop after
+  // PTRACE_INTERRUPT (less when the deadline is nearer). A thread in the
+  // kernel (state D: vfork, a hung NFS read) cannot stop; it is skipped, and
+  // the threads asked to stop after it are not kept waiting behind it.
+  std::chrono::milliseconds stop_wait{200};
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // Captures every thread listed in /proc/PID/task (threads that exit meanwhile
 // are reported with an error). Stops early at the deadline (kDeadlineExceeded
-// is then not returned: the partial result is, with the rest marked).
+// is then not returned: the partial result is, with the rest marked skipped).
+// Bounded: returns by about max(deadline, now + stop_wait) whatever the target
+// does. Every thread it attached is detached on return: those that stopped by
+// PTRACE_DETACH, those that never stopped by the exit of the tracing thread
+// (the kernel detaches a tracer thread's tracees when it exits; PTRACE_DETACH
+// needs a stopped tracee), so the capture always runs on threads of its own.
 Result<std::vector<ThreadCapture>> CaptureThreads(pid_t pid, const CaptureOptions& opts);
 
 struct Frame {

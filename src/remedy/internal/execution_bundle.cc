@@ -7,15 +7,13 @@
 
 #include <cstdio>
 #include <future>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/file.h"
+#include "diag/bundle.h"
 
 namespace stopgap::remedy::internal {
 namespace {
-
-using json = nlohmann::json;
 
 // Writes a new file (never one already there: see CreateNewFile).
 Status WriteNewFile(const std::string& path, const std::string& data, bool sync) {
@@ -43,6 +41,7 @@ Result<ExecutionBundle> ExecutionBundle::Create(const std::string& root, Header 
   b.root_ = root;
   b.dir_ = root + "/" + std::to_string(header.execution_id);
   b.header_ = std::move(header);
+  b.host_ = diag::ManifestHostName();
   // Never reuse a directory already there (a recreated ledger starts its ids
   // again; another user may have planted one with symlinks inside): take a
   // fresh, unpredictable <id>-XXXXXX instead. The ledger records the path.
@@ -63,41 +62,39 @@ std::string ExecutionBundle::StreamFile(StepPhase phase, int index, const char* 
 }
 
 std::string ExecutionBundle::ManifestJson(bool complete, const std::string& state) const {
-  json m;
-  m["schema"] = "stopgap.execution/1";
-  m["execution_id"] = header_.execution_id;
-  m["workaround"] = header_.workaround_id;
-  m["issue"] = header_.issue;
-  m["fingerprint"] = header_.fingerprint;
-  m["labels"] = header_.labels;
-  m["created_at"] = FormatRfc3339(header_.created_at);
-  if (diagnostics_finished_at_) {
-    m["diagnostics_finished_at"] = FormatRfc3339(*diagnostics_finished_at_);
+  diag::Manifest m;
+  m.host = host_;
+  m.created_at = header_.created_at;
+  m.finished_at = finished_at_;
+  m.complete = complete;
+  diag::ManifestExecution& e = m.execution.emplace();
+  e.id = header_.execution_id;
+  e.workaround = header_.workaround_id;
+  e.issue = header_.issue;
+  e.fingerprint = header_.fingerprint;
+  e.labels = header_.labels;
+  e.state = state;
+  e.diagnostics_finished_at = diagnostics_finished_at_;
+  for (const Step& step : steps_) {
+    const StepRecord& s = step.record;
+    diag::ManifestStep& j = m.steps.emplace_back();
+    j.phase = std::string(StepPhaseName(s.phase));
+    j.index = s.index;
+    j.kind = s.kind;
+    j.argv = s.argv;
+    j.outcome = std::string(StepOutcomeName(s.outcome));
+    j.exit_code = s.exit_code;
+    j.signal = s.signal;
+    j.timed_out = s.timed_out;
+    j.truncated = s.truncated;
+    j.started_at = s.started_at;
+    j.finished_at = s.finished_at;
+    j.duration = s.duration;
+    j.files = s.files;
+    j.error = s.error;
+    j.collectors = step.collectors;
   }
-  if (finished_at_) m["finished_at"] = FormatRfc3339(*finished_at_);
-  m["state"] = state;
-  m["complete"] = complete;
-  json steps = json::array();
-  for (const StepRecord& s : steps_) {
-    json j;
-    j["phase"] = StepPhaseName(s.phase);
-    j["index"] = s.index;
-    j["kind"] = s.kind;
-    j["argv"] = s.argv;
-    j["outcome"] = StepOutcomeName(s.outcome);
-    j["exit_code"] = s.exit_code ? json(*s.exit_code) : json(nullptr);
-    j["signal"] = s.signal;
-    j["timed_out"] = s.timed_out;
-    j["truncated"] = s.truncated;
-    j["started_at"] = FormatRfc3339(s.started_at);
-    j["finished_at"] = FormatRfc3339(s.finished_at);
-    j["duration_ms"] = s.duration.count();
-    j["files"] = s.files;
-    if (!s.error.empty()) j["error"] = s.error;
-    steps.push_back(std::move(j));
-  }
-  m["steps"] = std::move(steps);
-  return m.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return diag::ManifestToJson(m);
 }
 
 Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
@@ -110,8 +107,8 @@ Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
   // directories is fsynced too, or its entries may vanish after a crash.
   std::vector<std::string> paths;
   std::set<std::string> subdirs;
-  for (const StepRecord& s : steps_) {
-    for (const std::string& f : s.files) {
+  for (const Step& s : steps_) {
+    for (const std::string& f : s.record.files) {
       paths.push_back(dir_ + "/" + f);
       for (size_t slash = f.find('/'); slash != std::string::npos; slash = f.find('/', slash + 1)) {
         subdirs.insert(dir_ + "/" + f.substr(0, slash));

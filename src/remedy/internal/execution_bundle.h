@@ -1,5 +1,6 @@
 // An execution's bundle directory, <bundles>/<execution-id>/: step outputs
-// plus manifest.json (schema "stopgap.execution/1", docs/catalog.md#bundles).
+// plus manifest.json in the one bundle format (diag::Manifest, schema
+// "stopgap.bundle/2", docs/bundle-format.md), with the execution header.
 // Seal() makes the directory, every file in it and the manifest durable
 // before the first action step; Finish() rewrites the manifest with the
 // action and verify steps (not fsynced: the ledger is the durable record of
@@ -14,6 +15,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "diag/diag.h"
 #include "remedy/ledger.h"
 
 namespace stopgap::remedy::internal {
@@ -37,7 +39,11 @@ class ExecutionBundle {
   // Relative file name for a step stream: "diagnostics-00.stdout".
   static std::string StreamFile(StepPhase phase, int index, const char* stream);
 
-  void AddStep(const StepRecord& step) { steps_.push_back(step); }
+  // `collectors`: a collect:/guru: step's per-collector outcomes (what each
+  // collected, skipped, and how long it took); empty for run: steps.
+  void AddStep(const StepRecord& step, std::vector<diag::CollectorOutcome> collectors = {}) {
+    steps_.push_back({step, std::move(collectors)});
+  }
   // fsyncs every step file, writes manifest.json (complete: false) and fsyncs
   // it, the bundle directory and its parent.
   Status Seal(WallTime diagnostics_finished_at);
@@ -50,7 +56,12 @@ class ExecutionBundle {
   std::string root_;
   std::string dir_;
   Header header_;
-  std::vector<StepRecord> steps_;
+  struct Step {
+    StepRecord record;
+    std::vector<diag::CollectorOutcome> collectors;
+  };
+  std::vector<Step> steps_;
+  std::string host_;
   std::optional<WallTime> diagnostics_finished_at_;
   std::optional<WallTime> finished_at_;
 };
