@@ -4,7 +4,7 @@
 #   make test         format check, unit + integration tests (real services),
 #                     ASan/UBSan unit tests and fuzz smoke runs (clang, build-asan/)
 #   make bench        benchmarks against peers (long; see docs/benchmarks.md)
-#   make soak         long-running soak tests
+#   make soak         long-running soak tests and every fuzz target for 10 M runs
 #   make format       clang-format the tree
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -55,8 +55,9 @@ test: format-check deps-services build
 bench: deps-services build
 	@scripts/bench-all
 
-soak: deps-services build
+soak: deps-services build build-asan
 	@ctest --test-dir build -L soak --output-on-failure
+	@scripts/fuzz-soak
 
 clean:
 	rm -rf build build-asan
