@@ -71,16 +71,23 @@ class EngineTest : public ::testing::Test {
     ledger_ = std::move(*l);
   }
   std::unique_ptr<RemediationEngine> Engine(std::vector<Workaround> ws, ProcessRunner& runner,
-                                            const Clock& clock, int max_runs_per_hour = 60) {
+                                            const Clock& clock, int max_runs_per_hour = 60,
+                                            EngineOptions options = {}) {
     auto c = std::make_shared<Catalog>();
     c->bundles = dir_.path() + "/bundles";
     c->workarounds = std::move(ws);
     c->policy.max_runs_per_hour = max_runs_per_hour;
-    auto e = std::make_unique<RemediationEngine>(c, *ledger_, runner, clock);
+    auto e = std::make_unique<RemediationEngine>(c, *ledger_, runner, clock, options);
     e->AddObserver(&observer_);
     return e;
   }
   // Runs by hand and returns the final state, or "refused:<reason>".
+  // `stopgap serve`'s engine: busy concurrency slots queue.
+  std::unique_ptr<RemediationEngine> QueueingEngine(const Workaround& w, ProcessRunner& runner) {
+    EngineOptions o;
+    o.queue_when_busy = true;
+    return Engine({w}, runner, clock_, 60, o);
+  }
   std::string RunOnce(RemediationEngine& e, const std::string& id, Alert alert = {}) {
     Result<ExecutionOutcome> o = e.Execute(id, alert, "manual");
     EXPECT_TRUE(o.ok()) << o.status().ToString();
@@ -426,13 +433,8 @@ TEST_F(EngineTest, BusySlotQueuesAndTheFreeingWorkerRunsTheWaitingOne) {
   Workaround w = MakeWorkaround("w");
   w.action = {RunOf({"block"})};
   w.limits.concurrency = 1;  // on_busy: queue by default
-  auto c = std::make_shared<Catalog>();
-  c->bundles = dir_.path() + "/bundles";
-  c->workarounds = {w};
-  EngineOptions eo;
-  eo.queue_when_busy = true;
-  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
-  engine.AddObserver(&observer_);
+  auto queueing = QueueingEngine(w, runner);
+  RemediationEngine& engine = *queueing;
   Alert host_a, host_b;
   host_a.fingerprint = "a";
   host_b.fingerprint = "b";
@@ -460,13 +462,8 @@ TEST_F(EngineTest, WaitingPastQueueTimeoutIsRefusedConcurrency) {
   Workaround w = MakeWorkaround("w");
   w.action = {RunOf({"block"})};
   w.limits.queue_timeout = 1min;
-  auto c = std::make_shared<Catalog>();
-  c->bundles = dir_.path() + "/bundles";
-  c->workarounds = {w};
-  EngineOptions eo;
-  eo.queue_when_busy = true;
-  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
-  engine.AddObserver(&observer_);
+  auto queueing = QueueingEngine(w, runner);
+  RemediationEngine& engine = *queueing;
   Result<Admission> first = engine.Begin("w", {}, "alertmanager");
   Result<Admission> second = engine.Begin("w", {}, "alertmanager");
   ASSERT_TRUE(first.ok() && second.ok());
@@ -494,12 +491,8 @@ TEST_F(EngineTest, TakeWaitingHandsBackExecutionsThatNeverStarted) {
   BlockingRunner runner;
   Workaround w = MakeWorkaround("w");
   w.action = {RunOf({"block"})};
-  auto c = std::make_shared<Catalog>();
-  c->bundles = dir_.path() + "/bundles";
-  c->workarounds = {w};
-  EngineOptions eo;
-  eo.queue_when_busy = true;
-  RemediationEngine engine(c, *ledger_, runner, clock_, eo);
+  auto queueing = QueueingEngine(w, runner);
+  RemediationEngine& engine = *queueing;
   Result<Admission> first = engine.Begin("w", {}, "alertmanager");
   Result<Admission> second = engine.Begin("w", {}, "alertmanager");
   ASSERT_TRUE(first.ok() && second.ok());
