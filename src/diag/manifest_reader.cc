@@ -181,16 +181,23 @@ Status Required(const std::optional<WallTime>& t, const char* key) {
   return t ? Status::Ok() : InvalidArgument(std::string("manifest: ") + key + ": missing");
 }
 
-// stopgap.bundle/2.
-Status ParseV2(const Fields& f, const json& root, Manifest* m) {
+// The header every schema with a host has: host, the created (required) and
+// finished times under the schema's key names, complete, labels.
+Status ParseHeader(const Fields& f, const char* created_key, const char* finished_key,
+                   Manifest* m) {
   STOPGAP_RETURN_IF_ERROR(f.Str("host", &m->host));
   std::optional<WallTime> created;
-  STOPGAP_RETURN_IF_ERROR(f.Time("created_at", &created));
-  STOPGAP_RETURN_IF_ERROR(Required(created, "created_at"));
+  STOPGAP_RETURN_IF_ERROR(f.Time(created_key, &created));
+  STOPGAP_RETURN_IF_ERROR(Required(created, created_key));
   m->created_at = *created;
-  STOPGAP_RETURN_IF_ERROR(f.Time("finished_at", &m->finished_at));
+  STOPGAP_RETURN_IF_ERROR(f.Time(finished_key, &m->finished_at));
   STOPGAP_RETURN_IF_ERROR(f.Bool("complete", &m->complete));
-  STOPGAP_RETURN_IF_ERROR(f.StringMap("labels", &m->labels));
+  return f.StringMap("labels", &m->labels);
+}
+
+// stopgap.bundle/2.
+Status ParseV2(const Fields& f, const json& root, Manifest* m) {
+  STOPGAP_RETURN_IF_ERROR(ParseHeader(f, "created_at", "finished_at", m));
   auto x = root.find("execution");
   if (x != root.end() && !x->is_null()) {
     if (!x->is_object()) return InvalidArgument("manifest: execution: expected an object or null");
@@ -211,14 +218,7 @@ Status ParseV2(const Fields& f, const json& root, Manifest* m) {
 // stopgap.bundle/1 (`stopgap diag` before v2): collectors at the top level
 // become the bundle's one collect step.
 Status ParseDiagV1(const Fields& f, Manifest* m) {
-  STOPGAP_RETURN_IF_ERROR(f.Str("host", &m->host));
-  std::optional<WallTime> created;
-  STOPGAP_RETURN_IF_ERROR(f.Time("created", &created));
-  STOPGAP_RETURN_IF_ERROR(Required(created, "created"));
-  m->created_at = *created;
-  STOPGAP_RETURN_IF_ERROR(f.Time("finished", &m->finished_at));
-  STOPGAP_RETURN_IF_ERROR(f.Bool("complete", &m->complete));
-  STOPGAP_RETURN_IF_ERROR(f.StringMap("labels", &m->labels));
+  STOPGAP_RETURN_IF_ERROR(ParseHeader(f, "created", "finished", m));
   ManifestStep step;
   STOPGAP_RETURN_IF_ERROR(ParseCollectors(f, "collectors", &step.collectors));
   if (step.collectors.empty()) return Status::Ok();
