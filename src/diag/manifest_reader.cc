@@ -195,21 +195,25 @@ Status ParseHeader(const Fields& f, const char* created_key, const char* finishe
   return f.StringMap("labels", &m->labels);
 }
 
+// The execution's fields, the same in both schemas but for the id's key.
+Status ParseExecution(const Fields& f, const char* id_key, ManifestExecution* ex) {
+  STOPGAP_RETURN_IF_ERROR(f.Int(id_key, &ex->id));
+  STOPGAP_RETURN_IF_ERROR(f.Str("workaround", &ex->workaround));
+  STOPGAP_RETURN_IF_ERROR(f.Str("issue", &ex->issue));
+  STOPGAP_RETURN_IF_ERROR(f.Str("fingerprint", &ex->fingerprint));
+  STOPGAP_RETURN_IF_ERROR(f.StringMap("labels", &ex->labels));
+  STOPGAP_RETURN_IF_ERROR(f.Str("state", &ex->state));
+  return f.Time("diagnostics_finished_at", &ex->diagnostics_finished_at);
+}
+
 // stopgap.bundle/2.
 Status ParseV2(const Fields& f, const json& root, Manifest* m) {
   STOPGAP_RETURN_IF_ERROR(ParseHeader(f, "created_at", "finished_at", m));
   auto x = root.find("execution");
   if (x != root.end() && !x->is_null()) {
     if (!x->is_object()) return InvalidArgument("manifest: execution: expected an object or null");
-    Fields e(*x, "execution.");
     ManifestExecution ex;
-    STOPGAP_RETURN_IF_ERROR(e.Int("id", &ex.id));
-    STOPGAP_RETURN_IF_ERROR(e.Str("workaround", &ex.workaround));
-    STOPGAP_RETURN_IF_ERROR(e.Str("issue", &ex.issue));
-    STOPGAP_RETURN_IF_ERROR(e.Str("fingerprint", &ex.fingerprint));
-    STOPGAP_RETURN_IF_ERROR(e.StringMap("labels", &ex.labels));
-    STOPGAP_RETURN_IF_ERROR(e.Str("state", &ex.state));
-    STOPGAP_RETURN_IF_ERROR(e.Time("diagnostics_finished_at", &ex.diagnostics_finished_at));
+    STOPGAP_RETURN_IF_ERROR(ParseExecution(Fields(*x, "execution."), "id", &ex));
     m->execution = std::move(ex);
   }
   return ParseSteps(f, &m->steps);
@@ -233,13 +237,7 @@ Status ParseDiagV1(const Fields& f, Manifest* m) {
 // steps without per-collector detail.
 Status ParseExecutionV1(const Fields& f, Manifest* m) {
   ManifestExecution ex;
-  STOPGAP_RETURN_IF_ERROR(f.Int("execution_id", &ex.id));
-  STOPGAP_RETURN_IF_ERROR(f.Str("workaround", &ex.workaround));
-  STOPGAP_RETURN_IF_ERROR(f.Str("issue", &ex.issue));
-  STOPGAP_RETURN_IF_ERROR(f.Str("fingerprint", &ex.fingerprint));
-  STOPGAP_RETURN_IF_ERROR(f.StringMap("labels", &ex.labels));
-  STOPGAP_RETURN_IF_ERROR(f.Str("state", &ex.state));
-  STOPGAP_RETURN_IF_ERROR(f.Time("diagnostics_finished_at", &ex.diagnostics_finished_at));
+  STOPGAP_RETURN_IF_ERROR(ParseExecution(f, "execution_id", &ex));
   std::optional<WallTime> created;
   STOPGAP_RETURN_IF_ERROR(f.Time("created_at", &created));
   STOPGAP_RETURN_IF_ERROR(Required(created, "created_at"));
