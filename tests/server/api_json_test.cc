@@ -57,7 +57,9 @@ TEST(AlertJsonTest, InvalidUtf8FromTheLedgerNeverThrows) {
   e.detail = "pidfile: \xFF";
   e.refusal_reason = "\xC3";
   EXPECT_NO_THROW(ExecutionJson(e, true).dump());
-  EXPECT_NO_THROW((void)nlohmann::json::parse(ErrorBody("bad \xC3")));
+  nlohmann::json parsed;
+  EXPECT_NO_THROW(parsed = nlohmann::json::parse(ErrorBody("bad \xC3")));
+  EXPECT_TRUE(parsed.is_object());
 }
 
 }  // namespace
