@@ -44,13 +44,42 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+struct HttpResponder::State {
+  explicit State(std::function<void(HttpServerResponse)> send) : send(std::move(send)) {}
+  ~State() {
+    if (!answered.exchange(true))
+      send({500, "application/json", "{\"error\":\"no answer\"}\n", {}});
+  }
+  std::function<void(HttpServerResponse)> send;
+  std::atomic<bool> answered{false};
+};
+
+void HttpResponder::operator()(HttpServerResponse response) const {
+  if (state_ && !state_->answered.exchange(true)) state_->send(std::move(response));
+}
+
 namespace http_internal {
 
 struct Route {
   std::string method, pattern;
   std::regex re;
-  HttpHandler handler;
+  HttpAsyncHandler handler;
+  // The pattern's leading bytes that hold no regex syntax; `literal` when
+  // that is the whole pattern (then no regex runs at all).
+  std::string prefix;
+  bool literal = false;
 };
+
+// A prefix every path the regex matches starts with: its leading bytes up to
+// the first syntax char, less the byte a `?`, `*` or `{` makes optional; none
+// when the pattern has an alternation anywhere.
+std::string LiteralPrefix(std::string_view pattern) {
+  if (pattern.find('|') != std::string_view::npos) return "";
+  size_t n = pattern.find_first_of("\\^$.?*+()[]{}");
+  if (n == std::string_view::npos) return std::string(pattern);
+  if (n > 0 && (pattern[n] == '?' || pattern[n] == '*' || pattern[n] == '{')) --n;
+  return std::string(pattern.substr(0, n));
+}
 
 std::string Str(beast::string_view v) { return std::string(v.data(), v.size()); }
 
@@ -325,20 +354,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     phase_ = Phase::kHandler;
     header_parser_.reset();
     Tcp().expires_never();
-    asio::post(*s_.pool, [self = this->shared_from_this()] {
-      HttpServerResponse r;
+    auto run = [self = this->shared_from_this()] {
+      HttpResponder respond(std::make_shared<HttpResponder::State>([self](HttpServerResponse r) {
+        asio::post(self->stream_.get_executor(),
+                   [self, r = std::move(r)]() mutable { self->Answer(std::move(r), false); });
+      }));
       try {
-        r = self->route_->handler(self->request_);
+        self->route_->handler(self->request_, respond);
       } catch (const std::exception& e) {
         Log(LogLevel::kError, "http handler threw",
             {{"path", self->request_.path}, {"error", e.what()}});
-        r = ErrorResponse(500, "internal error");
+        respond(ErrorResponse(500, "internal error"));
       } catch (...) {
-        r = ErrorResponse(500, "internal error");
+        respond(ErrorResponse(500, "internal error"));
       }
-      asio::post(self->stream_.get_executor(),
-                 [self, r = std::move(r)]() mutable { self->Answer(std::move(r), false); });
-    });
+    };
+    asio::post(*s_.pool, std::move(run));
   }
 
   // Answers a request whose body was not read (or not fully): the connection
@@ -457,6 +488,14 @@ void ServerCore::Release(const std::string& addr, uint64_t id) {
 const Route* ServerCore::Match(const std::string& method, const std::string& path,
                                std::vector<std::string>* params, bool* path_known) const {
   for (const Route& r : routes) {
+    if (r.literal) {
+      if (path != r.prefix) continue;
+      *path_known = true;
+      if (r.method != method) continue;
+      params->clear();
+      return &r;
+    }
+    if (path.compare(0, r.prefix.size(), r.prefix) != 0) continue;
     std::smatch m;
     if (!std::regex_match(path, m, r.re)) continue;
     *path_known = true;
@@ -576,7 +615,17 @@ HttpServer::HttpServer(HttpServerOptions options)
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(std::string_view method, std::string pattern, HttpHandler handler) {
-  http_internal::Route r{std::string(method), pattern, {}, std::move(handler)};
+  HandleAsync(method, std::move(pattern),
+              [handler = std::move(handler)](const HttpServerRequest& r, HttpResponder respond) {
+                respond(handler(r));
+              });
+}
+
+void HttpServer::HandleAsync(std::string_view method, std::string pattern,
+                             HttpAsyncHandler handler) {
+  http_internal::Route r{std::string(method), pattern, {}, std::move(handler), {}, false};
+  r.prefix = http_internal::LiteralPrefix(pattern);
+  r.literal = r.prefix == pattern;
   try {
     r.re = std::regex(pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {

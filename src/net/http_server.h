@@ -19,7 +19,9 @@
 //   http.Stop();                                      // stops accepting, drains, joins
 //
 // Patterns are ECMAScript regular expressions over the whole (decoded) path;
-// capture groups land in HttpServerRequest::path_params. Handlers that throw
+// capture groups land in HttpServerRequest::path_params. A pattern without
+// regex syntax is compared as a string, and a regex's literal prefix is
+// checked before the regex runs (routing costs no regex for most requests). Handlers that throw
 // answer 500. Refusals are JSON {"error": "..."}: 400 bad request, 404 no
 // route, 413 body over max_body_bytes, 415 any Content-Encoding on a request
 // body (or a Transfer-Encoding other than chunked), 431 header caps.
@@ -103,6 +105,23 @@ struct HttpServerResponse {
 };
 
 using HttpHandler = std::function<HttpServerResponse(const HttpServerRequest&)>;
+
+// Answers one request, from any thread, once: later calls are ignored. If
+// every copy is dropped without answering, the client gets a 500 (a handler
+// cannot leave a connection hanging). Copyable; cheap to move.
+class HttpResponder {
+ public:
+  struct State;
+  explicit HttpResponder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  void operator()(HttpServerResponse response) const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+// A handler that answers later, e.g. once a group fsync covers its writes,
+// without holding a handler thread meanwhile. The request stays valid until
+// the responder is called.
+using HttpAsyncHandler = std::function<void(const HttpServerRequest&, HttpResponder)>;
 // Called with the request's method, path, path_params, query, headers and
 // remote_addr (body empty) before any body byte is read. A response refuses
 // the request: it is sent and the connection closed, the body never read.
@@ -117,6 +136,8 @@ class HttpServer {
 
   // method is "GET", "POST", "PUT", "DELETE". Register before Start().
   void Handle(std::string_view method, std::string pattern, HttpHandler handler);
+  // The same, for a handler that answers through its responder.
+  void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler);
   // The gate for routed requests (unrouted ones get 404 first). Before Start().
   void SetPreBodyCheck(HttpPreBodyCheck check);
 
