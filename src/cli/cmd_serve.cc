@@ -27,6 +27,7 @@ struct ServeFlags {
   int workers = 4;
   size_t queue = 1024;
   int http_threads = 2;
+  int http_handler_threads = 4;
   std::string grace = "30s";
   std::string log_level = "info";
   std::string log_format = "auto";
@@ -72,6 +73,7 @@ int Serve(const ServeFlags& f) {
   o.workers = f.workers;
   o.queue_capacity = f.queue;
   o.http_threads = f.http_threads;
+  o.http_handler_threads = f.http_handler_threads;
   auto daemon = server::StopgapDaemon::Create(o);
   if (!daemon.ok()) {
     std::fprintf(stderr, "stopgap serve: %s\n", daemon.status().message().c_str());
@@ -124,6 +126,10 @@ CommandMain SetupServe(CLI::App& sub) {
                  "HTTP io threads (event-driven: each serves many connections; handlers run on a "
                  "separate bounded pool)")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sub.add_option("--http-handler-threads", f->http_handler_threads,
+                 "HTTP handler threads (API work; alert acks wait for their fsync without one)")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
   sub.add_option("--grace", f->grace, "On SIGTERM, how long running steps may finish")
       ->capture_default_str();

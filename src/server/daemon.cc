@@ -116,6 +116,7 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   http.tls_cert_file = c.server.tls_cert;
   http.tls_key_file = c.server.tls_key;
   http.threads = d.options.http_threads;
+  http.handler_threads = d.options.http_handler_threads;
   http.max_body_bytes = d.options.max_body_bytes;
   d.http = std::make_unique<net::HttpServer>(http);
   d.RegisterRoutes();

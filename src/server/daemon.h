@@ -29,6 +29,10 @@ struct DaemonOptions {
   int workers = 4;     // executions run at once (engine limits apply on top)
   size_t queue_capacity = 1024;
   int http_threads = 2;  // io threads of the event-driven server (net/http_server.h)
+  // Its handler pool. Handlers do not wait for fsyncs (GroupSync answers for
+  // them), so a few threads keep both cores busy; more only contend on the
+  // ledger's lock.
+  int http_handler_threads = 4;
   size_t max_body_bytes = 4 << 20;
   Duration prune_interval = std::chrono::hours(1);
   bool create_token = true;  // generate server.token_file (0600) when absent

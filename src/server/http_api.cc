@@ -3,7 +3,8 @@
 // Every route but /healthz goes through AccessPolicy::Check (server/access.h):
 // the Host allow-list, the Origin, then the token and its scope.
 //
-// Threading: handlers run on the HTTP server's connection threads.
+// Threading: handlers run on the HTTP server's handler pool; the intake
+// routes answer from the GroupSync thread once their writes are durable.
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -120,36 +121,50 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     };
   };
 
-  auto intake_response = [this](const IntakeResult& result,
-                                std::vector<std::string> warnings) -> HttpServerResponse {
-    if (!result.error.ok()) return Error(500, "ledger error: " + result.error.message());
-    if (ack_sync) {
-      if (Status s = ack_sync->WaitDurable(); !s.ok()) {
-        Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
-        return Error(500, "ledger sync failed: " + s.message());
-      }
-    }
-    json body = IntakeJson(result);
-    body["warnings"] = warnings;
-    if (result.queue_full()) {
-      body["error"] = "work queue full; retry later";
-      HttpServerResponse res = Json(503, body);
-      res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
-      return res;
-    }
-    return Json(202, body);
+  // The same check for a handler that answers through a responder.
+  auto guarded_async = [refuse](auto fn) {
+    return [refuse, fn](const HttpServerRequest& r, net::HttpResponder respond) {
+      std::string token;
+      if (std::optional<HttpServerResponse> no = refuse(r, &token)) return respond(*no);
+      fn(r, token, std::move(respond));
+    };
   };
 
-  http->Handle(
+  // Answers an intake: at once on an error; else 202 (503 when the queue was
+  // full) once a group fsync that began after the writes has completed. The
+  // handler thread does not wait for the fsync.
+  auto intake_respond = [this](const IntakeResult& result, std::vector<std::string> warnings,
+                               net::HttpResponder respond) {
+    if (!result.error.ok()) return respond(Error(500, "ledger error: " + result.error.message()));
+    json body = IntakeJson(result);
+    body["warnings"] = warnings;
+    HttpServerResponse res;
+    if (result.queue_full()) {
+      body["error"] = "work queue full; retry later";
+      res = Json(503, body);
+      res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
+    } else {
+      res = Json(202, body);
+    }
+    if (!ack_sync) return respond(std::move(res));
+    ack_sync->AfterDurable([respond = std::move(respond), res = std::move(res)](Status s) mutable {
+      if (s.ok()) return respond(std::move(res));
+      Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
+      respond(Error(500, "ledger sync failed: " + s.message()));
+    });
+  };
+
+  http->HandleAsync(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
-        if (stopping) return Error(503, "shutting down");
+      guarded_async([this, intake_respond](const HttpServerRequest& r, const std::string& token,
+                                           net::HttpResponder respond) {
+        if (stopping) return respond(Error(503, "shutting down"));
         auto p = ParseAlertmanagerPayload(r.body);
         if (!p.ok()) {
           intake->RecordRejectedBody("alertmanager", p.status().message());
           Log(LogLevel::kWarn, "alertmanager payload rejected",
               {{"reason", p.status().message()}, {"remote", r.remote_addr}});
-          return Error(400, p.status().message());
+          return respond(Error(400, p.status().message()));
         }
         std::vector<std::string> warnings;
         if (p->truncated_alerts > 0) {
@@ -161,20 +176,21 @@ void StopgapDaemon::Impl::RegisterRoutes() {
               {{"truncated", std::to_string(p->truncated_alerts)}, {"group_key", p->group_key}});
         }
         for (remedy::Alert& a : p->alerts) a.token = token;
-        return intake_response(intake->Accept(p->alerts), std::move(warnings));
+        intake_respond(intake->Accept(p->alerts), std::move(warnings), std::move(respond));
       }));
 
-  http->Handle(
+  http->HandleAsync(
       "POST", "/api/v1/alerts",
-      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
-        if (stopping) return Error(503, "shutting down");
+      guarded_async([this, intake_respond](const HttpServerRequest& r, const std::string& token,
+                                           net::HttpResponder respond) {
+        if (stopping) return respond(Error(503, "shutting down"));
         auto alerts = ParseGenericAlerts(r.body);
         if (!alerts.ok()) {
           intake->RecordRejectedBody("generic", alerts.status().message());
-          return Error(400, alerts.status().message());
+          return respond(Error(400, alerts.status().message()));
         }
         for (remedy::Alert& a : *alerts) a.token = token;
-        return intake_response(intake->Accept(*alerts), {});
+        intake_respond(intake->Accept(*alerts), {}, std::move(respond));
       }));
 
   http->Handle(

@@ -51,8 +51,11 @@ struct StopgapDaemon::Impl {
   remedy::RemediationEngine* engine = nullptr;  // remediation->engine
   std::unique_ptr<ExecutionQueue> queue;
   std::unique_ptr<AlertIntake> intake;
-  std::unique_ptr<GroupSync> ack_sync;  // null: no fsync before acknowledging
   std::unique_ptr<net::HttpServer> http;
+  // Null: no fsync before acknowledging. Declared after http: destroyed
+  // first, it completes (posts) what it still holds while the server's
+  // io_context exists.
+  std::unique_ptr<GroupSync> ack_sync;
 
   std::atomic<bool> stopping{false};
   bool started = false;
