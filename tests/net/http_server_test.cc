@@ -629,3 +629,67 @@ TEST(HttpServerHostileTest, ExpectContinueGetsContinueThenTheAnswer) {
 
 }  // namespace
 }  // namespace stopgap::net
+
+namespace stopgap::net {
+namespace {
+
+TEST(HttpServerAsyncTest, AnswersFromAnotherThreadLaterAndDroppedResponderIs500) {
+  HttpServer http(Local());
+  std::vector<std::thread> later;
+  std::mutex mu;
+  http.HandleAsync("POST", "/later", [&](const HttpServerRequest& r, HttpResponder respond) {
+    std::string body = r.body;  // the request is valid until the answer
+    std::lock_guard<std::mutex> l(mu);
+    later.emplace_back([respond, body] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      respond({202, "text/plain", "done " + body, {}});
+      respond({500, "text/plain", "a second answer is ignored", {}});
+    });
+  });
+  http.HandleAsync("GET", "/dropped", [](const HttpServerRequest&, HttpResponder) {});
+  ASSERT_TRUE(http.Start().ok());
+  httplib::Client c("127.0.0.1", http.port());
+  auto r = c.Post("/later", "x1", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+  EXPECT_EQ(r->body, "done x1");
+  auto d = c.Get("/dropped");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->status, 500) << "a handler that never answers must not hang the client";
+  http.Stop();
+  std::lock_guard<std::mutex> l(mu);
+  for (auto& t : later) t.join();
+}
+
+TEST(HttpServerRoutingTest, LiteralAndPrefixedRoutesMatchLikeTheirRegex) {
+  HttpServer http(Local());
+  auto named = [](std::string name) {
+    return [name](const HttpServerRequest& r) {
+      std::string p = name;
+      for (const auto& s : r.path_params) p += ":" + s;
+      return HttpServerResponse{200, "text/plain", p, {}};
+    };
+  };
+  http.Handle("GET", "/a/b", named("literal"));
+  http.Handle("GET", "/opt/?", named("optional-slash"));
+  http.Handle("GET", "/n([0-9]+)", named("num"));
+  http.Handle("GET", "/x|/y", named("alternation"));
+  http.Handle("GET", "/a/b.c", named("dot"));
+  ASSERT_TRUE(http.Start().ok());
+  httplib::Client c("127.0.0.1", http.port());
+  auto body = [&](const char* path) {
+    auto r = c.Get(path);
+    return r ? std::to_string(r->status) + " " + r->body : std::string("no answer");
+  };
+  EXPECT_EQ(body("/a/b"), "200 literal");
+  EXPECT_EQ(body("/opt"), "200 optional-slash") << "`?` makes the byte before it optional";
+  EXPECT_EQ(body("/opt/"), "200 optional-slash");
+  EXPECT_EQ(body("/n42"), "200 num:42");
+  EXPECT_EQ(body("/y"), "200 alternation") << "no prefix may be assumed across `|`";
+  EXPECT_EQ(body("/a/bxc"), "200 dot");
+  EXPECT_EQ(body("/a/bc").substr(0, 3), "404");
+  EXPECT_EQ(body("/a/b/").substr(0, 3), "404");
+}
+
+}  // namespace
+}  // namespace stopgap::net

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -58,6 +59,57 @@ TEST(GroupSyncTest, ErrorsReachTheWaitersOfThatSync) {
   EXPECT_EQ(s.message(), "disk on fire");
   fail = false;
   EXPECT_TRUE(g.WaitDurable().ok()) << "a later sync succeeds again";
+}
+
+}  // namespace
+}  // namespace stopgap::server
+
+namespace stopgap::server {
+namespace {
+
+TEST(GroupSyncTest, AfterDurableCallsBackOnceCoveredWithoutBlockingTheCaller) {
+  std::atomic<int> writes{0};
+  std::atomic<int> durable_upto{0};
+  std::mutex gate;
+  gate.lock();  // the first sync blocks until the test lets it go
+  std::atomic<bool> first{true};
+  GroupSync g([&] {
+    int covered = writes.load();
+    if (first.exchange(false)) {
+      gate.lock();
+      gate.unlock();
+    }
+    durable_upto = covered;
+    return Status::Ok();
+  });
+  std::atomic<int> ok{0};
+  std::atomic<bool> violated{false};
+  for (int i = 0; i < 50; ++i) {
+    int mine = ++writes;
+    // Returns at once even while a sync is stuck.
+    g.AfterDurable([&, mine](Status s) {
+      if (!s.ok() || durable_upto.load() < mine) violated = true;
+      ++ok;
+    });
+  }
+  EXPECT_LT(ok.load(), 50) << "callbacks ran before their sync finished";
+  gate.unlock();
+  EXPECT_TRUE(g.WaitDurable().ok());
+  EXPECT_EQ(ok.load(), 50);
+  EXPECT_FALSE(violated.load()) << "a callback ran before a sync covered its write";
+  EXPECT_LE(g.syncs(), 3u) << "callbacks queued during a sync share the next one";
+}
+
+TEST(GroupSyncTest, DestructorCompletesWhatIsQueued) {
+  std::atomic<int> done{0};
+  {
+    GroupSync g([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return Status::Ok();
+    });
+    for (int i = 0; i < 10; ++i) g.AfterDurable([&](Status s) { done += s.ok() ? 1 : 100; });
+  }
+  EXPECT_EQ(done.load(), 10);
 }
 
 }  // namespace
