@@ -641,9 +641,14 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   // the filesystem's journal commits. From here on, a crash reads
   // "interrupted".
   {
-    const WallTime diag_end = clock_.Now();
+    // The manifest is written first: a process killed after the "acting"
+    // commit leaves a whole manifest (and one killed before it a
+    // "diagnosing" execution); only the fsyncs run concurrently.
+    if (Status s = bundle->WriteSealedManifest(clock_.Now()); !s.ok()) {
+      return fail_early(s.WithContext("bundle manifest not written, action not started"));
+    }
     std::future<Status> sealed =
-        std::async(std::launch::async, [&bundle, diag_end] { return bundle->Seal(diag_end); });
+        std::async(std::launch::async, [&bundle] { return bundle->Sync(); });
     Status recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
     Status seal = sealed.get();
     if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
