@@ -447,6 +447,14 @@ std::vector<ExecutionId> RemediationEngine::TakeWaiting() {
   return out;
 }
 
+Status RemediationEngine::StorageFault() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!bundle_fault_.ok()) return bundle_fault_;
+  }
+  return ledger_.StorageFault();
+}
+
 void RemediationEngine::NoteStillFiring(std::string_view workaround_id, ExecutionId failed) {
   std::shared_ptr<const Catalog> catalog;
   std::vector<EngineObserver*> observers;
@@ -607,6 +615,9 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     return ledger_.Update(id, u);
   };
 
+  if (Status f = StorageFault(); !f.ok()) {
+    return fail_early(f.WithContext("storage failed earlier; restart stopgap. Not started"));
+  }
   const std::string root = options_.bundles_dir.empty() ? p.catalog->bundles : options_.bundles_dir;
   ExecutionBundle::Header h;
   h.execution_id = id;
@@ -652,7 +663,20 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     Status recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
     Status seal = sealed.get();
     if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
-    if (!seal.ok()) return fail_early(seal.WithContext("bundle not durable, action not started"));
+    if (!seal.ok()) {
+      // fsyncgate: the bundle's pages may be gone; never retried, latched.
+      bool first = false;
+      {
+        std::lock_guard lock(mu_);
+        first = bundle_fault_.ok();
+        if (first) bundle_fault_ = seal.WithContext("bundle " + bundle->dir());
+      }
+      if (first) {
+        Log(LogLevel::kError, "bundle storage failed; no action starts until restart",
+            {{"execution", std::to_string(id)}, {"error", seal.ToString()}});
+      }
+      return fail_early(seal.WithContext("bundle not durable, action not started"));
+    }
   }
   // 3. Action, then 4. verify when the action succeeded.
   PhaseResult last = RunPhase(c, StepPhase::kAction);

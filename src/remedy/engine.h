@@ -185,6 +185,12 @@ class RemediationEngine {
   // fires (see EngineObserver::OnStillFiring). Unknown workaround: ignored.
   void NoteStillFiring(std::string_view workaround_id, ExecutionId failed);
 
+  // The first storage fault (a failed fsync of a bundle, or the ledger's
+  // StorageFault()), latched for the life of the engine; OK when none. From
+  // then on no action starts (its bundle and "acting" record cannot be made
+  // durable) and the daemon stops acknowledging alerts until a restart.
+  Status StorageFault() const;
+
   // Begin + Run (`stopgap run`). A refusal comes back as an outcome in state
   // refused.
   Result<ExecutionOutcome> Execute(std::string_view workaround_id, const Alert& alert,
@@ -229,6 +235,7 @@ class RemediationEngine {
   std::map<std::string, int> running_;  // queue_when_busy: slots taken, by workaround
   std::map<std::string, std::deque<ExecutionId>> waiting_;  // in pending_, FIFO
   bool draining_ = false;                                   // TakeWaiting() was called
+  Status bundle_fault_;  // the first failed bundle fsync (StorageFault())
 };
 
 }  // namespace stopgap::remedy

@@ -43,6 +43,12 @@ Result<int64_t> IntParam(const HttpServerRequest& r, const char* name, int64_t f
   return n;
 }
 
+std::string StorageFaultText(const Status& fault) {
+  return "storage failed (" + fault.message() +
+         "); stopgap acknowledges nothing until it is restarted: check the disk, then restart "
+         "(the restart re-checks the ledger)";
+}
+
 }  // namespace
 
 void StopgapDaemon::Impl::RefreshGauges() {
@@ -120,13 +126,27 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     };
   };
 
-  auto intake_response = [this](const IntakeResult& result,
-                                std::vector<std::string> warnings) -> HttpServerResponse {
-    if (!result.error.ok()) return Error(500, "ledger error: " + result.error.message());
+  // 503 + Retry-After: nothing was acknowledged; the sender (Alertmanager)
+  // keeps the alert and retries.
+  auto unavailable = [this](std::string message) {
+    HttpServerResponse res = Error(503, message);
+    res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
+    return res;
+  };
+  auto intake_response = [this, unavailable](const IntakeResult& result,
+                                             std::vector<std::string> warnings) {
+    if (!result.error.ok()) {
+      // A storage fault or a full disk: refused, not acknowledged; retry later.
+      if (Status f = engine->StorageFault(); !f.ok()) return unavailable(StorageFaultText(f));
+      if (result.error.code() == StatusCode::kResourceExhausted) {
+        return unavailable("ledger write refused: " + result.error.message());
+      }
+      return Error(500, "ledger error: " + result.error.message());
+    }
     if (ack_sync) {
       if (Status s = ack_sync->WaitDurable(); !s.ok()) {
         Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
-        return Error(500, "ledger sync failed: " + s.message());
+        return unavailable("ledger sync failed, alert not acknowledged: " + s.message());
       }
     }
     json body = IntakeJson(result);
@@ -142,8 +162,10 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
+      guarded([this, intake_response, unavailable](const HttpServerRequest& r,
+                                                   const std::string& token) {
         if (stopping) return Error(503, "shutting down");
+        if (Status f = engine->StorageFault(); !f.ok()) return unavailable(StorageFaultText(f));
         auto p = ParseAlertmanagerPayload(r.body);
         if (!p.ok()) {
           intake->RecordRejectedBody("alertmanager", p.status().message());
@@ -164,18 +186,20 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         return intake_response(intake->Accept(p->alerts), std::move(warnings));
       }));
 
-  http->Handle(
-      "POST", "/api/v1/alerts",
-      guarded([this, intake_response](const HttpServerRequest& r, const std::string& token) {
-        if (stopping) return Error(503, "shutting down");
-        auto alerts = ParseGenericAlerts(r.body);
-        if (!alerts.ok()) {
-          intake->RecordRejectedBody("generic", alerts.status().message());
-          return Error(400, alerts.status().message());
-        }
-        for (remedy::Alert& a : *alerts) a.token = token;
-        return intake_response(intake->Accept(*alerts), {});
-      }));
+  http->Handle("POST", "/api/v1/alerts",
+               guarded([this, intake_response, unavailable](const HttpServerRequest& r,
+                                                            const std::string& token) {
+                 if (stopping) return Error(503, "shutting down");
+                 if (Status f = engine->StorageFault(); !f.ok())
+                   return unavailable(StorageFaultText(f));
+                 auto alerts = ParseGenericAlerts(r.body);
+                 if (!alerts.ok()) {
+                   intake->RecordRejectedBody("generic", alerts.status().message());
+                   return Error(400, alerts.status().message());
+                 }
+                 for (remedy::Alert& a : *alerts) a.token = token;
+                 return intake_response(intake->Accept(*alerts), {});
+               }));
 
   http->Handle(
       "GET", "/api/v1/workarounds", guarded([this](const HttpServerRequest&, const std::string&) {
@@ -246,8 +270,9 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "POST", R"(/api/v1/workarounds/([A-Za-z0-9._-]{1,128})/run)",
-      guarded([this](const HttpServerRequest& r, const std::string& token) {
+      guarded([this, unavailable](const HttpServerRequest& r, const std::string& token) {
         if (stopping) return Error(503, "shutting down");
+        if (Status f = engine->StorageFault(); !f.ok()) return unavailable(StorageFaultText(f));
         const std::string& id = r.path_params.at(0);
         auto c = catalog->Get();
         const remedy::Workaround* w = c->Find(id);
@@ -296,6 +321,12 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle("GET", "/healthz", [this](const HttpServerRequest&) {
     if (stopping) return Error(503, "shutting down");
+    if (Status f = engine->StorageFault(); !f.ok()) {
+      return Json(503, {{"status", "storage-failed"},
+                        {"error", StorageFaultText(f)},
+                        {"queue_depth", queue->depth()},
+                        {"running", queue->running()}});
+    }
     return Json(200,
                 {{"status", "ok"}, {"queue_depth", queue->depth()}, {"running", queue->running()}});
   });
