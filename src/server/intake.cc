@@ -177,7 +177,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   if (d.verdict == remedy::FiringVerdict::kAct && w->limits.cooldown > Duration{0} && *last &&
       (*last)->state != ExecutionState::kRefused) {
     WallTime ref = (*last)->finished_at.value_or((*last)->updated_at);
-    if (now - ref < w->limits.cooldown)
+    if (engine_.Elapsed(ref) < w->limits.cooldown)  // monotonic when this process wrote ref
       return RecordDuplicate(alert, now, (*last)->id, "cooldown", out);
   }
 
