@@ -67,7 +67,28 @@ recover=$(($(ms_now) - t))
 s=$(load --seconds 1 --tag restarted-)
 (($(field "$s" '["acked"]') > 50)) || fail "not acknowledging after the restart: $s"
 stop_serve
+
+say "fsync of a bundle returns EIO: no action starts, acknowledgements stop"
+: >"$TMP/faults.log"
+STOPGAP_FAULT_PATHS=$TMP/state/bundles LD_PRELOAD=$SHIM start_serve "$TMP/stopgap.yaml" --workers 4
+touch "$TMP/fail-now"
+s=$(load --seconds 1 --tag bundle-eio-)
+echo "    during the fault: $s"
+bundle_faults=$(wc -l <"$TMP/faults.log")
+((bundle_faults > 0)) || fail "no bundle fsync was failed"
+grep -q 'bundle storage failed' "$SERVE_LOG" || fail "the log does not say the bundle storage failed"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz") == 503 ]] || fail "/healthz ok after a bundle fsync failed"
+rm -f "$TMP/fail-now"
+s=$(load --seconds 0.5 --tag bundle-after-)
+[[ $(field "$s" '["acked"]') == 0 ]] || fail "acknowledged again after a bundle fsync failed: $s"
+notdurable=$(sqlite3 "$TMP/state/ledger.db" "SELECT COUNT(*) FROM executions WHERE detail LIKE '%bundle not durable%'")
+((notdurable > 0)) || fail "no execution failed for its bundle"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || true
+SERVE_PID=""
+start_serve "$TMP/stopgap.yaml" --workers 4
+stop_serve
 figures=$($FAULTS check "$TMP/state/ledger.db" "$TMP/acked" "$MARKERS") || fail "ledger check"
 echo "$figures"
-echo "FIGURE fsync-eio: faults_injected=$faults acked_during_fault=0 acked_lost=$(field "$figures" '["acked_lost"]') ran_twice=$(field "$figures" '["ran_twice"]') ran_early=$(field "$figures" '["ran_early"]') integrity=$(field "$figures" '["integrity"]') recover_ms=$recover"
+echo "FIGURE fsync-eio: faults_injected=$faults bundle_faults_injected=$bundle_faults executions_failed_for_bundle=$notdurable acked_during_fault=0 acked_lost=$(field "$figures" '["acked_lost"]') ran_twice=$(field "$figures" '["ran_twice"]') ran_early=$(field "$figures" '["ran_early"]') integrity=$(field "$figures" '["integrity"]') recover_ms=$recover"
 echo "PASS: fsync EIO in $(($(date +%s) - T0)) s"
