@@ -8,7 +8,7 @@
 # Prints one FIGURE line. Needs root (mount -t tmpfs).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-[[ $(id -u) == 0 ]] || { echo "SKIP: needs root for mount -t tmpfs"; exit 0; }
+[[ $(id -u) == 0 ]] || { echo "SKIP: needs root for mount -t tmpfs"; exit 77; }
 
 TMP=$(mktemp -d /tmp/stopgap-diskfull.XXXXXX)
 SERVE_LOG=$TMP/serve.log
