@@ -49,7 +49,7 @@ test-asan: build-asan
 	  ctest --test-dir build-asan -L 'unit|fuzz' --output-on-failure -j $(JOBS)
 
 test: format-check deps-services build
-	@ctest --test-dir build --output-on-failure -j $(JOBS)
+	@ctest --test-dir build -LE soak --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 
 bench: deps-services build

@@ -25,8 +25,8 @@ struct RemediationEngine::Pending {
   // The same with secrets masked: what the ledger and the bundle record.
   std::vector<std::vector<std::string>> record_argv[3];
   WallTime created_at{};
-  bool uses_slot = false;  // queue_when_busy and on_busy: queue
-  WallTime slot_deadline{};
+  bool uses_slot = false;    // queue_when_busy and on_busy: queue
+  MonoTime slot_deadline{};  // monotonic: a wall-clock step does not move it
 };
 
 namespace {
@@ -206,6 +206,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
   std::vector<std::vector<std::string>> argv[3];
   in.label_status = SubstituteAll(w, alert, argv);
   in.wait_when_busy = options_.queue_when_busy && w.limits.on_busy == OnBusy::kQueue;
+  in.elapsed = [this](WallTime then) { return Elapsed(then); };
   Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
   if (!r.ok()) {
     *error = r.status();
@@ -295,7 +296,7 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   e.source = std::string(source);
   e.token = alert.token;
   e.labels = pending->safe_labels;
-  e.at = clock_.Now();
+  e.at = StampNow();
   if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
   e.attempt = attempt;
   if (refusal) {
@@ -311,7 +312,7 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     pending->alert = alert;
     pending->created_at = e.at;
     pending->uses_slot = options_.queue_when_busy && w->limits.on_busy == OnBusy::kQueue;
-    pending->slot_deadline = e.at + w->limits.queue_timeout;
+    pending->slot_deadline = clock_.Monotonic() + w->limits.queue_timeout;
     (void)SubstituteAll(*w, alert, pending->argv);  // checked above
     RecordAll(*w, *masker, pending->safe_labels, pending->record_argv);
     std::lock_guard lock(mu_);
@@ -396,7 +397,7 @@ void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& workaround_i
       if (!next) return;
       ++running_[workaround_id];
     }
-    if (clock_.Now() > next->slot_deadline) {
+    if (clock_.Monotonic() > next->slot_deadline) {
       RefuseWaiting(next_id, *next);
     } else {
       Log(LogLevel::kInfo, "execution starts after waiting for a slot",
@@ -445,6 +446,43 @@ std::vector<ExecutionId> RemediationEngine::TakeWaiting() {
     q.clear();
   }
   return out;
+}
+
+WallTime RemediationEngine::StampNow() {
+  constexpr size_t kMaxStamps = 4096;
+  std::lock_guard lock(stamps_mu_);
+  const WallTime now = clock_.Now();
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  if (stamps_.emplace(ms, clock_.Monotonic()).second) {
+    stamp_order_.push_back(ms);
+    if (stamp_order_.size() > kMaxStamps) {
+      stamps_.erase(stamp_order_.front());
+      stamp_order_.pop_front();
+    }
+  }
+  return now;
+}
+
+Duration RemediationEngine::Elapsed(WallTime then) const {
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(then.time_since_epoch()).count();
+  {
+    std::lock_guard lock(stamps_mu_);
+    auto it = stamps_.find(ms);
+    if (it != stamps_.end()) {
+      return std::chrono::duration_cast<Duration>(clock_.Monotonic() - it->second);
+    }
+  }
+  return std::chrono::duration_cast<Duration>(clock_.Now() - then);
+}
+
+Status RemediationEngine::StorageFault() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!bundle_fault_.ok()) return bundle_fault_;
+  }
+  return ledger_.StorageFault();
 }
 
 void RemediationEngine::NoteStillFiring(std::string_view workaround_id, ExecutionId failed) {
@@ -589,7 +627,7 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     ExecutionUpdate u;
     u.state = ExecutionState::kFailed;
     u.detail = "engine error: " + st.message();
-    u.at = clock_.Now();
+    u.at = StampNow();
     Status s = ledger_.Update(id, u);
     if (!s.ok()) {
       Log(LogLevel::kError, "cannot record execution failure",
@@ -602,11 +640,14 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     ExecutionUpdate u;
     u.state = state;
     u.steps = std::move(steps);
-    u.at = clock_.Now();
+    u.at = StampNow();
     u.durable = durable;
     return ledger_.Update(id, u);
   };
 
+  if (Status f = StorageFault(); !f.ok()) {
+    return fail_early(f.WithContext("storage failed earlier; restart stopgap. Not started"));
+  }
   const std::string root = options_.bundles_dir.empty() ? p.catalog->bundles : options_.bundles_dir;
   ExecutionBundle::Header h;
   h.execution_id = id;
@@ -641,13 +682,31 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   // the filesystem's journal commits. From here on, a crash reads
   // "interrupted".
   {
-    const WallTime diag_end = clock_.Now();
+    // The manifest is written first: a process killed after the "acting"
+    // commit leaves a whole manifest (and one killed before it a
+    // "diagnosing" execution); only the fsyncs run concurrently.
+    if (Status s = bundle->WriteSealedManifest(clock_.Now()); !s.ok()) {
+      return fail_early(s.WithContext("bundle manifest not written, action not started"));
+    }
     std::future<Status> sealed =
-        std::async(std::launch::async, [&bundle, diag_end] { return bundle->Seal(diag_end); });
+        std::async(std::launch::async, [&bundle] { return bundle->Sync(); });
     Status recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
     Status seal = sealed.get();
     if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
-    if (!seal.ok()) return fail_early(seal.WithContext("bundle not durable, action not started"));
+    if (!seal.ok()) {
+      // fsyncgate: the bundle's pages may be gone; never retried, latched.
+      bool first = false;
+      {
+        std::lock_guard lock(mu_);
+        first = bundle_fault_.ok();
+        if (first) bundle_fault_ = seal.WithContext("bundle " + bundle->dir());
+      }
+      if (first) {
+        Log(LogLevel::kError, "bundle storage failed; no action starts until restart",
+            {{"execution", std::to_string(id)}, {"error", seal.ToString()}});
+      }
+      return fail_early(seal.WithContext("bundle not durable, action not started"));
+    }
   }
   // 3. Action, then 4. verify when the action succeeded.
   PhaseResult last = RunPhase(c, StepPhase::kAction);
@@ -668,7 +727,7 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
                                      : stopped       ? ExecutionState::kInterrupted
                                                      : ExecutionState::kFailed;
-  const WallTime end = clock_.Now();
+  const WallTime end = StampNow();
   ExecutionUpdate u;
   u.state = final_state;
   u.detail = failure;

@@ -185,6 +185,19 @@ class RemediationEngine {
   // fires (see EngineObserver::OnStillFiring). Unknown workaround: ignored.
   void NoteStillFiring(std::string_view workaround_id, ExecutionId failed);
 
+  // The first storage fault (a failed fsync of a bundle, or the ledger's
+  // StorageFault()), latched for the life of the engine; OK when none. From
+  // then on no action starts (its bundle and "acting" record cannot be made
+  // durable) and the daemon stops acknowledging alerts until a restart.
+  Status StorageFault() const;
+
+  // Time elapsed since `then`, a time read back from the ledger. When this
+  // engine wrote that very time (admission, a state change, the end), it is
+  // measured on the monotonic clock from the moment it was written, so a step
+  // of the wall clock (NTP, an operator) neither shortens nor stretches a
+  // cooldown; otherwise (another process, before a restart) on the wall clock.
+  Duration Elapsed(WallTime then) const;
+
   // Begin + Run (`stopgap run`). A refusal comes back as an outcome in state
   // refused.
   Result<ExecutionOutcome> Execute(std::string_view workaround_id, const Alert& alert,
@@ -229,6 +242,13 @@ class RemediationEngine {
   std::map<std::string, int> running_;  // queue_when_busy: slots taken, by workaround
   std::map<std::string, std::deque<ExecutionId>> waiting_;  // in pending_, FIFO
   bool draining_ = false;                                   // TakeWaiting() was called
+  Status bundle_fault_;  // the first failed bundle fsync (StorageFault())
+
+  // clock_.Now(), remembered with the monotonic time (see Elapsed()).
+  WallTime StampNow();
+  mutable std::mutex stamps_mu_;
+  std::map<int64_t, MonoTime> stamps_;  // wall ms written -> monotonic then
+  std::deque<int64_t> stamp_order_;     // oldest first, bounded
 };
 
 }  // namespace stopgap::remedy

@@ -240,6 +240,13 @@ class ExecutionLedger {
   // Makes everything committed so far durable (SQLite: fsync of the WAL).
   // The default suits implementations whose every write is already durable.
   virtual Status Sync() { return Status::Ok(); }
+  // The first failed fsync or I/O error of the ledger's storage, latched for
+  // the life of this object (OK when none). "fsyncgate": after a failed
+  // fsync the kernel may have dropped the dirty pages and cleared the error,
+  // so a retry could succeed and lie; Sync() returns this error again without
+  // retrying. Only a new process, re-opening (and re-checking) the file,
+  // clears it. A full disk is not latched: its writes fail cleanly.
+  virtual Status StorageFault() { return Status::Ok(); }
   // Executions in a non-terminal state whose owning process is gone become
   // interrupted (an execution owned by a live process, e.g. a running
   // `stopgap serve` sharing the file, is left alone). Returns how many.
@@ -299,7 +306,8 @@ class ExecutionLedger {
 // for OpenSqliteLedger): alert labels and annotations, execution labels, step
 // argv. What is stored is what is served.
 //
-// Opens (creating 0600 and migrating) the ledger a catalog names, then runs
+// Opens (creating 0600 and migrating) the ledger a catalog names, checks it
+// (PRAGMA quick_check: kDataLoss when damaged), then runs
 // MarkUnfinishedInterrupted. postgresql:// is reserved: kFailedPrecondition.
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, const Clock& clock);
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file.h"
+#include "core/log.h"
 #include "remedy/internal/ledger_schema.h"
 #include "remedy/internal/owner.h"
 #include "remedy/internal/sqlite_db.h"
@@ -103,13 +104,44 @@ class SqliteLedger final : public ExecutionLedger {
     ::fchmod(fd, 0600);
     ::close(fd);
     STOPGAP_RETURN_IF_ERROR(db_.Open(path));
+    db_.OnIoError([this](const Status& st) { Latch(st); });
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000"));
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL"));
     // NORMAL: commits reach the WAL without fsync; durable writes fsync the
     // WAL after their commit (Sync(), see ledger.h).
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=ON"));
-    return Migrate().WithContext("ledger " + path);
+    STOPGAP_RETURN_IF_ERROR(Migrate().WithContext("ledger " + path));
+    return QuickCheck().WithContext("ledger " + path);
+  }
+
+  // Every open re-checks the file (after a crash or a storage fault, this is
+  // what a restart verifies before anything is acknowledged again).
+  Status QuickCheck() {
+    STOPGAP_SQL(q, db_, "PRAGMA quick_check");
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    std::string verdict = *row ? q.Text(0) : "no answer";
+    if (verdict != "ok") {
+      return DataLoss("PRAGMA quick_check: " + verdict +
+                      "; restore the ledger from a backup or move it aside");
+    }
+    return Status::Ok();
+  }
+
+  void Latch(const Status& st) {
+    {
+      std::lock_guard lock(fault_mu_);
+      if (!fault_.ok()) return;
+      fault_ = st;
+    }
+    Log(LogLevel::kError, "ledger storage failed; nothing more is made durable until restart",
+        {{"ledger", path_}, {"error", st.ToString()}});
+  }
+
+  Status StorageFault() override {
+    std::lock_guard lock(fault_mu_);
+    return fault_;
   }
 
   Status OpenForReading(const std::string& path) {
@@ -234,6 +266,8 @@ class SqliteLedger final : public ExecutionLedger {
   }
 
   Status Sync() override {
+    // Never retry a failed fsync (see StorageFault in ledger.h).
+    if (Status f = StorageFault(); !f.ok()) return f;
     // path_ is fixed after Open; no lock needed.
     std::string wal = path_ + "-wal";
     int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
@@ -243,7 +277,11 @@ class SqliteLedger final : public ExecutionLedger {
     int rc = ::fdatasync(fd);
     int err = errno;
     ::close(fd);
-    if (rc != 0) return ErrnoStatus("ledger sync: fdatasync " + wal, err);
+    if (rc != 0) {
+      Status st = ErrnoStatus("ledger sync: fdatasync " + wal, err);
+      Latch(st);
+      return st;
+    }
     return Status::Ok();
   }
 
@@ -768,6 +806,8 @@ class SqliteLedger final : public ExecutionLedger {
   std::string path_;
   std::mutex mu_;
   SqliteDb db_;
+  std::mutex fault_mu_;  // guards fault_ only; never held with mu_ waiting on it
+  Status fault_;
   ExecutionId last_id_ = 0;
 };
 

@@ -44,6 +44,12 @@ Result<int64_t> IntParam(const HttpServerRequest& r, const char* name, int64_t f
   return n;
 }
 
+std::string StorageFaultText(const Status& fault) {
+  return "storage failed (" + fault.message() +
+         "); stopgap acknowledges nothing until it is restarted: check the disk, then restart "
+         "(the restart re-checks the ledger)";
+}
+
 }  // namespace
 
 void StopgapDaemon::Impl::RefreshGauges() {
@@ -130,12 +136,29 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     };
   };
 
+  // 503 + Retry-After: nothing was acknowledged; the sender (Alertmanager)
+  // keeps the alert and retries.
+  auto unavailable = [this](std::string message) {
+    HttpServerResponse res = Error(503, message);
+    res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
+    return res;
+  };
   // Answers an intake: at once on an error; else 202 (503 when the queue was
   // full) once a group fsync that began after the writes has completed. The
   // handler thread does not wait for the fsync.
-  auto intake_respond = [this](const IntakeResult& result, std::vector<std::string> warnings,
-                               net::HttpResponder respond) {
-    if (!result.error.ok()) return respond(Error(500, "ledger error: " + result.error.message()));
+  auto intake_respond = [this, unavailable](const IntakeResult& result,
+                                            std::vector<std::string> warnings,
+                                            net::HttpResponder respond) {
+    if (!result.error.ok()) {
+      // A storage fault or a full disk: refused, not acknowledged; retry later.
+      if (Status f = engine->StorageFault(); !f.ok()) {
+        return respond(unavailable(StorageFaultText(f)));
+      }
+      if (result.error.code() == StatusCode::kResourceExhausted) {
+        return respond(unavailable("ledger write refused: " + result.error.message()));
+      }
+      return respond(Error(500, "ledger error: " + result.error.message()));
+    }
     json body = IntakeJson(result);
     body["warnings"] = warnings;
     HttpServerResponse res;
@@ -147,18 +170,23 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       res = Json(202, body);
     }
     if (!ack_sync) return respond(std::move(res));
-    ack_sync->AfterDurable([respond = std::move(respond), res = std::move(res)](Status s) mutable {
-      if (s.ok()) return respond(std::move(res));
-      Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
-      respond(Error(500, "ledger sync failed: " + s.message()));
-    });
+    ack_sync->AfterDurable(
+        [respond = std::move(respond), res = std::move(res), unavailable](Status s) mutable {
+          if (s.ok()) return respond(std::move(res));
+          Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
+          respond(unavailable("ledger sync failed, alert not acknowledged: " + s.message()));
+        });
   };
 
   http->HandleAsync(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded_async([this, intake_respond](const HttpServerRequest& r, const std::string& token,
-                                           net::HttpResponder respond) {
+      guarded_async([this, intake_respond, unavailable](const HttpServerRequest& r,
+                                                        const std::string& token,
+                                                        net::HttpResponder respond) {
         if (stopping) return respond(Error(503, "shutting down"));
+        if (Status f = engine->StorageFault(); !f.ok()) {
+          return respond(unavailable(StorageFaultText(f)));
+        }
         auto p = ParseAlertmanagerPayload(r.body);
         if (!p.ok()) {
           intake->RecordRejectedBody("alertmanager", p.status().message());
@@ -179,19 +207,22 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         intake_respond(intake->Accept(p->alerts), std::move(warnings), std::move(respond));
       }));
 
-  http->HandleAsync(
-      "POST", "/api/v1/alerts",
-      guarded_async([this, intake_respond](const HttpServerRequest& r, const std::string& token,
-                                           net::HttpResponder respond) {
-        if (stopping) return respond(Error(503, "shutting down"));
-        auto alerts = ParseGenericAlerts(r.body);
-        if (!alerts.ok()) {
-          intake->RecordRejectedBody("generic", alerts.status().message());
-          return respond(Error(400, alerts.status().message()));
-        }
-        for (remedy::Alert& a : *alerts) a.token = token;
-        intake_respond(intake->Accept(*alerts), {}, std::move(respond));
-      }));
+  http->HandleAsync("POST", "/api/v1/alerts",
+                    guarded_async([this, intake_respond, unavailable](const HttpServerRequest& r,
+                                                                      const std::string& token,
+                                                                      net::HttpResponder respond) {
+                      if (stopping) return respond(Error(503, "shutting down"));
+                      if (Status f = engine->StorageFault(); !f.ok()) {
+                        return respond(unavailable(StorageFaultText(f)));
+                      }
+                      auto alerts = ParseGenericAlerts(r.body);
+                      if (!alerts.ok()) {
+                        intake->RecordRejectedBody("generic", alerts.status().message());
+                        return respond(Error(400, alerts.status().message()));
+                      }
+                      for (remedy::Alert& a : *alerts) a.token = token;
+                      intake_respond(intake->Accept(*alerts), {}, std::move(respond));
+                    }));
 
   http->Handle(
       "GET", "/api/v1/workarounds", guarded([this](const HttpServerRequest&, const std::string&) {
@@ -262,8 +293,9 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle(
       "POST", R"(/api/v1/workarounds/([A-Za-z0-9._-]{1,128})/run)",
-      guarded([this](const HttpServerRequest& r, const std::string& token) {
+      guarded([this, unavailable](const HttpServerRequest& r, const std::string& token) {
         if (stopping) return Error(503, "shutting down");
+        if (Status f = engine->StorageFault(); !f.ok()) return unavailable(StorageFaultText(f));
         const std::string& id = r.path_params.at(0);
         auto c = catalog->Get();
         const remedy::Workaround* w = c->Find(id);
@@ -312,6 +344,12 @@ void StopgapDaemon::Impl::RegisterRoutes() {
 
   http->Handle("GET", "/healthz", [this](const HttpServerRequest&) {
     if (stopping) return Error(503, "shutting down");
+    if (Status f = engine->StorageFault(); !f.ok()) {
+      return Json(503, {{"status", "storage-failed"},
+                        {"error", StorageFaultText(f)},
+                        {"queue_depth", queue->depth()},
+                        {"running", queue->running()}});
+    }
     return Json(200,
                 {{"status", "ok"}, {"queue_depth", queue->depth()}, {"running", queue->running()}});
   });

@@ -177,7 +177,7 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   if (d.verdict == remedy::FiringVerdict::kAct && w->limits.cooldown > Duration{0} && *last &&
       (*last)->state != ExecutionState::kRefused) {
     WallTime ref = (*last)->finished_at.value_or((*last)->updated_at);
-    if (now - ref < w->limits.cooldown)
+    if (engine_.Elapsed(ref) < w->limits.cooldown)  // monotonic when this process wrote ref
       return RecordDuplicate(alert, now, (*last)->id, "cooldown", out);
   }
 
@@ -191,7 +191,13 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kReceived, std::nullopt, out));
   const remedy::AlertId alert_id = out->alert_ids.back();
   auto admission = engine_.Begin(w->id, alert, alert.source, alert_id, d.attempt);
-  if (!admission.ok()) return admission.status();
+  if (!admission.ok()) {
+    // Not acknowledged (503/500): the alert reads rejected with the reason,
+    // not "received" for ever (best effort: a full disk may refuse this too).
+    (void)ledger_.SetAlertDisposition(alert_id, AlertDisposition::kRejected, std::nullopt,
+                                      "not admitted: " + admission.status().message());
+    return admission.status();
+  }
   IntakeResult::Execution e;
   e.id = admission->id;
   e.workaround = w->id;

@@ -331,6 +331,21 @@ TEST_F(EngineTest, CooldownRefusesOnlyWithinTheCooldown) {
   EXPECT_EQ(observer_.refusals, (std::vector<std::string>{"cooldown"}));
 }
 
+// A step of the wall clock (NTP, an operator) moves no cooldown: the engine
+// measures it on the monotonic clock from the end it recorded itself.
+TEST_F(EngineTest, CooldownIgnoresWallClockSteps) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.limits.cooldown = 10min;
+  auto engine = Engine({w}, runner, clock_);
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+  clock_.Set(clock_.Now() + 3h);  // wall forward, monotonic unchanged
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:cooldown");
+  clock_.Set(clock_.Now() - 6h);  // wall back
+  clock_.Advance(10min);          // the cooldown passes in real time
+  EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
+}
+
 TEST_F(EngineTest, CooldownIsPerWorkaround) {
   FakeRunner runner;
   Workaround a = MakeWorkaround("a");

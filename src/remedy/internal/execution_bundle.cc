@@ -13,27 +13,6 @@
 #include "diag/bundle.h"
 
 namespace stopgap::remedy::internal {
-namespace {
-
-// Writes a new file (never one already there: see CreateNewFile).
-Status WriteNewFile(const std::string& path, const std::string& data, bool sync) {
-  Result<int> created = CreateNewFile(path, 0600);
-  if (!created.ok()) return created.status();
-  int fd = *created;
-  if (Status st = WriteAll(fd, data, path); !st.ok()) {
-    ::close(fd);
-    return st;
-  }
-  if (sync && ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("fsync " + path, err);
-  }
-  ::close(fd);
-  return Status::Ok();
-}
-
-}  // namespace
 
 Result<ExecutionBundle> ExecutionBundle::Create(const std::string& root, Header header) {
   STOPGAP_RETURN_IF_ERROR(MakeDirs(root, 0700));
@@ -98,9 +77,16 @@ std::string ExecutionBundle::ManifestJson(bool complete, const std::string& stat
 }
 
 Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
+  STOPGAP_RETURN_IF_ERROR(WriteSealedManifest(diagnostics_finished_at));
+  return Sync();
+}
+
+Status ExecutionBundle::WriteSealedManifest(WallTime diagnostics_finished_at) {
   diagnostics_finished_at_ = diagnostics_finished_at;
-  STOPGAP_RETURN_IF_ERROR(
-      WriteNewFile(dir_ + "/manifest.json", ManifestJson(false, "acting"), /*sync=*/false));
+  return ReplaceManifest(ManifestJson(false, "acting"));
+}
+
+Status ExecutionBundle::Sync() {
   // Every file, the manifest, the bundle directory and its parent: fsynced
   // concurrently (independent files; concurrent fsyncs share journal commits).
   // Collector files sit in subdirectories (process-<pid>/...): each of those
@@ -133,7 +119,12 @@ Status ExecutionBundle::Seal(WallTime diagnostics_finished_at) {
 
 Status ExecutionBundle::Finish(ExecutionState state, WallTime finished_at) {
   finished_at_ = finished_at;
-  std::string data = ManifestJson(true, std::string(ExecutionStateName(state)));
+  return ReplaceManifest(ManifestJson(true, std::string(ExecutionStateName(state))));
+}
+
+// Temp file and rename: a reader (or a process killed mid-write) finds the
+// old manifest or the new one, never a torn one. Not fsynced (see Sync()).
+Status ExecutionBundle::ReplaceManifest(const std::string& data) {
   Result<NewTempFile> t = CreateTempFile(dir_ + "/.manifest.json.tmp.", 0600);
   if (!t.ok()) return t.status();
   Status st = WriteAll(t->fd, data, t->path);

@@ -44,9 +44,15 @@ class ExecutionBundle {
   void AddStep(const StepRecord& step, std::vector<diag::CollectorOutcome> collectors = {}) {
     steps_.push_back({step, std::move(collectors)});
   }
-  // fsyncs every step file, writes manifest.json (complete: false) and fsyncs
-  // it, the bundle directory and its parent.
+  // WriteSealedManifest() then Sync().
   Status Seal(WallTime diagnostics_finished_at);
+  // Writes manifest.json (complete: false, state acting) by temp file and
+  // rename, not fsynced: from here on a process killed at any moment leaves
+  // a whole manifest. The engine calls it before the ledger's "acting"
+  // commit, then runs Sync() concurrently with that commit's fsync.
+  Status WriteSealedManifest(WallTime diagnostics_finished_at);
+  // fsyncs every step file, the manifest, the bundle directory and its parent.
+  Status Sync();
   // Rewrites manifest.json with every step, the final state and complete: true.
   Status Finish(ExecutionState state, WallTime finished_at);
 
@@ -61,6 +67,8 @@ class ExecutionBundle {
     std::vector<diag::CollectorOutcome> collectors;
   };
   std::vector<Step> steps_;
+  Status ReplaceManifest(const std::string& data);
+
   std::string host_;
   std::optional<WallTime> diagnostics_finished_at_;
   std::optional<WallTime> finished_at_;

@@ -55,7 +55,9 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
   if (w.limits.cooldown.count() > 0) {
     Result<std::optional<WallTime>> last = ledger.LastRunAt(w.id);
     if (!last.ok()) return last.status();
-    if (*last && in.now - **last < w.limits.cooldown) {
+    if (*last &&
+        (in.elapsed ? in.elapsed(**last) : std::chrono::duration_cast<Duration>(in.now - **last)) <
+            w.limits.cooldown) {
       return R(Make(RefusalReason::kCooldown, "cooldown " + FormatDuration(w.limits.cooldown) +
                                                   ": last run " + Ago(in.now, **last)));
     }

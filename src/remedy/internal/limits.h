@@ -7,6 +7,7 @@
 // Thread safety: stateless; the ledger is thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +30,9 @@ struct LimitInputs {
   // Busy concurrency slots are not a refusal: the execution waits for one
   // (the engine's queue_when_busy with on_busy: queue).
   bool wait_when_busy = false;
+  // Time since a ledger time (the engine's Elapsed: monotonic when it wrote
+  // that time); unset: now - then on the wall clock.
+  std::function<Duration(WallTime)> elapsed;
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.

@@ -80,9 +80,27 @@ Status SqliteDb::Exec(const char* sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string msg = std::string("sqlite: ") + (err ? err : sqlite3_errstr(rc));
   sqlite3_free(err);
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Unavailable(msg);
-  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) return DataLoss(msg);
-  return Internal(msg);
+  return Classify(db_ ? sqlite3_extended_errcode(db_) : rc, std::move(msg));
+}
+
+Status SqliteDb::Classify(int code, std::string msg) const {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable(std::move(msg));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLoss(std::move(msg));
+    case SQLITE_FULL:
+      return ResourceExhausted(msg + " (the ledger's filesystem is full)");
+    case SQLITE_IOERR: {
+      Status st = Internal(std::move(msg));
+      if (on_io_error_) on_io_error_(st);
+      return st;
+    }
+    default:
+      return Internal(std::move(msg));
+  }
 }
 
 Result<sqlite3_stmt*> SqliteDb::Prepare(const char* sql) {
@@ -97,9 +115,7 @@ Result<sqlite3_stmt*> SqliteDb::Prepare(const char* sql) {
 Status SqliteDb::Error(std::string_view what) const {
   int code = db_ ? sqlite3_extended_errcode(db_) : SQLITE_ERROR;
   std::string msg = std::string(what) + ": " + (db_ ? sqlite3_errmsg(db_) : "no database");
-  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) return Unavailable(msg);
-  if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) return DataLoss(msg);
-  return Internal(msg);
+  return Classify(code, std::move(msg));
 }
 
 Transaction::~Transaction() {

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,12 +59,19 @@ class SqliteDb {
   // Prepared once per distinct SQL text, then reused.
   Result<sqlite3_stmt*> Prepare(const char* sql);
   Status Error(std::string_view what) const;
+  // Called (on the failing thread) with every SQLITE_IOERR* error: the
+  // ledger latches it (a failed write or fsync is never retried). SQLITE_FULL
+  // (disk full) comes back as kResourceExhausted and is not reported here.
+  void OnIoError(std::function<void(const Status&)> f) { on_io_error_ = std::move(f); }
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int64_t Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }
 
  private:
+  Status Classify(int code, std::string msg) const;
+
   sqlite3* db_ = nullptr;
+  std::function<void(const Status&)> on_io_error_;
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 
