@@ -134,12 +134,16 @@ void PrometheusView::ObserveTimer(std::string_view key, double count, double sum
 
 void PrometheusView::Publish() {
   std::string out;
-  for (const auto& [name, f] : families_) {
+  for (const auto& family : families_) {
+    const std::string& name = family.first;  // plain references: clang 14 lambdas cannot
+    const Family& f = family.second;         // capture structured bindings
     out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " ";
     out += f.type == Type::kCounter ? "counter\n"
            : f.type == Type::kGauge ? "gauge\n"
                                     : "summary\n";
-    for (const auto& [labels, s] : f.series) {
+    for (const auto& entry : f.series) {
+      const std::string& labels = entry.first;
+      const Series& s = entry.second;
       auto line = [&](std::string_view suffix, std::string_view extra, double v) {
         out += name;
         out += suffix;
