@@ -48,6 +48,9 @@ Result<std::vector<double>> ParsePercentiles(const std::string& text) {
 CommandMain SetupStatsd(CLI::App& sub) {
   auto f = std::make_shared<StatsdFlags>();
   statsd::StatsdConfig& c = f->c;
+  CLI::App* proxy_cmd = sub.add_subcommand(
+      "proxy", "Route each metric name to one StatsD node on proxy.js's hash ring");
+  CommandMain proxy_main = SetupStatsdProxy(*proxy_cmd);
   sub.add_option("-c,--config", f->config_file,
                  "the reference's config.js (*.js, or text starting with `{`), or YAML with "
                  "these settings in snake_case");
@@ -128,7 +131,8 @@ CommandMain SetupStatsd(CLI::App& sub) {
   return [f, o_udp, o_tcp, o_admin, o_graphite, o_flush, o_pct, o_hist, o_calc, o_legacy, o_gp,
           o_pc, o_pt, o_pg, o_pset, o_gs, o_ps, o_fc, o_di, o_dc, o_dt, o_dg, o_ds, o_ttl, o_san,
           o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_names, o_nap, o_gbuf, o_health, o_gproto,
-          o_console, o_repeat, o_rproto, o_prom, &sub]() -> int {
+          o_console, o_repeat, o_rproto, o_prom, &sub, proxy_cmd, proxy_main]() -> int {
+    if (proxy_cmd->parsed()) return proxy_main();
     LogLevel level;
     if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
     const bool log_level_given = sub.get_option("--log-level")->count() > 0;

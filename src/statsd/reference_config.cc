@@ -474,6 +474,108 @@ Result<ReferenceConfig> ParseReferenceConfig(std::string_view text, const std::s
   return Mapper(file, std::move(base)).Run(*root);
 }
 
+Result<ReferenceProxyConfig> ParseReferenceProxyConfig(std::string_view text,
+                                                       const std::string& file) {
+  Result<JsValue> root = ParseJsLiteral(text);
+  if (!root.ok()) return InvalidArgument(file + ": " + root.status().message());
+  ReferenceProxyConfig r;
+  ProxyConfig& c = r.config;
+  std::string port = "8125", address = "127.0.0.1", mgmt_port = "8126", mgmt_address = "127.0.0.1";
+  auto at = [&](int line, int column) {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+  };
+  auto bad = [&](const JsValue& v, const std::string& name, const std::string& what) {
+    return InvalidArgument(at(v.line, v.column) + name + ": " + what);
+  };
+  auto num = [&](const JsValue& v, const std::string& name, double* out) -> Status {
+    double d = v.type == JsValue::Type::kNumber   ? v.number
+               : v.type == JsValue::Type::kString ? JsStringToNumber(v.string)
+                                                  : std::nan("");
+    if (d != d) return bad(v, name, "expected a number, found " + std::string(v.TypeName()));
+    *out = d;
+    return Status::Ok();
+  };
+  auto str = [&](const JsValue& v, const std::string& name, std::string* out) -> Status {
+    if (v.type == JsValue::Type::kString) {
+      *out = v.string;
+    } else if (v.type == JsValue::Type::kNumber) {
+      *out = JsNumberToString(v.number);
+    } else {
+      return bad(v, name, "expected a string, found " + std::string(v.TypeName()));
+    }
+    return Status::Ok();
+  };
+  bool address_set = false, mgmt_address_set = false;
+  for (const JsMember& m : root->members) {
+    const JsValue& v = m.value;
+    const std::string& k = m.key;
+    double d = 0;
+    if (v.type == JsValue::Type::kUndefined) continue;
+    if (k == "nodes") {
+      if (v.type != JsValue::Type::kArray) return bad(v, k, "expected an array of nodes");
+      for (const JsValue& n : v.items) {
+        ProxyNode node;
+        const JsValue* host = n.type == JsValue::Type::kObject ? n.Get("host") : nullptr;
+        const JsValue* p = n.type == JsValue::Type::kObject ? n.Get("port") : nullptr;
+        const JsValue* ap = n.type == JsValue::Type::kObject ? n.Get("adminport") : nullptr;
+        if (!host || !p || !ap) return bad(n, k, "each node needs host, port and adminport");
+        STOPGAP_RETURN_IF_ERROR(str(*host, "nodes.host", &node.host));
+        STOPGAP_RETURN_IF_ERROR(num(*p, "nodes.port", &d));
+        node.port = static_cast<int>(d);
+        STOPGAP_RETURN_IF_ERROR(num(*ap, "nodes.adminport", &d));
+        node.adminport = static_cast<int>(d);
+        c.nodes.push_back(std::move(node));
+      }
+    } else if (k == "port") {
+      STOPGAP_RETURN_IF_ERROR(num(v, k, &d));
+      port = JsNumberToString(d);
+    } else if (k == "address" || (k == "host" && !address_set)) {
+      STOPGAP_RETURN_IF_ERROR(str(v, k, &address));
+      address_set = k == "address";
+    } else if (k == "host") {
+      // address wins (servers/udp.js binds config.address)
+    } else if (k == "mgmt_port") {
+      STOPGAP_RETURN_IF_ERROR(num(v, k, &d));
+      mgmt_port = JsNumberToString(d);
+    } else if (k == "mgmt_address") {
+      STOPGAP_RETURN_IF_ERROR(str(v, k, &mgmt_address));
+      mgmt_address_set = true;
+    } else if (k == "checkInterval") {
+      STOPGAP_RETURN_IF_ERROR(num(v, k, &d));
+      if (d >= 1) c.check_interval_ms = static_cast<int>(std::min(d, 3.6e6));
+    } else if (k == "cacheSize") {
+      STOPGAP_RETURN_IF_ERROR(num(v, k, &d));
+      if (d >= 1) c.cache_size = static_cast<size_t>(std::min(d, 1e8));
+    } else if (k == "forkCount") {
+      if (v.Truthy() && !(v.type == JsValue::Type::kNumber && v.number <= 1)) {
+        r.warnings.push_back(at(m.line, m.column) + k +
+                             ": stopgap proxies on one receive thread (no forked children)");
+      }
+    } else if (k == "server") {
+      std::string server;
+      STOPGAP_RETURN_IF_ERROR(str(v, k, &server));
+      if (server.find("tcp") != std::string::npos) {
+        r.warnings.push_back(at(m.line, m.column) + k + ": the proxy listens on UDP only");
+      }
+    } else if (k == "udp_version" || k == "address_ipv6" || k == "log" || k == "debug" ||
+               k == "title" || k == "automaticConfigReload") {
+      // udp_version/address_ipv6 follow the address; log and debug: stopgap's log.
+    } else {
+      r.warnings.push_back(at(m.line, m.column) + k +
+                           ": not a setting of the reference's proxy.js: ignored");
+    }
+  }
+  if (c.nodes.empty()) return InvalidArgument(file + ": nodes: no StatsD nodes listed");
+  if (address == "0.0.0.0" && !address_set) address = "127.0.0.1";
+  if (!address_set) {
+    r.warnings.push_back(file + ": address: not set; stopgap's proxy listens on " + address);
+  }
+  (void)mgmt_address_set;
+  c.udp = HostPort(address, port);
+  c.admin = HostPort(mgmt_address, mgmt_port);
+  return r;
+}
+
 bool IsReferenceConfig(std::string_view file, std::string_view text) {
   if (file.size() >= 3 && file.substr(file.size() - 3) == ".js") return true;
   size_t i = 0;

@@ -19,6 +19,7 @@
 
 #include "core/status.h"
 #include "statsd/config.h"
+#include "statsd/proxy.h"
 
 namespace stopgap::statsd {
 
@@ -32,6 +33,17 @@ struct ReferenceConfig {
 // Reads a config.js over the defaults in `base`.
 Result<ReferenceConfig> ParseReferenceConfig(std::string_view text, const std::string& file,
                                              StatsdConfig base = {});
+
+// proxy.js's config (exampleProxyConfig.js) for `stopgap statsd proxy`:
+// nodes, port, address (or host), mgmt_port, mgmt_address, checkInterval,
+// cacheSize; forkCount, udp_version, server, log, debug and title are read
+// and warned about when they ask for something stopgap does not do.
+struct ReferenceProxyConfig {
+  ProxyConfig config;
+  std::vector<std::string> warnings;
+};
+Result<ReferenceProxyConfig> ParseReferenceProxyConfig(std::string_view text,
+                                                       const std::string& file);
 
 // True for a file to read as config.js rather than YAML: its name ends in
 // ".js", or its first character after whitespace and JS comments is `{` or `(`.
