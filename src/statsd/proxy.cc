@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "statsd/internal/name_map.h"
 #include "statsd/internal/receive_batch.h"
 #include "statsd/internal/tcp.h"
 #include "statsd/js_number.h"
@@ -102,26 +103,25 @@ std::shared_ptr<const ProxyHashRing> StatsdProxy::Ring() const {
 
 void StatsdProxy::ReceiveLoop() {
   internal::ReceiveBatch batch(64, 65536);
-  std::unordered_map<std::string, int> node_of;  // name -> node index, for this ring version
+  // name -> node index for this ring version: the interner of the receive path
+  // (seeded per process), cleared when the ring changes or it holds cache_size names.
+  internal::NameMap<int> node_of;
   std::unordered_map<std::string, int> index_of;
   for (size_t i = 0; i < names_.size(); ++i) index_of[names_[i]] = static_cast<int>(i);
   uint64_t version = ring_version_.load();
   std::shared_ptr<const ProxyHashRing> ring = Ring();
   std::vector<std::string> pending(names_.size());             // the datagram being packed
   std::vector<std::vector<std::string>> ready(names_.size());  // full datagrams of this batch
-  std::string key;
   auto route = [&](std::string_view line) {
-    key.assign(line.substr(0, line.find(':')));
-    auto it = node_of.find(key);
-    int node = -1;
-    if (it != node_of.end()) {
-      node = it->second;
-    } else {
+    const std::string_view key = line.substr(0, line.find(':'));
+    if (node_of.size() >= config_.cache_size) node_of.Clear();
+    bool inserted = false;
+    int& cached = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
+    if (inserted) {
       const std::string* name = ring->Get(key);
-      if (name != nullptr) node = index_of[*name];
-      if (node_of.size() >= config_.cache_size) node_of.clear();
-      node_of.emplace(key, node);
+      cached = name != nullptr ? index_of[*name] : -1;
     }
+    const int node = cached;
     if (node < 0) {
       no_node_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -141,7 +141,7 @@ void StatsdProxy::ReceiveLoop() {
     if (ring_version_.load() != version) {
       version = ring_version_.load();
       ring = Ring();
-      node_of.clear();
+      node_of.Clear();
     }
     for (int i = 0; i < n; ++i) {
       if (batch.Truncated(i)) continue;

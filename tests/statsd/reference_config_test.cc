@@ -143,6 +143,33 @@ cacheSize: 10000
   EXPECT_EQ(r.config.udp, "127.0.0.1:8125");
 }
 
+// exampleProxyConfig.js for `stopgap statsd proxy`.
+TEST(ReferenceConfigTest, ProxyConfigForTheProxy) {
+  Result<ReferenceProxyConfig> r = ParseReferenceProxyConfig(R"({
+nodes: [
+{host: '127.0.0.1', port: 8127, adminport: 8128},
+{host: '127.0.0.1', port: 8129, adminport: 8130},
+{host: '127.0.0.1', port: 8131, adminport: 8132}
+],
+server: './servers/udp', host:  '0.0.0.0', port: 8125, udp_version:'udp4', mgmt_port: 8126,
+forkCount: 4, checkInterval: 1000, cacheSize: 10000, bogus: 1
+})",
+                                                             "p.js");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->config.nodes.size(), 3u);
+  EXPECT_EQ(r->config.nodes[1].host, "127.0.0.1");
+  EXPECT_EQ(r->config.nodes[1].port, 8129);
+  EXPECT_EQ(r->config.nodes[1].adminport, 8130);
+  EXPECT_EQ(r->config.udp, "127.0.0.1:8125");  // host 0.0.0.0 without address: loopback
+  EXPECT_EQ(r->config.admin, "127.0.0.1:8126");
+  EXPECT_EQ(r->config.check_interval_ms, 1000);
+  std::string all;
+  for (const std::string& w : r->warnings) all += w + "\n";
+  EXPECT_NE(all.find("forkCount"), std::string::npos) << all;
+  EXPECT_NE(all.find("bogus: not a setting"), std::string::npos) << all;
+  EXPECT_FALSE(ParseReferenceProxyConfig("{port: 1}", "p.js").ok());  // no nodes
+}
+
 TEST(ReferenceConfigTest, ErrorsHaveFileLineColumn) {
   auto err = [](std::string_view text) {
     Result<ReferenceConfig> r = ParseReferenceConfig(text, "c.js");
