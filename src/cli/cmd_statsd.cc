@@ -1,5 +1,6 @@
-// `stopgap statsd`: the StatsD server. Flags (or -c FILE, YAML with the same
-// names in snake_case) build a StatsdConfig; the main thread then waits for
+// `stopgap statsd`: the StatsD server. Flags (or -c FILE: YAML with the same
+// names in snake_case, or the reference's config.js) build a StatsdConfig;
+// the main thread then waits for
 // signals: SIGHUP re-reads the configuration (flush settings apply at once)
 // and retries Graphite, SIGTERM/SIGINT flush once and exit.
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "statsd/config.h"
+#include "statsd/reference_config.h"
 #include "statsd/server.h"
 
 namespace stopgap::cli {
@@ -30,6 +32,9 @@ struct StatsdFlags {
   bool del_counters = false, del_timers = false, del_gauges = false, del_sets = false;
   std::string global_suffix;
   std::string log_level = "info";
+  std::string graphite_protocol = "text";
+  std::string repeater_protocol = "udp4";
+  bool print_config = false;
 };
 
 Result<std::vector<double>> ParsePercentiles(const std::string& text) {
@@ -43,7 +48,24 @@ Result<std::vector<double>> ParsePercentiles(const std::string& text) {
 CommandMain SetupStatsd(CLI::App& sub) {
   auto f = std::make_shared<StatsdFlags>();
   statsd::StatsdConfig& c = f->c;
-  sub.add_option("-c,--config", f->config_file, "YAML file with the same settings (snake_case)");
+  CLI::App* proxy_cmd = sub.add_subcommand(
+      "proxy", "Route each metric name to one StatsD node on proxy.js's hash ring");
+  CommandMain proxy_main = SetupStatsdProxy(*proxy_cmd);
+  sub.add_option("-c,--config", f->config_file,
+                 "the reference's config.js (*.js, or text starting with `{`), or YAML with "
+                 "these settings in snake_case");
+  sub.add_flag("--print-config", f->print_config,
+               "print the settings (and config.js warnings) and exit");
+  auto* o_gproto = sub.add_option("--graphite-protocol", f->graphite_protocol,
+                                  "text (carbon's plaintext port) or pickle (its pickle port)")
+                       ->capture_default_str();
+  auto* o_console = sub.add_flag("--console", c.console, "also print each flush's lines to stdout");
+  auto* o_repeat = sub.add_option("--repeat", c.repeat_to,
+                                  "forward every received packet to HOST:PORT (repeatable)");
+  auto* o_rproto = sub.add_option("--repeater-protocol", f->repeater_protocol, "udp4, udp6 or tcp")
+                       ->capture_default_str();
+  auto* o_prom = sub.add_option("--prometheus", c.prometheus,
+                                "HOST:PORT serving GET /metrics (Prometheus text format)");
   auto* o_udp = sub.add_option("--udp", c.udp, "UDP listen address")->capture_default_str();
   auto* o_tcp = sub.add_option("--tcp", c.tcp, "TCP intake listen address (off when empty)");
   auto* o_admin = sub.add_option("--admin", c.admin, "admin interface address (off when empty)")
@@ -108,19 +130,33 @@ CommandMain SetupStatsd(CLI::App& sub) {
 
   return [f, o_udp, o_tcp, o_admin, o_graphite, o_flush, o_pct, o_hist, o_calc, o_legacy, o_gp,
           o_pc, o_pt, o_pg, o_pset, o_gs, o_ps, o_fc, o_di, o_dc, o_dt, o_dg, o_ds, o_ttl, o_san,
-          o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_names, o_nap, o_gbuf, o_health]() -> int {
+          o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_names, o_nap, o_gbuf, o_health, o_gproto,
+          o_console, o_repeat, o_rproto, o_prom, &sub, proxy_cmd, proxy_main]() -> int {
+    if (proxy_cmd->parsed()) return proxy_main();
     LogLevel level;
     if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
+    const bool log_level_given = sub.get_option("--log-level")->count() > 0;
+    std::vector<std::string> warnings;
     // The file (if any), then the flags given on the command line over it.
     // Run again on SIGHUP: the file is re-read, the flags still win.
     auto build = [&]() -> Result<statsd::StatsdConfig> {
       statsd::StatsdConfig c;
+      warnings.clear();
       if (!f->config_file.empty()) {
         Result<std::string> text = ReadFile(f->config_file);
         if (!text.ok()) return text.status();
-        Result<statsd::StatsdConfig> parsed = statsd::ParseStatsdConfigYaml(*text, f->config_file);
-        if (!parsed.ok()) return parsed.status();
-        c = std::move(*parsed);
+        if (statsd::IsReferenceConfig(f->config_file, *text)) {
+          Result<statsd::ReferenceConfig> ref = statsd::ParseReferenceConfig(*text, f->config_file);
+          if (!ref.ok()) return ref.status();
+          warnings = ref->warnings;
+          if (ref->debug && !log_level_given) SetLogLevel(LogLevel::kDebug);
+          c = std::move(ref->config);
+        } else {
+          Result<statsd::StatsdConfig> parsed =
+              statsd::ParseStatsdConfigYaml(*text, f->config_file);
+          if (!parsed.ok()) return parsed.status();
+          c = std::move(*parsed);
+        }
       }
       const statsd::StatsdConfig& fl = f->c;
       auto given = [](CLI::Option* o) { return o->count() > 0; };
@@ -200,7 +236,21 @@ CommandMain SetupStatsd(CLI::App& sub) {
         }
         c.health_status = fl.health_status;
       }
+      if (given(o_gproto) &&
+          !statsd::ParseGraphiteProtocol(f->graphite_protocol, &c.graphite_protocol)) {
+        return bad("--graphite-protocol: expected text or pickle");
+      }
+      if (given(o_console)) c.console = fl.console;
+      if (given(o_repeat)) c.repeat_to = fl.repeat_to;
+      if (given(o_rproto) &&
+          !statsd::ParseRepeaterProtocol(f->repeater_protocol, &c.repeater_protocol)) {
+        return bad("--repeater-protocol: expected udp4, udp6 or tcp");
+      }
+      if (given(o_prom)) c.prometheus = fl.prometheus;
       return c;
+    };
+    auto log_warnings = [&] {
+      for (const std::string& w : warnings) Log(LogLevel::kWarn, "config: " + w);
     };
     Result<statsd::StatsdConfig> built = build();
     if (!built.ok()) {
@@ -208,6 +258,12 @@ CommandMain SetupStatsd(CLI::App& sub) {
       return kExitUsage;
     }
     const statsd::StatsdConfig& c = *built;
+    if (f->print_config) {
+      for (const std::string& w : warnings) std::printf("warning: %s\n", w.c_str());
+      std::fputs(statsd::DescribeConfig(c).c_str(), stdout);
+      return kExitOk;
+    }
+    log_warnings();
 
     // Signals go to this thread only: block them before any server thread starts.
     sigset_t set;
@@ -235,6 +291,7 @@ CommandMain SetupStatsd(CLI::App& sub) {
           (*server)->Reopen();
           continue;
         }
+        log_warnings();
         std::vector<std::string> kept = (*server)->Reload(*again);
         std::string names;
         for (const std::string& k : kept) names += (names.empty() ? "" : ",") + k;

@@ -25,6 +25,7 @@ CommandMain SetupRun(CLI::App& sub);
 CommandMain SetupReport(CLI::App& sub);
 CommandMain SetupDiag(CLI::App& sub);
 CommandMain SetupStatsd(CLI::App& sub);
+CommandMain SetupStatsdProxy(CLI::App& sub);  // `statsd proxy`, set up by SetupStatsd
 CommandMain SetupTcpstats(CLI::App& sub);
 CommandMain SetupLogship(CLI::App& sub);
 

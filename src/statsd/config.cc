@@ -34,6 +34,85 @@ Result<std::vector<double>> ParseBins(const std::string& text) {
   return bins;
 }
 
+std::string_view GraphiteProtocolName(GraphiteProtocol p) {
+  return p == GraphiteProtocol::kPickle ? "pickle" : "text";
+}
+std::string_view RepeaterProtocolName(RepeaterProtocol p) {
+  return p == RepeaterProtocol::kTcp ? "tcp" : p == RepeaterProtocol::kUdp6 ? "udp6" : "udp4";
+}
+bool ParseGraphiteProtocol(std::string_view s, GraphiteProtocol* out) {
+  if (s == "text")
+    *out = GraphiteProtocol::kText;
+  else if (s == "pickle")
+    *out = GraphiteProtocol::kPickle;
+  else
+    return false;
+  return true;
+}
+bool ParseRepeaterProtocol(std::string_view s, RepeaterProtocol* out) {
+  if (s == "udp4")
+    *out = RepeaterProtocol::kUdp4;
+  else if (s == "udp6")
+    *out = RepeaterProtocol::kUdp6;
+  else if (s == "tcp")
+    *out = RepeaterProtocol::kTcp;
+  else
+    return false;
+  return true;
+}
+
+std::string DescribeConfig(const StatsdConfig& c) {
+  const FlushConfig& f = c.flush;
+  std::string r;
+  auto kv = [&](const std::string& k, const std::string& v) { r += k + ": " + v + "\n"; };
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  kv("udp", c.udp);
+  kv("tcp", c.tcp);
+  kv("admin", c.admin);
+  kv("graphite", c.graphite);
+  kv("graphiteProtocol", std::string(GraphiteProtocolName(c.graphite_protocol)));
+  kv("console", b(c.console));
+  std::string reps;
+  for (const std::string& t : c.repeat_to) reps += (reps.empty() ? "" : ",") + t;
+  kv("repeater", reps);
+  kv("repeaterProtocol", std::string(RepeaterProtocolName(c.repeater_protocol)));
+  kv("prometheus", c.prometheus);
+  kv("receivers", std::to_string(c.receivers));
+  kv("flushInterval", std::to_string(f.flush_interval_ms));
+  std::string pcts;
+  for (double p : f.percentiles) pcts += (pcts.empty() ? "" : ",") + JsNumberToString(p);
+  kv("percentThreshold", pcts);
+  for (const HistogramSpec& h : f.histograms) {
+    std::string bins;
+    for (double x : h.bins) bins += (bins.empty() ? "" : ",") + JsNumberToString(x);
+    kv("histogram > " + h.metric, bins);
+  }
+  std::string calc;
+  for (const std::string& m : f.calculated_timer_metrics) calc += (calc.empty() ? "" : ",") + m;
+  kv("calculatedTimerMetrics", calc.empty() ? "all" : calc);
+  kv("deleteCounters", b(f.delete_counters));
+  kv("deleteTimers", b(f.delete_timers));
+  kv("deleteGauges", b(f.delete_gauges));
+  kv("deleteSets", b(f.delete_sets));
+  kv("gaugesMaxTTL", std::to_string(f.gauges_max_ttl));
+  kv("timerExactMax", std::to_string(f.timer_exact_max));
+  kv("maxNames", std::to_string(f.max_names));
+  kv("keyNameSanitize", b(f.key_name_sanitize));
+  kv("healthStatus", c.health_status);
+  kv("prefixStats", f.naming.prefix_stats);
+  kv("flush_counts", b(f.naming.flush_counts));
+  kv("graphite > legacyNamespace", b(f.naming.legacy_namespace));
+  kv("graphite > globalPrefix", f.naming.global_prefix);
+  kv("graphite > prefixCounter", f.naming.prefix_counter);
+  kv("graphite > prefixTimer", f.naming.prefix_timer);
+  kv("graphite > prefixGauge", f.naming.prefix_gauge);
+  kv("graphite > prefixSet", f.naming.prefix_set);
+  if (f.naming.global_suffix) kv("graphite > globalSuffix", *f.naming.global_suffix);
+  kv("strict", b(c.parse.strict));
+  kv("dogstatsd", b(c.parse.dogstatsd));
+  return r;
+}
+
 void ApplyDeleteIdleStats(bool delete_idle, StatsdConfig* c) {
   if (!delete_idle) return;
   c->flush.delete_counters = c->flush.delete_timers = c->flush.delete_gauges =
@@ -144,6 +223,23 @@ Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::s
       } else if (field == "health_status") {
         c.health_status = v.as<std::string>();
         if (c.health_status != "up" && c.health_status != "down") return bad("must be up or down");
+      } else if (field == "graphite_protocol") {
+        if (!ParseGraphiteProtocol(v.as<std::string>(), &c.graphite_protocol))
+          return bad("must be text or pickle");
+      } else if (field == "console") {
+        c.console = v.as<bool>();
+      } else if (field == "repeater") {
+        c.repeat_to.clear();
+        if (v.IsSequence()) {
+          for (const auto& r : v) c.repeat_to.push_back(r.as<std::string>());
+        } else {
+          c.repeat_to.push_back(v.as<std::string>());
+        }
+      } else if (field == "repeater_protocol") {
+        if (!ParseRepeaterProtocol(v.as<std::string>(), &c.repeater_protocol))
+          return bad("must be udp4, udp6 or tcp");
+      } else if (field == "prometheus") {
+        c.prometheus = v.as<std::string>();
       } else if (field == "legacy_namespace") {
         c.flush.naming.legacy_namespace = v.as<bool>();
       } else if (field == "global_prefix") {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -55,6 +56,17 @@ struct FlushConfig {
   GraphiteNaming naming;
 };
 
+// graphiteProtocol: carbon's plaintext lines or its pickle receiver (the
+// reference's byte-for-byte pickle; docs/statsd.md).
+enum class GraphiteProtocol { kText, kPickle };
+// repeaterProtocol: how backends/repeater forwards packets.
+enum class RepeaterProtocol { kUdp4, kUdp6, kTcp };
+std::string_view GraphiteProtocolName(GraphiteProtocol p);
+std::string_view RepeaterProtocolName(RepeaterProtocol p);
+// "text"/"pickle"; "udp4"/"udp6"/"tcp". False on anything else.
+bool ParseGraphiteProtocol(std::string_view s, GraphiteProtocol* out);
+bool ParseRepeaterProtocol(std::string_view s, RepeaterProtocol* out);
+
 struct StatsdConfig {
   std::string udp = "127.0.0.1:8125";
   std::string tcp;                       // empty: no TCP intake
@@ -70,6 +82,17 @@ struct StatsdConfig {
   int receive_nap_us = 1000;
   size_t graphite_buffer_bytes = 256u << 20;  // unsent flushes kept while Graphite is down
   std::string health_status = "up";
+  GraphiteProtocol graphite_protocol = GraphiteProtocol::kText;
+  // backends/console: each flush's payload (Graphite plaintext lines) is also
+  // printed to stdout, after a "Flushing stats at <date>" line.
+  bool console = false;
+  // backends/repeater: every received packet (UDP or TCP intake) is forwarded
+  // as is to each HOST:PORT (empty: off).
+  std::vector<std::string> repeat_to;
+  RepeaterProtocol repeater_protocol = RepeaterProtocol::kUdp4;
+  // HTTP address serving GET /metrics in the Prometheus exposition format
+  // (empty: off).
+  std::string prometheus;
   ParseOptions parse;
   FlushConfig flush;
 };
@@ -77,6 +100,8 @@ struct StatsdConfig {
 // Loads YAML from text (file names the source in errors). Unknown keys are errors.
 Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::string& file,
                                            StatsdConfig base = {});
+// "key: value" lines of every setting (admin `config`, `--print-config`).
+std::string DescribeConfig(const StatsdConfig& c);
 // Parses "0.01,0.1,1,inf" style bin lists.
 Result<std::vector<double>> ParseBins(const std::string& text);
 // Fills the delete_* flags from deleteIdleStats semantics: each unset one follows it.

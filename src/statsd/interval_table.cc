@@ -10,22 +10,27 @@ namespace {
 
 constexpr size_t kMaxLeadingDeltas = 4096;
 
+inline bool Truthy(double v) { return v != 0 && v == v; }
+
+}  // namespace
+
 template <typename Cell>
-Cell& Touch(internal::NameMap<Cell>& map, std::vector<uint32_t>& touched, std::string_view key,
-            uint64_t hash) {
+Cell* IntervalTable::Touch(internal::NameMap<Cell>& map, std::vector<uint32_t>& touched,
+                           std::string_view key, uint64_t hash) {
   bool inserted;
-  uint32_t i = map.FindOrInsert(key, hash, &inserted);
+  uint32_t i = map.FindOrInsert(key, hash, &inserted, !full_);
+  if (i == internal::NameMap<Cell>::kNotFound) {
+    ++counts_.names_dropped;
+    return nullptr;
+  }
+  if (inserted) full_ = Names() >= max_names_;
   Cell& c = map.at(i).value;
   if (!c.touched) {
     c.touched = true;
     touched.push_back(i);
   }
-  return c;
+  return &c;
 }
-
-inline bool Truthy(double v) { return v != 0 && v == v; }
-
-}  // namespace
 
 void IntervalTable::AddPacket(std::string_view packet, const ParseOptions& opts) {
   ++counts_.packets;
@@ -55,14 +60,17 @@ void IntervalTable::AddPacket(std::string_view packet, const ParseOptions& opts)
           const std::string_view key(p, static_cast<size_t>(q - p));
           const double value = static_cast<double>(v);
           if (t[0] == 'c' && (t + 1 == end || t[1] == '\n')) {
-            Touch(counters_, touched_counters_, key, internal::HashName(key)).value += value;
+            CounterCell* c = Touch(counters_, touched_counters_, key, internal::HashName(key));
+            if (c != nullptr) c->value += value;
             p = t + 1 < end ? t + 2 : end;
             continue;
           }
           if (t[0] == 'm' && t + 1 < end && t[1] == 's' && (t + 2 == end || t[2] == '\n')) {
-            TimerCell& c = Touch(timers_, touched_timers_, key, internal::HashName(key));
-            AddTimerValue(c, value);
-            c.count += 1;
+            TimerCell* c = Touch(timers_, touched_timers_, key, internal::HashName(key));
+            if (c != nullptr) {
+              AddTimerValue(*c, value);
+              c->count += 1;
+            }
             p = t + 2 < end ? t + 3 : end;
             continue;
           }
@@ -89,18 +97,21 @@ void IntervalTable::AddLine(std::string_view line, const ParseOptions& opts) {
 void IntervalTable::AddSample(std::string_view key, const MetricSample& s) {
   switch (s.kind) {
     case MetricKind::kCounter: {
-      CounterCell& c = Touch(counters_, touched_counters_, key, internal::HashName(key));
-      c.value += s.value;
+      CounterCell* c = Touch(counters_, touched_counters_, key, internal::HashName(key));
+      if (c != nullptr) c->value += s.value;
       break;
     }
     case MetricKind::kTimer: {
-      TimerCell& c = Touch(timers_, touched_timers_, key, internal::HashName(key));
-      AddTimerValue(c, s.value);
-      c.count += s.timer_count;
+      TimerCell* c = Touch(timers_, touched_timers_, key, internal::HashName(key));
+      if (c == nullptr) break;
+      AddTimerValue(*c, s.value);
+      c->count += s.timer_count;
       break;
     }
     case MetricKind::kGauge: {
-      GaugeCell& c = Touch(gauges_, touched_gauges_, key, internal::HashName(key));
+      GaugeCell* cell = Touch(gauges_, touched_gauges_, key, internal::HashName(key));
+      if (cell == nullptr) break;
+      GaugeCell& c = *cell;
       if (c.absolute) {
         c.value = (s.gauge_delta && Truthy(c.value)) ? c.value + s.value : s.value;
       } else if (!s.gauge_delta) {
@@ -120,8 +131,8 @@ void IntervalTable::AddSample(std::string_view key, const MetricSample& s) {
       set_key_.assign(key);
       set_key_.push_back('\0');
       set_key_.append(s.set_member);
-      SetCell& c = Touch(sets_, touched_sets_, set_key_, internal::HashName(set_key_));
-      c.name_len = static_cast<uint32_t>(key.size());
+      SetCell* c = Touch(sets_, touched_sets_, set_key_, internal::HashName(set_key_));
+      if (c != nullptr) c->name_len = static_cast<uint32_t>(key.size());
       break;
     }
   }
@@ -167,6 +178,7 @@ void IntervalTable::Reset() {
     }
     for (uint32_t i : touched_sets_) sets_.at(i).value.touched = false;
   }
+  full_ = Names() >= max_names_;
   touched_counters_.clear();
   touched_timers_.clear();
   touched_gauges_.clear();

@@ -46,12 +46,14 @@ struct SetCell {
 
 // Internal counts of one interval (become statsd.* counters and admin stats).
 struct IntakeCounts {
-  uint64_t packets = 0;    // statsd.packets_received
-  uint64_t lines = 0;      // statsd.metrics_received (non-empty lines)
-  uint64_t bad_lines = 0;  // statsd.bad_lines_seen
-  uint64_t events = 0;     // DogStatsD events/service checks (--dogstatsd)
-  uint64_t oversized = 0;  // packets longer than the receive buffer (truncated, skipped)
+  uint64_t packets = 0;        // statsd.packets_received
+  uint64_t lines = 0;          // statsd.metrics_received (non-empty lines)
+  uint64_t bad_lines = 0;      // statsd.bad_lines_seen
+  uint64_t events = 0;         // DogStatsD events/service checks (--dogstatsd)
+  uint64_t oversized = 0;      // packets longer than the receive buffer (truncated, skipped)
+  uint64_t names_dropped = 0;  // samples of new names refused by the table's name cap
   void Add(const IntakeCounts& o) {
+    names_dropped += o.names_dropped;
     packets += o.packets;
     lines += o.lines;
     bad_lines += o.bad_lines;
@@ -70,6 +72,12 @@ class IntervalTable {
 
   // Timers with more samples than this switch to a TimerSketch (0: never).
   void set_timer_exact_max(uint64_t n) { timer_exact_max_ = n; }
+  // Distinct names (and set members) the table holds at most; a sample of a
+  // new name past it is dropped and counted in counts().names_dropped.
+  void set_max_names(uint64_t n) {
+    max_names_ = n;
+    full_ = Names() >= max_names_;
+  }
 
   IntakeCounts& counts() { return counts_; }
   const IntakeCounts& counts() const { return counts_; }
@@ -84,6 +92,9 @@ class IntervalTable {
   const std::vector<uint32_t>& touched_gauges() const { return touched_gauges_; }
   const std::vector<uint32_t>& touched_sets() const { return touched_sets_; }
 
+  // Distinct names held (set members count one each), at most the cap.
+  size_t name_count() const { return Names(); }
+
   // Zeroes what was touched (keeping interned names), or drops the names too
   // when most of them went idle.
   void Reset();
@@ -96,6 +107,13 @@ class IntervalTable {
   internal::NameMap<SetCell> sets_;
   std::vector<uint32_t> touched_counters_, touched_timers_, touched_gauges_, touched_sets_;
   void AddTimerValue(TimerCell& c, double v);
+  size_t Names() const { return counters_.size() + timers_.size() + gauges_.size() + sets_.size(); }
+  // Touch: the cell of `key`, inserted if there is room; nullptr (counted) if not.
+  template <typename Cell>
+  Cell* Touch(internal::NameMap<Cell>& map, std::vector<uint32_t>& touched, std::string_view key,
+              uint64_t hash);
+  uint64_t max_names_ = FlushConfig{}.max_names;
+  bool full_ = false;  // Names() >= max_names_
 
   IntakeCounts counts_;
   uint64_t timer_exact_max_ = FlushConfig{}.timer_exact_max;

@@ -244,6 +244,8 @@ void MetricStore::Merge(const IntervalTable& t) {
       RoomForNewName();  // counts the drop
     }
   }
+  names_dropped_ += t.counts().names_dropped;  // refused by the receive thread's own cap
+  dropped_unflushed_ += t.counts().names_dropped;
   if (dropped_unflushed_ > 0) {
     counters_[names_dropped_name_] += static_cast<double>(dropped_unflushed_);
     dropped_unflushed_ = 0;
@@ -624,6 +626,39 @@ std::string MetricStore::Delete(Kind kind, const std::vector<std::string>& patte
       break;
   }
   return reply + "END\n\n";
+}
+
+void MetricStore::Export(PrometheusView* view) {
+  for (const auto& [key, v] : counters_) view->ObserveCounter(key, v);
+  for (const auto& [key, g] : gauges_) view->ObserveGauge(key, g.value);
+  for (const auto& [key, s] : sets_) view->ObserveSet(key, static_cast<double>(s.size()));
+  std::vector<double> phis = {0.5};
+  for (double p : cfg_.percentiles) {
+    if (p > 0 && p <= 100 && p != 50) phis.push_back(p / 100);
+  }
+  std::sort(phis.begin(), phis.end());
+  std::vector<std::pair<double, double>> q;
+  for (auto& [key, t] : timers_) {
+    q.clear();
+    double sum = 0;
+    if (t.sketch) {
+      const auto n = t.sketch->count();
+      sum = t.sketch->sum();
+      for (double phi : phis) {
+        uint64_t rank = static_cast<uint64_t>(std::ceil(phi * static_cast<double>(n)));
+        q.emplace_back(phi, t.sketch->ValueAtRank(std::max<uint64_t>(rank, 1)));
+      }
+    } else if (!t.values.empty()) {
+      std::sort(t.values.begin(), t.values.end());
+      const size_t n = t.values.size();
+      for (double v : t.values) sum += v;
+      for (double phi : phis) {
+        size_t rank = static_cast<size_t>(std::ceil(phi * static_cast<double>(n)));
+        q.emplace_back(phi, t.values[std::clamp<size_t>(rank, 1, n) - 1]);
+      }
+    }
+    view->ObserveTimer(key, t.count, sum, q);
+  }
 }
 
 size_t MetricStore::name_count() const {

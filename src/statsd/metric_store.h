@@ -18,6 +18,7 @@
 
 #include "statsd/config.h"
 #include "statsd/interval_table.h"
+#include "statsd/prometheus.h"
 
 namespace stopgap::statsd {
 
@@ -51,6 +52,11 @@ class MetricStore {
   // now_ms() supplies the millisecond clock for processing_time/calculationtime.
   FlushOutput Flush(int64_t ts_seconds, const GraphiteStats& graphite,
                     const std::function<int64_t()>& now_ms);
+
+  // Feeds the merged interval (call before Flush, which clears it) to the
+  // Prometheus view: counters, gauges, sets, timers with the quantiles 0.5
+  // and each positive percentile / 100.
+  void Export(PrometheusView* view);
 
   // Admin interface.
   std::string InspectCounters() const;

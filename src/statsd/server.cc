@@ -5,10 +5,15 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include <cstdio>
+#include <ctime>
+
 #include "core/log.h"
+#include "statsd/graphite_pickle.h"
 #include "statsd/internal/receive_batch.h"
 #include "statsd/internal/tcp.h"
 #include "statsd/js_number.h"
@@ -90,6 +95,30 @@ Status StatsdServer::Init() {
   } else {
     null_stats_.last_flush = startup_time_;
   }
+  if (!config_.repeat_to.empty()) {
+    Result<std::unique_ptr<Repeater>> r =
+        Repeater::Start(config_.repeat_to, config_.repeater_protocol);
+    if (!r.ok()) return r.status();
+    repeater_ = std::move(*r);
+  }
+  if (!config_.prometheus.empty()) {
+    prometheus_ = std::make_unique<PrometheusView>(config_.flush.max_names);
+    prometheus_->Publish();
+    net::HttpServerOptions opts;
+    opts.listen = config_.prometheus;
+    opts.threads = 1;
+    opts.handler_threads = 1;
+    http_ = std::make_unique<net::HttpServer>(opts);
+    PrometheusView* view = prometheus_.get();
+    http_->Handle("GET", "/metrics", [view](const net::HttpServerRequest&) {
+      net::HttpServerResponse r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = view->Text();
+      return r;
+    });
+    Status st = http_->Start();
+    if (!st.ok()) return st.WithContext("--prometheus");
+  }
   if (!config_.admin.empty()) {
     Result<internal::Fd> fd = internal::TcpListen(config_.admin);
     if (!fd.ok()) return fd.status().WithContext("--admin");
@@ -122,6 +151,8 @@ Status StatsdServer::Init() {
   auto set_limits = [&](Shard* s) {
     s->live->set_timer_exact_max(config_.flush.timer_exact_max);
     s->spare->set_timer_exact_max(config_.flush.timer_exact_max);
+    s->live->set_max_names(config_.flush.max_names);
+    s->spare->set_max_names(config_.flush.max_names);
   };
   if (tcp_shard_) set_limits(tcp_shard_.get());
   for (auto& shard : shards_) {
@@ -149,6 +180,8 @@ void StatsdServer::ReceiveLoop(Shard* shard) {
   // flush) for far fewer wakeups; only with a buffer that holds many naps.
   const bool nap = config_.receive_nap_us > 0 && shard->socket.ReceiveBufferBytes() >= (8 << 20);
   const timespec nap_ts{0, static_cast<long>(config_.receive_nap_us) * 1000};
+  Repeater* const repeater = repeater_.get();
+  RepeatBatch repeat;
   while (!stop_.load(std::memory_order_relaxed)) {
     int n = batch.Receive(shard->socket.fd());
     if (n <= 0) {
@@ -157,6 +190,13 @@ void StatsdServer::ReceiveLoop(Shard* shard) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       continue;
+    }
+    if (repeater != nullptr) {  // backends/repeater: every packet, before parsing
+      for (int i = 0; i < n; ++i) {
+        if (!batch.Truncated(i)) repeat.Add(batch.Packet(i));
+      }
+      repeater->Send(repeat);
+      repeat.Clear();
     }
     {
       std::lock_guard<std::mutex> lk(shard->mu);
@@ -178,6 +218,11 @@ bool StatsdServer::HandleTcpInput(std::string* input) {
   // The reference's TCP server: everything up to the last newline is a packet.
   size_t last = input->rfind('\n');
   if (last == std::string::npos) return true;
+  if (repeater_) {
+    RepeatBatch repeat;
+    repeat.Add(std::string_view(*input).substr(0, last + 1));
+    repeater_->Send(repeat);
+  }
   {
     std::lock_guard<std::mutex> lk(tcp_shard_->mu);
     tcp_shard_->live->AddPacket(std::string_view(*input).substr(0, last + 1), config_.parse);
@@ -202,9 +247,27 @@ void StatsdServer::MergeShardsLocked() {
 
 void StatsdServer::FlushLocked() {
   MergeShardsLocked();
+  if (prometheus_) {
+    store_.Export(prometheus_.get());
+    prometheus_->Publish();
+  }
   int64_t ts = RoundSeconds(NowMs());
   GraphiteStats gs = sender_ ? sender_->Stats() : null_stats_;
   FlushOutput out = store_.Flush(ts, gs, [] { return NowMs(); });
+  if (config_.console) {
+    // backends/console: what this flush sends, after the reference's header line.
+    time_t t = static_cast<time_t>(ts);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char date[96];
+    strftime(date, sizeof date, "%a %b %d %Y %H:%M:%S GMT%z (%Z)", &tm);
+    std::string text = std::string("Flushing stats at  ") + date + "\n" + out.payload;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
+  if (sender_ && config_.graphite_protocol == GraphiteProtocol::kPickle) {
+    out.payload = GraphitePickle(out.payload);
+  }
   if (sender_) {
     sender_->Enqueue(std::move(out.payload), out.lines);
   } else {
@@ -237,6 +300,7 @@ void StatsdServer::FlushLoop() {
 void StatsdServer::Stop(bool final_flush, int drain_ms) {
   if (stopped_) return;
   stopped_ = true;
+  if (http_) http_->Stop();
   {
     std::lock_guard<std::mutex> lk(flush_mu_);
     stop_ = true;
@@ -253,8 +317,12 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
     if (sender_ && !sender_->Drain(drain_ms)) {
       Log(LogLevel::kWarn, "final flush not delivered to graphite before exit");
     }
+    if (repeater_ && !repeater_->Drain(drain_ms)) {
+      Log(LogLevel::kWarn, "repeater: packets not delivered before exit");
+    }
   }
   sender_.reset();
+  repeater_.reset();
 }
 
 void StatsdServer::Reopen() {
@@ -274,6 +342,12 @@ std::vector<std::string> StatsdServer::Reload(const StatsdConfig& c) {
     kept.push_back("max_packet_bytes");
   }
   if (c.receive_nap_us != o.receive_nap_us) kept.push_back("receive_nap_us");
+  if (c.graphite_protocol != o.graphite_protocol) kept.push_back("graphite_protocol");
+  if (c.console != o.console) kept.push_back("console");
+  if (c.repeat_to != o.repeat_to || c.repeater_protocol != o.repeater_protocol) {
+    kept.push_back("repeater");
+  }
+  if (c.prometheus != o.prometheus) kept.push_back("prometheus");
   if (c.graphite_buffer_bytes != o.graphite_buffer_bytes) kept.push_back("graphite_buffer_bytes");
   if (c.parse.strict != o.parse.strict) kept.push_back("strict");
   if (c.parse.dogstatsd != o.parse.dogstatsd) kept.push_back("dogstatsd");
@@ -303,6 +377,10 @@ IntakeCounts StatsdServer::Totals() {
 
 GraphiteSenderCounters StatsdServer::SenderCounters() const {
   return sender_ ? sender_->Counters() : GraphiteSenderCounters{};
+}
+
+RepeaterCounters StatsdServer::RepeatCounters() const {
+  return repeater_ ? repeater_->Counters() : RepeaterCounters{};
 }
 
 size_t StatsdServer::MemoryBytes() {
@@ -335,39 +413,9 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
   }
   if (cmd == "config") {
     std::lock_guard<std::mutex> lk(store_mu_);  // Reload() replaces config_.flush
-    const StatsdConfig& c = config_;
-    const FlushConfig& f = c.flush;
-    std::string r = "\n";
-    auto kv = [&](const std::string& k, const std::string& v) { r += k + ": " + v + "\n"; };
-    auto b = [](bool v) { return std::string(v ? "true" : "false"); };
-    kv("udp", c.udp);
-    kv("tcp", c.tcp);
-    kv("admin", c.admin);
-    kv("graphite", c.graphite);
-    kv("receivers", std::to_string(shards_.size()));
-    kv("flushInterval", std::to_string(f.flush_interval_ms));
-    std::string pcts;
-    for (double p : f.percentiles) pcts += (pcts.empty() ? "" : ",") + JsNumberToString(p);
-    kv("percentThreshold", pcts);
-    kv("deleteCounters", b(f.delete_counters));
-    kv("deleteTimers", b(f.delete_timers));
-    kv("deleteGauges", b(f.delete_gauges));
-    kv("deleteSets", b(f.delete_sets));
-    kv("gaugesMaxTTL", std::to_string(f.gauges_max_ttl));
-    kv("timerExactMax", std::to_string(f.timer_exact_max));
-    kv("keyNameSanitize", b(f.key_name_sanitize));
-    kv("prefixStats", f.naming.prefix_stats);
-    kv("flush_counts", b(f.naming.flush_counts));
-    kv("graphite > legacyNamespace", b(f.naming.legacy_namespace));
-    kv("graphite > globalPrefix", f.naming.global_prefix);
-    kv("graphite > prefixCounter", f.naming.prefix_counter);
-    kv("graphite > prefixTimer", f.naming.prefix_timer);
-    kv("graphite > prefixGauge", f.naming.prefix_gauge);
-    kv("graphite > prefixSet", f.naming.prefix_set);
-    if (f.naming.global_suffix) kv("graphite > globalSuffix", *f.naming.global_suffix);
-    kv("strict", b(c.parse.strict));
-    kv("dogstatsd", b(c.parse.dogstatsd));
-    return r;
+    StatsdConfig c = config_;
+    c.receivers = static_cast<int>(shards_.size());
+    return "\n" + DescribeConfig(c);
   }
   if (cmd == "stats") {
     int64_t now = RoundSeconds(NowMs());
@@ -392,6 +440,18 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
     r += "stopgap.graphite_queued_bytes: " + std::to_string(gc.queued_bytes) + "\n";
     r += "stopgap.names: " + std::to_string(store_.name_count()) + "\n";
     r += "stopgap.names_dropped: " + std::to_string(store_.names_dropped()) + "\n";
+    size_t receive_names = 0;  // the largest receive-thread table (each capped by max_names)
+    for (auto& sh : shards_) {
+      std::lock_guard<std::mutex> slk(sh->mu);
+      receive_names = std::max({receive_names, sh->live->name_count(), sh->spare->name_count()});
+    }
+    r += "stopgap.receive_names: " + std::to_string(receive_names) + "\n";
+    if (repeater_) {
+      RepeaterCounters rc = repeater_->Counters();
+      r += "stopgap.repeater_packets: " + std::to_string(rc.packets) + "\n";
+      r += "stopgap.repeater_dropped: " + std::to_string(rc.dropped) + "\n";
+      r += "stopgap.repeater_failures: " + std::to_string(rc.failures) + "\n";
+    }
     return r + "END\n\n";
   }
   if (cmd == "counters" || cmd == "timers" || cmd == "gauges") {

@@ -20,11 +20,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "net/http_server.h"
 #include "net/udp.h"
 #include "statsd/config.h"
 #include "statsd/graphite_sender.h"
 #include "statsd/interval_table.h"
 #include "statsd/metric_store.h"
+#include "statsd/prometheus.h"
+#include "statsd/repeater.h"
 
 namespace stopgap::statsd {
 
@@ -60,9 +63,11 @@ class StatsdServer {
   net::SocketAddress udp_address() const { return udp_addr_; }
   net::SocketAddress admin_address() const { return admin_addr_; }
   net::SocketAddress tcp_address() const { return tcp_addr_; }
+  int prometheus_port() const { return http_ ? http_->port() : 0; }
   // Totals since start (merged), for tests and admin.
   IntakeCounts Totals();
   GraphiteSenderCounters SenderCounters() const;
+  RepeaterCounters RepeatCounters() const;
   size_t MemoryBytes();
 
  private:
@@ -92,6 +97,9 @@ class StatsdServer {
   std::mutex store_mu_;
   MetricStore store_;
   std::unique_ptr<GraphiteSender> sender_;
+  std::unique_ptr<Repeater> repeater_;          // backends/repeater (null: off)
+  std::unique_ptr<PrometheusView> prometheus_;  // --prometheus (null: off); store_mu_
+  std::unique_ptr<net::HttpServer> http_;
   GraphiteStats null_stats_;  // when no Graphite is configured
   std::thread flush_thread_;
   std::mutex flush_mu_;

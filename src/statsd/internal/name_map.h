@@ -145,8 +145,10 @@ class NameMap {
   uint32_t FindOrInsert(std::string_view name, bool* inserted) {
     return FindOrInsert(name, HashName(name), inserted);
   }
-  // The same with h = HashName(name) already computed by the caller.
-  uint32_t FindOrInsert(std::string_view name, uint64_t h, bool* inserted) {
+  // The same with h = HashName(name) already computed by the caller. With
+  // may_insert false a new name is not inserted: kNotFound comes back.
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+  uint32_t FindOrInsert(std::string_view name, uint64_t h, bool* inserted, bool may_insert = true) {
     const uint32_t tag = Tag(h);
     size_t mask = slots_.size() - 1;
     size_t i = tag & mask;
@@ -158,6 +160,10 @@ class NameMap {
         return s.index;
       }
       i = (i + 1) & mask;
+    }
+    if (!may_insert) {
+      *inserted = false;
+      return kNotFound;
     }
     *inserted = true;
     uint32_t index = static_cast<uint32_t>(entries_.size());

@@ -1,0 +1,282 @@
+// StatsdProxy: receive, route by proxy.js's ring, pack per node, health checks.
+#include "statsd/proxy.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+#include "core/log.h"
+#include "statsd/internal/name_map.h"
+#include "statsd/internal/receive_batch.h"
+#include "statsd/internal/tcp.h"
+#include "statsd/js_number.h"
+
+namespace stopgap::statsd {
+namespace {
+int64_t NowSeconds() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+StatsdProxy::StatsdProxy(const ProxyConfig& config) : config_(config) {}
+
+Result<std::unique_ptr<StatsdProxy>> StatsdProxy::Start(const ProxyConfig& config) {
+  if (config.nodes.empty()) return InvalidArgument("statsd proxy: no nodes configured");
+  std::unique_ptr<StatsdProxy> p(new StatsdProxy(config));
+  Status st = p->Init();
+  if (!st.ok()) {
+    p->Stop();
+    return st;
+  }
+  return p;
+}
+
+Status StatsdProxy::Init() {
+  startup_time_ = NowSeconds();
+  for (const ProxyNode& n : config_.nodes) {
+    std::string name = n.host + ":" + std::to_string(n.port);
+    Result<net::SocketAddress> a = net::ResolveHostPort(
+        n.host.find(':') != std::string::npos ? "[" + n.host + "]:" + std::to_string(n.port) : name,
+        SOCK_DGRAM);
+    if (!a.ok()) return a.status().WithContext("node " + name);
+    Result<net::UdpSocket> s = net::ConnectUdp(*a, {.sndbuf_bytes = 4 << 20, .nonblocking = true});
+    if (!s.ok()) return s.status().WithContext("node " + name);
+    names_.push_back(name);
+    out_.push_back(std::move(*s));
+    failures_.push_back(0);
+  }
+  ring_ = std::make_shared<const ProxyHashRing>(names_);
+  Result<net::UdpSocket> in =
+      net::BindUdp(config_.udp, {.rcvbuf_bytes = 32 << 20, .recv_timeout_ms = 200});
+  if (!in.ok()) return in.status().WithContext("--udp");
+  in_ = std::move(*in);
+  Result<net::SocketAddress> a = in_.LocalAddress();
+  if (!a.ok()) return a.status();
+  udp_addr_ = *a;
+  if (!config_.admin.empty()) {
+    Result<internal::Fd> fd = internal::TcpListen(config_.admin);
+    if (!fd.ok()) return fd.status().WithContext("--admin");
+    admin_server_ = std::make_unique<internal::LineServer>(
+        std::move(*fd), [this](std::string* input, std::string* reply) {
+          while (true) {
+            size_t nl = input->find('\n');
+            if (nl == std::string::npos) return true;
+            std::string line = input->substr(0, nl);
+            input->erase(0, nl + 1);
+            bool close = false;
+            *reply += HandleAdminLine(line, &close);
+            if (close) return false;
+          }
+        });
+    admin_thread_ = std::thread([this] { admin_server_->Run(stop_); });
+  }
+  receive_thread_ = std::thread([this] { ReceiveLoop(); });
+  health_thread_ = std::thread([this] { HealthLoop(); });
+  Log(LogLevel::kInfo, "statsd proxy listening",
+      {{"udp", udp_addr_.ToString()}, {"nodes", std::to_string(names_.size())}});
+  return Status::Ok();
+}
+
+StatsdProxy::~StatsdProxy() { Stop(); }
+
+void StatsdProxy::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lk(health_mu_);
+    stop_ = true;
+  }
+  health_cv_.notify_all();
+  if (receive_thread_.joinable()) receive_thread_.join();
+  if (health_thread_.joinable()) health_thread_.join();
+  if (admin_thread_.joinable()) admin_thread_.join();
+}
+
+std::shared_ptr<const ProxyHashRing> StatsdProxy::Ring() const {
+  std::lock_guard<std::mutex> lk(ring_mu_);
+  return ring_;
+}
+
+void StatsdProxy::ReceiveLoop() {
+  internal::ReceiveBatch batch(64, 65536);
+  // name -> node index for this ring version: the interner of the receive path
+  // (seeded per process), cleared when the ring changes or it holds cache_size names.
+  internal::NameMap<int> node_of;
+  std::unordered_map<std::string, int> index_of;
+  for (size_t i = 0; i < names_.size(); ++i) index_of[names_[i]] = static_cast<int>(i);
+  uint64_t version = ring_version_.load();
+  std::shared_ptr<const ProxyHashRing> ring = Ring();
+  std::vector<std::string> pending(names_.size());             // the datagram being packed
+  std::vector<std::vector<std::string>> ready(names_.size());  // full datagrams of this batch
+  auto route = [&](std::string_view line) {
+    const std::string_view key = line.substr(0, line.find(':'));
+    if (node_of.size() >= config_.cache_size) node_of.Clear();
+    bool inserted = false;
+    int& cached = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
+    if (inserted) {
+      const std::string* name = ring->Get(key);
+      cached = name != nullptr ? index_of[*name] : -1;
+    }
+    const int node = cached;
+    if (node < 0) {
+      no_node_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::string& d = pending[static_cast<size_t>(node)];
+    if (!d.empty() && d.size() + 1 + line.size() > config_.mtu) {
+      ready[static_cast<size_t>(node)].push_back(std::move(d));
+      d.clear();
+    }
+    if (!d.empty()) d.push_back('\n');
+    d.append(line);
+    lines_.fetch_add(1, std::memory_order_relaxed);
+  };
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int n = batch.Receive(in_.fd());
+    if (n <= 0) continue;
+    if (ring_version_.load() != version) {
+      version = ring_version_.load();
+      ring = Ring();
+      node_of.Clear();
+    }
+    for (int i = 0; i < n; ++i) {
+      if (batch.Truncated(i)) continue;
+      std::string_view p = batch.Packet(i);
+      size_t start = 0;
+      while (start < p.size()) {  // every non-empty line, as proxy.js splits on "\n"
+        size_t nl = p.find('\n', start);
+        size_t end = nl == std::string_view::npos ? p.size() : nl;
+        if (end > start) route(p.substr(start, end - start));
+        start = end + 1;
+      }
+    }
+    for (size_t k = 0; k < names_.size(); ++k) {
+      if (!pending[k].empty()) {
+        ready[k].push_back(std::move(pending[k]));
+        pending[k].clear();
+      }
+      if (ready[k].empty()) continue;
+      std::vector<std::string_view> views(ready[k].begin(), ready[k].end());
+      Result<size_t> sent = net::SendBatch(out_[k].fd(), views);
+      size_t ok = sent.ok() ? *sent : 0;
+      datagrams_.fetch_add(ok, std::memory_order_relaxed);
+      send_drops_.fetch_add(views.size() - ok, std::memory_order_relaxed);
+      ready[k].clear();
+    }
+  }
+}
+
+bool StatsdProxy::CheckNode(const ProxyNode& node) {
+  std::string where = node.host.find(':') != std::string::npos
+                          ? "[" + node.host + "]:" + std::to_string(node.adminport)
+                          : node.host + ":" + std::to_string(node.adminport);
+  Result<net::SocketAddress> a = net::ResolveHostPort(where, SOCK_STREAM);
+  if (!a.ok()) return false;
+  const int timeout = config_.check_interval_ms;
+  Result<internal::Fd> fd = internal::TcpConnect(*a, timeout);
+  if (!fd.ok()) return false;
+  if (!internal::WriteAll(fd->get(), "health\r\n", timeout).ok()) return false;
+  pollfd pfd{fd->get(), POLLIN, 0};
+  if (::poll(&pfd, 1, timeout) <= 0) return false;
+  char buf[256];
+  ssize_t r = ::read(fd->get(), buf, sizeof buf);
+  // proxy.js: the first data received must contain "up".
+  return r > 0 && std::string_view(buf, static_cast<size_t>(r)).find("up") != std::string::npos;
+}
+
+void StatsdProxy::HealthLoop() {
+  std::unique_lock<std::mutex> lk(health_mu_);
+  while (!stop_) {
+    lk.unlock();
+    bool changed = false;
+    std::vector<std::string> live;
+    for (size_t i = 0; i < config_.nodes.size(); ++i) {
+      bool ok = CheckNode(config_.nodes[i]);
+      int& f = failures_[i];
+      if (ok) {
+        if (f > 0) {
+          Log(LogLevel::kWarn, "adding node to the ring", {{"node", names_[i]}});
+          changed = true;
+        }
+        f = 0;
+      } else {
+        if (f == 0) {
+          Log(LogLevel::kWarn, "removing node from the ring", {{"node", names_[i]}});
+          changed = true;
+        }
+        ++f;
+      }
+    }
+    if (changed) {
+      // proxy.js removes and re-adds nodes one by one; the ring only depends
+      // on the set of nodes, except for order among equal points.
+      std::shared_ptr<const ProxyHashRing> now = Ring();
+      auto next = std::make_shared<ProxyHashRing>(*now);
+      for (size_t i = 0; i < names_.size(); ++i) {
+        if (failures_[i] > 0) next->Remove(names_[i]);
+      }
+      for (size_t i = 0; i < names_.size(); ++i) {
+        if (failures_[i] == 0) next->Add(names_[i]);
+      }
+      {
+        std::lock_guard<std::mutex> rlk(ring_mu_);
+        ring_ = std::move(next);
+      }
+      ring_version_.fetch_add(1);
+    }
+    lk.lock();
+    health_cv_.wait_for(lk, std::chrono::milliseconds(config_.check_interval_ms),
+                        [&] { return stop_.load(); });
+  }
+}
+
+std::vector<std::string> StatsdProxy::RingNodes() const { return Ring()->nodes(); }
+
+ProxyCounters StatsdProxy::Counters() const {
+  return ProxyCounters{lines_.load(), datagrams_.load(), no_node_.load(), send_drops_.load()};
+}
+
+std::string StatsdProxy::HandleAdminLine(std::string_view line, bool* close) {
+  *close = false;
+  std::string_view t = JsTrim(line);
+  std::string_view cmd = t.substr(0, t.find(' '));
+  std::string_view arg = cmd.size() < t.size() ? JsTrim(t.substr(cmd.size())) : "";
+  if (cmd == "help") return "Commands: config, health, status, quit\n\n";
+  if (cmd == "health") {
+    std::string a(arg);
+    for (char& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (a == "up") health_up_ = true;
+    if (a == "down") health_up_ = false;
+    return std::string("health: ") + (health_up_ ? "up" : "down") + "\n";
+  }
+  if (cmd == "status") {
+    std::string r = "uptime: " + std::to_string(NowSeconds() - startup_time_) + "\nnodes: ";
+    for (const std::string& n : RingNodes()) r += n + " ";
+    ProxyCounters c = Counters();
+    r += "\nstopgap.lines: " + std::to_string(c.lines) +
+         "\nstopgap.datagrams: " + std::to_string(c.datagrams) +
+         "\nstopgap.no_node: " + std::to_string(c.no_node) +
+         "\nstopgap.send_drops: " + std::to_string(c.send_drops) + "\n";
+    return r;
+  }
+  if (cmd == "config") {
+    std::string r = "\nudp: " + config_.udp + "\nadmin: " + config_.admin +
+                    "\ncheckInterval: " + std::to_string(config_.check_interval_ms) + "\n";
+    for (const ProxyNode& n : config_.nodes) {
+      r += "nodes > " + n.host + ":" + std::to_string(n.port) + " adminport " +
+           std::to_string(n.adminport) + "\n";
+    }
+    return r;
+  }
+  if (cmd == "quit") {
+    *close = true;
+    return "";
+  }
+  return "ERROR\n";
+}
+
+}  // namespace stopgap::statsd
