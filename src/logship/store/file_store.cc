@@ -1,5 +1,6 @@
 // file:// object store: a directory tree. Upload copies with a running MD5,
-// fsyncs, renames into place, then re-reads the copy to verify it.
+// fsyncs, renames into place, then re-reads the copy to verify it; the
+// object's metadata goes to a sidecar "<object>.stopgap-meta" (JSON).
 // Thread safety: no shared mutable state.
 #include "logship/store/file_store.h"
 
@@ -14,11 +15,14 @@
 
 #include "core/file.h"
 #include "logship/internal/md5.h"
+#include "logship/store/swift_json.h"
 
 namespace stopgap::logship {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr const char* kSidecar = ".stopgap-meta";
 
 class FileStore final : public ObjectStore {
  public:
@@ -27,8 +31,8 @@ class FileStore final : public ObjectStore {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   }
 
-  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
-                              const std::string& key) override {
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size, const std::string& key,
+                              const ObjectMeta& meta) override {
     Status k = CheckKey(key);
     if (!k.ok()) return k;
     std::string dest = Path(key);
@@ -88,6 +92,9 @@ class FileStore final : public ObjectStore {
     if (got != want) {
       return DataLoss(Describe(key) + ": stored copy has MD5 " + got + ", expected " + want);
     }
+    if (!meta.empty()) {
+      STOPGAP_RETURN_IF_ERROR(WriteFileAtomic(dest + kSidecar, FormatMetaSidecar(meta), 0600));
+    }
     return UploadResult{want, 1};
   }
 
@@ -103,6 +110,10 @@ class FileStore final : public ObjectStore {
     info.key = key;
     info.size = static_cast<uint64_t>(sb.st_size);
     info.etag = internal::Md5OfFileRange(Path(key), 0, info.size);
+    info.content_type = ContentTypeFor(key);
+    if (Result<std::string> side = ReadFile(Path(key) + kSidecar, 1 << 20); side.ok()) {
+      info.meta = ParseMetaSidecar(*side);
+    }
     return std::optional<ObjectInfo>(info);
   }
 
@@ -114,7 +125,7 @@ class FileStore final : public ObjectStore {
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       std::string rel = it->path().string().substr(root_.size() + 1);
-      if (rel.find(".part.") != std::string::npos) continue;
+      if (rel.find(".part.") != std::string::npos || rel.ends_with(kSidecar)) continue;
       if (!rel.starts_with(key_prefix)) continue;
       ObjectInfo info;
       info.key = rel;
