@@ -14,7 +14,7 @@ using namespace stopgap::logship;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  net::HttpHeaders headers;
+  stopgap::net::HttpHeaders headers;
   while (!in.empty()) {
     size_t nl = in.find('\n');
     std::string_view line = in.substr(0, nl);
