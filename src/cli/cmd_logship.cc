@@ -47,6 +47,8 @@ struct Flags {
   int keep_days = -1;
   std::vector<std::string> args;
   std::string layout = "host";
+  std::string remote_keep, keep;  // --remote-keep (upload), lifecycle --keep
+  bool apply = false;
   bool stats = false;
   std::string sse, sse_kms_key_id, storage_class;
   // ls / get / grep
@@ -79,6 +81,15 @@ Result<uint64_t> ParseSize(const std::string& s) {
   if (unit == "m") return v << 20;
   if (unit == "g") return v << 30;
   return InvalidArgument("bad size unit in '" + s + "' (use k, M or G)");
+}
+
+// "400d" (or any duration ParseDuration reads, in whole days) -> days.
+Result<int> Days(const std::string& text) {
+  Result<Duration> d = ParseDuration(text);
+  if (!d.ok()) return d.status();
+  int64_t days = std::chrono::duration_cast<std::chrono::hours>(*d).count() / 24;
+  if (days < 1 || days > 36500) return InvalidArgument("'" + text + "': want 1d to 36500d");
+  return static_cast<int>(days);
 }
 
 int Usage(const Status& st) {
@@ -130,6 +141,11 @@ Result<std::unique_ptr<ObjectStore>> Open(const Flags& f, std::atomic<uint64_t>*
   o.sse = f.sse;
   o.sse_kms_key_id = f.sse_kms_key_id;
   o.storage_class = f.storage_class;
+  if (!f.remote_keep.empty()) {
+    Result<int> days = Days(f.remote_keep);
+    if (!days.ok()) return days.status().WithContext("--remote-keep");
+    o.remote_keep_days = *days;
+  }
   if (!f.sse_kms_key_id.empty() && f.sse != "aws:kms") {
     return InvalidArgument("--sse-kms-key-id needs --sse aws:kms");
   }
@@ -358,6 +374,17 @@ int Ls(const Flags& f) {
   return kExitOk;
 }
 
+int Lifecycle(const Flags& f) {
+  Result<int> days = Days(f.keep);
+  if (!days.ok()) return Usage(days.status().WithContext("--keep"));
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr);
+  if (!store.ok()) return StoreError(store.status().WithContext(f.url));
+  Result<std::string> r = (*store)->Lifecycle(*days, f.apply);
+  if (!r.ok()) return Failed(r.status());
+  std::printf("%s%s\n", f.apply ? "applied: " : "", r->c_str());
+  return kExitOk;
+}
+
 int Grep(const Flags& f) {
   Result<ArchiveFilter> filter = Filter(f);
   if (!filter.ok()) return Usage(filter.status());
@@ -454,6 +481,8 @@ CommandMain SetupLogship(CLI::App& sub) {
                    "remove verified-archived rotations older than N days (keep the newest N)")
       ->check(CLI::NonNegativeNumber);
   sweep->add_flag("--dry-run", f->dry_run, "print what would be uploaded");
+  sweep->add_option("--remote-keep", f->remote_keep,
+                    "Swift: objects expire (X-Delete-At) this long after their day, e.g. 400d");
 
   CLI::App* upload = sub.add_subcommand("upload", "Upload exactly FILE... (verified, recorded)");
   upload->add_option("--to", f->url, "store URL")->required();
@@ -465,6 +494,8 @@ CommandMain SetupLogship(CLI::App& sub) {
   upload->add_flag("--delete-after-upload", f->delete_after,
                    "remove each file once its upload is verified");
   upload->add_flag("--dry-run", f->dry_run, "print what would be uploaded");
+  upload->add_option("--remote-keep", f->remote_keep,
+                     "Swift: objects expire (X-Delete-At) this long after their day, e.g. 400d");
 
   CLI::App* rename = sub.add_subcommand(
       "rename-dateext", "Rename numbered rotations (app.log.1, app.log.2.gz) to dateext names");
@@ -508,7 +539,15 @@ CommandMain SetupLogship(CLI::App& sub) {
   common(grep);
   AddStoreFlags(grep, f.get());
 
-  return [f, sweep, upload, rename, ls, get, grep]() -> int {
+  CLI::App* lifecycle = sub.add_subcommand(
+      "lifecycle", "Print (or --apply) the store-side retention rule for --keep");
+  lifecycle->add_option("--to", f->url, "store URL")->required();
+  lifecycle->add_option("--keep", f->keep, "how long objects stay, e.g. 400d")->required();
+  lifecycle->add_flag("--apply", f->apply,
+                      "S3: install the rule (only into a bucket without lifecycle rules)");
+  AddStoreFlags(lifecycle, f.get());
+
+  return [f, sweep, upload, rename, ls, get, grep, lifecycle]() -> int {
     if (sweep->parsed()) return Ship(*f, true);
     if (upload->parsed()) return Ship(*f, false);
     if (rename->parsed()) return Rename(*f);
@@ -518,6 +557,7 @@ CommandMain SetupLogship(CLI::App& sub) {
     if (ls->parsed()) return Ls(*f);
     if (get->parsed()) return Get(*f);
     if (grep->parsed()) return Grep(*f);
+    if (lifecycle->parsed()) return Lifecycle(*f);
     return kExitUsage;
   };
 }

@@ -47,9 +47,21 @@ Result<std::vector<ArchivedLog>> ListArchive(ObjectStore& store, const ArchiveFi
   std::vector<std::string> prefixes;
   if (filter.layout == Layout::kDate && filter.since && filter.until &&
       DaysSinceEpoch(*filter.until) - DaysSinceEpoch(*filter.since) < 3660) {
-    // One listing per day (per host-day with --host), not the whole archive.
-    for (int64_t d = DaysSinceEpoch(*filter.since); d <= DaysSinceEpoch(*filter.until); ++d) {
-      prefixes.push_back(DayPrefix(CivilDayFromDays(d), filter.host));
+    // One listing per day (per host-day with --host), not the whole archive;
+    // a whole month of the whole fleet is one "YYYY/MM/" listing instead.
+    const int64_t last = DaysSinceEpoch(*filter.until);
+    for (int64_t d = DaysSinceEpoch(*filter.since); d <= last;) {
+      CivilDay day = CivilDayFromDays(d);
+      int64_t month_end = DaysSinceEpoch(CivilDay{day.month == 12 ? day.year + 1 : day.year,
+                                                  day.month == 12 ? 1 : day.month + 1, 1}) -
+                          1;
+      if (filter.host.empty() && day.day == 1 && month_end <= last) {
+        prefixes.push_back(DayPrefix(day, "").substr(0, 8));  // "YYYY/MM/"
+        d = month_end + 1;
+        continue;
+      }
+      prefixes.push_back(DayPrefix(day, filter.host));
+      ++d;
     }
   } else if (filter.layout == Layout::kHost && !filter.host.empty()) {
     prefixes.push_back(filter.host + "/");

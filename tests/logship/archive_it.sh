@@ -235,6 +235,29 @@ rc=$?
 set -e
 check "--sse-kms-key-id without --sse aws:kms is a usage error" test $rc -eq 2
 
+# ------------------------------------------------- #18: retention rules
+rk=$T/keep/var/log
+mkdir -p "$rk"
+echo kept | gzip >"$rk/app.log-20251124.gz"
+head -c 7000000 /dev/urandom >"$rk/app.log-20251125.gz"
+"$BIN" logship upload --to swift://logs/keep --remote-keep 400d --hostname web1 -q \
+  --multipart-threshold 6M --part-size 5M "$rk"/*.gz
+want_at=$((($(date -u -d 2025-11-24 +%s) / 86400 + 401) * 86400))
+check "swift --remote-keep 400d: X-Delete-At is the end of the rotation's day + 400 days" \
+  test "$(curl -s -I -H "X-Auth-Token: $(swift auth | sed -n 's/.*OS_AUTH_TOKEN=//p')" \
+    "$SWIFT_URL/v1/AUTH_test/logs/keep/web1$rk/app.log-20251124.gz" |
+    tr -d '\r' | sed -n 's/^[Xx]-[Dd]elete-[Aa]t: //p')" = "$want_at"
+seg=$(swift list logs_segments --prefix "keep/web1$rk/app.log-20251125.gz/" | head -1)
+check "swift --remote-keep: SLO segments expire too" \
+  test -n "$(swift stat logs_segments "$seg" | grep -i 'delete')"
+out=$("$BIN" logship lifecycle --to s3://logs3/keep --endpoint "$S3_ENDPOINT" --keep 400d)
+check "lifecycle prints the S3 rule: expire after 400 days under the prefix" \
+  grep -q "<Prefix>keep/</Prefix>.*<Expiration><Days>400</Days>" <<<"$out"
+check "...and abort incomplete multipart uploads" \
+  grep -q "<AbortIncompleteMultipartUpload><DaysAfterInitiation>2<" <<<"$out"
+out=$("$BIN" logship lifecycle --to swift://logs/keep --keep 400d)
+check "lifecycle on Swift explains X-Delete-At at upload" grep -q "remote-keep 400d" <<<"$out"
+
 # ------------------------------------------- #18: grep across three hosts
 for h in web1 web2 web3; do
   g=$T/grep/$h/var/log

@@ -130,6 +130,15 @@ TEST(S3Xml, ListMultipartUploadsPages) {
                    .ok());
 }
 
+TEST(S3Xml, LifecycleRuleExpiresAndAbortsUnderThePrefix) {
+  EXPECT_EQ(BuildLifecycle("logs/a&b/", 400, 2),
+            "<LifecycleConfiguration><Rule><ID>stopgap-logship-keep-400d</ID><Filter><Prefix>"
+            "logs/a&amp;b/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>400</Days>"
+            "</Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>2"
+            "</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>"
+            "</LifecycleConfiguration>");
+}
+
 TEST(S3Xml, AnUnexpectedCompletionRootIsNotAnErrorAnswer) {
   // The caller judges such an answer by a HEAD; only <Error> means failure.
   Result<std::string> r = ParseCompleteMultipart(
@@ -273,6 +282,14 @@ TEST_F(ArchiveTest, DateLayoutListsOnePrefixPerDay) {
   logs = ListArchive(store_, f);
   EXPECT_EQ(logs->size(), 2u);
   EXPECT_EQ(store_.prefixes, (std::vector<std::string>{"2025/11/23/web1/", "2025/11/24/web1/"}));
+  // A whole month of the whole fleet is one month prefix, the rest days.
+  f.host.clear();
+  f.since = CivilDay{2025, 10, 31};
+  f.until = CivilDay{2025, 12, 1};
+  store_.prefixes.clear();
+  logs = ListArchive(store_, f);
+  EXPECT_EQ(logs->size(), 4u);
+  EXPECT_EQ(store_.prefixes, (std::vector<std::string>{"2025/10/31/", "2025/11/", "2025/12/01/"}));
 }
 
 TEST_F(ArchiveTest, GrepPrintsMatchesInListingOrderAndStopsAtMaxCount) {

@@ -87,6 +87,10 @@ struct StoreOptions {
   // S3 only: server-side encryption ("AES256", "aws:kms"; "" = the bucket's
   // default), its KMS key id, and a storage class ("" = STANDARD).
   std::string sse, sse_kms_key_id, storage_class;
+  // Swift: objects expire (X-Delete-At, set at upload, segments too) this
+  // many days after the day in their stopgap-date metadata (else after
+  // today); 0 = never. S3 expires by a bucket rule instead (Lifecycle()).
+  int remote_keep_days = 0;
 };
 
 class ObjectStore {
@@ -108,6 +112,16 @@ class ObjectStore {
   // exactly these keys; returns how many were aborted. Stores without
   // multipart uploads have none.
   virtual Result<int> AbortStaleUploads(const std::vector<std::string>& /*keys*/) { return 0; }
+  // The store-side retention for this store's prefix: objects expire
+  // keep_days after upload and incomplete multipart uploads are aborted
+  // after 2 days. Returns what it is (the S3 rule, or how Swift does it);
+  // with apply, installs it (S3: only into a bucket without a lifecycle
+  // configuration, which a PUT would replace). kFailedPrecondition when the
+  // store has no such thing.
+  virtual Result<std::string> Lifecycle(int /*keep_days*/, bool /*apply*/) {
+    return FailedPrecondition(
+        "this store has no lifecycle rules; delete old archives with your own tools");
+  }
   // Streams the object's bytes into sink.
   virtual Status Download(const std::string& key, net::ResponseSink& sink) = 0;
   // A hint that Upload() or LocalEtag() of this file follows soon: start

@@ -214,6 +214,32 @@ class S3Store final : public ObjectStore {
     return "s3://" + bucket_ + "/" + Full(key);
   }
 
+  Result<std::string> Lifecycle(int keep_days, bool apply) override {
+    std::string rule = BuildLifecycle(prefix_.empty() ? "" : prefix_ + "/", keep_days, 2);
+    if (!apply) return rule;
+    auto http = pool_.Get();
+    Result<net::HttpResponse> got =
+        http->Send(BuildRaw("GET", "", {{"lifecycle", ""}}, Sha256Hex("")));
+    if (!got.ok()) return got.status().WithContext("s3://" + bucket_ + "?lifecycle");
+    if (got->ok()) {
+      return FailedPrecondition("s3://" + bucket_ +
+                                " already has a lifecycle configuration, which a PUT would "
+                                "replace: add this rule to it yourself:\n" +
+                                rule);
+    }
+    if (ParseS3Error(got->body).code != "NoSuchLifecycleConfiguration") return HttpError(*got, "");
+    internal::Md5 md5;
+    md5.Update(rule);
+    net::HttpRequest put = BuildRaw(
+        "PUT", "", {{"lifecycle", ""}}, Sha256Hex(rule),
+        {{"Content-MD5", internal::Base64(md5.Digest())}, {"Content-Type", "application/xml"}});
+    put.body = rule;
+    Result<net::HttpResponse> r = http->Send(put);
+    if (!r.ok()) return r.status().WithContext("s3://" + bucket_ + "?lifecycle");
+    if (!r->ok()) return HttpError(*r, "");
+    return rule;
+  }
+
  private:
   std::string Full(const std::string& key) const {
     if (prefix_.empty()) return key;

@@ -109,4 +109,30 @@ std::string BuildCompleteMultipart(const std::vector<CompletedPart>& parts) {
   return out;
 }
 
+std::string BuildLifecycle(const std::string& prefix, int keep_days, int abort_days) {
+  std::string escaped;
+  for (char c : prefix) {
+    switch (c) {
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return "<LifecycleConfiguration><Rule><ID>stopgap-logship-keep-" + std::to_string(keep_days) +
+         "d</ID><Filter><Prefix>" + escaped +
+         "</Prefix></Filter><Status>Enabled</Status><Expiration><Days>" +
+         std::to_string(keep_days) +
+         "</Days></Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>" +
+         std::to_string(abort_days) +
+         "</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule></LifecycleConfiguration>";
+}
+
 }  // namespace stopgap::logship

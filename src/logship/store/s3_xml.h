@@ -49,4 +49,9 @@ struct CompletedPart {
 };
 std::string BuildCompleteMultipart(const std::vector<CompletedPart>& parts);
 
+// A LifecycleConfiguration with one rule for `prefix` (XML-escaped): expire
+// objects after keep_days, abort incomplete multipart uploads after
+// abort_days.
+std::string BuildLifecycle(const std::string& prefix, int keep_days, int abort_days);
+
 }  // namespace stopgap::logship

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "logship/archive.h"
 #include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
 #include "logship/store/swift_json.h"
@@ -136,11 +137,37 @@ class SwiftStore final : public ObjectStore {
     if (options_.stats != nullptr) ++(options_.stats->*counter);
   }
 
-  // The headers an archived object is created with: Content-Type, metadata.
-  static net::HttpHeaders ObjectHeaders(const std::string& key, const ObjectMeta& meta) {
+  // The headers an archived object is created with: Content-Type, metadata,
+  // and its expiry (X-Delete-At) under remote_keep_days.
+  net::HttpHeaders ObjectHeaders(const std::string& key, const ObjectMeta& meta) const {
     net::HttpHeaders h = {{"Content-Type", ContentTypeFor(key)}};
     for (const auto& [k, v] : meta) h.emplace_back("X-Object-Meta-" + k, v);
+    if (std::string at = DeleteAt(meta); !at.empty()) h.emplace_back("X-Delete-At", at);
     return h;
+  }
+
+  // The end of (the object's day + remote_keep_days), as epoch seconds; "" = never.
+  std::string DeleteAt(const ObjectMeta& meta) const {
+    if (options_.remote_keep_days <= 0) return "";
+    std::optional<CivilDay> day = ReadArchiveMeta(meta).day;
+    int64_t days = day ? DaysSinceEpoch(*day)
+                       : std::chrono::duration_cast<std::chrono::hours>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                                 .count() /
+                             24;
+    return std::to_string((days + options_.remote_keep_days + 1) * 86400);
+  }
+
+  Result<std::string> Lifecycle(int keep_days, bool apply) override {
+    std::string what =
+        "swift://" + container_ + (prefix_.empty() ? "" : "/" + prefix_) +
+        ": Swift has no bucket rules; each object expires by its own X-Delete-At. Upload with "
+        "--remote-keep " +
+        std::to_string(keep_days) +
+        "d (sweep/upload) and every object (and SLO segment) gets X-Delete-At = its day + " +
+        std::to_string(keep_days) + " days. Swift has no multipart uploads to abort.";
+    if (apply) return FailedPrecondition(what);
+    return what;
   }
   static std::string ObjectPath(const std::string& container, const std::string& name) {
     return "/" + net::UrlEncode(container) + "/" + net::UrlEncode(name, true);
@@ -340,8 +367,11 @@ class SwiftStore final : public ObjectStore {
     Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
       const size_t i = static_cast<size_t>(p.number - 1);
       md5s.Start(i);
-      Result<std::string> e = PutFile(seg_container, seg_name(p.number), local_path, p.offset,
-                                      p.length, [&] { return md5s.Get(i); });
+      net::HttpHeaders seg_headers;
+      if (std::string at = DeleteAt(meta); !at.empty()) seg_headers.emplace_back("X-Delete-At", at);
+      Result<std::string> e = PutFile(
+          seg_container, seg_name(p.number), local_path, p.offset, p.length,
+          [&] { return md5s.Get(i); }, seg_headers);
       if (!e.ok()) return e.status();
       etags[i] = *e;
       return Status::Ok();
