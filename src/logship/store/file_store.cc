@@ -120,8 +120,15 @@ class FileStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
     std::vector<ObjectInfo> out;
     std::error_code ec;
-    if (!fs::exists(root_, ec)) return out;
-    for (auto it = fs::recursive_directory_iterator(root_, ec);
+    // Walk only the deepest directory the prefix names ("2025/11/24/" under
+    // the date layout), not the whole archive.
+    std::string start = root_;
+    if (size_t slash = key_prefix.find_last_of('/'); slash != std::string::npos) {
+      if (!CheckKey(key_prefix.substr(0, slash)).ok()) return out;
+      start = root_ + "/" + key_prefix.substr(0, slash);
+    }
+    if (!fs::is_directory(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       std::string rel = it->path().string().substr(root_.size() + 1);
