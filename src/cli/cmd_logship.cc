@@ -1,4 +1,4 @@
-// `stopgap logship`: sweep | upload | rename-dateext | ls | get. Thin: flags
+// `stopgap logship`: sweep | upload | rename-dateext | ls | get | grep. Thin: flags
 // to options, then the logship library. Exit 0 ok, 1 a transfer failed,
 // 2 bad usage. Runs on the main thread (the library starts its own workers).
 #include <unistd.h>
@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "logship/catalog.h"
+#include "logship/grep.h"
 #include "logship/rename.h"
 #include "logship/shipper.h"
 #include "logship/state_file.h"
@@ -45,9 +46,19 @@ struct Flags {
   bool delete_after = false;
   int keep_days = -1;
   std::vector<std::string> args;
-  // ls / get
+  std::string layout = "host";
+  std::string remote_keep, keep;  // --remote-keep (upload), lifecycle --keep
+  bool apply = false;
+  bool stats = false;
+  std::string sse, sse_kms_key_id, storage_class;
+  // ls / get / grep
   std::string host, since, until, out;
   bool decompress = false;
+  bool dateformat_given = false;
+  std::vector<std::string> hosts;  // grep
+  bool extended = false, ignore_case = false;
+  int64_t max_count = -1;
+  std::string pattern;
 };
 
 // "64M", "1G", "512k", "100MiB", "123" -> bytes.
@@ -72,6 +83,15 @@ Result<uint64_t> ParseSize(const std::string& s) {
   return InvalidArgument("bad size unit in '" + s + "' (use k, M or G)");
 }
 
+// "400d" (or any duration ParseDuration reads, in whole days) -> days.
+Result<int> Days(const std::string& text) {
+  Result<Duration> d = ParseDuration(text);
+  if (!d.ok()) return d.status();
+  int64_t days = std::chrono::duration_cast<std::chrono::hours>(*d).count() / 24;
+  if (days < 1 || days > 36500) return InvalidArgument("'" + text + "': want 1d to 36500d");
+  return static_cast<int>(days);
+}
+
 int Usage(const Status& st) {
   std::fprintf(stderr, "stopgap logship: %s\n", st.message().c_str());
   return kExitUsage;
@@ -94,10 +114,41 @@ void AddStoreFlags(CLI::App* c, Flags* f) {
       ->check(CLI::Range(1, 64));
   c->add_option("--bwlimit", f->bwlimit, "total upload bandwidth cap, bytes/s (e.g. 20M)");
   c->add_flag("-q,--quiet", f->quiet, "print nothing but errors");
+  c->add_option(
+      "--layout", f->layout,
+      "object names: host (<host>/<path>, default) or date (<YYYY>/<MM>/<DD>/<host>/<path>)");
+  c->add_flag("--stats", f->stats,
+              "print the store requests made (listing pages, HEADs, GETs) on stderr");
+  c->add_option("--sse", f->sse, "S3 server-side encryption: AES256 or aws:kms")
+      ->check(CLI::IsMember({"AES256", "aws:kms"}));
+  c->add_option("--sse-kms-key-id", f->sse_kms_key_id, "S3 KMS key id for --sse aws:kms");
+  c->add_option("--storage-class", f->storage_class,
+                "S3 storage class (STANDARD_IA, GLACIER_IR, ...; default the bucket's)");
 }
 
-Result<std::unique_ptr<ObjectStore>> Open(const Flags& f, std::atomic<uint64_t>* progress) {
+void PrintStats(const Flags& f, const StoreStats& s) {
+  if (!f.stats) return;
+  std::fprintf(stderr, "store requests: %llu listing, %llu head, %llu get\n",
+               static_cast<unsigned long long>(s.list_requests.load()),
+               static_cast<unsigned long long>(s.head_requests.load()),
+               static_cast<unsigned long long>(s.get_requests.load()));
+}
+
+Result<std::unique_ptr<ObjectStore>> Open(const Flags& f, std::atomic<uint64_t>* progress,
+                                          StoreStats* stats = nullptr) {
   StoreOptions o;
+  o.stats = stats;
+  o.sse = f.sse;
+  o.sse_kms_key_id = f.sse_kms_key_id;
+  o.storage_class = f.storage_class;
+  if (!f.remote_keep.empty()) {
+    Result<int> days = Days(f.remote_keep);
+    if (!days.ok()) return days.status().WithContext("--remote-keep");
+    o.remote_keep_days = *days;
+  }
+  if (!f.sse_kms_key_id.empty() && f.sse != "aws:kms") {
+    return InvalidArgument("--sse-kms-key-id needs --sse aws:kms");
+  }
   o.endpoint = f.endpoint;
   o.region = f.region;
   o.path_style = f.path_style;
@@ -213,6 +264,9 @@ int Ship(const Flags& f, bool sweep) {
     return Usage(InvalidArgument("bad --hostname '" + o.hostname + "'"));
   }
   o.dateformat = *fmt;
+  Result<Layout> layout = ParseLayout(f.layout);
+  if (!layout.ok()) return Usage(layout.status().WithContext("--layout"));
+  o.layout = *layout;
   o.olddir = f.olddir;
   o.include_uncompressed = f.include_uncompressed;
   o.delete_after_upload = f.delete_after;
@@ -266,9 +320,14 @@ int Rename(const Flags& f) {
 
 Result<ArchiveFilter> Filter(const Flags& f) {
   ArchiveFilter filter;
-  Result<DateFormat> fmt = DateFormat::Parse(f.dateformat);
-  if (!fmt.ok()) return fmt.status().WithContext("--dateformat");
-  filter.dateformat = *fmt;
+  if (f.dateformat_given) {
+    Result<DateFormat> fmt = DateFormat::Parse(f.dateformat);
+    if (!fmt.ok()) return fmt.status().WithContext("--dateformat");
+    filter.dateformat = *fmt;
+  }
+  Result<Layout> layout = ParseLayout(f.layout);
+  if (!layout.ok()) return layout.status().WithContext("--layout");
+  filter.layout = *layout;
   filter.host = f.host;
   if (f.args.size() > 1) return InvalidArgument("at most one LOG");
   if (!f.args.empty()) filter.log = f.args[0];
@@ -285,29 +344,95 @@ Result<ArchiveFilter> Filter(const Flags& f) {
   return filter;
 }
 
+// Says how many listed objects have no known day (kept by every date filter).
+void SayUndated(const Flags& f, const std::vector<ArchivedLog>& logs) {
+  size_t undated = 0;
+  for (const ArchivedLog& l : logs) undated += l.day ? 0 : 1;
+  if (undated > 0 && !f.quiet) {
+    std::fprintf(stderr,
+                 "stopgap logship: %zu object(s) with no known date (no date in the name, no "
+                 "stopgap-date metadata) are included, shown with '-'\n",
+                 undated);
+  }
+}
+
 int Ls(const Flags& f) {
   Result<ArchiveFilter> filter = Filter(f);
   if (!filter.ok()) return Usage(filter.status());
-  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr);
+  StoreStats stats;
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr, &stats);
   if (!store.ok()) return StoreError(store.status().WithContext(f.url));
   Result<std::vector<ArchivedLog>> logs = ListArchive(**store, *filter);
   if (!logs.ok()) return Failed(logs.status());
   for (const ArchivedLog& l : *logs) {
-    std::string day = l.rotation ? FormatCivilDay(l.rotation->time.Day()) : "-";
+    std::string day = l.day ? FormatCivilDay(*l.day) : "-";
     std::printf("%s %12llu %s %s\n", day.c_str(), static_cast<unsigned long long>(l.object.size),
                 l.host.c_str(), l.path.c_str());
   }
+  SayUndated(f, *logs);
+  PrintStats(f, stats);
   return kExitOk;
+}
+
+int Lifecycle(const Flags& f) {
+  Result<int> days = Days(f.keep);
+  if (!days.ok()) return Usage(days.status().WithContext("--keep"));
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr);
+  if (!store.ok()) return StoreError(store.status().WithContext(f.url));
+  Result<std::string> r = (*store)->Lifecycle(*days, f.apply);
+  if (!r.ok()) return Failed(r.status());
+  std::printf("%s%s\n", f.apply ? "applied: " : "", r->c_str());
+  return kExitOk;
+}
+
+int Grep(const Flags& f) {
+  Result<ArchiveFilter> filter = Filter(f);
+  if (!filter.ok()) return Usage(filter.status());
+  StoreStats stats;
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr, &stats);
+  if (!store.ok()) return StoreError(store.status().WithContext(f.url));
+  std::vector<ArchivedLog> logs;
+  std::vector<std::string> hosts = f.hosts.empty() ? std::vector<std::string>{""} : f.hosts;
+  for (const std::string& h : hosts) {
+    filter->host = h;
+    Result<std::vector<ArchivedLog>> some = ListArchive(**store, *filter);
+    if (!some.ok()) return Failed(some.status());
+    for (ArchivedLog& l : *some) logs.push_back(std::move(l));
+  }
+  SayUndated(f, logs);
+  GrepOptions o;
+  o.pattern = f.pattern;
+  o.extended = f.extended;
+  o.ignore_case = f.ignore_case;
+  o.max_count = f.max_count;
+  o.parallel = f.parallel;
+  auto start = std::chrono::steady_clock::now();
+  Result<GrepReport> r = GrepArchive(**store, logs, o, stdout);
+  if (!r.ok()) return StoreError(r.status());
+  if (f.stats) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr,
+                 "grep: %llu objects, %llu compressed bytes in %.3f s (%.1f MB/s), %llu matches\n",
+                 static_cast<unsigned long long>(r->objects),
+                 static_cast<unsigned long long>(r->compressed_bytes), secs,
+                 secs > 0 ? static_cast<double>(r->compressed_bytes) / 1e6 / secs : 0.0,
+                 static_cast<unsigned long long>(r->matches));
+  }
+  PrintStats(f, stats);
+  if (r->failed > 0) return kExitFailed;
+  return r->matches > 0 ? kExitOk : kExitFailed;
 }
 
 int Get(const Flags& f) {
   if (f.out.empty()) return Usage(InvalidArgument("--out DIR (or --out -) is required"));
   Result<ArchiveFilter> filter = Filter(f);
   if (!filter.ok()) return Usage(filter.status());
-  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr);
+  StoreStats stats;
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr, &stats);
   if (!store.ok()) return StoreError(store.status().WithContext(f.url));
   Result<std::vector<ArchivedLog>> logs = ListArchive(**store, *filter);
   if (!logs.ok()) return Failed(logs.status());
+  SayUndated(f, *logs);
   if (logs->empty()) {
     std::fprintf(stderr, "stopgap logship: nothing archived matches\n");
     return kExitFailed;
@@ -322,6 +447,7 @@ int Get(const Flags& f) {
       std::printf("fetched %s:%s -> %s\n", l.host.c_str(), l.path.c_str(), got->c_str());
     }
   }
+  PrintStats(f, stats);
   return rc;
 }
 
@@ -355,6 +481,8 @@ CommandMain SetupLogship(CLI::App& sub) {
                    "remove verified-archived rotations older than N days (keep the newest N)")
       ->check(CLI::NonNegativeNumber);
   sweep->add_flag("--dry-run", f->dry_run, "print what would be uploaded");
+  sweep->add_option("--remote-keep", f->remote_keep,
+                    "Swift: objects expire (X-Delete-At) this long after their day, e.g. 400d");
 
   CLI::App* upload = sub.add_subcommand("upload", "Upload exactly FILE... (verified, recorded)");
   upload->add_option("--to", f->url, "store URL")->required();
@@ -366,6 +494,8 @@ CommandMain SetupLogship(CLI::App& sub) {
   upload->add_flag("--delete-after-upload", f->delete_after,
                    "remove each file once its upload is verified");
   upload->add_flag("--dry-run", f->dry_run, "print what would be uploaded");
+  upload->add_option("--remote-keep", f->remote_keep,
+                     "Swift: objects expire (X-Delete-At) this long after their day, e.g. 400d");
 
   CLI::App* rename = sub.add_subcommand(
       "rename-dateext", "Rename numbered rotations (app.log.1, app.log.2.gz) to dateext names");
@@ -394,12 +524,40 @@ CommandMain SetupLogship(CLI::App& sub) {
   common(get);
   AddStoreFlags(get, f.get());
 
-  return [f, sweep, upload, rename, ls, get]() -> int {
+  CLI::App* grep = sub.add_subcommand(
+      "grep", "Search archived logs by date and host without fetching them (zgrep -H)");
+  grep->add_option("--from", f->url, "store URL")->required();
+  grep->add_option("PATTERN", f->pattern, "POSIX regex (basic; -E extended)")->required();
+  grep->add_option("LOG", f->args, "a live log path or name");
+  grep->add_option("--host", f->hosts, "only these hosts (repeatable)");
+  grep->add_option("--since", f->since, "first day, YYYY-MM-DD");
+  grep->add_option("--until", f->until, "last day, YYYY-MM-DD");
+  grep->add_flag("-E,--extended-regexp", f->extended, "PATTERN is an extended regex");
+  grep->add_flag("-i,--ignore-case", f->ignore_case, "ignore case");
+  grep->add_option("-m,--max-count", f->max_count, "stop after N matching lines in all")
+      ->check(CLI::NonNegativeNumber);
+  common(grep);
+  AddStoreFlags(grep, f.get());
+
+  CLI::App* lifecycle = sub.add_subcommand(
+      "lifecycle", "Print (or --apply) the store-side retention rule for --keep");
+  lifecycle->add_option("--to", f->url, "store URL")->required();
+  lifecycle->add_option("--keep", f->keep, "how long objects stay, e.g. 400d")->required();
+  lifecycle->add_flag("--apply", f->apply,
+                      "S3: install the rule (only into a bucket without lifecycle rules)");
+  AddStoreFlags(lifecycle, f.get());
+
+  return [f, sweep, upload, rename, ls, get, grep, lifecycle]() -> int {
     if (sweep->parsed()) return Ship(*f, true);
     if (upload->parsed()) return Ship(*f, false);
     if (rename->parsed()) return Rename(*f);
+    for (CLI::App* c : {ls, get, grep}) {
+      if (c->parsed()) f->dateformat_given = c->get_option("--dateformat")->count() > 0;
+    }
     if (ls->parsed()) return Ls(*f);
     if (get->parsed()) return Get(*f);
+    if (grep->parsed()) return Grep(*f);
+    if (lifecycle->parsed()) return Lifecycle(*f);
     return kExitUsage;
   };
 }

@@ -12,49 +12,91 @@
 
 namespace stopgap::logship {
 
-std::optional<ArchivedLog> ParseObjectKey(const ObjectInfo& object, const DateFormat& format) {
-  size_t slash = object.key.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= object.key.size()) {
-    return std::nullopt;
-  }
+std::optional<ArchivedLog> ParseObjectKey(const ObjectInfo& object,
+                                          const std::optional<DateFormat>& format, Layout layout) {
+  std::optional<KeyParts> k = SplitArchiveKey(layout, object.key);
+  if (!k) return std::nullopt;
   ArchivedLog a;
   a.object = object;
-  a.host = object.key.substr(0, slash);
-  a.path = object.key.substr(slash);
+  a.host = std::move(k->host);
+  a.path = std::move(k->path);
   std::string name = a.path.substr(a.path.find_last_of('/') + 1);
-  a.rotation = ParseRotationAnyBase(format, name);
+  a.rotation = format ? ParseRotationAnyBase(*format, name) : RecogniseRotation(name);
+  a.day = k->day;
+  if (!a.day && a.rotation) a.day = a.rotation->time.Day();
   return a;
 }
 
+namespace {
+
+// The live log path a rotation belongs to, or "" when its name is unknown.
+bool MatchesLog(const ArchivedLog& a, const std::string& log) {
+  if (log.empty()) return true;
+  std::string dir = DirName(a.path);
+  std::string name = a.path.substr(a.path.find_last_of('/') + 1);
+  std::string live = a.rotation ? a.rotation->live_name : "";
+  std::string want_name = log.substr(log.find_last_of('/') + 1);
+  if (log.starts_with("/") && DirName(log) != dir) return false;
+  // A name whose date is not recognised still belongs to the log it starts with.
+  return a.rotation ? live == want_name : name.starts_with(want_name);
+}
+
+}  // namespace
+
 Result<std::vector<ArchivedLog>> ListArchive(ObjectStore& store, const ArchiveFilter& filter) {
-  std::string prefix = filter.host.empty() ? "" : filter.host + "/";
-  // A full log path narrows the listing to its directory.
-  if (!filter.host.empty() && filter.log.starts_with("/")) {
-    prefix = filter.host + DirName(filter.log) + "/";
-  }
-  Result<std::vector<ObjectInfo>> objects = store.List(prefix);
-  if (!objects.ok()) return objects.status();
-  std::vector<ArchivedLog> out;
-  for (const ObjectInfo& o : *objects) {
-    std::optional<ArchivedLog> a = ParseObjectKey(o, filter.dateformat);
-    if (!a) continue;
-    if (!filter.host.empty() && a->host != filter.host) continue;
-    if (!filter.log.empty()) {
-      if (!a->rotation) continue;
-      std::string dir = DirName(a->path);
-      std::string live_path = (dir == "/" ? "" : dir) + "/" + a->rotation->live_name;
-      if (filter.log.starts_with("/") ? live_path != filter.log
-                                      : a->rotation->live_name != filter.log) {
+  std::vector<std::string> prefixes;
+  if (filter.layout == Layout::kDate && filter.since && filter.until &&
+      DaysSinceEpoch(*filter.until) - DaysSinceEpoch(*filter.since) < 3660) {
+    // One listing per day (per host-day with --host), not the whole archive;
+    // a whole month of the whole fleet is one "YYYY/MM/" listing instead.
+    const int64_t last = DaysSinceEpoch(*filter.until);
+    for (int64_t d = DaysSinceEpoch(*filter.since); d <= last;) {
+      CivilDay day = CivilDayFromDays(d);
+      int64_t month_end = DaysSinceEpoch(CivilDay{day.month == 12 ? day.year + 1 : day.year,
+                                                  day.month == 12 ? 1 : day.month + 1, 1}) -
+                          1;
+      if (filter.host.empty() && day.day == 1 && month_end <= last) {
+        prefixes.push_back(DayPrefix(day, "").substr(0, 8));  // "YYYY/MM/"
+        d = month_end + 1;
         continue;
       }
+      prefixes.push_back(DayPrefix(day, filter.host));
+      ++d;
     }
-    if (filter.since || filter.until) {
-      if (!a->rotation) continue;
-      CivilDay d = a->rotation->time.Day();
-      if (filter.since && d < *filter.since) continue;
-      if (filter.until && d > *filter.until) continue;
+  } else if (filter.layout == Layout::kHost && !filter.host.empty()) {
+    prefixes.push_back(filter.host + "/");
+    // A full log path narrows the listing to its directory.
+    if (filter.log.starts_with("/")) prefixes.back() = filter.host + DirName(filter.log) + "/";
+  } else {
+    prefixes.push_back("");
+  }
+  std::vector<ArchivedLog> out;
+  for (const std::string& prefix : prefixes) {
+    Result<std::vector<ObjectInfo>> objects = store.List(prefix);
+    if (!objects.ok()) return objects.status();
+    for (const ObjectInfo& o : *objects) {
+      std::optional<ArchivedLog> a = ParseObjectKey(o, filter.dateformat, filter.layout);
+      if (!a) continue;
+      if (!filter.host.empty() && a->host != filter.host) continue;
+      if (!MatchesLog(*a, filter.log)) continue;
+      if (!a->day || filter.read_meta) {
+        // The name does not tell the day: the metadata written at upload may.
+        Result<std::optional<ObjectInfo>> head = store.Stat(a->object.key);
+        if (!head.ok()) return head.status();
+        if (head->has_value()) {
+          MetaFacts m = ReadArchiveMeta((*head)->meta);
+          if (m.day) a->day = m.day;
+          a->uncompressed_size = m.uncompressed_size;
+          a->object.meta = (*head)->meta;
+          a->object.content_type = (*head)->content_type;
+        }
+      }
+      if (a->day) {
+        if (filter.since && *a->day < *filter.since) continue;
+        if (filter.until && *a->day > *filter.until) continue;
+      }
+      out.push_back(std::move(*a));
     }
-    out.push_back(std::move(*a));
   }
   return out;
 }
@@ -89,8 +131,7 @@ Result<std::string> FetchLog(ObjectStore& store, const ArchivedLog& log, const s
   STOPGAP_RETURN_IF_ERROR(ValidateObjectKey(log.object.key));
   STOPGAP_RETURN_IF_ERROR(ValidateObjectKey(log.host + log.path));
   std::string name = log.path.substr(log.path.find_last_of('/') + 1);
-  std::string comp =
-      log.rotation ? log.rotation->compression : std::string(CompressionSuffix(name));
+  std::string comp(CompressionSuffix(name));
   bool unpack = decompress && !comp.empty() && comp != ".bz2";
   if (unpack) name.resize(name.size() - comp.size());
   if (name.empty() || name == "." || name == "..") {

@@ -1,7 +1,11 @@
 // The archive as a catalog of logs: lists objects named
-// "<host>/<dir>/<live name><date>[.gz]" and filters them by host, log and
-// day (ls), and fetches them to a directory or stdout, optionally
-// decompressing .gz/.xz/.zst on the fly (get).
+// "<host>/<dir>/<live name><date>[.gz]" (or "<YYYY>/<MM>/<DD>/<host>/..."
+// with the date layout) and filters them by host, log and day (ls), and
+// fetches them to a directory or stdout, optionally decompressing
+// .gz/.xz/.zst on the fly (get). A rotation's day comes from the key (date
+// layout), else its name (the given --dateformat, else the common dateext
+// forms), else the object's metadata (a HEAD); an object whose day stays
+// unknown is kept by every date filter, never dropped.
 //
 // Thread safety: functions are stateless; the store is thread-safe.
 #pragma once
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "logship/archive.h"
 #include "logship/dateext.h"
 #include "logship/store/object_store.h"
 
@@ -21,17 +26,28 @@ struct ArchivedLog {
   std::string host;
   std::string path;  // "/var/log/app.log-20261125.gz" as it was on the host
   std::optional<Rotation> rotation;
+  std::optional<CivilDay> day;  // nullopt: unknown (listed with "-", kept by date filters)
+  std::optional<uint64_t> uncompressed_size;  // from the metadata, when read
 };
 
 struct ArchiveFilter {
   std::string host;  // "" = any
   std::string log;   // "" = any; a path ("/var/log/app.log") or a live name ("app.log")
-  std::optional<CivilDay> since, until;  // inclusive; objects without a date are excluded
-  DateFormat dateformat = DateFormat::Default();
+  std::optional<CivilDay> since, until;  // inclusive; objects without a known day are kept
+  // The dateformat the names were written with; nullopt = recognise the
+  // common forms (RecogniseRotation).
+  std::optional<DateFormat> dateformat;
+  Layout layout = Layout::kHost;
+  // Read every listed object's metadata (a HEAD each), not only for the
+  // objects whose day the key and name do not tell.
+  bool read_meta = false;
 };
 
-// Splits an object key into host and path; nullopt when it has no '/'.
-std::optional<ArchivedLog> ParseObjectKey(const ObjectInfo& object, const DateFormat& format);
+// Splits an object key into host, path and the day its key or name tells;
+// nullopt when it is not an archive key.
+std::optional<ArchivedLog> ParseObjectKey(const ObjectInfo& object,
+                                          const std::optional<DateFormat>& format,
+                                          Layout layout = Layout::kHost);
 
 Result<std::vector<ArchivedLog>> ListArchive(ObjectStore& store, const ArchiveFilter& filter);
 

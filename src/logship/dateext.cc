@@ -215,6 +215,36 @@ std::optional<Rotation> ParseRotationAnyBase(const DateFormat& format, std::stri
   return std::nullopt;
 }
 
+std::optional<Rotation> RecogniseRotation(std::string_view file_name) {
+  // Longest forms first: "-%Y%m%d" would otherwise read the end of an hourly name.
+  static const char* const kForms[] = {"-%Y%m%d-%s", "-%Y%m%d%H", "-%Y-%m-%d", "-%Y%m%d"};
+  auto plausible = [](const Rotation& r) {
+    if (r.time.epoch) return *r.time.epoch >= 631152000 && *r.time.epoch < 7258118400;
+    return r.time.year >= 1990 && r.time.year < 2200;
+  };
+  for (const char* form : kForms) {
+    Result<DateFormat> f = DateFormat::Parse(form);
+    if (!f.ok()) continue;
+    std::optional<Rotation> r = ParseRotationAnyBase(*f, file_name);
+    if (r && plausible(*r)) return r;
+  }
+  // -%Y%m%d.N: the date, then a same-day sequence number.
+  std::string_view comp = CompressionSuffix(file_name);
+  std::string_view body = file_name.substr(0, file_name.size() - comp.size());
+  size_t dot = body.find_last_of('.');
+  if (dot == std::string_view::npos || dot + 1 == body.size() || dot + 7 < body.size()) {
+    return std::nullopt;
+  }
+  for (char c : body.substr(dot + 1)) {
+    if (!IsDigit(c)) return std::nullopt;
+  }
+  std::optional<Rotation> r = ParseRotationAnyBase(DateFormat::Default(), body.substr(0, dot));
+  if (!r || !plausible(*r)) return std::nullopt;
+  r->date_text += body.substr(dot);
+  r->compression = std::string(comp);
+  return r;
+}
+
 std::optional<NumberedRotation> ParseNumbered(std::string_view file_name,
                                               std::string_view live_name) {
   if (live_name.empty() || file_name.size() <= live_name.size() + 1 ||

@@ -65,6 +65,13 @@ std::optional<Rotation> ParseRotation(const DateFormat& format, std::string_view
 // precedes it and must be non-empty.
 std::optional<Rotation> ParseRotationAnyBase(const DateFormat& format, std::string_view file_name);
 
+// Recognises the common logrotate dateext forms without being told the
+// dateformat: -%Y%m%d-%s, -%Y%m%d%H, -%Y-%m-%d, -%Y%m%d, and -%Y%m%d.N
+// (a second rotation of the same day), each with an optional compression
+// suffix. Years outside 1990..2199 are not taken for dates. nullopt when
+// none matches.
+std::optional<Rotation> RecogniseRotation(std::string_view file_name);
+
 // A numbered rotation `live.N[.gz]` (N >= 1): the number, or nullopt.
 struct NumberedRotation {
   int number = 0;

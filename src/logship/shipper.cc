@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "logship/internal/decompress_sink.h"
 
 namespace stopgap::logship {
 namespace {
@@ -97,6 +99,21 @@ std::string Shipper::ObjectKey(const std::string& host, const std::string& abs_p
   std::string p = abs_path;
   while (p.starts_with("/")) p.erase(0, 1);
   return host + "/" + p;
+}
+
+std::string Shipper::KeyOf(const Candidate& c) const {
+  if (options_.layout == Layout::kHost) return ObjectKey(options_.hostname, c.path);
+  CivilDay day;
+  if (c.rotation) {
+    day = c.rotation->time.Day();
+  } else {
+    struct stat sb {};
+    ::stat(c.path.c_str(), &sb);
+    day = CivilDayOf(WallTime(std::chrono::nanoseconds(MtimeNs(sb))));
+  }
+  std::string p = c.path;
+  while (p.starts_with("/")) p.erase(0, 1);
+  return ArchiveKey(Layout::kDate, options_.hostname, "/" + p, day);
 }
 
 Shipper::Shipper(ObjectStore& store, StateFile& state, const Clock& clock, ShipOptions options)
@@ -186,6 +203,7 @@ ShipReport Shipper::Upload(const std::vector<std::string>& files) {
     Candidate c;
     c.path = AbsolutePath(f);
     c.rotation = ParseRotationAnyBase(options_.dateformat, BaseName(c.path));
+    if (!c.rotation) c.rotation = RecogniseRotation(BaseName(c.path));
     all.push_back(std::move(c));
   }
   return Run(all);
@@ -202,8 +220,8 @@ ShipReport Shipper::Run(const std::vector<Candidate>& candidates) {
     }
     *size = static_cast<uint64_t>(sb.st_size);
     ArchivedFile rec;
-    return !(state_.Find(options_.store_url, ObjectKey(options_.hostname, c.path), &rec) &&
-             rec.size == *size && rec.mtime_ns == MtimeNs(sb));
+    return !(state_.Find(options_.store_url, KeyOf(c), &rec) && rec.size == *size &&
+             rec.mtime_ns == MtimeNs(sb));
   };
   if (options_.pending_bytes != nullptr && !options_.dry_run) {
     for (const Candidate& c : candidates) {
@@ -248,6 +266,24 @@ ShipReport Shipper::Run(const std::vector<Candidate>& candidates) {
   for (int i = 1; i < n; ++i) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  // Multipart uploads an earlier run left open (cut off mid-part) cost
+  // storage until aborted: abort those of the keys this run owns. This
+  // run's own uploads are all completed or aborted by now.
+  if (!options_.dry_run && !stop_) {
+    std::vector<std::string> keys;
+    for (const Candidate& c : candidates) {
+      if (c.skip_reason.empty()) keys.push_back(KeyOf(c));
+    }
+    Result<int> aborted = store_.AbortStaleUploads(keys);
+    if (!aborted.ok()) {
+      Log(LogLevel::kWarn, "could not clean up unfinished multipart uploads",
+          {{"error", aborted.status().ToString()}});
+    } else if (*aborted > 0) {
+      total.stale_aborted = *aborted;
+      Say("aborted " + std::to_string(*aborted) +
+          " unfinished multipart upload(s) left by an earlier run");
+    }
+  }
   return total;
 }
 
@@ -279,7 +315,7 @@ void Shipper::ShipOne(const Candidate& c, ShipReport* report) {
   }
   const uint64_t size = static_cast<uint64_t>(sb.st_size);
   const int64_t mtime = MtimeNs(sb);
-  const std::string key = ObjectKey(options_.hostname, c.path);
+  const std::string key = KeyOf(c);
 
   ArchivedFile rec;
   bool archived = false;
@@ -327,7 +363,16 @@ void Shipper::ShipOne(const Candidate& c, ShipReport* report) {
     Say("would upload " + c.path + " -> " + store_.Describe(key));
     return;
   } else {
-    Result<UploadResult> up = store_.Upload(c.path, size, key);
+    // Kept with the object, so a later ls need not guess the dateformat.
+    std::optional<uint64_t> content_size;
+    if (!c.rotation || c.rotation->compression.empty()) {
+      content_size = size;
+    } else if (c.rotation->compression != ".bz2") {
+      Result<uint64_t> n = internal::UncompressedSize(c.path, c.rotation->compression);
+      if (n.ok()) content_size = *n;
+    }
+    Result<UploadResult> up = store_.Upload(
+        c.path, size, key, ArchiveMeta(options_.hostname, c.path, c.rotation, content_size));
     if (!up.ok()) {
       ++report->failed;
       Fail(c.path, key, up.status());

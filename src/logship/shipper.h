@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "logship/archive.h"
 #include "logship/dateext.h"
 #include "logship/state_file.h"
 #include "logship/store/object_store.h"
@@ -28,6 +29,7 @@ struct ShipOptions {
   std::string store_url;  // recorded in the state file
   std::string hostname;   // first component of every object name
   DateFormat dateformat = DateFormat::Default();
+  Layout layout = Layout::kHost;      // object names (archive.h)
   std::string olddir;                 // also searched for rotations (relative = to the log's dir)
   bool include_uncompressed = false;  // upload rotations without .gz/.xz/.zst/.bz2
   bool delete_after_upload = false;
@@ -46,6 +48,7 @@ struct ShipReport {
   int skipped = 0;  // not eligible (uncompressed, being compressed)
   int failed = 0;
   int deleted = 0;
+  int stale_aborted = 0;  // unfinished multipart uploads of this run's keys, aborted
   uint64_t bytes = 0;
 };
 
@@ -72,6 +75,9 @@ class Shipper {
 
   // "<host>/<absolute dir without leading slash>/<file name>".
   static std::string ObjectKey(const std::string& host, const std::string& abs_path);
+  // The key of a candidate under options.layout (the date layout takes the
+  // rotation's day, else the file's modification day, UTC).
+  std::string KeyOf(const Candidate& c) const;
 
  private:
   ShipReport Run(const std::vector<Candidate>& candidates);

@@ -24,7 +24,8 @@ class ScriptedStore final : public ObjectStore {
  public:
   explicit ScriptedStore(std::map<std::string, std::string> objects)
       : objects_(std::move(objects)) {}
-  Result<UploadResult> Upload(const std::string&, uint64_t, const std::string&) override {
+  Result<UploadResult> Upload(const std::string&, uint64_t, const std::string&,
+                              const ObjectMeta&) override {
     return Internal("read-only");
   }
   Result<std::optional<ObjectInfo>> Stat(const std::string&) override {
@@ -32,7 +33,12 @@ class ScriptedStore final : public ObjectStore {
   }
   Result<std::vector<ObjectInfo>> List(const std::string&) override {
     std::vector<ObjectInfo> out;
-    for (const auto& [k, v] : objects_) out.push_back({k, v.size(), "", ""});
+    for (const auto& [k, v] : objects_) {
+      ObjectInfo o;
+      o.key = k;
+      o.size = v.size();
+      out.push_back(o);
+    }
     return out;
   }
   Status Download(const std::string& key, net::ResponseSink& sink) override {

@@ -1,5 +1,6 @@
 // libFuzzer target: object keys from a store (outside input) through
-// ParseObjectKey and ValidateObjectKey. A key that validates must never name
+// ParseObjectKey (both layouts, with a dateformat and recognising the common
+// forms) and ValidateObjectKey. A key that validates must never name
 // a path outside --out: no "..", ".", empty component, NUL or leading '/',
 // and its host and file name must be plain names.
 #include <cstdint>
@@ -24,10 +25,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (slash == key.npos) break;
     start = slash + 1;
   }
-  auto a = ParseObjectKey(o, stopgap::logship::DateFormat::Default());
-  if (a) {
-    if (a->host.empty() || a->host == ".." || a->host.find('/') != std::string::npos) std::abort();
-    if (!ValidateObjectKey(a->host + a->path).ok()) std::abort();
+  for (Layout layout : {Layout::kHost, Layout::kDate}) {
+    for (bool guess : {false, true}) {
+      std::optional<DateFormat> format;
+      if (!guess) format = DateFormat::Default();
+      auto a = ParseObjectKey(o, format, layout);
+      if (!a) continue;
+      if (a->host.empty() || a->host == ".." || a->host.find('/') != std::string::npos) {
+        std::abort();
+      }
+      if (!ValidateObjectKey(a->host + a->path).ok()) std::abort();
+      if (layout == Layout::kDate && !a->day) std::abort();
+    }
   }
   return 0;
 }

@@ -1,5 +1,5 @@
-// libFuzzer target: every S3 XML answer parser on arbitrary bytes; parsed
-// listings must hold sane values.
+// libFuzzer target: every S3 XML answer parser on arbitrary bytes (object and
+// multipart-upload listings included); parsed listings must hold sane values.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -19,6 +19,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (o.key.empty()) std::abort();
     }
     if (page->truncated && page->next_marker.empty()) std::abort();
+  }
+  auto uploads = ParseListMultipartUploads(xml);
+  if (uploads.ok()) {
+    for (const auto& u : uploads->uploads) {
+      if (u.key.empty() || u.upload_id.empty()) std::abort();
+    }
+    if (uploads->truncated && uploads->next_key_marker.empty()) std::abort();
   }
   return 0;
 }

@@ -22,11 +22,12 @@ using testing::WriteText;
 class FaultyStore : public ObjectStore {
  public:
   explicit FaultyStore(ObjectStore& inner) : inner_(inner) {}
-  Result<UploadResult> Upload(const std::string& p, uint64_t s, const std::string& k) override {
+  Result<UploadResult> Upload(const std::string& p, uint64_t s, const std::string& k,
+                              const ObjectMeta& m) override {
     ++uploads;
     if (fail_uploads) return Unavailable("injected: connection reset");
     if (deny) return PermissionDenied("injected: 403 SignatureDoesNotMatch");
-    return inner_.Upload(p, s, k);
+    return inner_.Upload(p, s, k, m);
   }
   Result<std::optional<ObjectInfo>> Stat(const std::string& k) override {
     if (deny) return PermissionDenied("injected: 403 SignatureDoesNotMatch");

@@ -1,11 +1,13 @@
 // libFuzzer target: Swift's JSON answers on arbitrary bytes — container
-// listings (with and without a prefix) and Keystone v3 token catalogs.
+// listings (with and without a prefix), Keystone v3 token catalogs and the
+// file:// store's metadata sidecars.
 // Parsed listings must hold sane values; nothing may throw.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "logship/archive.h"
 #include "logship/store/swift_json.h"
 #include "logship/store/swift_store.h"
 
@@ -21,6 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (!page->objects.empty() && page->last_name.empty()) std::abort();
   }
+  // file:// metadata sidecars: whatever parses reads back as archive facts.
+  ObjectMeta meta = ParseMetaSidecar(body);
+  (void)ReadArchiveMeta(meta);
   auto url = FindObjectStoreEndpoint(body, "", "public");
   if (url.ok() && (url->empty() || url->back() == '/')) std::abort();
   return 0;

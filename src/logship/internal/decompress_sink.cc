@@ -1,6 +1,7 @@
 // Streaming decompressors as response sinks. Thread safety: per object.
 #include "logship/internal/decompress_sink.h"
 
+#include <fcntl.h>
 #include <lzma.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -168,6 +169,38 @@ Result<std::unique_ptr<DecompressSink>> DecompressSink::Create(const std::string
   if (compression == ".zst") return std::unique_ptr<DecompressSink>(new ZstdSink(next));
   if (compression == ".xz") return std::unique_ptr<DecompressSink>(new XzSink(next));
   return InvalidArgument("cannot decompress '" + compression + "'");
+}
+
+Result<uint64_t> UncompressedSize(const std::string& path, const std::string& compression) {
+  class Counter final : public net::ResponseSink {
+   public:
+    Status Write(std::string_view chunk) override {
+      n += chunk.size();
+      return Status::Ok();
+    }
+    Status Reset() override {
+      n = 0;
+      return Status::Ok();
+    }
+    uint64_t n = 0;
+  } counter;
+  Result<std::unique_ptr<DecompressSink>> d = DecompressSink::Create(compression, counter);
+  if (!d.ok()) return d.status();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  std::vector<char> buf(256 * 1024);
+  Status st;
+  while (st.ok()) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) st = ErrnoStatus("read " + path, errno);
+    if (n <= 0) break;
+    st = (*d)->Write(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  if (st.ok()) st = (*d)->Finish();
+  if (!st.ok()) return st.WithContext(path);
+  return counter.n;
 }
 
 }  // namespace stopgap::logship::internal

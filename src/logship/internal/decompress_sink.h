@@ -31,4 +31,8 @@ class DecompressSink : public net::ResponseSink {
   virtual Status Finish() = 0;
 };
 
+// The size of a compressed file's content (".gz", ".xz", ".zst"), found by
+// decompressing it into nothing; DataLoss when it is not valid.
+Result<uint64_t> UncompressedSize(const std::string& path, const std::string& compression);
+
 }  // namespace stopgap::logship::internal

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <thread>
 
@@ -10,7 +11,24 @@
 
 namespace stopgap::logship::internal {
 
-Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head) {
+ObjectMeta MetaFromHeaders(const net::HttpHeaders& headers, std::string_view meta_prefix) {
+  ObjectMeta meta;
+  for (const auto& [name, value] : headers) {
+    if (name.size() <= meta_prefix.size() || !name.starts_with(meta_prefix)) continue;
+    std::string k = name.substr(meta_prefix.size());
+    bool ok = k.size() <= 128;
+    for (char& c : k) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
+    }
+    for (char c : value) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    if (ok && value.size() <= 4096) meta.emplace_back(std::move(k), value);
+  }
+  return meta;
+}
+
+Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head,
+                                      std::string_view meta_prefix) {
   ObjectInfo o;
   o.key = key;
   std::string length = head.Header("content-length");
@@ -23,6 +41,8 @@ Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpRes
   }
   o.etag = Unquote(head.Header("etag"));
   o.last_modified = head.Header("last-modified");
+  o.content_type = head.Header("content-type");
+  o.meta = MetaFromHeaders(head.headers, meta_prefix);
   return o;
 }
 

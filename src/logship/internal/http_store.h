@@ -47,8 +47,15 @@ class ClientPool {
   std::vector<std::unique_ptr<net::HttpClient>> idle_;
 };
 
-// The object a successful HEAD describes (S3 and Swift answer alike).
-Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head);
+// The object a successful HEAD describes (S3 and Swift answer alike); its
+// user metadata from the headers named meta_prefix + name ("x-amz-meta-",
+// "x-object-meta-"). Outside input: fuzzed (logship_object_meta).
+Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpResponse& head,
+                                      std::string_view meta_prefix);
+// The user metadata among response headers (names lower-cased, the prefix
+// removed); names that are empty or not [a-z0-9-_] and values with control
+// bytes are skipped.
+ObjectMeta MetaFromHeaders(const net::HttpHeaders& headers, std::string_view meta_prefix);
 
 struct Part {
   int number = 0;  // 1-based

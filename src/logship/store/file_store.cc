@@ -1,5 +1,6 @@
 // file:// object store: a directory tree. Upload copies with a running MD5,
-// fsyncs, renames into place, then re-reads the copy to verify it.
+// fsyncs, renames into place, then re-reads the copy to verify it; the
+// object's metadata goes to a sidecar "<object>.stopgap-meta" (JSON).
 // Thread safety: no shared mutable state.
 #include "logship/store/file_store.h"
 
@@ -14,11 +15,14 @@
 
 #include "core/file.h"
 #include "logship/internal/md5.h"
+#include "logship/store/swift_json.h"
 
 namespace stopgap::logship {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr const char* kSidecar = ".stopgap-meta";
 
 class FileStore final : public ObjectStore {
  public:
@@ -27,8 +31,8 @@ class FileStore final : public ObjectStore {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   }
 
-  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
-                              const std::string& key) override {
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size, const std::string& key,
+                              const ObjectMeta& meta) override {
     Status k = CheckKey(key);
     if (!k.ok()) return k;
     std::string dest = Path(key);
@@ -88,6 +92,9 @@ class FileStore final : public ObjectStore {
     if (got != want) {
       return DataLoss(Describe(key) + ": stored copy has MD5 " + got + ", expected " + want);
     }
+    if (!meta.empty()) {
+      STOPGAP_RETURN_IF_ERROR(WriteFileAtomic(dest + kSidecar, FormatMetaSidecar(meta), 0600));
+    }
     return UploadResult{want, 1};
   }
 
@@ -103,18 +110,29 @@ class FileStore final : public ObjectStore {
     info.key = key;
     info.size = static_cast<uint64_t>(sb.st_size);
     info.etag = internal::Md5OfFileRange(Path(key), 0, info.size);
+    info.content_type = ContentTypeFor(key);
+    if (Result<std::string> side = ReadFile(Path(key) + kSidecar, 1 << 20); side.ok()) {
+      info.meta = ParseMetaSidecar(*side);
+    }
     return std::optional<ObjectInfo>(info);
   }
 
   Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) override {
     std::vector<ObjectInfo> out;
     std::error_code ec;
-    if (!fs::exists(root_, ec)) return out;
-    for (auto it = fs::recursive_directory_iterator(root_, ec);
+    // Walk only the deepest directory the prefix names ("2025/11/24/" under
+    // the date layout), not the whole archive.
+    std::string start = root_;
+    if (size_t slash = key_prefix.find_last_of('/'); slash != std::string::npos) {
+      if (!CheckKey(key_prefix.substr(0, slash)).ok()) return out;
+      start = root_ + "/" + key_prefix.substr(0, slash);
+    }
+    if (!fs::is_directory(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       std::string rel = it->path().string().substr(root_.size() + 1);
-      if (rel.find(".part.") != std::string::npos) continue;
+      if (rel.find(".part.") != std::string::npos || rel.ends_with(kSidecar)) continue;
       if (!rel.starts_with(key_prefix)) continue;
       ObjectInfo info;
       info.key = rel;

@@ -22,6 +22,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -29,11 +31,34 @@
 
 namespace stopgap::logship {
 
+// User metadata kept with an object: names lower-case, without the store's
+// prefix (x-amz-meta- on S3, X-Object-Meta- on Swift, a sidecar on file://);
+// values printable ASCII (callers percent-encode anything else).
+using ObjectMeta = std::vector<std::pair<std::string, std::string>>;
+
 struct ObjectInfo {
   std::string key;  // relative to the store prefix
   uint64_t size = 0;
   std::string etag;  // unquoted
   std::string last_modified;
+  std::string content_type;  // Stat() only
+  ObjectMeta meta;           // Stat() only (listings carry no metadata)
+};
+
+// The first value of `name` in meta, or "".
+std::string MetaValue(const ObjectMeta& meta, std::string_view name);
+
+// The Content-Type an archived file is stored with, from its name:
+// application/gzip (.gz), application/zstd (.zst), application/x-xz (.xz),
+// application/x-bzip2 (.bz2), text/plain for a rotation without compression
+// suffix or a .log/.txt name, else application/octet-stream.
+std::string ContentTypeFor(std::string_view file_name);
+
+// Requests a store made, for --stats (listing pages, HEADs, GETs, PUTs).
+struct StoreStats {
+  std::atomic<uint64_t> list_requests{0};
+  std::atomic<uint64_t> head_requests{0};
+  std::atomic<uint64_t> get_requests{0};
 };
 
 struct UploadResult {
@@ -57,18 +82,46 @@ struct StoreOptions {
   };
   // Incremented with every byte sent or received (progress display); may be null.
   std::atomic<uint64_t>* progress_bytes = nullptr;
+  // Counts the requests made; may be null.
+  StoreStats* stats = nullptr;
+  // S3 only: server-side encryption ("AES256", "aws:kms"; "" = the bucket's
+  // default), its KMS key id, and a storage class ("" = STANDARD).
+  std::string sse, sse_kms_key_id, storage_class;
+  // Swift: objects expire (X-Delete-At, set at upload, segments too) this
+  // many days after the day in their stopgap-date metadata (else after
+  // today); 0 = never. S3 expires by a bucket rule instead (Lifecycle()).
+  int remote_keep_days = 0;
 };
 
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
-  // Uploads [0, size) of local_path as `key` and verifies it.
+  // Uploads [0, size) of local_path as `key` with `meta`, and verifies it.
+  // The object's Content-Type is ContentTypeFor(key).
   virtual Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
-                                      const std::string& key) = 0;
+                                      const std::string& key, const ObjectMeta& meta) = 0;
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
+                              const std::string& key) {
+    return Upload(local_path, size, key, {});
+  }
   // The object's size and ETag, or nullopt when absent.
   virtual Result<std::optional<ObjectInfo>> Stat(const std::string& key) = 0;
   // Every object whose key starts with key_prefix, in key order.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& key_prefix) = 0;
+  // Aborts unfinished multipart uploads (left by a run that was cut off) of
+  // exactly these keys; returns how many were aborted. Stores without
+  // multipart uploads have none.
+  virtual Result<int> AbortStaleUploads(const std::vector<std::string>& /*keys*/) { return 0; }
+  // The store-side retention for this store's prefix: objects expire
+  // keep_days after upload and incomplete multipart uploads are aborted
+  // after 2 days. Returns what it is (the S3 rule, or how Swift does it);
+  // with apply, installs it (S3: only into a bucket without a lifecycle
+  // configuration, which a PUT would replace). kFailedPrecondition when the
+  // store has no such thing.
+  virtual Result<std::string> Lifecycle(int /*keep_days*/, bool /*apply*/) {
+    return FailedPrecondition(
+        "this store has no lifecycle rules; delete old archives with your own tools");
+  }
   // Streams the object's bytes into sink.
   virtual Status Download(const std::string& key, net::ResponseSink& sink) = 0;
   // A hint that Upload() or LocalEtag() of this file follows soon: start

@@ -1,10 +1,32 @@
-// OpenStore: URL scheme -> backend. Thread safety: stateless.
+// OpenStore: URL scheme -> backend; ContentTypeFor and MetaValue. Thread
+// safety: stateless.
+#include "logship/dateext.h"
 #include "logship/store/file_store.h"
 #include "logship/store/object_store.h"
 #include "logship/store/s3_store.h"
 #include "logship/store/swift_store.h"
 
 namespace stopgap::logship {
+
+std::string MetaValue(const ObjectMeta& meta, std::string_view name) {
+  for (const auto& [k, v] : meta) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::string ContentTypeFor(std::string_view file_name) {
+  file_name = file_name.substr(file_name.find_last_of('/') + 1);
+  if (file_name.ends_with(".gz")) return "application/gzip";
+  if (file_name.ends_with(".zst")) return "application/zstd";
+  if (file_name.ends_with(".xz")) return "application/x-xz";
+  if (file_name.ends_with(".bz2")) return "application/x-bzip2";
+  if (file_name.ends_with(".log") || file_name.ends_with(".txt") ||
+      ParseRotationAnyBase(DateFormat::Default(), file_name) || RecogniseRotation(file_name)) {
+    return "text/plain";
+  }
+  return "application/octet-stream";
+}
 
 Result<std::unique_ptr<ObjectStore>> OpenStore(const std::string& url,
                                                const StoreOptions& options) {

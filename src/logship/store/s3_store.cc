@@ -5,6 +5,7 @@
 #include <cctype>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "core/file.h"
@@ -47,14 +48,19 @@ class S3Store final : public ObjectStore {
     if (!options_.path_style) host_ = bucket_ + "." + host_;
   }
 
-  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
-                              const std::string& key) override {
-    if (size > options_.multipart_threshold) return UploadMultipart(local_path, size, key);
-    // The hasher reads the file beside the upload (page cache); the digest
-    // is compared with the answered ETag once the PUT is done.
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size, const std::string& key,
+                              const ObjectMeta& meta) override {
+    if (size > options_.multipart_threshold) return UploadMultipart(local_path, size, key, meta);
+    // The MD5 goes out as Content-MD5, so the store itself refuses a body
+    // corrupted on the way (BadDigest); the hasher has usually read the
+    // file already (the shipper prefetches a window ahead).
     internal::Md5Hasher::Ticket md5 = hasher_.Take({local_path, 0, size});
+    Result<std::string> raw = internal::Md5Hasher::Wait(md5);
+    if (!raw.ok()) return raw.status().WithContext(Describe(key));
     auto put = [&] {
-      net::HttpRequest req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD");
+      net::HttpHeaders h = ObjectHeaders(key, meta);
+      h.emplace_back("Content-MD5", internal::Base64(*raw));
+      net::HttpRequest req = Build("PUT", key, {}, "UNSIGNED-PAYLOAD", h);
       req.body_file = local_path;
       req.body_length = size;
       req.body_observer = internal::CountProgress(options_.progress_bytes);
@@ -66,16 +72,59 @@ class S3Store final : public ObjectStore {
       STOPGAP_RETURN_IF_ERROR(CreateBucket());
       r = http->Send(put());
     }
+    // A body damaged on the way is refused by the store: send it again.
+    for (int i = 0; i < 2 && r.ok() && BadDigest(*r); ++i) r = http->Send(put());
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (!r->ok()) return HttpError(*r, key);
-    Result<std::string> raw = internal::Md5Hasher::Wait(md5);
-    if (!raw.ok()) return raw.status().WithContext(Describe(key));
     std::string want = internal::Hex(*raw);
     std::string got = internal::Unquote(r->Header("etag"));
-    if (got != want) {
+    if (got != want && !AcceptedByChecksum(*r, got)) {
       return DataLoss(Describe(key) + ": store answered ETag " + got + ", local MD5 is " + want);
     }
     return UploadResult{got, 1};
+  }
+
+  Result<int> AbortStaleUploads(const std::vector<std::string>& keys) override {
+    if (keys.empty()) return 0;
+    std::set<std::string> owned;
+    std::string common = Full(keys[0]);
+    for (const std::string& k : keys) {
+      owned.insert(Full(k));
+      std::string f = Full(k);
+      size_t n = 0;
+      while (n < common.size() && n < f.size() && common[n] == f[n]) ++n;
+      common.resize(n);
+    }
+    std::vector<S3MultipartUpload> stale;
+    std::string key_marker, id_marker;
+    auto http = pool_.Get();
+    for (int page = 0; page < 100'000; ++page) {
+      std::vector<std::pair<std::string, std::string>> q = {{"uploads", ""}, {"prefix", common}};
+      if (!key_marker.empty()) q.emplace_back("key-marker", key_marker);
+      if (!id_marker.empty()) q.emplace_back("upload-id-marker", id_marker);
+      Count(&StoreStats::list_requests);
+      Result<net::HttpResponse> r = http->Send(BuildRaw("GET", "", q, Sha256Hex("")));
+      if (!r.ok()) return r.status().WithContext("s3://" + bucket_ + " list multipart uploads");
+      if (r->status == 404) return 0;  // no bucket yet: nothing to abort
+      if (!r->ok()) return HttpError(*r, "");
+      Result<S3UploadsPage> p = ParseListMultipartUploads(r->body);
+      if (!p.ok()) return p.status();
+      for (S3MultipartUpload& u : p->uploads) {
+        if (owned.count(u.key) != 0) stale.push_back(std::move(u));
+      }
+      if (!p->truncated) break;
+      key_marker = p->next_key_marker;
+      id_marker = p->next_upload_id_marker;
+    }
+    int aborted = 0;
+    for (const S3MultipartUpload& u : stale) {
+      Result<net::HttpResponse> r =
+          http->Send(BuildRaw("DELETE", u.key, {{"uploadId", u.upload_id}}, Sha256Hex("")));
+      if (!r.ok()) return r.status().WithContext("abort multipart upload of " + u.key);
+      if (!r->ok() && r->status != 404) return HttpError(*r, "");
+      ++aborted;
+    }
+    return aborted;
   }
 
   void Prefetch(const std::string& local_path, uint64_t size) override {
@@ -92,11 +141,12 @@ class S3Store final : public ObjectStore {
   Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
     net::HttpRequest req = Build("HEAD", key, {}, Sha256Hex(""));
     auto http = pool_.Get();
+    Count(&StoreStats::head_requests);
     Result<net::HttpResponse> r = http->Send(req);
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (r->status == 404) return std::optional<ObjectInfo>();
     if (!r->ok()) return HttpError(*r, key);
-    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r);
+    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r, "x-amz-meta-");
     if (!info.ok()) return info.status();
     return std::optional<ObjectInfo>(std::move(*info));
   }
@@ -110,6 +160,7 @@ class S3Store final : public ObjectStore {
       std::vector<std::pair<std::string, std::string>> q = {{"prefix", full_prefix}};
       if (!marker.empty()) q.emplace_back("marker", marker);
       net::HttpRequest req = BuildRaw("GET", "", q, Sha256Hex(""));
+      Count(&StoreStats::list_requests);
       Result<net::HttpResponse> r = http->Send(req);
       if (!r.ok()) return r.status().WithContext("s3://" + bucket_);
       if (!r->ok()) return HttpError(*r, "");
@@ -133,6 +184,7 @@ class S3Store final : public ObjectStore {
     net::HttpRequest req = Build("GET", key, {}, Sha256Hex(""));
     req.sink = &sink;
     auto http = pool_.Get();
+    Count(&StoreStats::get_requests);
     Result<net::HttpResponse> r = http->Send(req);
     if (!r.ok()) return r.status().WithContext(Describe(key));
     if (r->status == 404) return NotFound(Describe(key) + ": no such object");
@@ -162,30 +214,89 @@ class S3Store final : public ObjectStore {
     return "s3://" + bucket_ + "/" + Full(key);
   }
 
+  Result<std::string> Lifecycle(int keep_days, bool apply) override {
+    std::string rule = BuildLifecycle(prefix_.empty() ? "" : prefix_ + "/", keep_days, 2);
+    if (!apply) return rule;
+    auto http = pool_.Get();
+    Result<net::HttpResponse> got =
+        http->Send(BuildRaw("GET", "", {{"lifecycle", ""}}, Sha256Hex("")));
+    if (!got.ok()) return got.status().WithContext("s3://" + bucket_ + "?lifecycle");
+    if (got->ok()) {
+      return FailedPrecondition("s3://" + bucket_ +
+                                " already has a lifecycle configuration, which a PUT would "
+                                "replace: add this rule to it yourself:\n" +
+                                rule);
+    }
+    if (ParseS3Error(got->body).code != "NoSuchLifecycleConfiguration") return HttpError(*got, "");
+    internal::Md5 md5;
+    md5.Update(rule);
+    net::HttpRequest put = BuildRaw(
+        "PUT", "", {{"lifecycle", ""}}, Sha256Hex(rule),
+        {{"Content-MD5", internal::Base64(md5.Digest())}, {"Content-Type", "application/xml"}});
+    put.body = rule;
+    Result<net::HttpResponse> r = http->Send(put);
+    if (!r.ok()) return r.status().WithContext("s3://" + bucket_ + "?lifecycle");
+    if (!r->ok()) return HttpError(*r, "");
+    return rule;
+  }
+
  private:
   std::string Full(const std::string& key) const {
     if (prefix_.empty()) return key;
     return prefix_ + "/" + key;
   }
 
-  net::HttpRequest Build(const std::string& method, const std::string& key,
-                         std::vector<std::pair<std::string, std::string>> query,
-                         const std::string& payload_hash) {
-    return BuildRaw(method, Full(key), std::move(query), payload_hash);
+  void Count(std::atomic<uint64_t> StoreStats::*counter) const {
+    if (options_.stats != nullptr) ++(options_.stats->*counter);
   }
 
-  // full_key "" addresses the bucket itself.
+  // The headers an object is created with (PUT, multipart initiate): its
+  // Content-Type, metadata, encryption and storage class.
+  net::HttpHeaders ObjectHeaders(const std::string& key, const ObjectMeta& meta) const {
+    net::HttpHeaders h = {{"Content-Type", ContentTypeFor(key)}};
+    for (const auto& [k, v] : meta) h.emplace_back("x-amz-meta-" + k, v);
+    if (!options_.sse.empty()) h.emplace_back("x-amz-server-side-encryption", options_.sse);
+    if (!options_.sse_kms_key_id.empty()) {
+      h.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", options_.sse_kms_key_id);
+    }
+    if (!options_.storage_class.empty())
+      h.emplace_back("x-amz-storage-class", options_.storage_class);
+    return h;
+  }
+
+  // An ETag that is not the body's MD5 (SSE-KMS, SSE-C) still proves nothing
+  // is wrong when the store accepted our Content-MD5: it checked the body.
+  bool AcceptedByChecksum(const net::HttpResponse& r, const std::string& etag) const {
+    std::string sse = r.Header("x-amz-server-side-encryption");
+    bool opaque = sse == "aws:kms" || sse == "aws:kms:dsse" ||
+                  !r.Header("x-amz-server-side-encryption-customer-algorithm").empty() ||
+                  options_.sse == "aws:kms";
+    return opaque && !etag.empty();
+  }
+
+  static bool BadDigest(const net::HttpResponse& r) {
+    return r.status == 400 && ParseS3Error(r.body).code == "BadDigest";
+  }
+
+  net::HttpRequest Build(const std::string& method, const std::string& key,
+                         std::vector<std::pair<std::string, std::string>> query,
+                         const std::string& payload_hash, const net::HttpHeaders& extra = {}) {
+    return BuildRaw(method, Full(key), std::move(query), payload_hash, extra);
+  }
+
+  // full_key "" addresses the bucket itself. `extra` headers are signed and sent.
   net::HttpRequest BuildRaw(const std::string& method, const std::string& full_key,
                             std::vector<std::pair<std::string, std::string>> query,
-                            const std::string& payload_hash) {
+                            const std::string& payload_hash, const net::HttpHeaders& extra = {}) {
     std::string path = options_.path_style ? "/" + net::UrlEncode(bucket_) : "";
     if (!full_key.empty() || !options_.path_style) path += "/" + net::UrlEncode(full_key, true);
-    SigV4Request s{method, host_, path, query, {}, payload_hash};
+    SigV4Request s{method, host_, path, query, extra, payload_hash};
     net::HttpRequest req;
     req.method = method;
     std::string qs = CanonicalQuery(query);
     req.url = scheme_ + "://" + host_ + path + (qs.empty() ? "" : "?" + qs);
-    req.headers = SignV4(s, creds_, region_, "s3", AmzDateNow());
+    req.headers = extra;
+    for (auto& h : SignV4(s, creds_, region_, "s3", AmzDateNow())) req.headers.push_back(h);
     return req;
   }
 
@@ -227,15 +338,18 @@ class S3Store final : public ObjectStore {
   }
 
   Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
-                                       const std::string& key) {
+                                       const std::string& key, const ObjectMeta& meta) {
     std::string upload_id;
     {
-      net::HttpRequest req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""));
+      // The object's Content-Type is the initiating POST's: without one,
+      // curl's form default would stick to the object.
+      net::HttpRequest req =
+          Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), ObjectHeaders(key, meta));
       auto http = pool_.Get();
       Result<net::HttpResponse> r = http->Send(req);
       if (r.ok() && NoSuchBucket(*r)) {
         STOPGAP_RETURN_IF_ERROR(CreateBucket());
-        req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""));
+        req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), ObjectHeaders(key, meta));
         r = http->Send(req);
       }
       if (!r.ok()) return r.status().WithContext(Describe(key));
@@ -250,23 +364,27 @@ class S3Store final : public ObjectStore {
     internal::PartDigests md5s(hasher_, local_path, parts);
     Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
       const size_t i = static_cast<size_t>(p.number - 1);
-      md5s.Start(i);
-      net::HttpRequest req =
-          Build("PUT", key, {{"partNumber", std::to_string(p.number)}, {"uploadId", upload_id}},
-                "UNSIGNED-PAYLOAD");
-      req.body_file = local_path;
-      req.body_offset = p.offset;
-      req.body_length = p.length;
-      req.body_observer = internal::CountProgress(options_.progress_bytes);
-      auto http = pool_.Get();
-      Result<net::HttpResponse> r = http->Send(req);
       const std::string what = Describe(key) + " part " + std::to_string(p.number);
-      if (!r.ok()) return r.status().WithContext(what);
-      if (!r->ok()) return HttpError(*r, key);
+      md5s.Start(i);
       Result<std::string> raw = md5s.Get(i);
       if (!raw.ok()) return raw.status().WithContext(what);
+      auto put = [&] {
+        net::HttpRequest req =
+            Build("PUT", key, {{"partNumber", std::to_string(p.number)}, {"uploadId", upload_id}},
+                  "UNSIGNED-PAYLOAD", {{"Content-MD5", internal::Base64(*raw)}});
+        req.body_file = local_path;
+        req.body_offset = p.offset;
+        req.body_length = p.length;
+        req.body_observer = internal::CountProgress(options_.progress_bytes);
+        return req;
+      };
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(put());
+      for (int n = 0; n < 2 && r.ok() && BadDigest(*r); ++n) r = http->Send(put());
+      if (!r.ok()) return r.status().WithContext(what);
+      if (!r->ok()) return HttpError(*r, key);
       std::string got = internal::Unquote(r->Header("etag"));
-      if (got != internal::Hex(*raw)) {
+      if (got != internal::Hex(*raw) && !AcceptedByChecksum(*r, got)) {
         return DataLoss(what + ": ETag " + got + " != local MD5 " + internal::Hex(*raw));
       }
       digests[i] = *raw;
@@ -285,14 +403,32 @@ class S3Store final : public ObjectStore {
       } else if (!r->ok()) {
         st = HttpError(*r, key);
       } else {
+        // Judged by what the store holds (HEAD: size and the multipart
+        // ETag), not by the answer's root element, which stores spell
+        // differently; an <Error> answer (S3 may send one with 200) fails.
         Result<std::string> etag = ParseCompleteMultipart(r->body);
         std::string want = internal::MultipartEtag(digests);
-        if (!etag.ok()) {
+        if (!etag.ok() && etag.status().code() == StatusCode::kUnavailable) {
           st = etag.status().WithContext(Describe(key));
-        } else if (*etag != want) {
-          st = DataLoss(Describe(key) + ": multipart ETag " + *etag + " != local " + want);
         } else {
-          return UploadResult{*etag, static_cast<int>(parts.size())};
+          Result<std::optional<ObjectInfo>> head = Stat(key);
+          if (!head.ok()) {
+            st = head.status();
+          } else if (!head->has_value()) {
+            st = DataLoss(Describe(key) + ": multipart upload completed but the object is absent");
+          } else if ((*head)->size != size) {
+            st = DataLoss(Describe(key) + ": completed object holds " +
+                          std::to_string((*head)->size) + " bytes, the file " +
+                          std::to_string(size));
+          } else if ((*head)->etag == want) {
+            return UploadResult{want, static_cast<int>(parts.size())};
+          } else if (AcceptedByChecksum(*r, (*head)->etag)) {
+            // Every part went with its Content-MD5 and the size matches.
+            return UploadResult{(*head)->etag, static_cast<int>(parts.size())};
+          } else {
+            st =
+                DataLoss(Describe(key) + ": multipart ETag " + (*head)->etag + " != local " + want);
+          }
         }
       }
     }

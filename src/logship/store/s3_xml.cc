@@ -75,6 +75,30 @@ Result<S3ListPage> ParseListBucket(std::string_view xml) {
   return page;
 }
 
+Result<S3UploadsPage> ParseListMultipartUploads(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(&doc, xml)) return DataLoss("list multipart uploads: unparseable XML");
+  pugi::xml_node r = doc.child("ListMultipartUploadsResult");
+  if (!r) return DataLoss("list multipart uploads: no ListMultipartUploadsResult");
+  S3UploadsPage page;
+  for (pugi::xml_node u : r.children("Upload")) {
+    S3MultipartUpload m{u.child_value("Key"), u.child_value("UploadId")};
+    if (m.key.empty() || m.upload_id.empty()) {
+      return DataLoss("list multipart uploads: an Upload without Key or UploadId");
+    }
+    page.uploads.push_back(std::move(m));
+  }
+  page.truncated = std::string_view(r.child_value("IsTruncated")) == "true";
+  page.next_key_marker = r.child_value("NextKeyMarker");
+  page.next_upload_id_marker = r.child_value("NextUploadIdMarker");
+  if (page.truncated && page.next_key_marker.empty()) {
+    if (page.uploads.empty()) return DataLoss("list multipart uploads: truncated without a marker");
+    page.next_key_marker = page.uploads.back().key;
+    page.next_upload_id_marker = page.uploads.back().upload_id;
+  }
+  return page;
+}
+
 std::string BuildCompleteMultipart(const std::vector<CompletedPart>& parts) {
   std::string out = "<CompleteMultipartUpload>";
   for (const CompletedPart& p : parts) {
@@ -83,6 +107,32 @@ std::string BuildCompleteMultipart(const std::vector<CompletedPart>& parts) {
   }
   out += "</CompleteMultipartUpload>";
   return out;
+}
+
+std::string BuildLifecycle(const std::string& prefix, int keep_days, int abort_days) {
+  std::string escaped;
+  for (char c : prefix) {
+    switch (c) {
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return "<LifecycleConfiguration><Rule><ID>stopgap-logship-keep-" + std::to_string(keep_days) +
+         "d</ID><Filter><Prefix>" + escaped +
+         "</Prefix></Filter><Status>Enabled</Status><Expiration><Days>" +
+         std::to_string(keep_days) +
+         "</Days></Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>" +
+         std::to_string(abort_days) +
+         "</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule></LifecycleConfiguration>";
 }
 
 }  // namespace stopgap::logship

@@ -18,6 +18,7 @@ Result<SwiftListPage> ParseSwiftListing(std::string_view body, std::string_view 
       return DataLoss("swift listing: an entry has no string \"name\"");
     }
     std::string full = name->get<std::string>();
+    ++page.entries;
     if (full.empty()) continue;  // Swift has no such name; not a marker either
     page.last_name = full;
     if (!full.starts_with(lead) || full.size() == lead.size()) continue;
@@ -33,6 +34,22 @@ Result<SwiftListPage> ParseSwiftListing(std::string_view body, std::string_view 
     page.objects.push_back(std::move(o));
   }
   return page;
+}
+
+ObjectMeta ParseMetaSidecar(std::string_view body) {
+  ObjectMeta meta;
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return meta;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) meta.emplace_back(k, v.get<std::string>());
+  }
+  return meta;
+}
+
+std::string FormatMetaSidecar(const ObjectMeta& meta) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : meta) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace stopgap::logship

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "logship/archive.h"
 #include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
 #include "logship/store/swift_json.h"
@@ -21,6 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Names per listing page (Swift's default and maximum is 10,000).
+constexpr size_t kListLimit = 10000;
+
 class SwiftStore final : public ObjectStore {
  public:
   SwiftStore(std::string container, std::string prefix, StoreOptions options)
@@ -29,12 +33,13 @@ class SwiftStore final : public ObjectStore {
         options_(std::move(options)),
         pool_(options_.http) {}
 
-  Result<UploadResult> Upload(const std::string& local_path, uint64_t size,
-                              const std::string& key) override {
-    if (size > options_.multipart_threshold) return UploadSlo(local_path, size, key);
+  Result<UploadResult> Upload(const std::string& local_path, uint64_t size, const std::string& key,
+                              const ObjectMeta& meta) override {
+    if (size > options_.multipart_threshold) return UploadSlo(local_path, size, key, meta);
     internal::Md5Hasher::Ticket md5 = hasher_.Take({local_path, 0, size});
-    Result<std::string> etag = PutFile(container_, Full(key), local_path, 0, size,
-                                       [&] { return internal::Md5Hasher::Wait(md5); });
+    Result<std::string> etag = PutFile(
+        container_, Full(key), local_path, 0, size, [&] { return internal::Md5Hasher::Wait(md5); },
+        ObjectHeaders(key, meta));
     if (!etag.ok()) return etag.status();
     return UploadResult{*etag, 1};
   }
@@ -51,11 +56,12 @@ class SwiftStore final : public ObjectStore {
   }
 
   Result<std::optional<ObjectInfo>> Stat(const std::string& key) override {
+    Count(&StoreStats::head_requests);
     Result<net::HttpResponse> r = Request("HEAD", ObjectPath(container_, Full(key)), {});
     if (!r.ok()) return r.status();
     if (r->status == 404) return std::optional<ObjectInfo>();
     if (!r->ok()) return HttpError(*r, Describe(key));
-    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r);
+    Result<ObjectInfo> info = internal::ObjectInfoFromHead(key, *r, "x-object-meta-");
     if (!info.ok()) return info.status();
     return std::optional<ObjectInfo>(std::move(*info));
   }
@@ -64,9 +70,13 @@ class SwiftStore final : public ObjectStore {
     std::vector<ObjectInfo> out;
     std::string marker;
     for (int page = 0; page < 1'000'000; ++page) {
+      // An explicit limit: a shorter page is the last one, so a listing
+      // costs no extra request for an empty page after it.
       std::string path = "/" + net::UrlEncode(container_) +
-                         "?format=json&prefix=" + net::UrlEncode(Full(key_prefix)) +
+                         "?format=json&limit=" + std::to_string(kListLimit) +
+                         "&prefix=" + net::UrlEncode(Full(key_prefix)) +
                          (marker.empty() ? "" : "&marker=" + net::UrlEncode(marker));
+      Count(&StoreStats::list_requests);
       Result<net::HttpResponse> r = Request("GET", path, {});
       if (!r.ok()) return r.status();
       if (r->status == 404) return out;  // no container yet: nothing archived
@@ -76,11 +86,13 @@ class SwiftStore final : public ObjectStore {
       if (listed->last_name.empty()) break;
       marker = listed->last_name;
       for (ObjectInfo& o : listed->objects) out.push_back(std::move(o));
+      if (listed->entries < kListLimit) break;
     }
     return out;
   }
 
   Status Download(const std::string& key, net::ResponseSink& sink) override {
+    Count(&StoreStats::get_requests);
     Result<net::HttpResponse> r = Request("GET", ObjectPath(container_, Full(key)), {}, &sink);
     if (!r.ok()) return r.status();
     if (r->status == 404) return NotFound(Describe(key) + ": no such object");
@@ -119,6 +131,43 @@ class SwiftStore final : public ObjectStore {
 
   std::string Full(const std::string& key) const {
     return prefix_.empty() ? key : prefix_ + "/" + key;
+  }
+
+  void Count(std::atomic<uint64_t> StoreStats::*counter) const {
+    if (options_.stats != nullptr) ++(options_.stats->*counter);
+  }
+
+  // The headers an archived object is created with: Content-Type, metadata,
+  // and its expiry (X-Delete-At) under remote_keep_days.
+  net::HttpHeaders ObjectHeaders(const std::string& key, const ObjectMeta& meta) const {
+    net::HttpHeaders h = {{"Content-Type", ContentTypeFor(key)}};
+    for (const auto& [k, v] : meta) h.emplace_back("X-Object-Meta-" + k, v);
+    if (std::string at = DeleteAt(meta); !at.empty()) h.emplace_back("X-Delete-At", at);
+    return h;
+  }
+
+  // The end of (the object's day + remote_keep_days), as epoch seconds; "" = never.
+  std::string DeleteAt(const ObjectMeta& meta) const {
+    if (options_.remote_keep_days <= 0) return "";
+    std::optional<CivilDay> day = ReadArchiveMeta(meta).day;
+    int64_t days = day ? DaysSinceEpoch(*day)
+                       : std::chrono::duration_cast<std::chrono::hours>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                                 .count() /
+                             24;
+    return std::to_string((days + options_.remote_keep_days + 1) * 86400);
+  }
+
+  Result<std::string> Lifecycle(int keep_days, bool apply) override {
+    std::string what =
+        "swift://" + container_ + (prefix_.empty() ? "" : "/" + prefix_) +
+        ": Swift has no bucket rules; each object expires by its own X-Delete-At. Upload with "
+        "--remote-keep " +
+        std::to_string(keep_days) +
+        "d (sweep/upload) and every object (and SLO segment) gets X-Delete-At = its day + " +
+        std::to_string(keep_days) + " days. Swift has no multipart uploads to abort.";
+    if (apply) return FailedPrecondition(what);
+    return what;
   }
   static std::string ObjectPath(const std::string& container, const std::string& name) {
     return "/" + net::UrlEncode(container) + "/" + net::UrlEncode(name, true);
@@ -262,29 +311,35 @@ class SwiftStore final : public ObjectStore {
     return Status::Ok();
   }
 
-  // PUTs a file range as one object, then checks the answered ETag against
-  // `digest` (the range's raw MD5, from the hasher). Creates the container
-  // on a 404.
+  // PUTs a file range as one object with its MD5 (`digest`, raw, from the
+  // hasher) in the ETag request header, so Swift refuses a body damaged on
+  // the way (422, sent again), then checks the answered ETag. Creates the
+  // container on a 404.
   Result<std::string> PutFile(const std::string& container, const std::string& name,
                               const std::string& local_path, uint64_t offset, uint64_t length,
-                              const std::function<Result<std::string>()>& digest) {
+                              const std::function<Result<std::string>()>& digest,
+                              net::HttpHeaders headers = {}) {
     const std::string what = "swift://" + container + "/" + name;
-    for (int i = 0; i < 2; ++i) {
+    Result<std::string> raw = digest();
+    if (!raw.ok()) return raw.status().WithContext(what);
+    const std::string want = internal::Hex(*raw);
+    headers.emplace_back("ETag", want);
+    int unprocessable = 0;
+    for (int i = 0; i < 4; ++i) {
       net::HttpRequest base;
       base.body_file = local_path;
       base.body_offset = offset;
       base.body_length = length;
       base.body_observer = internal::CountProgress(options_.progress_bytes);
-      Result<net::HttpResponse> r = Request("PUT", ObjectPath(container, name), {}, nullptr, &base);
+      Result<net::HttpResponse> r =
+          Request("PUT", ObjectPath(container, name), headers, nullptr, &base);
       if (!r.ok()) return r.status();
       if (r->status == 404 && i == 0) {
         STOPGAP_RETURN_IF_ERROR(EnsureContainer(container));
         continue;
       }
+      if (r->status == 422 && ++unprocessable < 3) continue;  // body damaged on the way
       if (!r->ok()) return HttpError(*r, what);
-      Result<std::string> raw = digest();
-      if (!raw.ok()) return raw.status().WithContext(what);
-      std::string want = internal::Hex(*raw);
       std::string got = internal::Unquote(r->Header("etag"));
       if (got != want) {
         return DataLoss(what + ": store answered ETag " + got + ", local MD5 is " + want);
@@ -295,7 +350,7 @@ class SwiftStore final : public ObjectStore {
   }
 
   Result<UploadResult> UploadSlo(const std::string& local_path, uint64_t size,
-                                 const std::string& key) {
+                                 const std::string& key, const ObjectMeta& meta) {
     const std::string seg_container = container_ + "_segments";
     std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size, 1000);
     std::vector<std::string> etags(parts.size());
@@ -312,8 +367,11 @@ class SwiftStore final : public ObjectStore {
     Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
       const size_t i = static_cast<size_t>(p.number - 1);
       md5s.Start(i);
-      Result<std::string> e = PutFile(seg_container, seg_name(p.number), local_path, p.offset,
-                                      p.length, [&] { return md5s.Get(i); });
+      net::HttpHeaders seg_headers;
+      if (std::string at = DeleteAt(meta); !at.empty()) seg_headers.emplace_back("X-Delete-At", at);
+      Result<std::string> e = PutFile(
+          seg_container, seg_name(p.number), local_path, p.offset, p.length,
+          [&] { return md5s.Get(i); }, seg_headers);
       if (!e.ok()) return e.status();
       etags[i] = *e;
       return Status::Ok();
@@ -333,11 +391,11 @@ class SwiftStore final : public ObjectStore {
     base.body = manifest.dump();
     Result<net::HttpResponse> r =
         Request("PUT", ObjectPath(container_, Full(key)) + "?multipart-manifest=put",
-                {{"Content-Type", "application/octet-stream"}}, nullptr, &base);
+                ObjectHeaders(key, meta), nullptr, &base);
     if (r.ok() && r->status == 404) {
       STOPGAP_RETURN_IF_ERROR(EnsureContainer(container_));
       r = Request("PUT", ObjectPath(container_, Full(key)) + "?multipart-manifest=put",
-                  {{"Content-Type", "application/octet-stream"}}, nullptr, &base);
+                  ObjectHeaders(key, meta), nullptr, &base);
     }
     if (!r.ok()) return r.status();
     if (!r->ok()) return HttpError(*r, Describe(key) + " (SLO manifest)");
