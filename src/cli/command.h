@@ -27,5 +27,8 @@ CommandMain SetupDiag(CLI::App& sub);
 CommandMain SetupStatsd(CLI::App& sub);
 CommandMain SetupTcpstats(CLI::App& sub);
 CommandMain SetupLogship(CLI::App& sub);
+CommandMain SetupInit(CLI::App& sub);
+CommandMain SetupCompletion(CLI::App& sub);
+CommandMain SetupMan(CLI::App& sub);
 
 }  // namespace stopgap::cli
