@@ -32,7 +32,10 @@ inline std::vector<const CLI::Option*> Positionals(const CLI::App& app) {
   return app.get_options([](const CLI::Option* o) { return o->get_positional(); });
 }
 
-// Whether the option takes a value (TEXT, INT...) rather than being a flag.
-inline bool TakesValue(const CLI::Option& o) { return o.get_type_size_max() > 0; }
+// Whether the option takes a value (TEXT, INT...) rather than being a flag
+// (what --help checks before printing the type: flags have no type name).
+inline bool TakesValue(const CLI::Option& o) {
+  return o.get_type_size() != 0 && !o.get_type_name().empty();
+}
 
 }  // namespace stopgap::cli

@@ -58,7 +58,11 @@ complete_bash stopgap logship sweep --k | grep -qx -- --keep-days || fail "bash:
 "$BIN" init "$TMP/cfg" >/dev/null
 [[ $(complete_bash stopgap run -c "$TMP/cfg/stopgap.yaml" ex) == example-service-restart ]] ||
   fail "bash: no workaround id from the catalog"
+complete_bash stopgap run -c "$TMP/cfg/stopga" | grep -qx "$TMP/cfg/stopgap.yaml" ||
+  fail "bash: -c does not complete a file name"
 bash -n "$COMP/stopgap" || fail "bash completion has a syntax error"
+if grep -q -- '-l help -r' "$COMP/stopgap.fish"; then fail "fish: --help takes a value"; fi
+grep -q -- '-l catalog -r' "$COMP/stopgap.fish" || fail "fish: --catalog takes no value"
 for s in $(subs_of); do
   grep -qw "$s" "$COMP/_stopgap" || fail "zsh completion lacks $s"
   grep -q -- "-a $s " "$COMP/stopgap.fish" || fail "fish completion lacks $s"
