@@ -1,7 +1,8 @@
 // `stopgap serve`: runs the daemon (src/server/daemon.h) until SIGTERM/SIGINT
 // (graceful stop: running steps get --grace to finish, the rest is marked
 // interrupted, exit 0) and reloads the catalog on SIGHUP (a bad catalog is
-// refused and the old one stays in force).
+// refused and the old one stays in force). Under systemd (Type=notify) the
+// daemon reports READY/RELOADING/STOPPING and answers the watchdog.
 //
 // Threading: the signals are blocked in every thread before the daemon
 // starts any; this thread waits for them with sigwait().
@@ -41,14 +42,12 @@ int Serve(const ServeFlags& f) {
     return kExitUsage;
   }
   SetLogLevel(level);
-  if (f.log_format == "json") {
-    SetLogFormat(LogFormat::kJson);
-  } else if (f.log_format == "text") {
-    SetLogFormat(LogFormat::kText);
-  } else if (f.log_format != "auto") {
-    std::fprintf(stderr, "stopgap serve: --log-format: expected auto|json|text\n");
+  LogFormat format;
+  if (!ParseLogFormat(f.log_format, &format)) {
+    std::fprintf(stderr, "stopgap serve: --log-format: expected auto|journal|json|text\n");
     return kExitUsage;
   }
+  SetLogFormat(format);
   auto grace = ParseDuration(f.grace);
   if (!grace.ok()) {
     std::fprintf(stderr, "stopgap serve: --grace: %s\n", grace.status().message().c_str());
@@ -74,6 +73,7 @@ int Serve(const ServeFlags& f) {
   o.queue_capacity = f.queue;
   o.http_threads = f.http_threads;
   o.http_handler_threads = f.http_handler_threads;
+  o.notify_service_manager = true;
   auto daemon = server::StopgapDaemon::Create(o);
   if (!daemon.ok()) {
     std::fprintf(stderr, "stopgap serve: %s\n", daemon.status().message().c_str());
@@ -138,7 +138,9 @@ CommandMain SetupServe(CLI::App& sub) {
                  "the ledger commit only (survives a crash of stopgap, not of the machine)")
       ->capture_default_str();
   sub.add_option("--log-level", f->log_level, "debug|info|warn|error")->capture_default_str();
-  sub.add_option("--log-format", f->log_format, "auto|json|text (auto: text on a TTY)")
+  sub.add_option("--log-format", f->log_format,
+                 "auto|journal|json|text (auto: journal when systemd's JOURNAL_STREAM is stderr, "
+                 "text on a TTY, else json)")
       ->capture_default_str();
   return [f] { return Serve(*f); };
 }

@@ -28,5 +28,8 @@ CommandMain SetupStatsd(CLI::App& sub);
 CommandMain SetupStatsdProxy(CLI::App& sub);  // `statsd proxy`, set up by SetupStatsd
 CommandMain SetupTcpstats(CLI::App& sub);
 CommandMain SetupLogship(CLI::App& sub);
+CommandMain SetupInit(CLI::App& sub);
+CommandMain SetupCompletion(CLI::App& sub);
+CommandMain SetupMan(CLI::App& sub);
 
 }  // namespace stopgap::cli

@@ -31,6 +31,9 @@ constexpr CommandEntry kCommands[] = {
     {"tcpstats", "Send the kernel's TCP counters to StatsD", SetupTcpstats},
     {"logship", "Ship logrotate dateext rotations to S3 or Swift; find and fetch them",
      SetupLogship},
+    {"init", "First run: write a starter catalog, an API token and a logrotate snippet", SetupInit},
+    {"completion", "Print shell completion: bash, zsh or fish", SetupCompletion},
+    {"man", "Write the man pages into DIR (the build runs it)", SetupMan},
 };
 
 }  // namespace

@@ -3,12 +3,17 @@
 // applies policy.retain to the ledger and policy.retain_bundles to bundles.
 //
 // Threading: Start/Reload/Shutdown on the controlling thread; RunExecution on
-// the queue's workers; Housekeeping on its own thread, woken by tick_cv.
+// the queue's workers; Housekeeping on its own thread, woken by tick_cv; under
+// systemd's watchdog, WatchdogProbe on its own thread, woken by tick_cv too.
 #include "server/daemon.h"
+
+#include <pthread.h>
 
 #include "core/log.h"
 #include "diag/bundle.h"
+#include "net/http_client.h"
 #include "server/internal/daemon_impl.h"
+#include "server/service_manager.h"
 
 namespace stopgap::server {
 
@@ -179,6 +184,48 @@ void StopgapDaemon::Impl::Housekeeping() {
   }
 }
 
+// systemd's watchdog must hear that intake works, not that a timer fires: each
+// round sends GET /healthz to our own listener (accept, an io thread, the
+// handler pool, the response) and pings only when 200 came back in time. A
+// wedged listener or handler pool stops the pings and systemd restarts us.
+void StopgapDaemon::Impl::WatchdogProbe(Duration interval) {
+  ::pthread_setname_np(::pthread_self(), "sg-watchdog");
+  Duration round = std::max(Duration{1}, interval / 3);
+  net::HttpClientOptions o;
+  o.connect_timeout = round;
+  o.timeout = round;
+  o.max_attempts = 1;
+  o.verify_tls = false;  // our own certificate, on loopback; nothing secret is sent
+  net::HttpClient client(o);
+  auto hp = net::SplitHostPort(listen);
+  std::string host = hp.ok() ? hp->first : "127.0.0.1";
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string probe = std::string(http->tls() ? "https" : "http") + "://" + host + ":" +
+                      std::to_string(http->port()) + "/healthz";
+  bool failing = false;
+  std::unique_lock<std::mutex> l(tick_mu);
+  while (!stopping) {
+    l.unlock();
+    auto r = client.Get(probe);
+    bool ok = r.ok() && r->status == 200;
+    if (ok) NotifyServiceManager("WATCHDOG=1");
+    if (ok == failing) {
+      failing = !ok;
+      if (failing) {
+        Log(LogLevel::kError, "watchdog probe failed: not pinging systemd",
+            {{"url", probe},
+             {"error", r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message()}});
+      } else {
+        Log(LogLevel::kInfo, "watchdog probe answered again", {{"url", probe}});
+      }
+    }
+    l.lock();
+    tick_cv.wait_for(l, round, [&] { return stopping.load(); });
+  }
+}
+
 Status StopgapDaemon::Start() {
   Impl& d = *impl_;
   if (d.started) return FailedPrecondition("daemon already started");
@@ -191,6 +238,13 @@ Status StopgapDaemon::Start() {
        {"catalog", d.options.catalog_path},
        {"workers", std::to_string(d.options.workers)},
        {"queue", std::to_string(d.options.queue_capacity)}});
+  if (d.options.notify_service_manager) {
+    // Create() opened the ledger; the listener is bound: ready.
+    NotifyServiceManager("READY=1\nSTATUS=listening on " + url());
+    if (Duration wd = ServiceWatchdogInterval(); wd > Duration{0}) {
+      d.watchdog = std::thread([&d, wd] { d.WatchdogProbe(wd); });
+    }
+  }
   return Status::Ok();
 }
 
@@ -208,6 +262,16 @@ const std::string& StopgapDaemon::token_path() const { return impl_->token_path;
 bool StopgapDaemon::token_created() const { return impl_->token_created; }
 
 Status StopgapDaemon::Reload() {
+  Impl& d = *impl_;
+  if (!d.options.notify_service_manager) return ReloadCatalog();
+  NotifyReloading();
+  Status s = ReloadCatalog();
+  NotifyServiceManager(s.ok() ? "READY=1\nSTATUS=catalog reloaded"
+                              : "READY=1\nSTATUS=catalog reload refused; the old one is in force");
+  return s;
+}
+
+Status StopgapDaemon::ReloadCatalog() {
   Impl& d = *impl_;
   auto catalog = LoadCatalogLogged(d.options.catalog_path, *d.clock);
   if (!catalog.ok()) {
@@ -253,6 +317,7 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   ShutdownReport report;
   if (d.shut_down) return report;
   d.shut_down = true;
+  if (d.options.notify_service_manager) NotifyServiceManager("STOPPING=1");
   d.stopping = true;
   d.http->Stop();  // no new requests; in-flight ones have finished
   // Executions waiting for a concurrency slot never start now.
@@ -296,6 +361,7 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   { std::lock_guard<std::mutex> l(d.tick_mu); }
   d.tick_cv.notify_all();
   if (d.housekeeping.joinable()) d.housekeeping.join();
+  if (d.watchdog.joinable()) d.watchdog.join();
   Log(LogLevel::kInfo, "stopgap serve stopped",
       {{"interrupted_queued", std::to_string(report.never_started)},
        {"interrupted_running", std::to_string(report.still_running)}});

@@ -43,6 +43,12 @@ struct DaemonOptions {
   // ledger's own commit (survives a crash of stopgap, not of the machine).
   bool ack_fsync = true;
   const Clock* clock = nullptr;  // null: SystemClock
+  // Tell systemd (NOTIFY_SOCKET) READY=1 once listening with the ledger open,
+  // RELOADING=1/READY=1 around Reload(), STOPPING=1 at Shutdown(), and, when
+  // WATCHDOG_USEC is set, ping WATCHDOG=1 only after a request to our own
+  // /healthz came back through the listener and the handler pool. `stopgap
+  // serve` sets it; in-process tests leave it off.
+  bool notify_service_manager = false;
 };
 
 struct ShutdownReport {
@@ -77,6 +83,7 @@ class StopgapDaemon {
 
  private:
   explicit StopgapDaemon(std::unique_ptr<Impl> impl);
+  Status ReloadCatalog();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -63,6 +63,7 @@ struct StopgapDaemon::Impl {
   std::mutex tick_mu;
   std::condition_variable tick_cv;
   std::thread housekeeping;
+  std::thread watchdog;  // only under systemd with WatchdogSec= (WatchdogProbe)
 
   std::shared_ptr<const AccessPolicy> Access() {
     std::lock_guard<std::mutex> l(token_mu);
@@ -70,6 +71,7 @@ struct StopgapDaemon::Impl {
   }
   void RunExecution(remedy::ExecutionId id);
   void Housekeeping();
+  void WatchdogProbe(Duration interval);
   Status PruneNow();
   void RegisterRoutes();
   void RefreshGauges();
