@@ -12,29 +12,9 @@
 # pickle protocol into pickle_sink.py, which checks the reference's exact
 # pickle bytes for both servers.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-src="${STOPGAP_SRC:-$(cd "$here/../.." && pwd)}"
-bin="${STOPGAP_BIN:?STOPGAP_BIN must point at the stopgap binary}"
-work="$(mktemp -d /tmp/stopgap-statsd-compat.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ "${KEEP_WORK:-0}" != 1 ]]; then rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
+. "$(dirname "$0")/lib.sh"
+statsd_test_init compat
 pkg="$("$src/scripts/services/reference-statsd.sh" install)"
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-free_udp_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-
-start_sink() {  # $1 file; its port is written to $1.port; $2 "pickle" for the pickle sink
-  local out="$1" sink="graphite_sink.py"
-  [[ "${2:-text}" == pickle ]] && sink="pickle_sink.py"
-  python3 "$here/$sink" "$out" >"$out.port" 2>/dev/null </dev/null &
-  pids+=($!)
-  for _ in $(seq 100); do [[ -s "$out.port" ]] && break; sleep 0.05; done
-}
 
 # Normalise: drop timestamps; mask values of timing metrics; sort.
 normalise() {

@@ -5,25 +5,9 @@
 # one node with a count of 2 (same routing), before a node is killed and after
 # it is restarted (it leaves the ring on a failed health check, then returns).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-src="${STOPGAP_SRC:-$(cd "$here/../.." && pwd)}"
-bin="${STOPGAP_BIN:?STOPGAP_BIN must point at the stopgap binary}"
-work="$(mktemp -d /tmp/stopgap-statsd-proxy.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ "${KEEP_WORK:-0}" != 1 ]]; then rm -rf "$work"; fi
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+statsd_test_init proxy
 pkg="$("$src/scripts/services/reference-statsd.sh" install)"
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-free_udp_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-start_sink() {
-  python3 "$here/graphite_sink.py" "$1" >"$1.port" 2>/dev/null </dev/null &
-  pids+=($!)
-  for _ in $(seq 100); do [[ -s "$1.port" ]] && break; sleep 0.05; done
-}
 udp=(); adm=(); node_pid=()
 start_node() {  # i
   "$bin" statsd --udp "127.0.0.1:${udp[$1]}" --admin "127.0.0.1:${adm[$1]}" \
