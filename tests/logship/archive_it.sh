@@ -13,31 +13,8 @@
 # Needs: STOPGAP_BIN, STOPGAP_SRC (set by CTest). Exits non-zero on failure.
 set -euo pipefail
 
-BIN=${STOPGAP_BIN:?STOPGAP_BIN}
-SRC=${STOPGAP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-SWIFT_SH=$SRC/scripts/services/swift.sh
-T=$(mktemp -d /var/tmp/logship_archive_it.XXXXXX)  # not tmpfs: Swift needs user xattrs
-proxy_pid=
-cleanup() {
-  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null
-  "$SWIFT_SH" stop "$T/swift" >/dev/null 2>&1 || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fails=0
-ok() { echo "ok   - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-"$SWIFT_SH" start "$T/swift" >/dev/null
-# shellcheck disable=SC1091
-source "$T/swift/env"
-export STOPGAP_LOGSHIP_STATE=$T/state/logship.state
+. "$(dirname "$0")/lib.sh"
+logship_it_init logship_archive_it
 unset AWS_CA_BUNDLE
 
 # The recording/damaging proxy in front of Swift (both APIs on one port).
@@ -45,7 +22,7 @@ echo '{}' >"$T/control.json"
 : >"$T/proxy.log"
 python3 "$SRC/tests/logship/store_proxy.py" "${S3_ENDPOINT##*:}" "$T/proxy.port" \
   "$T/control.json" "$T/proxy.log" &
-proxy_pid=$!
+extra_pids+=($!)
 for _ in $(seq 1 100); do [[ -s $T/proxy.port ]] && break; sleep 0.05; done
 PROXY=http://127.0.0.1:$(cat "$T/proxy.port")
 proxy_set() { echo "$1" >"$T/control.json"; : >"$T/proxy.log"; }

@@ -9,29 +9,8 @@
 # Needs: STOPGAP_BIN, STOPGAP_SRC (set by CTest). Exits non-zero on failure.
 set -euo pipefail
 
-BIN=${STOPGAP_BIN:?STOPGAP_BIN}
-SRC=${STOPGAP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-SWIFT_SH=$SRC/scripts/services/swift.sh
-T=$(mktemp -d /var/tmp/logship_it.XXXXXX)  # not tmpfs: Swift needs user xattrs
-cleanup() {
-  "$SWIFT_SH" stop "$T/swift" >/dev/null 2>&1 || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fails=0
-ok() { echo "ok   - $*"; }
-bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-
-"$SWIFT_SH" start "$T/swift" >/dev/null
-# shellcheck disable=SC1091
-source "$T/swift/env"
-export STOPGAP_LOGSHIP_STATE=$T/state/logship.state
+. "$(dirname "$0")/lib.sh"
+logship_it_init logship_it
 
 mk_logs() {  # DIR: a live log, two gzip'd dateext rotations, one delaycompress one
   local d=$1
