@@ -9,10 +9,9 @@
 # Env: STOPGAP_BIN (the binary), STOPGAP_SRC (the source tree).
 set -euo pipefail
 
-SRC=${STOPGAP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=${STOPGAP_BIN:-$SRC/build/stopgap}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
+# SRC, BIN, PY, free_port, json, start_serve/stop_serve (fail is ours, below).
+# shellcheck source=../e2e/lib.sh
+source "$(dirname "$0")/../e2e/lib.sh"
 AM=$SRC/scripts/services/alertmanager.sh
 
 TMP=$(mktemp -d /tmp/stopgap-am-e2e.XXXXXX)
@@ -30,9 +29,6 @@ fail() {
   echo "--- alertmanager log" >&2; tail -20 "$TMP/am/alertmanager.log" >&2 || true
   exit 1
 }
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# json EXPR: evaluates a Python expression over the JSON document on stdin (as `d`).
-json() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 "$AM" install
 PORT=$(free_port)
@@ -60,14 +56,7 @@ workarounds:
     limits: {cooldown: 10m, concurrency: 1}
 YAML
 
-"$BIN" serve -c "$TMP/stopgap.yaml" --log-format json >"$TMP/serve.log" 2>&1 &
-SERVE_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVE_PID" 2>/dev/null || fail "stopgap serve exited at start"
-  sleep 0.05
-done
-curl -fsS "$URL/healthz" >/dev/null || fail "stopgap serve not healthy"
+start_serve "$TMP/stopgap.yaml" "$TMP/serve.log" "$URL"
 [[ $(stat -c %a "$TMP/token") == 600 ]] || fail "token file is not 0600"
 TOKEN=$(cat "$TMP/token")
 grep -q "$TOKEN" "$TMP/serve.log" && fail "the token appeared in the log"
@@ -162,10 +151,6 @@ issues=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/issues")
   fail "issue counts: $issues"
 
 # 5. SIGTERM: graceful stop, exit 0.
-kill -TERM "$SERVE_PID"
-rc=0
-wait "$SERVE_PID" || rc=$?
-SERVE_PID=""
-[[ $rc == 0 ]] || fail "stopgap serve exited $rc on SIGTERM"
+stop_serve
 grep -q "$TOKEN" "$TMP/serve.log" && fail "the token appeared in the log"
 echo "PASS: alertmanager end-to-end in $(( $(date +%s) - T0 )) s"

@@ -11,10 +11,9 @@
 # Env: STOPGAP_BIN (the binary), STOPGAP_SRC (the source tree), FIRE_SECONDS.
 set -euo pipefail
 
-SRC=${STOPGAP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=${STOPGAP_BIN:-$SRC/build/stopgap}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
+# SRC, BIN, PY, free_port, json, start_serve/stop_serve (fail is ours, below).
+# shellcheck source=../e2e/lib.sh
+source "$(dirname "$0")/../e2e/lib.sh"
 AM=$SRC/scripts/services/alertmanager.sh
 FIRE_SECONDS=${FIRE_SECONDS:-60}
 
@@ -32,8 +31,6 @@ fail() {
   echo "--- stopgap log" >&2; tail -30 "$TMP/serve.log" >&2 || true
   exit 1
 }
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-json() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 "$AM" install
 PORT=$(free_port)
@@ -57,13 +54,7 @@ workarounds:
       - run: [sh, -c, 'sleep 2; echo "\$1 \$(date +%s%N)" >> "\$0"', "$LOG", "{{labels.host}}"]
     limits: {concurrency: 1}
 YAML
-"$BIN" serve -c "$TMP/stopgap.yaml" --log-format json >"$TMP/serve.log" 2>&1 &
-SERVE_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVE_PID" 2>/dev/null || fail "stopgap serve exited at start"
-  sleep 0.05
-done
+start_serve "$TMP/stopgap.yaml" "$TMP/serve.log" "$URL"
 TOKEN=$(cat "$TMP/token")
 AUTH=(-H "Authorization: Bearer $TOKEN")
 api() { curl -fsS "${AUTH[@]}" "$URL$1"; }
