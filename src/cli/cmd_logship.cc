@@ -20,6 +20,7 @@
 #include "core/time.h"
 #include "logship/catalog.h"
 #include "logship/grep.h"
+#include "logship/migrate.h"
 #include "logship/rename.h"
 #include "logship/shipper.h"
 #include "logship/state_file.h"
@@ -47,6 +48,7 @@ struct Flags {
   int keep_days = -1;
   std::vector<std::string> args;
   std::string layout = "host";
+  std::string to_layout;          // migrate-layout
   std::string remote_keep, keep;  // --remote-keep (upload), lifecycle --keep
   bool apply = false;
   bool stats = false;
@@ -385,6 +387,44 @@ int Lifecycle(const Flags& f) {
   return kExitOk;
 }
 
+int MigrateLayoutCmd(const Flags& f) {
+  MigrateOptions o;
+  Result<Layout> from = ParseLayout(f.layout);
+  if (!from.ok()) return Usage(from.status().WithContext("--layout"));
+  Result<Layout> to = ParseLayout(f.to_layout);
+  if (!to.ok()) return Usage(to.status().WithContext("--to-layout"));
+  if (*from == *to) return Usage(InvalidArgument("--layout and --to-layout are the same"));
+  o.from = *from;
+  o.to = *to;
+  if (f.dateformat_given) {
+    Result<DateFormat> fmt = DateFormat::Parse(f.dateformat);
+    if (!fmt.ok()) return Usage(fmt.status().WithContext("--dateformat"));
+    o.dateformat = *fmt;
+  }
+  o.parallel = f.parallel;
+  o.dry_run = f.dry_run;
+  o.progress = [&f](const std::string& line) {
+    if (!f.quiet || line.starts_with("failed") || line.starts_with("undated")) {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  };
+  StoreStats stats;
+  Result<std::unique_ptr<ObjectStore>> store = Open(f, nullptr, &stats);
+  if (!store.ok()) return StoreError(store.status().WithContext(f.url));
+  Result<MigrateReport> r = MigrateLayout(**store, o);
+  if (!r.ok()) return StoreError(r.status());
+  std::printf(
+      "migrate-layout: %llu %s (%llu resumed), %llu already in the %s layout, %llu undated left "
+      "in place, %llu not archive keys, %llu failed\n",
+      static_cast<unsigned long long>(r->moved), f.dry_run ? "would move" : "moved",
+      static_cast<unsigned long long>(r->resumed), static_cast<unsigned long long>(r->in_target),
+      f.to_layout.c_str(), static_cast<unsigned long long>(r->undated),
+      static_cast<unsigned long long>(r->foreign), static_cast<unsigned long long>(r->failed));
+  PrintStats(f, stats);
+  return r->failed > 0 || r->undated > 0 ? kExitFailed : kExitOk;
+}
+
 int Grep(const Flags& f) {
   Result<ArchiveFilter> filter = Filter(f);
   if (!filter.ok()) return Usage(filter.status());
@@ -547,17 +587,30 @@ CommandMain SetupLogship(CLI::App& sub) {
                       "S3: install the rule (only into a bucket without lifecycle rules)");
   AddStoreFlags(lifecycle, f.get());
 
-  return [f, sweep, upload, rename, ls, get, grep, lifecycle]() -> int {
+  CLI::App* migrate = sub.add_subcommand(
+      "migrate-layout",
+      "Move an archive from --layout to --to-layout with server-side copies (verified, resumable)");
+  migrate->add_option("--from", f->url, "store URL")->required();
+  migrate->add_option("--to-layout", f->to_layout, "the layout to move to: host or date")
+      ->required();
+  migrate->add_option("--dateformat", f->dateformat,
+                      "the dateformat of the names (default: recognise the common forms, then "
+                      "the object's metadata)");
+  migrate->add_flag("--dry-run", f->dry_run, "print what would move");
+  AddStoreFlags(migrate, f.get());
+
+  return [f, sweep, upload, rename, ls, get, grep, lifecycle, migrate]() -> int {
     if (sweep->parsed()) return Ship(*f, true);
     if (upload->parsed()) return Ship(*f, false);
     if (rename->parsed()) return Rename(*f);
-    for (CLI::App* c : {ls, get, grep}) {
+    for (CLI::App* c : {ls, get, grep, migrate}) {
       if (c->parsed()) f->dateformat_given = c->get_option("--dateformat")->count() > 0;
     }
     if (ls->parsed()) return Ls(*f);
     if (get->parsed()) return Get(*f);
     if (grep->parsed()) return Grep(*f);
     if (lifecycle->parsed()) return Lifecycle(*f);
+    if (migrate->parsed()) return MigrateLayoutCmd(*f);
     return kExitUsage;
   };
 }

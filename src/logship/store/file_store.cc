@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <memory>
@@ -164,6 +165,44 @@ class FileStore final : public ObjectStore {
     }
     ::close(fd);
     return st;
+  }
+
+  Status Copy(const std::string& from, const std::string& to) override {
+    STOPGAP_RETURN_IF_ERROR(CheckKey(from));
+    STOPGAP_RETURN_IF_ERROR(CheckKey(to));
+    const std::string src = Path(from), dest = Path(to);
+    STOPGAP_RETURN_IF_ERROR(MakeDirs(DirName(dest), 0755));
+    // A hard link under a temp name, renamed over `to`: the bytes are never
+    // copied, and `to` is either the old object or the whole new one.
+    static std::atomic<uint64_t> seq{0};
+    const std::string tmp =
+        dest + ".part.copy." + std::to_string(::getpid()) + "." + std::to_string(++seq);
+    if (::link(src.c_str(), tmp.c_str()) != 0) {
+      if (errno == ENOENT) return NotFound(Describe(from) + ": no such object");
+      return ErrnoStatus("link " + src + " to " + tmp, errno);
+    }
+    if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return ErrnoStatus("rename " + tmp, err);
+    }
+    Result<std::string> side = ReadFile(src + kSidecar, 1 << 20);
+    if (side.ok()) {
+      STOPGAP_RETURN_IF_ERROR(WriteFileAtomic(dest + kSidecar, *side, 0600));
+    } else if (::unlink((dest + kSidecar).c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus("unlink " + dest + kSidecar, errno);
+    }
+    return FsyncPath(DirName(dest));
+  }
+
+  Status Delete(const std::string& key) override {
+    STOPGAP_RETURN_IF_ERROR(CheckKey(key));
+    const std::string path = Path(key);
+    if (::unlink((path + kSidecar).c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus("unlink " + path + kSidecar, errno);
+    }
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("unlink " + path, errno);
+    return FsyncPath(DirName(path));
   }
 
   Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {

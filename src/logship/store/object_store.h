@@ -124,6 +124,19 @@ class ObjectStore {
   }
   // Streams the object's bytes into sink.
   virtual Status Download(const std::string& key, net::ResponseSink& sink) = 0;
+  // A server-side copy of `from` to `to` (no bytes through this host), with
+  // its metadata and Content-Type: S3 CopyObject (objects up to 5 GiB),
+  // Swift PUT with X-Copy-From (an SLO's manifest is copied, its segments
+  // are shared), file:// a hard link and the sidecar. Overwrites `to`.
+  // Callers verify the copy with Stat() before relying on it.
+  virtual Status Copy(const std::string& from, const std::string& /*to*/) {
+    return FailedPrecondition(Describe(from) + ": this store cannot copy objects");
+  }
+  // Deletes one object (an SLO's manifest only: its segments may be shared
+  // by a copy). Deleting an absent object is Ok.
+  virtual Status Delete(const std::string& key) {
+    return FailedPrecondition(Describe(key) + ": this store cannot delete objects");
+  }
   // A hint that Upload() or LocalEtag() of this file follows soon: start
   // checksumming it now (beside other uploads). Never required.
   virtual void Prefetch(const std::string& /*local_path*/, uint64_t /*size*/) {}

@@ -192,6 +192,35 @@ class S3Store final : public ObjectStore {
     return Status::Ok();
   }
 
+  Status Copy(const std::string& from, const std::string& to) override {
+    // CopyObject keeps the metadata and Content-Type (directive COPY);
+    // encryption and storage class are asked for again, as on upload.
+    net::HttpHeaders h = {
+        {"x-amz-copy-source", "/" + bucket_ + "/" + net::UrlEncode(Full(from), true)},
+        {"x-amz-metadata-directive", "COPY"}};
+    for (auto& kv : ObjectHeaders(to, {})) {
+      if (kv.first != "Content-Type") h.push_back(std::move(kv));
+    }
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(Build("PUT", to, {}, Sha256Hex(""), h));
+    if (!r.ok()) return r.status().WithContext("copy " + Describe(from) + " to " + Describe(to));
+    if (!r->ok()) return HttpError(*r, from).WithContext("copy to " + Describe(to));
+    // S3 may answer 200 and still fail the copy: the body says which.
+    if (S3Error e = ParseS3Error(r->body); !e.code.empty()) {
+      return Unavailable("copy " + Describe(from) + " to " + Describe(to) + ": " + e.code + ": " +
+                         e.message);
+    }
+    return Status::Ok();
+  }
+
+  Status Delete(const std::string& key) override {
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r = http->Send(Build("DELETE", key, {}, Sha256Hex("")));
+    if (!r.ok()) return r.status().WithContext("delete " + Describe(key));
+    if (!r->ok() && r->status != 404) return HttpError(*r, key);
+    return Status::Ok();
+  }
+
   Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
     std::vector<internal::FileRange> ranges;
     if (size <= options_.multipart_threshold) {

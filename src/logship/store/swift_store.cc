@@ -100,6 +100,29 @@ class SwiftStore final : public ObjectStore {
     return Status::Ok();
   }
 
+  Status Copy(const std::string& from, const std::string& to) override {
+    // multipart-manifest=get: an SLO's manifest is copied (its segments are
+    // then shared), not its whole content (which Swift caps at 5 GiB); a
+    // plain object is copied as is. Metadata and Content-Type come along.
+    Result<net::HttpResponse> r = Request(
+        "PUT", ObjectPath(container_, Full(to)) + "?multipart-manifest=get",
+        {{"X-Copy-From", "/" + net::UrlEncode(container_) + "/" + net::UrlEncode(Full(from), true)},
+         {"Content-Length", "0"}});
+    if (!r.ok()) return r.status().WithContext("copy " + Describe(from) + " to " + Describe(to));
+    if (r->status == 404) return NotFound(Describe(from) + ": no such object");
+    if (!r->ok()) return HttpError(*r, "copy " + Describe(from) + " to " + Describe(to));
+    return Status::Ok();
+  }
+
+  Status Delete(const std::string& key) override {
+    // Without multipart-manifest=delete: only an SLO's manifest goes, its
+    // segments stay for the copy that shares them.
+    Result<net::HttpResponse> r = Request("DELETE", ObjectPath(container_, Full(key)), {});
+    if (!r.ok()) return r.status().WithContext("delete " + Describe(key));
+    if (!r->ok() && r->status != 404) return HttpError(*r, "delete " + Describe(key));
+    return Status::Ok();
+  }
+
   Result<std::string> LocalEtag(const std::string& local_path, uint64_t size) override {
     std::vector<internal::FileRange> ranges;
     if (size <= options_.multipart_threshold) {
