@@ -10,6 +10,10 @@
 #   scripts/services/swift.sh start DIR     # prints the proxy URL; writes DIR/env
 #   scripts/services/swift.sh stop DIR      # stops only the pids it started
 #   scripts/services/swift.sh stop-proxy DIR / start-proxy DIR (outage tests)
+#   KEYSTONE_ENV=KSDIR/env scripts/services/swift.sh start DIR
+#       authenticates through that Keystone (scripts/services/keystone.sh:
+#       authtoken + keystoneauth, Swift API only) instead of TempAuth + s3api,
+#       and adds itself to Keystone's catalog as the object-store endpoint.
 #
 # DIR/env holds: SWIFT_URL, ST_AUTH, ST_USER, ST_KEY, S3_ENDPOINT,
 # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (source it).
@@ -106,10 +110,12 @@ EOF
       [[ -s $kind.ring.gz ]] || die "ring $kind not built" )
   done
 
+  local auth="s3api tempauth"
+  [[ -n ${KEYSTONE_ENV:-} ]] && auth="authtoken keystoneauth"
   { common_default "$pp" "$DIR"
     cat <<EOF
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk $auth copy slo dlo versioned_writes symlink proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
@@ -145,6 +151,32 @@ use = egg:swift#versioned_writes
 [filter:symlink]
 use = egg:swift#symlink
 EOF
+    if [[ -n ${KEYSTONE_ENV:-} ]]; then
+      # shellcheck disable=SC1090
+      ( source "$KEYSTONE_ENV"
+        # token_cache_time -1: every request is checked with Keystone, so an
+        # expired or revoked token is refused at once (tests rely on it).
+        cat <<EOF
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = $KS_URL
+auth_url = $KS_URL
+auth_type = password
+interface = public
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = $KS_SWIFT_USER
+password = $KS_SWIFT_PASSWORD
+delay_auth_decision = True
+token_cache_time = -1
+memcached_servers = 127.0.0.1:$mp
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+operator_roles = admin, member
+EOF
+      )
+    fi
   } >"$DIR/etc/proxy-server.conf"
 
   setsid memcached -u "$(id -un)" -l 127.0.0.1 -p "$mp" -U 0 -m 64 >"$DIR/log/memcached.log" 2>&1 < /dev/null &
@@ -165,6 +197,10 @@ export AWS_ACCESS_KEY_ID=test:tester
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1
 EOF
+  if [[ -n ${KEYSTONE_ENV:-} ]]; then
+    "$(dirname "${BASH_SOURCE[0]}")/keystone.sh" add-swift "$(dirname "$KEYSTONE_ENV")" \
+      "http://127.0.0.1:$pp" || { cmd_stop "$DIR"; die "adding Swift to Keystone's catalog failed"; }
+  fi
   echo "http://127.0.0.1:$pp"
 }
 
