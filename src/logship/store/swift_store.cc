@@ -320,7 +320,7 @@ class SwiftStore final : public ObjectStore {
       req.sink = sink;
       auto http = pool_.Get();
       Result<net::HttpResponse> r = http->Send(req);
-      if (!r.ok()) return r.status().WithContext(method + " " + t->storage_url + path);
+      if (!r.ok()) return r.status();  // the client's message names the method and URL
       if (r->status != 401 || i == 1) return r;
       force = true;
     }
