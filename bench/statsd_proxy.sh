@@ -5,7 +5,8 @@
 # generator to CPU 0 (20 counter lines a datagram, 1,000 names). CPU per
 # metric from /proc/PID/stat over the run; loss = 1 - routed/sent (stopgap:
 # its admin `status` line count; proxy.js: datagrams at the drains, one per line).
-#   STOPGAP_BUILD=build bench/statsd_proxy.sh   (SECS=5, SG_RATES="1000000 0", REF_RATES="50000 100000")
+#   STOPGAP_BUILD=build bench/statsd_proxy.sh   (SECS=5, SG_RATES="1000000 0", REF_RATES="50000 100000",
+#   PROXY_ARGS="--receive-nap-us 0" adds flags to stopgap statsd proxy)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${STOPGAP_BUILD:-$root/build}"
@@ -55,7 +56,8 @@ while True:
   echo "{ nodes: [ $nodes ], address: '127.0.0.1', port: $up, mgmt_port: $mp, mgmt_address: '127.0.0.1', checkInterval: 1000 }" >"$d/proxy.js"
   local spid
   if [[ "$kind" == stopgap ]]; then
-    taskset -c 1 "$build/stopgap" statsd proxy --config "$d/proxy.js" --log-level error &
+    # shellcheck disable=SC2086
+    taskset -c 1 "$build/stopgap" statsd proxy --config "$d/proxy.js" --log-level error ${PROXY_ARGS:-} &
     spid=$!
   else
     (cd "$refpkg" && exec taskset -c 1 node proxy.js "$d/proxy.js" >"$d/proxy.log" 2>&1) &

@@ -24,6 +24,7 @@ struct ProxyFlags {
   std::vector<std::string> nodes;
   int check_interval_ms = 0;
   size_t mtu = 0;
+  int receive_nap_us = -1;  // -1: the default
   std::string log_level = "info";
 };
 
@@ -57,6 +58,9 @@ CommandMain SetupStatsdProxy(CLI::App& sub) {
   sub.add_option("--node", f->nodes, "HOST:PORT:ADMINPORT of a StatsD node (repeatable)");
   sub.add_option("--check-interval", f->check_interval_ms, "health check interval, ms (10000)");
   sub.add_option("--mtu", f->mtu, "payload bytes per datagram sent to a node (1432)");
+  sub.add_option("--receive-nap-us", f->receive_nap_us,
+                 "sleep after a batch that emptied the socket, µs (1000; 0 = never)")
+      ->check(CLI::Range(0, 100000));
   sub.add_option("--log-level", f->log_level)->capture_default_str();
   return [f]() -> int {
     LogLevel level;
@@ -92,6 +96,7 @@ CommandMain SetupStatsdProxy(CLI::App& sub) {
     }
     if (f->check_interval_ms > 0) c.check_interval_ms = f->check_interval_ms;
     if (f->mtu > 0) c.mtu = f->mtu;
+    if (f->receive_nap_us >= 0) c.receive_nap_us = f->receive_nap_us;
 
     sigset_t set;
     sigemptyset(&set);

@@ -1,11 +1,14 @@
 // StatsdProxy: receive, route by proxy.js's ring, pack per node, health checks.
 #include "statsd/proxy.h"
 
+#include <ctime>
+
 #include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <unordered_map>
 
 #include "core/log.h"
@@ -112,6 +115,12 @@ void StatsdProxy::ReceiveLoop() {
   std::shared_ptr<const ProxyHashRing> ring = Ring();
   std::vector<std::string> pending(names_.size());             // the datagram being packed
   std::vector<std::vector<std::string>> ready(names_.size());  // full datagrams of this batch
+  // Napping after a short batch, as the server does: at 1 M metrics/s the
+  // thread otherwise wakes for every datagram or two, and the wakeups cost
+  // more than the routing.
+  const bool nap = config_.receive_nap_us > 0 && in_.ReceiveBufferBytes() >= (8 << 20);
+  const timespec nap_ts{0, static_cast<long>(config_.receive_nap_us) * 1000};
+  uint64_t routed = 0, unrouted = 0;  // published once per batch
   auto route = [&](std::string_view line) {
     const std::string_view key = line.substr(0, line.find(':'));
     if (node_of.size() >= config_.cache_size) node_of.Clear();
@@ -123,7 +132,7 @@ void StatsdProxy::ReceiveLoop() {
     }
     const int node = cached;
     if (node < 0) {
-      no_node_.fetch_add(1, std::memory_order_relaxed);
+      ++unrouted;
       return;
     }
     std::string& d = pending[static_cast<size_t>(node)];
@@ -133,7 +142,7 @@ void StatsdProxy::ReceiveLoop() {
     }
     if (!d.empty()) d.push_back('\n');
     d.append(line);
-    lines_.fetch_add(1, std::memory_order_relaxed);
+    ++routed;
   };
   while (!stop_.load(std::memory_order_relaxed)) {
     int n = batch.Receive(in_.fd());
@@ -167,6 +176,10 @@ void StatsdProxy::ReceiveLoop() {
       send_drops_.fetch_add(views.size() - ok, std::memory_order_relaxed);
       ready[k].clear();
     }
+    lines_.fetch_add(routed, std::memory_order_relaxed);
+    no_node_.fetch_add(unrouted, std::memory_order_relaxed);
+    routed = unrouted = 0;
+    if (nap && n < batch.capacity()) nanosleep(&nap_ts, nullptr);
   }
 }
 
