@@ -653,7 +653,11 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     u.steps = std::move(steps);
     u.at = StampNow();
     u.durable = durable;
-    return ledger_.Update(id, u);
+    Status st = ledger_.Update(id, u);
+    if (st.ok()) {
+      for (EngineObserver* o : observers) o->OnStateChanged(id, w, state);
+    }
+    return st;
   };
 
   if (Status f = StorageFault(); !f.ok()) {
@@ -678,6 +682,7 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     u.at = clock_.Now();
     u.durable = false;
     if (Status s = ledger_.Update(id, u); !s.ok()) return fail_early(s);
+    for (EngineObserver* o : observers) o->OnStateChanged(id, w, ExecutionState::kDiagnosing);
   }
   StepContext c{id, p, *bundle, options_.env, observers};
   c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));

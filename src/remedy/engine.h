@@ -110,6 +110,9 @@ class EngineObserver {
   virtual void OnAdmitted(ExecutionId id, const Workaround& w) {}
   virtual void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) {}
   virtual void OnStepFinished(ExecutionId id, const Workaround& w, const StepRecord& step) {}
+  // An admitted execution moved to a non-terminal state (diagnosing, acting,
+  // verifying), once the ledger holds it; the end comes to OnExecutionFinished.
+  virtual void OnStateChanged(ExecutionId id, const Workaround& w, ExecutionState state) {}
   virtual void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) {}
   // A firing instance whose execution failed (or was interrupted) is still
   // firing, and the workaround does not repeat: escalate to a person.
