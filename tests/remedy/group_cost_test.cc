@@ -2,12 +2,15 @@
 // values, the circuit breaker global) with the real SQLite ledger, the time
 // degraded it records (success or resolve, whichever first) and the cost
 // math: median, ISO weeks, one firing instance counted once, the ranking.
+#include <sqlite3.h>
+
 #include <map>
 
 #include "gtest/gtest.h"
 #include "remedy/catalog.h"
 #include "remedy/cost.h"
 #include "remedy/engine.h"
+#include "remedy/internal/ledger_schema.h"
 #include "remedy/ledger.h"
 #include "test_util.h"
 
@@ -93,6 +96,24 @@ TEST_F(GroupLimitsTest, CooldownCountsPerGroup) {
   EXPECT_EQ(Run(*engine, DiskFull("db1")), "succeeded");
 }
 
+TEST_F(GroupLimitsTest, DryRunPlanCountsInTheAlertsGroup) {
+  Workaround w = MakeWorkaround("disk");
+  w.limits.cooldown = 1min;
+  w.limits.group_by = {"host"};
+  auto engine = Engine(w);
+  EXPECT_EQ(Run(*engine, DiskFull("db1")), "succeeded");
+  Result<Plan> p = engine->PlanFor("disk", DiskFull("db2"));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->refusal);
+  EXPECT_EQ(p->limits[1], "cooldown 1m (last run: never)");
+  EXPECT_EQ(p->limits.back(),
+            "concurrency, cooldown and max_runs count per group of host (this alert: host=db2)");
+  p = engine->PlanFor("disk", DiskFull("db1"));
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p->refusal);
+  EXPECT_EQ(p->refusal->reason, RefusalReason::kCooldown);
+}
+
 TEST_F(GroupLimitsTest, MaxRunsCountsPerGroupButTheBreakerStaysGlobal) {
   Workaround w = MakeWorkaround("disk");
   w.limits.max_runs = Limits::MaxRuns{1, 1h};
@@ -148,6 +169,43 @@ TEST_F(GroupLimitsTest, DegradedEndsAtSuccessOrResolveWhicheverFirst) {
   EXPECT_EQ(*n, 1);
   e = ledger_->GetExecution(open->id);
   ASSERT_TRUE(e.ok() && e->Degraded());
+  EXPECT_EQ(*e->Degraded(), Duration(90s));
+}
+
+// A ledger written by the previous version (schema 4) migrates: its rows
+// read group {} and an execution that had succeeded ends its degraded time at
+// its finish.
+TEST(GroupLimitsMigration, Version4LedgerGainsGroupsAndDegradedEnd) {
+  TempDir dir;
+  const std::string path = dir.path() + "/ledger.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto exec = [db](const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql.substr(0, 80);
+    sqlite3_free(err);
+  };
+  exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  for (int v = 1; v <= 4; ++v) {
+    exec(internal::kLedgerMigrations[v - 1]);
+    exec("INSERT INTO schema_version VALUES (" + std::to_string(v) + ", 0)");
+  }
+  const int64_t start = 1'000'000, end = 1'090'000;
+  exec(
+      "INSERT INTO executions(workaround_id, issue, source, state, created_at, updated_at, "
+      "finished_at, instance_start) VALUES ('disk', '#1', 'alertmanager', 'succeeded', " +
+      std::to_string(start + 1000) + ", " + std::to_string(end) + ", " + std::to_string(end) +
+      ", " + std::to_string(start) + ")");
+  sqlite3_close(db);
+
+  ManualClock clock{kNow};
+  auto ledger = OpenSqliteLedger(path, clock);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  Result<ExecutionRecord> e = (*ledger)->GetExecution(1);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->group.empty());
+  ASSERT_TRUE(e->Degraded());
   EXPECT_EQ(*e->Degraded(), Duration(90s));
 }
 

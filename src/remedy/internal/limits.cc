@@ -137,9 +137,6 @@ Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Wo
   std::vector<std::string> out;
   GroupView g(w, group, ledger);
   STOPGAP_RETURN_IF_ERROR(g.Usable());
-  out.push_back(g.grouped() ? "counted per group of " + JoinLabels(w.limits.group_by) +
-                                  " (this alert: " + GroupText(group) + ")"
-                            : "counted per workaround (no limits.group_by)");
   Result<int64_t> in_flight = g.InFlight();
   if (!in_flight.ok()) return in_flight.status();
   out.push_back("concurrency " + std::to_string(w.limits.concurrency) +
@@ -165,6 +162,10 @@ Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Wo
   if (!all.ok()) return all.status();
   out.push_back("circuit breaker " + std::to_string(catalog.policy.max_runs_per_hour) +
                 " runs/hour across all workarounds (last hour: " + std::to_string(*all) + ")");
+  if (g.grouped()) {
+    out.push_back("concurrency, cooldown and max_runs count per group of " +
+                  JoinLabels(w.limits.group_by) + " (this alert: " + GroupText(group) + ")");
+  }
   return out;
 }
 
