@@ -3,7 +3,8 @@
 // `tracker:` section it also looks every issue up (unless --offline).
 // Exit: 2 on any error (expired or unknown issue included), 1 with --strict
 // when there are warnings (expiring within 14 days, issue closed), 1 when the
-// tracker cannot be reached, else 0.
+// tracker cannot be reached, else 0. On success it also says how each matched
+// workaround's limits count: per workaround, or per group (limits.group_by).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -65,6 +66,22 @@ CommandMain SetupCheck(CLI::App& sub) {
     }
     std::printf("%s: ok, %zu workaround(s), %d warning(s)\n", o->catalog.c_str(),
                 catalog->workarounds.size(), warnings);
+    // How the limits count: per workaround unless limits.group_by says per
+    // group of label values (the circuit breaker is always global).
+    for (const remedy::Workaround& w : catalog->workarounds) {
+      if (!w.match) continue;
+      if (w.limits.group_by.empty()) {
+        std::printf(
+            "  %s: limits count per workaround (no limits.group_by): one alert's run "
+            "holds back the same workaround for every other label value\n",
+            w.id.c_str());
+      } else {
+        std::string labels;
+        for (const std::string& l : w.limits.group_by) labels += (labels.empty() ? "" : ", ") + l;
+        std::printf("  %s: limits count per group of %s (limits.group_by)\n", w.id.c_str(),
+                    labels.c_str());
+      }
+    }
     return warnings > 0 && o->strict ? kExitFailed : kExitOk;
   };
 }

@@ -1,7 +1,9 @@
 // `stopgap report -c FILE [--format table|json]`: per issue the runs in 24 h,
 // 7 d and in total and the workarounds behind it; per workaround its state,
 // days left, diagnosed or not, runs, refusals and last result; and the
-// undiagnosed workarounds ranked by runs in the last 7 days.
+// cost of each bandaid (remedy/cost.h: runs, time acting, time degraded,
+// median time to resolve, week by week) and "where to invest": the
+// undiagnosed workarounds ranked by that cost.
 // Opening the ledger marks executions whose process died as interrupted.
 #include <unistd.h>
 
@@ -18,8 +20,10 @@
 #include "cli/command.h"
 #include "core/time.h"
 #include "remedy/catalog.h"
+#include "remedy/cost.h"
 #include "remedy/ledger.h"
 #include "remedy/tracker/sync.h"
+#include "server/api_json.h"
 
 namespace stopgap::cli {
 namespace {
@@ -46,6 +50,23 @@ struct WorkaroundRow {
   std::string last_result;  // empty: never ran
   std::string last_refusal_reason;
 };
+
+// "3h12m5s", whole seconds.
+std::string SecondsText(double seconds) {
+  return FormatDuration(std::chrono::seconds(static_cast<int64_t>(seconds + 0.5)));
+}
+
+void PrintCost(const std::string& name, const remedy::CostFigures& f) {
+  std::string weeks;
+  for (const remedy::WeekCost& w : f.weekly) {
+    weeks +=
+        (weeks.empty() ? "" : " ") + std::to_string(w.runs) + "/" + SecondsText(w.degraded_seconds);
+  }
+  std::printf("%-32s %6lld %10s %12s %12s  %s\n", name.c_str(), static_cast<long long>(f.runs),
+              SecondsText(f.acting_seconds).c_str(), SecondsText(f.degraded_seconds).c_str(),
+              f.median_resolve_seconds ? SecondsText(*f.median_resolve_seconds).c_str() : "-",
+              weeks.c_str());
+}
 
 int ReportMain(const ReportOpts& o) {
   const Clock& clock = SystemClock::Instance();
@@ -126,14 +147,17 @@ int ReportMain(const ReportOpts& o) {
     }
     rows.push_back(std::move(r));
   }
+  // Where to invest: the undiagnosed workarounds by what they cost (time
+  // degraded, then time acting; remedy/cost.h), not only by how often they ran.
+  Result<remedy::CostReport> cost = remedy::LoadCost(**ledger, *catalog, now);
+  if (!cost.ok()) {
+    std::fprintf(stderr, "stopgap report: %s\n", cost.status().ToString().c_str());
+    return kExitFailed;
+  }
+  std::map<std::string, const WorkaroundRow*> row_of;
+  for (const WorkaroundRow& r : rows) row_of[r.id] = &r;
   std::vector<const WorkaroundRow*> ranking;
-  for (const WorkaroundRow& r : rows)
-    if (!r.diagnosed) ranking.push_back(&r);
-  std::stable_sort(ranking.begin(), ranking.end(),
-                   [](const WorkaroundRow* a, const WorkaroundRow* b) {
-                     if (a->runs_7d != b->runs_7d) return a->runs_7d > b->runs_7d;
-                     return a->runs_total > b->runs_total;
-                   });
+  for (const remedy::WorkaroundCost& c : cost->invest) ranking.push_back(row_of.at(c.id));
 
   if (o.format == "json") {
     json out;
@@ -163,6 +187,7 @@ int ReportMain(const ReportOpts& o) {
       out["undiagnosed_ranking"].push_back(
           {{"id", r->id}, {"issue", r->issue}, {"runs_7d", r->runs_7d}});
     }
+    out["cost"] = json(server::CostJson(*cost));
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -188,11 +213,22 @@ int ReportMain(const ReportOpts& o) {
                 static_cast<long long>(r.runs_total), static_cast<long long>(r.refusals_total),
                 last.c_str());
   }
-  std::printf("\nUNDIAGNOSED, BY RUNS IN THE LAST 7 DAYS (where root-cause work pays most)\n");
+  std::printf(
+      "\nCOST (the runs the ledger keeps; degraded: alert start to verify or resolve)\n"
+      "%-32s %6s %10s %12s %12s  %s\n",
+      "workaround", "runs", "acting", "degraded", "median", "runs/degraded per week");
+  for (const remedy::WorkaroundCost& c : cost->workarounds) PrintCost(c.id, c.figures);
+  for (const remedy::IssueCost& c : cost->issues) PrintCost("issue " + c.issue, c.figures);
+  std::printf(
+      "\nWHERE TO INVEST: undiagnosed, by time degraded, then time acting (root-cause work "
+      "pays most first)\n");
   int rank = 0;
-  for (const WorkaroundRow* r : ranking) {
-    std::printf("%3d. %-32s %-22s %6lld run(s)\n", ++rank, r->id.c_str(), r->issue.c_str(),
-                static_cast<long long>(r->runs_7d));
+  for (const remedy::WorkaroundCost& c : cost->invest) {
+    std::printf("%3d. %-32s %-22s degraded %-10s acting %-8s %lld run(s), %lld in 7 days\n", ++rank,
+                c.id.c_str(), c.issue.c_str(), SecondsText(c.figures.degraded_seconds).c_str(),
+                SecondsText(c.figures.acting_seconds).c_str(),
+                static_cast<long long>(c.figures.runs),
+                static_cast<long long>(row_of.at(c.id)->runs_7d));
   }
   if (ranking.empty()) std::printf("  (none: every workaround is diagnosed)\n");
   return kExitOk;

@@ -25,6 +25,7 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <future>
 #include <limits>
@@ -58,12 +59,34 @@ void HttpResponder::operator()(HttpServerResponse response) const {
   if (state_ && !state_->answered.exchange(true)) state_->send(std::move(response));
 }
 
+// Shared by the handle (HttpStream) and its session. `post` hands bytes (or,
+// with close=true, a close request) to the session's strand; it holds the
+// session weakly, so a stream kept after its connection ended holds nothing.
+struct HttpStream::State {
+  std::function<void(std::string bytes, bool close)> post;
+  std::atomic<bool> closed{false};
+};
+
+bool HttpStream::Write(std::string bytes) const {
+  if (!state_ || state_->closed.load()) return false;
+  state_->post(std::move(bytes), false);
+  return !state_->closed.load();
+}
+
+void HttpStream::Close() const {
+  if (state_ && !state_->closed.load()) state_->post({}, true);
+}
+
+bool HttpStream::closed() const { return !state_ || state_->closed.load(); }
+
 namespace http_internal {
 
 struct Route {
   std::string method, pattern;
   std::regex re;
   HttpAsyncHandler handler;
+  HttpStreamHandler stream_handler;  // set: a streaming route (HandleStream)
+  std::string stream_content_type;
   // The pattern's leading bytes that hold no regex syntax; `literal` when
   // that is the whole pattern (then no regex runs at all).
   std::string prefix;
@@ -194,14 +217,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->shutdown_ = true;
       if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader ||
-          self->phase_ == Phase::kDrain) {
+          self->phase_ == Phase::kDrain || self->phase_ == Phase::kStream) {
         self->CloseNow();
       }
     });
   }
 
  private:
-  enum class Phase { kIdle, kHeader, kBody, kHandler, kWrite, kDrain, kClosed };
+  enum class Phase { kIdle, kHeader, kBody, kHandler, kWrite, kDrain, kStream, kClosed };
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
@@ -354,6 +377,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     phase_ = Phase::kHandler;
     header_parser_.reset();
     Tcp().expires_never();
+    if (route_->stream_handler) return DispatchStream();
     auto run = [self = this->shared_from_this()] {
       HttpResponder respond(std::make_shared<HttpResponder::State>([self](HttpServerResponse r) {
         asio::post(self->stream_.get_executor(),
@@ -370,6 +394,100 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
     };
     asio::post(*s_.pool, std::move(run));
+  }
+
+  // A streaming route: the handler runs on the pool; its writes queue on this
+  // strand until the head is out. Timers: none while idle (the client may
+  // listen for hours); each write must finish within write_timeout.
+  void DispatchStream() {
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    stream_state_ = std::make_shared<HttpStream::State>();
+    stream_state_->post = [weak](std::string bytes, bool close) {
+      if (auto self = weak.lock()) {
+        asio::post(self->stream_.get_executor(), [self, bytes = std::move(bytes), close]() mutable {
+          self->QueueChunk(std::move(bytes), close);
+        });
+      }
+    };
+    auto run = [self = this->shared_from_this(), stream = HttpStream(stream_state_)] {
+      std::optional<HttpServerResponse> answer;
+      try {
+        answer = self->route_->stream_handler(self->request_, stream);
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "http stream handler threw",
+            {{"path", self->request_.path}, {"error", e.what()}});
+        answer = ErrorResponse(500, "internal error");
+      } catch (...) {
+        answer = ErrorResponse(500, "internal error");
+      }
+      asio::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+        self->StartStream(std::move(answer));
+      });
+    };
+    asio::post(*s_.pool, std::move(run));
+  }
+
+  void StartStream(std::optional<HttpServerResponse> answer) {
+    if (phase_ == Phase::kClosed) return;
+    if (answer || Stopping()) {
+      stream_state_->closed = true;
+      chunks_.clear();
+      keep_alive_ = false;
+      return Answer(answer ? std::move(*answer) : ErrorResponse(503, "shutting down"), false);
+    }
+    phase_ = Phase::kStream;
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + route_->stream_content_type +
+                       "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                       "Connection: close\r\n\r\n";
+    queued_ += head.size();
+    chunks_.push_front(std::move(head));
+    write_timer_.emplace(stream_.get_executor());
+    WatchForClose();
+    WriteNextChunk();
+  }
+
+  void QueueChunk(std::string bytes, bool close) {
+    if (phase_ == Phase::kClosed) return;
+    if (close) {
+      close_after_ = true;
+    } else {
+      queued_ += bytes.size();
+      chunks_.push_back(std::move(bytes));
+      if (queued_ > s_.opts.max_stream_buffer_bytes) return CloseNow();  // a client not reading
+    }
+    if (phase_ == Phase::kStream && !writing_) WriteNextChunk();
+  }
+
+  void WriteNextChunk() {
+    if (chunks_.empty()) {
+      if (close_after_) CloseNow();
+      return;
+    }
+    writing_ = true;
+    write_timer_->expires_after(s_.opts.write_timeout);
+    write_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec && self->writing_) self->CloseNow();  // the write took too long
+    });
+    asio::async_write(stream_, asio::buffer(chunks_.front()),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        self->write_timer_->cancel();
+                        if (ec || self->phase_ == Phase::kClosed) return self->CloseNow();
+                        self->queued_ -= self->chunks_.front().size();
+                        self->chunks_.pop_front();
+                        self->WriteNextChunk();
+                      });
+  }
+
+  // Reads (and discards, bounded) what a streaming client sends, to notice it
+  // leaving at once.
+  void WatchForClose() {
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ >= kMaxDrain) return self->CloseNow();
+                              self->WatchForClose();
+                            });
   }
 
   // Answers a request whose body was not read (or not fully): the connection
@@ -433,8 +551,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void CloseNow() {
+    if (stream_state_) stream_state_->closed = true;
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    if (write_timer_) write_timer_->cancel();
     beast::error_code ignored;
     Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     Tcp().close();
@@ -459,6 +579,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   size_t served_ = 0;
   size_t drained_ = 0;
   std::array<char, 4096> drain_buf_;
+  // Streaming (HandleStream) only.
+  std::shared_ptr<HttpStream::State> stream_state_;
+  std::deque<std::string> chunks_;  // the front one is being written when writing_
+  size_t queued_ = 0;               // bytes in chunks_
+  bool writing_ = false;
+  bool close_after_ = false;
+  std::optional<asio::steady_timer> write_timer_;
 };
 
 }  // namespace
@@ -623,7 +750,7 @@ void HttpServer::Handle(std::string_view method, std::string pattern, HttpHandle
 
 void HttpServer::HandleAsync(std::string_view method, std::string pattern,
                              HttpAsyncHandler handler) {
-  http_internal::Route r{std::string(method), pattern, {}, std::move(handler), {}, false};
+  http_internal::Route r{std::string(method), pattern, {}, std::move(handler), {}, {}, {}, false};
   r.prefix = http_internal::LiteralPrefix(pattern);
   r.literal = r.prefix == pattern;
   try {
@@ -639,6 +766,15 @@ void HttpServer::HandleAsync(std::string_view method, std::string pattern,
     impl_->route_error = "unsupported HTTP method " + r.method;
   }
   impl_->routes.push_back(std::move(r));
+}
+
+void HttpServer::HandleStream(std::string pattern, std::string content_type,
+                              HttpStreamHandler handler) {
+  const size_t before = impl_->routes.size();
+  HandleAsync("GET", std::move(pattern), nullptr);
+  if (impl_->routes.size() == before) return;  // a bad pattern: Start() reports it
+  impl_->routes.back().stream_handler = std::move(handler);
+  impl_->routes.back().stream_content_type = std::move(content_type);
 }
 
 void HttpServer::SetPreBodyCheck(HttpPreBodyCheck check) { impl_->gate = std::move(check); }

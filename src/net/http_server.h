@@ -32,7 +32,7 @@
 // Handlers and the pre-body check run concurrently (handler pool and io
 // threads respectively) and must be thread-safe; the pre-body check runs on an
 // io thread and must not block. Stop() may be called from any thread (not
-// from a handler); it is idempotent.
+// from a handler); it is idempotent. Stop() closes every stream at once.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +77,8 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 64;
   // Open connections in total; more are accepted and closed at once (503).
   size_t max_connections = 4096;
+  // Bytes a stream may have waiting for a slow client; beyond it, closed.
+  size_t max_stream_buffer_bytes = 1 << 20;
   int threads = 2;            // io threads (parsing, TLS, timers); not per connection
   int handler_threads = 16;   // handler pool: handlers may block briefly (fsync)
   int listen_backlog = 1024;  // pending connections the kernel queues (SOMAXCONN caps it)
@@ -122,6 +124,34 @@ class HttpResponder {
 // without holding a handler thread meanwhile. The request stays valid until
 // the responder is called.
 using HttpAsyncHandler = std::function<void(const HttpServerRequest&, HttpResponder)>;
+// A response that stays open and is written piece by piece (server-sent
+// events): see HttpServer::HandleStream. Copyable handle; the connection is
+// owned by the server, so holding a stream holds no thread and no socket
+// beyond the connection itself.
+class HttpStream {
+ public:
+  struct State;
+  explicit HttpStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  // Queues `bytes` for the client, from any thread, without blocking. False
+  // once the stream is closed: the client left, a write failed or took longer
+  // than write_timeout, more than max_stream_buffer_bytes waited, Close(), or
+  // Stop(). A closed stream stays closed: drop it.
+  bool Write(std::string bytes) const;
+  // Closes the connection after what is queued has been written.
+  void Close() const;
+  bool closed() const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+// Runs on the handler pool. A response answers the request as usual (e.g. a
+// refusal); nullopt starts the stream: "200", the route's content type and
+// `Cache-Control: no-store` are sent, then whatever is written to the stream
+// (writes made before returning are sent after the head), until either side
+// closes. A streaming connection counts against the connection caps.
+using HttpStreamHandler =
+    std::function<std::optional<HttpServerResponse>(const HttpServerRequest&, HttpStream)>;
+
 // Called with the request's method, path, path_params, query, headers and
 // remote_addr (body empty) before any body byte is read. A response refuses
 // the request: it is sent and the connection closed, the body never read.
@@ -138,6 +168,8 @@ class HttpServer {
   void Handle(std::string_view method, std::string pattern, HttpHandler handler);
   // The same, for a handler that answers through its responder.
   void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler);
+  // A streaming route (GET only), e.g. "text/event-stream". Before Start().
+  void HandleStream(std::string pattern, std::string content_type, HttpStreamHandler handler);
   // The gate for routed requests (unrouted ones get 404 first). Before Start().
   void SetPreBodyCheck(HttpPreBodyCheck check);
 

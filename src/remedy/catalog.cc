@@ -86,6 +86,16 @@ std::string Violation::ToString() const {
   return out;
 }
 
+std::map<std::string, std::string> GroupOf(const Limits& limits,
+                                           const std::map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (const std::string& name : limits.group_by) {
+    auto it = labels.find(name);
+    out[name] = it == labels.end() ? "" : it->second;
+  }
+  return out;
+}
+
 std::optional<int64_t> DaysLeft(const Workaround& w, CivilDay today) {
   if (!w.expires) return std::nullopt;
   return DaysSinceEpoch(*w.expires) - DaysSinceEpoch(today);

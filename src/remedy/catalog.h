@@ -94,7 +94,16 @@ struct Limits {
   int concurrency = 1;  // executions of this workaround in flight at once
   OnBusy on_busy = OnBusy::kQueue;
   Duration queue_timeout = 10min;  // on_busy: queue: the longest wait for a slot
+  // `group_by: [host]`: cooldown, max_runs and concurrency count per group of
+  // these label values (an alert without the label is in the group with "").
+  // Empty (the default): one group for all the workaround's executions.
+  std::vector<std::string> group_by;
 };
+
+// The group an alert's labels put an execution in: {label: value} for each
+// of limits.group_by (a missing label reads ""); {} without group_by.
+std::map<std::string, std::string> GroupOf(const Limits& limits,
+                                           const std::map<std::string, std::string>& labels);
 
 // `repeat: {every: 30m, max: 3}`: a firing instance whose action or verify
 // failed may run again while it still fires, at most `max` attempts in all,

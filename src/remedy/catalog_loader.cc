@@ -12,6 +12,7 @@
 #include "remedy/internal/catalog_steps.h"
 #include "remedy/internal/yaml_reader.h"
 #include "remedy/secrets.h"
+#include "remedy/template.h"
 
 namespace stopgap::remedy {
 namespace {
@@ -264,8 +265,9 @@ void LoadRepeat(YamlReader& r, const YAML::Node& n, std::optional<Repeat>* out) 
 }
 
 void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
-  if (!r.CheckMap(n, "limits",
-                  {"cooldown", "max_runs", "concurrency", "on_busy", "queue_timeout"})) {
+  if (!r.CheckMap(
+          n, "limits",
+          {"cooldown", "max_runs", "concurrency", "on_busy", "queue_timeout", "group_by"})) {
     return;
   }
   if (auto v = r.DurationField(n, "cooldown", "limits.cooldown")) out->cooldown = *v;
@@ -288,6 +290,20 @@ void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
               "must be positive");
     } else {
       out->queue_timeout = *v;
+    }
+  }
+  if (auto v = r.Strings(n, "group_by", "limits.group_by", false)) {
+    for (const std::string& label : *v) {
+      if (!LabelTemplateName("{{labels." + label + "}}")) {
+        r.Error(ChildOf(n, "group_by"), "limits.group_by", "bad-value",
+                "'" + label + "' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+      } else if (std::find(out->group_by.begin(), out->group_by.end(), label) !=
+                 out->group_by.end()) {
+        r.Error(ChildOf(n, "group_by"), "limits.group_by", "duplicate-key",
+                "label '" + label + "' is listed twice");
+      } else {
+        out->group_by.push_back(label);
+      }
     }
   }
   YAML::Node mr = ChildOf(n, "max_runs");

@@ -26,6 +26,7 @@ struct RemediationEngine::Pending {
   std::vector<std::vector<std::string>> record_argv[3];
   WallTime created_at{};
   bool uses_slot = false;    // queue_when_busy and on_busy: queue
+  std::string slot_key;      // workaround id, plus its group with limits.group_by
   MonoTime slot_deadline{};  // monotonic: a wall-clock step does not move it
 };
 
@@ -194,6 +195,7 @@ void RemediationEngine::AddObserver(EngineObserver* observer) {
 
 std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Workaround& w,
                                                 const Alert& alert,
+                                                const std::map<std::string, std::string>& group,
                                                 const std::set<std::string>& closed,
                                                 const std::set<std::string>& unknown,
                                                 Status* error) {
@@ -207,6 +209,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
   in.label_status = SubstituteAll(w, alert, argv);
   in.wait_when_busy = options_.queue_when_busy && w.limits.on_busy == OnBusy::kQueue;
   in.elapsed = [this](WallTime then) { return Elapsed(then); };
+  in.group = group;
   Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
   if (!r.ok()) {
     *error = r.status();
@@ -226,8 +229,11 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
   }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
+  std::shared_ptr<const SecretMasker> masker = MaskerFor(*catalog);
+  const std::map<std::string, std::string> group =
+      GroupOf(w->limits, masker->MaskMap(alert.labels));
   Status error;
-  std::optional<Refusal> refusal = Check(*catalog, *w, alert, closed, unknown, &error);
+  std::optional<Refusal> refusal = Check(*catalog, *w, alert, group, closed, unknown, &error);
   if (!error.ok()) return error;
 
   Plan plan;
@@ -240,7 +246,6 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
   std::vector<std::vector<std::string>> argv[3];
   bool substituted = SubstituteAll(*w, alert, argv).ok();
   if (substituted) {
-    std::shared_ptr<const SecretMasker> masker = MaskerFor(*catalog);
     RecordAll(*w, *masker, masker->MaskMap(alert.labels), argv);
   }
   for (StepPhase p : kPhases) {
@@ -258,7 +263,8 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
       plan.steps.push_back(std::move(ps));
     }
   }
-  Result<std::vector<std::string>> limits = internal::DescribeLimits(*catalog, *w, now, ledger_);
+  Result<std::vector<std::string>> limits =
+      internal::DescribeLimits(*catalog, *w, group, now, ledger_);
   if (!limits.ok()) return limits.status();
   plan.limits = std::move(*limits);
   return plan;
@@ -282,12 +288,14 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
-  Status error;
-  std::optional<Refusal> refusal = Check(*catalog, *w, alert, closed, unknown, &error);
-  if (!error.ok()) return error;
-
   auto pending = std::make_unique<Pending>();
   pending->safe_labels = masker->MaskMap(alert.labels);
+  // Label values name the group as the ledger stores labels: masked.
+  const std::map<std::string, std::string> group = GroupOf(w->limits, pending->safe_labels);
+  Status error;
+  std::optional<Refusal> refusal = Check(*catalog, *w, alert, group, closed, unknown, &error);
+  if (!error.ok()) return error;
+
   NewExecution e;
   e.workaround_id = w->id;
   e.issue = w->issue.text;
@@ -299,6 +307,7 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   e.at = StampNow();
   if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
   e.attempt = attempt;
+  e.group = group;
   if (refusal) {
     e.state = ExecutionState::kRefused;
     e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
@@ -312,6 +321,8 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     pending->alert = alert;
     pending->created_at = e.at;
     pending->uses_slot = options_.queue_when_busy && w->limits.on_busy == OnBusy::kQueue;
+    pending->slot_key =
+        w->limits.group_by.empty() ? w->id : w->id + "\n" + internal::GroupText(e.group);
     pending->slot_deadline = clock_.Monotonic() + w->limits.queue_timeout;
     (void)SubstituteAll(*w, alert, pending->argv);  // checked above
     RecordAll(*w, *masker, pending->safe_labels, pending->record_argv);
@@ -357,7 +368,7 @@ ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
   const Workaround& w = *p->workaround;
   {
     std::lock_guard lock(mu_);
-    int& taken = running_[w.id];
+    int& taken = running_[p->slot_key];
     if (taken >= w.limits.concurrency) {
       ExecutionOutcome o;
       o.id = id;
@@ -365,27 +376,27 @@ ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
       o.waiting = true;
       o.detail = "waiting for a free slot (concurrency " + std::to_string(w.limits.concurrency) +
                  ", queue_timeout " + FormatDuration(w.limits.queue_timeout) + ")";
-      waiting_[w.id].push_back(id);
+      waiting_[p->slot_key].push_back(id);
       pending_[id] = std::move(p);
       return o;
     }
     ++taken;
   }
-  const std::string workaround_id = w.id;
+  const std::string slot_key = p->slot_key;
   ExecutionOutcome out = RunPending(id, *p);
-  ReleaseSlotAndRunWaiting(workaround_id);
+  ReleaseSlotAndRunWaiting(slot_key);
   return out;
 }
 
-void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& workaround_id) {
+void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& slot_key) {
   for (;;) {
     std::unique_ptr<Pending> next;
     ExecutionId next_id = 0;
     {
       std::lock_guard lock(mu_);
-      --running_[workaround_id];
+      --running_[slot_key];
       if (draining_) return;  // a shutdown takes the waiting ones (TakeWaiting)
-      auto q = waiting_.find(workaround_id);
+      auto q = waiting_.find(slot_key);
       while (!next && q != waiting_.end() && !q->second.empty()) {
         next_id = q->second.front();
         q->second.pop_front();
@@ -395,13 +406,13 @@ void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& workaround_i
         pending_.erase(it);
       }
       if (!next) return;
-      ++running_[workaround_id];
+      ++running_[slot_key];
     }
     if (clock_.Monotonic() > next->slot_deadline) {
       RefuseWaiting(next_id, *next);
     } else {
       Log(LogLevel::kInfo, "execution starts after waiting for a slot",
-          {{"workaround", workaround_id}, {"execution", std::to_string(next_id)}});
+          {{"workaround", next->workaround->id}, {"execution", std::to_string(next_id)}});
       RunPending(next_id, *next);
     }
   }
@@ -642,7 +653,11 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     u.steps = std::move(steps);
     u.at = StampNow();
     u.durable = durable;
-    return ledger_.Update(id, u);
+    Status st = ledger_.Update(id, u);
+    if (st.ok()) {
+      for (EngineObserver* o : observers) o->OnStateChanged(id, w, state);
+    }
+    return st;
   };
 
   if (Status f = StorageFault(); !f.ok()) {
@@ -667,6 +682,7 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     u.at = clock_.Now();
     u.durable = false;
     if (Status s = ledger_.Update(id, u); !s.ok()) return fail_early(s);
+    for (EngineObserver* o : observers) o->OnStateChanged(id, w, ExecutionState::kDiagnosing);
   }
   StepContext c{id, p, *bundle, options_.env, observers};
   c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));

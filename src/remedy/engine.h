@@ -110,6 +110,9 @@ class EngineObserver {
   virtual void OnAdmitted(ExecutionId id, const Workaround& w) {}
   virtual void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) {}
   virtual void OnStepFinished(ExecutionId id, const Workaround& w, const StepRecord& step) {}
+  // An admitted execution moved to a non-terminal state (diagnosing, acting,
+  // verifying), once the ledger holds it; the end comes to OnExecutionFinished.
+  virtual void OnStateChanged(ExecutionId id, const Workaround& w, ExecutionState state) {}
   virtual void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) {}
   // A firing instance whose execution failed (or was interrupted) is still
   // firing, and the workaround does not repeat: escalate to a person.
@@ -212,14 +215,16 @@ class RemediationEngine {
     bool stopped = false;  // a step was stopped by a shutdown
   };
   std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
+                               const std::map<std::string, std::string>& group,
                                const std::set<std::string>& closed,
                                const std::set<std::string>& unknown, Status* error);
   ExecutionOutcome RunPending(ExecutionId id, Pending& p);
   PhaseResult RunPhase(StepContext& c, StepPhase phase);
   StepRecord RunOneStep(StepContext& c, StepPhase phase, int index);
-  // After an execution that held a slot of `workaround_id`: frees it and runs
-  // (or, past their deadline, refuses) the executions waiting for one.
-  void ReleaseSlotAndRunWaiting(const std::string& workaround_id);
+  // After an execution that held a slot of `slot_key` (a workaround, or one
+  // group of it with limits.group_by): frees it and runs (or, past their
+  // deadline, refuses) the executions waiting for one.
+  void ReleaseSlotAndRunWaiting(const std::string& slot_key);
   void RefuseWaiting(ExecutionId id, const Pending& p);
 
   ExecutionLedger& ledger_;
@@ -239,7 +244,7 @@ class RemediationEngine {
   std::set<std::string> unknown_issues_;
   std::vector<EngineObserver*> observers_;
   std::map<ExecutionId, std::unique_ptr<Pending>> pending_;
-  std::map<std::string, int> running_;  // queue_when_busy: slots taken, by workaround
+  std::map<std::string, int> running_;  // queue_when_busy: slots taken, by slot key
   std::map<std::string, std::deque<ExecutionId>> waiting_;  // in pending_, FIFO
   bool draining_ = false;                                   // TakeWaiting() was called
   Status bundle_fault_;  // the first failed bundle fsync (StorageFault())

@@ -1,6 +1,8 @@
 // Ledger enums and the factory; the SQLite implementation is in sqlite_ledger.cc.
 #include "remedy/ledger.h"
 
+#include <algorithm>
+
 namespace stopgap::remedy {
 namespace {
 constexpr std::string_view kStateNames[] = {"matched",   "refused",   "diagnosing", "acting",
@@ -23,6 +25,16 @@ Result<ExecutionState> ParseExecutionState(std::string_view s) {
   for (size_t i = 0; i < std::size(kStateNames); ++i)
     if (kStateNames[i] == s) return static_cast<ExecutionState>(i);
   return InvalidArgument("unknown execution state '" + std::string(s) + "'");
+}
+
+std::optional<Duration> ExecutionRecord::Degraded() const {
+  if (!instance_start || !degraded_end) return std::nullopt;
+  return std::max(Duration{0},
+                  std::chrono::duration_cast<Duration>(*degraded_end - *instance_start));
+}
+
+GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger) {
+  return dynamic_cast<GroupLimitsLedger*>(&ledger);
 }
 
 bool IsTerminal(ExecutionState s) {

@@ -113,6 +113,9 @@ struct NewExecution {
   // carried one; unset for runs by hand and alerts without a start.
   std::optional<WallTime> instance_start;
   int attempt = 1;  // 2.. for the opt-in repeats of one firing instance
+  // The limits.group_by label values (GroupOf); {} without group_by. Limits
+  // count per group through GroupLimitsLedger.
+  std::map<std::string, std::string> group;
 };
 
 struct ExecutionRecord {
@@ -133,6 +136,15 @@ struct ExecutionRecord {
   std::string bundle_dir;                  // empty until diagnostics start
   std::optional<WallTime> instance_start;  // see NewExecution
   int attempt = 1;
+  std::map<std::string, std::string> group;  // see NewExecution
+  // When the degradation this execution answered ended: the execution's
+  // success (its verify passed), or the first resolve of its fingerprint
+  // received after its instance started (GroupLimitsLedger::RecordResolve),
+  // whichever came first. Unset while open.
+  std::optional<WallTime> degraded_end;
+  Duration acting{0};  // the steps' durations, summed
+  // degraded_end - instance_start; unset while open or without an alert start.
+  std::optional<Duration> Degraded() const;
   // Filled by GetExecution only.
   std::vector<StepRecord> steps;
   std::vector<TransitionRecord> transitions;
@@ -301,6 +313,36 @@ class ExecutionLedger {
   virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
 };
 
+// A role beside ExecutionLedger (it stays as it is): limits per group of
+// label values (limits.group_by) and the time degraded each bandaid answered.
+// The SQLite ledger implements it (schema migration 5); GroupLimitsOf() finds
+// it on a ledger. Same thread safety and durability as ExecutionLedger.
+class GroupLimitsLedger {
+ public:
+  virtual ~GroupLimitsLedger() = default;
+  // ExecutionLedger's limit look-ups, restricted to the executions of
+  // `workaround_id` recorded with exactly this group (NewExecution::group).
+  virtual Result<int64_t> CountGroupRunsSince(std::string_view workaround_id,
+                                              const std::map<std::string, std::string>& group,
+                                              WallTime since) = 0;
+  virtual Result<int64_t> CountGroupInFlight(std::string_view workaround_id,
+                                             const std::map<std::string, std::string>& group) = 0;
+  virtual Result<std::optional<WallTime>> GroupLastRunAt(
+      std::string_view workaround_id, const std::map<std::string, std::string>& group) = 0;
+  // A resolve of `fingerprint` at `at` (its endsAt, else when received): ends
+  // the degraded time of that fingerprint's executions still open whose
+  // instance started at or before `at`. Returns how many it ended.
+  virtual Result<int64_t> RecordResolve(std::string_view fingerprint, WallTime at) = 0;
+  // Runs (not refusals) created at or after `since`, oldest first, at most
+  // `limit` (capped at 100000): without steps and transitions, with
+  // degraded_end and acting filled.
+  virtual Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) = 0;
+};
+
+// The ledger's GroupLimitsLedger role, or null when its implementation has
+// none (then limits.group_by is refused at admission and cost is empty).
+GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger);
+
 // Secrets: every write masks what it stores with a SecretMasker
 // (remedy/secrets.h) built from the config's redact patterns (the defaults
 // for OpenSqliteLedger): alert labels and annotations, execution labels, step
@@ -325,6 +367,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
                                                                     const Clock& clock);
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 4;
+inline constexpr int kLedgerSchemaVersion = 5;
 
 }  // namespace stopgap::remedy

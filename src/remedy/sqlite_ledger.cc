@@ -65,7 +65,8 @@ std::vector<std::string> JsonList(const std::string& s) {
 #define STOPGAP_EXECUTION_COLUMNS                                                             \
   "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
-  "attempt, token "
+  "attempt, token, group_json, degraded_end, "                                                \
+  "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id) "
 ExecutionRecord ReadExecution(const Stmt& s) {
   ExecutionRecord r;
   r.id = s.Int(0);
@@ -86,10 +87,13 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   if (auto i = s.OptInt(14)) r.instance_start = FromMs(*i);
   r.attempt = static_cast<int>(s.Int(15));
   r.token = s.Text(16);
+  r.group = JsonMap(s.Text(17));
+  if (auto d = s.OptInt(18)) r.degraded_end = FromMs(*d);
+  r.acting = std::chrono::milliseconds(s.Int(19));
   return r;
 }
 
-class SqliteLedger final : public ExecutionLedger {
+class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
  public:
   SqliteLedger(const Clock& clock, SecretMasker masker)
       : clock_(clock), masker_(std::move(masker)) {}
@@ -210,8 +214,8 @@ class SqliteLedger final : public ExecutionLedger {
       STOPGAP_SQL(ins, db_,
                   "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                   "labels_json, state, refusal_reason, detail, created_at, updated_at, "
-                  "finished_at, owner, instance_start, attempt, token) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  "finished_at, owner, instance_start, attempt, token, group_json) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
       ins.Bind(5, e.source).Bind(6, MapJson(masker_.MaskMap(e.labels)));
       ins.Bind(7, ExecutionStateName(e.state)).Bind(16, e.token);
@@ -219,7 +223,7 @@ class SqliteLedger final : public ExecutionLedger {
       ins.Bind(12, refused ? std::optional<int64_t>(at) : std::nullopt);
       ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
       ins.Bind(14, e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt);
-      ins.Bind(15, int64_t{e.attempt});
+      ins.Bind(15, int64_t{e.attempt}).Bind(17, MapJson(e.group));
       STOPGAP_RETURN_IF_ERROR(ins.Run());
     }
     last_id_ = db_.LastInsertId();
@@ -345,6 +349,13 @@ class SqliteLedger final : public ExecutionLedger {
       }
       STOPGAP_RETURN_IF_ERROR(up.Bind(5, id).Run());
       STOPGAP_RETURN_IF_ERROR(InsertTransition(id, *u.state, at, u.detail.value_or("")));
+      if (*u.state == ExecutionState::kSucceeded) {
+        // Its verify passed: the degradation it answered ends here, unless a
+        // resolve ended it first.
+        STOPGAP_SQL(end, db_,
+                    "UPDATE executions SET degraded_end = ? WHERE id = ? AND degraded_end IS NULL");
+        STOPGAP_RETURN_IF_ERROR(end.Bind(1, at).Bind(2, id).Run());
+      }
     } else if (u.detail) {
       STOPGAP_SQL(up, db_, "UPDATE executions SET detail = ?, updated_at = ? WHERE id = ?");
       STOPGAP_RETURN_IF_ERROR(up.Bind(1, *u.detail).Bind(2, at).Bind(3, id).Run());
@@ -607,6 +618,72 @@ class SqliteLedger final : public ExecutionLedger {
     if (!row.ok()) return row.status();
     if (!*row) return std::optional<WallTime>();
     return std::optional<WallTime>(FromMs(q.Int(0)));
+  }
+
+  // ---- GroupLimitsLedger ----
+
+  Result<int64_t> CountGroupRunsSince(std::string_view workaround_id,
+                                      const std::map<std::string, std::string>& group,
+                                      WallTime since) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND group_json = ?2 "
+                "AND created_at > ?3 AND state != 'refused'");
+    q.Bind(1, workaround_id).Bind(2, MapJson(group)).Bind(3, Ms(since));
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    return q.Int(0);
+  }
+
+  Result<int64_t> CountGroupInFlight(std::string_view workaround_id,
+                                     const std::map<std::string, std::string>& group) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND +group_json = ? "
+                "AND state IN ('matched','diagnosing','acting','verifying')");
+    q.Bind(1, workaround_id).Bind(2, MapJson(group));
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    return q.Int(0);
+  }
+
+  Result<std::optional<WallTime>> GroupLastRunAt(
+      std::string_view workaround_id, const std::map<std::string, std::string>& group) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT COALESCE(finished_at, created_at) FROM executions WHERE workaround_id = ? "
+                "AND group_json = ? AND state != 'refused' ORDER BY id DESC LIMIT 1");
+    q.Bind(1, workaround_id).Bind(2, MapJson(group));
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<WallTime>();
+    return std::optional<WallTime>(FromMs(q.Int(0)));
+  }
+
+  Result<int64_t> RecordResolve(std::string_view fingerprint, WallTime at) override {
+    if (fingerprint.empty()) return int64_t{0};
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(up, db_,
+                "UPDATE executions SET degraded_end = ?1 WHERE fingerprint = ?2 AND degraded_end "
+                "IS NULL AND (instance_start IS NULL OR instance_start <= ?1)");
+    STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(at)).Bind(2, fingerprint).Run());
+    return db_.Changes();
+  }
+
+  Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT " STOPGAP_EXECUTION_COLUMNS
+                "FROM executions WHERE created_at >= ? AND state != 'refused' ORDER BY id LIMIT ?");
+    q.Bind(1, Ms(since)).Bind(2, int64_t{std::clamp(limit, 1, 100000)});
+    std::vector<ExecutionRecord> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(ReadExecution(q));
+    }
+    return out;
   }
 
   // ---- alerts ----

@@ -14,6 +14,29 @@ json Time(const WallTime& t) {
   if (t == WallTime{}) return nullptr;
   return FormatRfc3339(t);
 }
+
+double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+json Opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json FiguresJson(const remedy::CostFigures& f) {
+  json weekly = json::array();
+  for (const remedy::WeekCost& w : f.weekly) {
+    weekly.push_back(
+        {{"week", w.week}, {"runs", w.runs}, {"degraded_seconds", w.degraded_seconds}});
+  }
+  return {{"runs", f.runs},
+          {"acting_seconds", f.acting_seconds},
+          {"degraded_seconds", f.degraded_seconds},
+          {"median_resolve_seconds", Opt(f.median_resolve_seconds)},
+          {"weekly", std::move(weekly)}};
+}
+
+json WorkaroundCostJson(const remedy::WorkaroundCost& c) {
+  json j = {{"id", c.id}, {"issue", c.issue}, {"diagnosed", c.diagnosed}, {"mode", c.mode}};
+  j.update(FiguresJson(c.figures));
+  return j;
+}
 }  // namespace
 
 json StepJson(const remedy::StepRecord& s) {
@@ -48,6 +71,10 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
             {"finished_at", e.finished_at ? Time(*e.finished_at) : json(nullptr)},
             {"bundle_dir", e.bundle_dir},
             {"detail", SanitizeUtf8(e.detail)}};
+  j["group"] = e.group;
+  std::optional<Duration> degraded = e.Degraded();
+  j["degraded_seconds"] = degraded ? json(Seconds(*degraded)) : json(nullptr);
+  j["acting_seconds"] = Seconds(e.acting);
   if (e.alert_id) j["alert_id"] = *e.alert_id;
   if (!e.refusal_reason.empty()) j["refusal_reason"] = SanitizeUtf8(e.refusal_reason);
   if (with_steps) {
@@ -100,7 +127,58 @@ json IssueCountsJson(const remedy::IssueCounts& c) {
           {"workarounds", c.workarounds}};
 }
 
-json AlertJson(const remedy::AlertRecord& a) {
+json DispositionJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec) {
+  using remedy::AlertDisposition;
+  json d = {{"kind", remedy::AlertDispositionName(a.disposition)},
+            {"execution_id", nullptr},
+            {"duplicate_of", nullptr},
+            {"reason", a.reason.empty() ? json(nullptr) : json(SanitizeUtf8(a.reason))},
+            {"group", exec ? json(exec->group) : json::object()}};
+  switch (a.disposition) {
+    case AlertDisposition::kDuplicate:
+      d["duplicate_of"] = a.execution_id ? json(*a.execution_id) : json(nullptr);
+      break;
+    case AlertDisposition::kMatched:
+      d["execution_id"] = a.execution_id ? json(*a.execution_id) : json(nullptr);
+      d["kind"] = "ran";
+      if (exec) {
+        std::string_view state = remedy::ExecutionStateName(exec->state);
+        d["state"] = state;
+        if (exec->state == remedy::ExecutionState::kRefused) {
+          d["kind"] = "refused";
+          d["reason"] = SanitizeUtf8(exec->refusal_reason);
+          d["detail"] = SanitizeUtf8(exec->detail);
+        } else if (state == "awaiting-approval") {
+          d["kind"] = "awaiting-approval";
+        }
+      }
+      break;
+    case AlertDisposition::kResolved:
+      d["execution_id"] = a.execution_id ? json(*a.execution_id) : json(nullptr);
+      break;
+    default:
+      break;
+  }
+  return d;
+}
+
+json CostJson(const remedy::CostReport& c) {
+  json workarounds = json::array();
+  for (const auto& w : c.workarounds) workarounds.push_back(WorkaroundCostJson(w));
+  json issues = json::array();
+  for (const auto& i : c.issues) {
+    json j = {{"issue", i.issue}};
+    j.update(FiguresJson(i.figures));
+    issues.push_back(std::move(j));
+  }
+  json invest = json::array();
+  for (const auto& w : c.invest) invest.push_back(WorkaroundCostJson(w));
+  return {{"workarounds", std::move(workarounds)},
+          {"issues", std::move(issues)},
+          {"invest", std::move(invest)}};
+}
+
+json AlertJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec) {
   json labels = json::parse(a.labels_json, nullptr, false);
   if (labels.is_discarded()) labels = json::object();
   // Text read back from the ledger may hold invalid UTF-8 (a reason cut
@@ -114,7 +192,7 @@ json AlertJson(const remedy::AlertRecord& a) {
           {"name", SanitizeUtf8(a.name)},
           {"status", SanitizeUtf8(a.status)},
           {"labels", labels},
-          {"disposition", remedy::AlertDispositionName(a.disposition)},
+          {"disposition", DispositionJson(a, exec)},
           {"execution", a.execution_id ? json(*a.execution_id) : json(nullptr)},
           {"reason", SanitizeUtf8(a.reason)}};
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "remedy/catalog.h"
+#include "remedy/cost.h"
 #include "remedy/ledger.h"
 #include "server/intake.h"
 
@@ -25,7 +26,15 @@ nlohmann::json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
                               const remedy::WorkaroundCounts* counts,
                               const std::set<std::string>& closed_issues);
 nlohmann::json IssueCountsJson(const remedy::IssueCounts& c);
-nlohmann::json AlertJson(const remedy::AlertRecord& a);
+// `exec`: the execution the alert is recorded against (null: none or not
+// found); it decides the disposition's kind for a matched alert.
+nlohmann::json AlertJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec);
+// Why an alert did or did not run: {"kind": "unmatched" | "duplicate" |
+// "refused" | "awaiting-approval" | "ran" | "resolved" | "rejected" |
+// "received", "execution_id", "duplicate_of", "reason", "group", "state"}.
+nlohmann::json DispositionJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec);
+// GET /api/v1/cost and `report --format json`: {"workarounds", "issues", "invest"}.
+nlohmann::json CostJson(const remedy::CostReport& c);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],
 // "duplicates":[…], "resolved":[…],
 //  "unmatched":[…], "rejected":[…], "alerts":N, "alert_ids":[ledger ids], "warnings":[…]}

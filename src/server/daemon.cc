@@ -106,6 +106,10 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.remediation = std::move(*remediation);
   d.engine = d.remediation->engine.get();
   d.engine->AddObserver(d.engine_metrics.get());
+  d.events = std::make_unique<EventBus>(EventBusOptions{
+      .max_subscribers = d.options.max_event_subscribers, .heartbeat = d.options.event_heartbeat});
+  d.execution_events = std::make_unique<ExecutionEvents>(*d.ledger, *d.events);
+  d.engine->AddObserver(d.execution_events.get());
   Impl* self = impl.get();
   d.queue = std::make_unique<ExecutionQueue>(d.options.workers, d.options.queue_capacity,
                                              [self](QueuedId id) { self->RunExecution(id); });
@@ -231,6 +235,7 @@ Status StopgapDaemon::Start() {
   if (d.started) return FailedPrecondition("daemon already started");
   STOPGAP_RETURN_IF_ERROR(d.http->Start());
   d.started = true;
+  d.events->Start();
   if (d.remediation->tracker) d.remediation->tracker->Start();
   d.housekeeping = std::thread([&d] { d.Housekeeping(); });
   Log(LogLevel::kInfo, "stopgap serve listening",
@@ -319,7 +324,8 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   d.shut_down = true;
   if (d.options.notify_service_manager) NotifyServiceManager("STOPPING=1");
   d.stopping = true;
-  d.http->Stop();  // no new requests; in-flight ones have finished
+  d.events->Close();  // event streams end now: Stop() need not wait for them
+  d.http->Stop();     // no new requests; in-flight ones have finished
   // Executions waiting for a concurrency slot never start now.
   std::vector<remedy::ExecutionId> waiting = d.engine->TakeWaiting();
   auto left = d.queue->Shutdown(grace);

@@ -49,6 +49,10 @@ struct DaemonOptions {
   // /healthz came back through the listener and the handler pool. `stopgap
   // serve` sets it; in-process tests leave it off.
   bool notify_service_manager = false;
+  // GET /api/v1/events: open streams at most (more get 503), and the
+  // interval of its ": ping" comment lines.
+  size_t max_event_subscribers = 32;
+  Duration event_heartbeat = std::chrono::seconds(15);
 };
 
 struct ShutdownReport {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "remedy/cost.h"
 #include "remedy/matcher.h"
 #include "server/alert_intake.h"
 #include "server/api_json.h"
@@ -43,6 +44,8 @@ Result<int64_t> IntParam(const HttpServerRequest& r, const char* name, int64_t f
   }
   return n;
 }
+
+constexpr const char* kEventsPath = "/api/v1/events";
 
 std::string StorageFaultText(const Status& fault) {
   return "storage failed (" + fault.message() +
@@ -86,6 +89,26 @@ void StopgapDaemon::Impl::RefreshGauges() {
   }
 }
 
+void StopgapDaemon::Impl::PublishAlerts(const std::vector<remedy::AlertId>& ids) {
+  if (ids.empty() || !events->has_subscribers()) return;
+  // The newest alerts hold these (others may interleave): read a few more.
+  const int want = static_cast<int>(std::min<size_t>(1000, ids.size() + 64));
+  auto list = ledger->ListAlerts(want);
+  if (!list.ok()) return;
+  const std::set<remedy::AlertId> wanted(ids.begin(), ids.end());
+  for (auto it = list->rbegin(); it != list->rend(); ++it) {
+    if (!wanted.count(it->id)) continue;
+    const remedy::ExecutionRecord* exec = nullptr;
+    std::optional<remedy::ExecutionRecord> e;
+    if (it->execution_id) {
+      if (auto got = ledger->GetExecution(*it->execution_id); got.ok()) e = std::move(*got);
+      if (e) exec = &*e;
+    }
+    events->Publish("alert",
+                    AlertJson(*it, exec).dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
 void StopgapDaemon::Impl::RegisterRoutes() {
   metrics.Describe("stopgap_http_refused_total", MetricType::kCounter,
                    "Requests refused by the access check, by code (401, 403, 421).");
@@ -93,11 +116,17 @@ void StopgapDaemon::Impl::RegisterRoutes() {
   // token's name in *token), else the refusal to send.
   auto refuse = [this](const HttpServerRequest& r,
                        std::string* token) -> std::optional<HttpServerResponse> {
+    // EventSource cannot set headers: the events stream also takes
+    // ?token= (only there; the query string is never logged).
+    std::string authorization = r.Header("Authorization");
+    if (authorization.empty() && r.path == kEventsPath && r.HasQuery("token")) {
+      authorization = "Bearer " + r.Query("token");
+    }
     AccessDecision d = Access()->Check({.method = r.method,
                                         .path = r.path,
                                         .host = r.Header("Host"),
                                         .origin = r.Header("Origin"),
-                                        .authorization = r.Header("Authorization")});
+                                        .authorization = authorization});
     if (d.ok()) {
       if (token) *token = std::move(d.token);
       return std::nullopt;
@@ -159,6 +188,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       }
       return respond(Error(500, "ledger error: " + result.error.message()));
     }
+    PublishAlerts(result.alert_ids);
     json body = IntakeJson(result);
     body["warnings"] = warnings;
     HttpServerResponse res;
@@ -277,10 +307,45 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                  if (!limit.ok()) return Error(400, limit.status().message());
                  auto list = ledger->ListAlerts(static_cast<int>(*limit));
                  if (!list.ok()) return Error(500, list.status().message());
+                 // The execution each alert is recorded against decides its
+                 // disposition (ran, refused and why, awaiting approval).
+                 std::map<remedy::ExecutionId, std::optional<remedy::ExecutionRecord>> execs;
                  json out = json::array();
-                 for (const auto& a : *list) out.push_back(AlertJson(a));
+                 for (const auto& a : *list) {
+                   const remedy::ExecutionRecord* exec = nullptr;
+                   if (a.execution_id) {
+                     auto [it, fresh] = execs.try_emplace(*a.execution_id);
+                     if (fresh) {
+                       auto e = ledger->GetExecution(*a.execution_id);
+                       if (e.ok()) it->second = std::move(*e);
+                     }
+                     if (it->second) exec = &*it->second;
+                   }
+                   out.push_back(AlertJson(a, exec));
+                 }
                  return Json(200, {{"alerts", out}});
                }));
+
+  http->Handle("GET", "/api/v1/cost", guarded([this](const HttpServerRequest&, const std::string&) {
+                 auto cost = remedy::LoadCost(*ledger, *catalog->Get(), clock->Now());
+                 if (!cost.ok()) return Error(500, cost.status().message());
+                 return Json(200, CostJson(*cost));
+               }));
+
+  // Server-sent events: the stream is registered with the bus and this
+  // handler returns at once; no thread waits per subscriber.
+  http->HandleStream(kEventsPath, "text/event-stream; charset=utf-8",
+                     [this, refuse](const HttpServerRequest& r,
+                                    net::HttpStream stream) -> std::optional<HttpServerResponse> {
+                       if (std::optional<HttpServerResponse> no = refuse(r, nullptr)) return no;
+                       if (stopping) return Error(503, "shutting down");
+                       Status s = events->Subscribe(stream);
+                       if (s.ok()) return std::nullopt;
+                       HttpServerResponse res = Error(503, s.message());
+                       res.headers.emplace_back("Retry-After",
+                                                std::to_string(options.retry_after_seconds));
+                       return res;
+                     });
 
   http->Handle("GET", "/api/v1/issues",
                guarded([this](const HttpServerRequest&, const std::string&) {

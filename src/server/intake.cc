@@ -121,6 +121,16 @@ Status AlertIntake::AcceptResolved(const remedy::Alert& alert, WallTime now, Int
     }
   }
   STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kResolved, exec, out));
+  // The degradation ends: at Alertmanager's endsAt when it is a sane time,
+  // else now. Counted in the cost of the executions it ends (remedy/cost.h).
+  if (remedy::GroupLimitsLedger* role = remedy::GroupLimitsOf(ledger_)) {
+    WallTime end = now;
+    if (alert.ends_at != WallTime{} && alert.ends_at <= now && alert.ends_at >= alert.starts_at) {
+      end = alert.ends_at;
+    }
+    auto ended = role->RecordResolve(alert.fingerprint, end);
+    if (!ended.ok()) return ended.status();
+  }
   metrics_.Add(kResolved);
   out->resolved.push_back({alert.fingerprint, exec});
   return Status::Ok();

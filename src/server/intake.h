@@ -5,7 +5,9 @@
 //   1. looked up, under the fingerprint's stripe lock; a failed lookup
 //      records the alert as rejected with the error (the caller answers 500);
 //   2. resolved -> recorded against its execution (in flight, else the last
-//      one for its fingerprint); never starts anything;
+//      one for its fingerprint), and the time degraded of that fingerprint's
+//      open executions ends (GroupLimitsLedger::RecordResolve); never starts
+//      anything;
 //   3. firing, no workaround matches -> recorded unmatched;
 //   4. an execution for this fingerprint is in flight -> a duplicate of it;
 //      else the firing instance (remedy/firing.h: fingerprint + startsAt)

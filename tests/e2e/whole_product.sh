@@ -199,7 +199,7 @@ step "re-sends over ~20 s are duplicates (repeat_interval 3s)"
 dups_of() {  # EXEC MIN
   local n
   n=$(api "/api/v1/alerts?limit=1000" |
-    json "sum(1 for a in d['alerts'] if a['disposition']=='duplicate' and a['execution']==$1)")
+    json "sum(1 for a in d['alerts'] if a['disposition']['kind']=='duplicate' and a['execution']==$1)")
   [[ $n -ge $2 ]]
 }
 wait_for 30 dups_of "$EXEC" 4 || fail "fewer than 4 re-sends of $EXEC recorded as duplicates"
@@ -212,7 +212,7 @@ step "resolve: recorded against the execution, never acts"
 am_post "$(am_alert StopgapWhole web1 "$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)")"
 resolved() {
   [[ $(api "/api/v1/alerts?limit=1000" |
-    json "sum(1 for a in d['alerts'] if a['disposition']=='resolved' and a['execution']==$EXEC)") -ge 1 ]]
+    json "sum(1 for a in d['alerts'] if a['disposition']['kind']=='resolved' and a['execution']==$EXEC)") -ge 1 ]]
 }
 wait_for 20 resolved || fail "the resolve was not recorded against $EXEC"
 [[ $(execs w-all True) == "$EXEC" ]] || fail "w-all: want exactly execution $EXEC, got $(execs w-all True)"
@@ -283,7 +283,7 @@ found "swift://stopgap-e2e-swift/$(head -1 "$TMP/obj")"
 # duplicates of the executions of before the restart, no new run.
 resent_after_restart() {
   [[ $(api "/api/v1/alerts?limit=1000" | json "sum(1 for a in d['alerts'] if a['id'] > $LAST_ALERT
-       and a['name'] == 'StopgapPair' and a['disposition'] == 'duplicate' and a['execution'] in ($PAIR_IDS,))") -ge 3 ]]
+       and a['name'] == 'StopgapPair' and a['disposition']['kind'] == 'duplicate' and a['execution'] in ($PAIR_IDS,))") -ge 3 ]]
 }
 wait_for 20 resent_after_restart || fail "w-pair re-sends after the restart are not duplicates: $(api '/api/v1/alerts?limit=20')"
 [[ $(grep -c '^start' "$MARK/pair") == 3 ]] || fail "w-pair acted again after the restart: $(cat "$MARK/pair")"

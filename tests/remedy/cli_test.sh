@@ -117,7 +117,7 @@ expect_rc 0 "$BIN" report -c catalog.yaml --format json
 python3 - "$T/out" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r) == {"issues", "workarounds", "undiagnosed_ranking"}, r.keys()
+assert set(r) == {"issues", "workarounds", "undiagnosed_ranking", "cost"}, r.keys()
 w = {x["id"]: x for x in r["workarounds"]}
 for x in r["workarounds"]:
     assert set(x) == {"id", "issue", "state", "days_left", "diagnosed", "runs_total",

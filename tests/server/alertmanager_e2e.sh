@@ -119,7 +119,7 @@ mapfile -t lines <"$LOG"
 dups=0
 for _ in $(seq 1 100); do
   dups=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/alerts?limit=100" |
-    json "sum(1 for a in d['alerts'] if a['disposition']=='duplicate' and a['execution']==$EXEC)")
+    json "sum(1 for a in d['alerts'] if a['disposition']['kind']=='duplicate' and a['execution']==$EXEC)")
   (( dups > 0 )) && break
   sleep 0.1
 done
@@ -131,7 +131,7 @@ alert "$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)"
 res=0
 for _ in $(seq 1 100); do
   res=$(curl -fsS "${AUTH[@]}" "$URL/api/v1/alerts?limit=100" |
-    json "sum(1 for a in d['alerts'] if a['status']=='resolved' and a['disposition']=='resolved' and a['execution']==$EXEC)")
+    json "sum(1 for a in d['alerts'] if a['status']=='resolved' and a['disposition']['kind']=='resolved' and a['execution']==$EXEC)")
   (( res > 0 )) && break
   sleep 0.1
 done

@@ -49,7 +49,7 @@ TEST(AlertJsonTest, InvalidUtf8FromTheLedgerNeverThrows) {
   a.name = "Nova\xC3";
   a.labels_json = "{}";
   a.reason = "status: expected \"firing\" or \"resolved\", got \"\xE2\x82";
-  nlohmann::json list = nlohmann::json::array({AlertJson(a)});
+  nlohmann::json list = nlohmann::json::array({AlertJson(a, nullptr)});
   std::string out;
   EXPECT_NO_THROW(out = list.dump());
   EXPECT_NE(out.find("\xEF\xBF\xBD"), std::string::npos);
@@ -60,6 +60,62 @@ TEST(AlertJsonTest, InvalidUtf8FromTheLedgerNeverThrows) {
   nlohmann::json parsed;
   EXPECT_NO_THROW(parsed = nlohmann::json::parse(ErrorBody("bad \xC3")));
   EXPECT_TRUE(parsed.is_object());
+}
+
+// Why didn't it run: the disposition follows an alert to its end, through
+// the execution it is recorded against.
+TEST(AlertJsonTest, DispositionFollowsTheAlertToItsEnd) {
+  remedy::AlertRecord a;
+  a.id = 3;
+  a.labels_json = "{}";
+  a.disposition = remedy::AlertDisposition::kMatched;
+  a.execution_id = 9;
+  remedy::ExecutionRecord e;
+  e.id = 9;
+  e.state = remedy::ExecutionState::kRefused;
+  e.refusal_reason = "cooldown";
+  e.detail = "cooldown 10m for host=db2: last run 3s ago";
+  e.group = {{"host", "db2"}};
+  nlohmann::json d = AlertJson(a, &e)["disposition"];
+  EXPECT_EQ(d["kind"], "refused");
+  EXPECT_EQ(d["reason"], "cooldown");
+  EXPECT_EQ(d["group"], nlohmann::json({{"host", "db2"}}));
+  EXPECT_EQ(d["execution_id"], 9);
+  EXPECT_TRUE(d["duplicate_of"].is_null());
+
+  e.state = remedy::ExecutionState::kSucceeded;
+  d = AlertJson(a, &e)["disposition"];
+  EXPECT_EQ(d["kind"], "ran");
+  EXPECT_EQ(d["state"], "succeeded");
+  EXPECT_TRUE(d["reason"].is_null());
+
+  a.disposition = remedy::AlertDisposition::kDuplicate;
+  a.reason = "in-flight";
+  d = AlertJson(a, nullptr)["disposition"];
+  EXPECT_EQ(d["kind"], "duplicate");
+  EXPECT_EQ(d["duplicate_of"], 9);
+  EXPECT_TRUE(d["execution_id"].is_null());
+  EXPECT_EQ(d["reason"], "in-flight");
+
+  a.disposition = remedy::AlertDisposition::kUnmatched;
+  a.reason.clear();
+  a.execution_id.reset();
+  d = AlertJson(a, nullptr)["disposition"];
+  EXPECT_EQ(d["kind"], "unmatched");
+  EXPECT_EQ(d["group"], nlohmann::json::object());
+}
+
+TEST(ExecutionJsonTest, GroupDegradedAndActingSeconds) {
+  remedy::ExecutionRecord e;
+  e.group = {{"host", "db1"}};
+  e.acting = std::chrono::milliseconds(1500);
+  nlohmann::json j = ExecutionJson(e, false);
+  EXPECT_EQ(j["group"], nlohmann::json({{"host", "db1"}}));
+  EXPECT_TRUE(j["degraded_seconds"].is_null());  // open
+  EXPECT_EQ(j["acting_seconds"], 1.5);
+  e.instance_start = WallTime(std::chrono::seconds(1000));
+  e.degraded_end = WallTime(std::chrono::seconds(1120));
+  EXPECT_EQ(ExecutionJson(e, false)["degraded_seconds"], 120.0);
 }
 
 }  // namespace

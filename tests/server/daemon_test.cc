@@ -147,7 +147,7 @@ TEST_F(DaemonTest, FiringAlertIsAcknowledgedThenRunDiagnosticsFirst) {
   EXPECT_EQ(e["fingerprint"], "fp1");
   json alerts = GetJson("/api/v1/alerts");
   ASSERT_FALSE(alerts["alerts"].empty());
-  EXPECT_EQ(alerts["alerts"][0]["disposition"], "matched");
+  EXPECT_EQ(alerts["alerts"][0]["disposition"]["kind"], "ran");
   EXPECT_EQ(alerts["alerts"][0]["execution"], id);
 }
 
@@ -317,7 +317,7 @@ TEST_F(DaemonTest, FullQueueAnswers503WithRetryAfterAndRecordsTheAlert) {
   EXPECT_EQ(r3->get_header_value("Retry-After"), "5");
   json alerts = GetJson("/api/v1/alerts");
   EXPECT_EQ(alerts["alerts"][0]["fingerprint"], "q3");
-  EXPECT_EQ(alerts["alerts"][0]["disposition"], "rejected");
+  EXPECT_EQ(alerts["alerts"][0]["disposition"]["kind"], "rejected");
   Touch("gate");
   // The retry after the queue drains is accepted.
   int64_t second = json::parse(r2->body)["executions"][0];
@@ -353,7 +353,7 @@ TEST_F(DaemonTest, WritesNeedTheTokenAndBadInputIs400NamingTheField) {
             std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("stopgap_http_unauthorized_total 4"), std::string::npos);
-  EXPECT_EQ(GetJson("/api/v1/alerts")["alerts"][0]["disposition"], "rejected");
+  EXPECT_EQ(GetJson("/api/v1/alerts")["alerts"][0]["disposition"]["kind"], "rejected");
 }
 
 TEST_F(DaemonTest, ReadsAreOpenOnlyWhenReadAuthIsOff) {

@@ -121,6 +121,20 @@ CREATE INDEX alerts_resolved_by_fingerprint ON alerts(fingerprint, received_at)
 ALTER TABLE alerts ADD COLUMN token TEXT NOT NULL DEFAULT '';
 ALTER TABLE executions ADD COLUMN token TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: limits per group (limits.group_by: the label values, canonical JSON
+    // with sorted keys, '{}' without group_by) and the end of the degraded
+    // time each execution answered (its success or its alert's resolve,
+    // whichever first; NULL while open). Executions that succeeded before
+    // this migration end at their finish.
+    R"sql(
+ALTER TABLE executions ADD COLUMN group_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE executions ADD COLUMN degraded_end INTEGER;
+UPDATE executions SET degraded_end = finished_at WHERE state = 'succeeded';
+CREATE INDEX executions_runs_by_group ON executions(workaround_id, group_json, id)
+  WHERE state != 'refused';
+CREATE INDEX executions_open_by_fingerprint ON executions(fingerprint)
+  WHERE degraded_end IS NULL;
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

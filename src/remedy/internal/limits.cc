@@ -11,10 +11,48 @@ std::string Ago(WallTime now, WallTime then) {
   return FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(d)) + " ago";
 }
 
+// The per-workaround limit look-ups, narrowed to one group with group_by.
+class GroupView {
+ public:
+  GroupView(const Workaround& w, const std::map<std::string, std::string>& group,
+            ExecutionLedger& ledger)
+      : w_(w), group_(group), ledger_(ledger), role_(GroupLimitsOf(ledger)) {}
+  Status Usable() const {
+    if (w_.limits.group_by.empty() || role_) return Status::Ok();
+    return FailedPrecondition("workaround " + w_.id +
+                              ": limits.group_by needs a ledger that counts per group");
+  }
+  bool grouped() const { return !w_.limits.group_by.empty(); }
+  Result<int64_t> InFlight() {
+    return grouped() ? role_->CountGroupInFlight(w_.id, group_) : ledger_.CountInFlight(w_.id);
+  }
+  Result<std::optional<WallTime>> LastRunAt() {
+    return grouped() ? role_->GroupLastRunAt(w_.id, group_) : ledger_.LastRunAt(w_.id);
+  }
+  Result<int64_t> RunsSince(WallTime since) {
+    return grouped() ? role_->CountGroupRunsSince(w_.id, group_, since)
+                     : ledger_.CountRunsSince(w_.id, since);
+  }
+  // " for host=db1" with group_by, else "".
+  std::string For() const { return grouped() ? " for " + GroupText(group_) : ""; }
+
+ private:
+  const Workaround& w_;
+  const std::map<std::string, std::string>& group_;
+  ExecutionLedger& ledger_;
+  GroupLimitsLedger* role_;
+};
+
 Refusal Make(RefusalReason r, std::string detail) {
   Refusal out;
   out.reason = r;
   out.detail = std::move(detail);
+  return out;
+}
+
+std::string JoinLabels(const std::vector<std::string>& labels) {
+  std::string out;
+  for (const std::string& l : labels) out += (out.empty() ? "" : ", ") + l;
   return out;
 }
 
@@ -44,32 +82,33 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
     return R(Make(RefusalReason::kUnsafeLabel, in.label_status.message()));
   }
 
-  Result<int64_t> in_flight =
-      in.wait_when_busy ? Result<int64_t>(int64_t{0}) : ledger.CountInFlight(w.id);
+  GroupView g(w, in.group, ledger);
+  STOPGAP_RETURN_IF_ERROR(g.Usable());
+  Result<int64_t> in_flight = in.wait_when_busy ? Result<int64_t>(int64_t{0}) : g.InFlight();
   if (!in_flight.ok()) return in_flight.status();
   if (*in_flight >= w.limits.concurrency) {
-    return R(Make(RefusalReason::kConcurrency, std::to_string(*in_flight) +
-                                                   " execution(s) already in flight (concurrency " +
-                                                   std::to_string(w.limits.concurrency) + ")"));
+    return R(Make(RefusalReason::kConcurrency,
+                  std::to_string(*in_flight) + " execution(s) already in flight" + g.For() +
+                      " (concurrency " + std::to_string(w.limits.concurrency) + ")"));
   }
   if (w.limits.cooldown.count() > 0) {
-    Result<std::optional<WallTime>> last = ledger.LastRunAt(w.id);
+    Result<std::optional<WallTime>> last = g.LastRunAt();
     if (!last.ok()) return last.status();
     if (*last &&
         (in.elapsed ? in.elapsed(**last) : std::chrono::duration_cast<Duration>(in.now - **last)) <
             w.limits.cooldown) {
       return R(Make(RefusalReason::kCooldown, "cooldown " + FormatDuration(w.limits.cooldown) +
-                                                  ": last run " + Ago(in.now, **last)));
+                                                  g.For() + ": last run " + Ago(in.now, **last)));
     }
   }
   if (w.limits.max_runs) {
-    Result<int64_t> n = ledger.CountRunsSince(w.id, in.now - w.limits.max_runs->per);
+    Result<int64_t> n = g.RunsSince(in.now - w.limits.max_runs->per);
     if (!n.ok()) return n.status();
     if (*n >= w.limits.max_runs->count) {
-      return R(Make(RefusalReason::kBudget, std::to_string(*n) + " run(s) in the last " +
-                                                FormatDuration(w.limits.max_runs->per) +
-                                                " (max_runs " +
-                                                std::to_string(w.limits.max_runs->count) + ")"));
+      return R(
+          Make(RefusalReason::kBudget, std::to_string(*n) + " run(s)" + g.For() + " in the last " +
+                                           FormatDuration(w.limits.max_runs->per) + " (max_runs " +
+                                           std::to_string(w.limits.max_runs->count) + ")"));
     }
   }
   Result<int64_t> all = ledger.CountRunsSince("", in.now - std::chrono::hours(1));
@@ -83,14 +122,26 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
   return R();
 }
 
+std::string GroupText(const std::map<std::string, std::string>& group) {
+  std::string out;
+  for (const auto& [k, v] : group) {
+    if (!out.empty()) out += ",";
+    out += k + "=" + v;
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
+                                                const std::map<std::string, std::string>& group,
                                                 WallTime now, ExecutionLedger& ledger) {
   std::vector<std::string> out;
-  Result<int64_t> in_flight = ledger.CountInFlight(w.id);
+  GroupView g(w, group, ledger);
+  STOPGAP_RETURN_IF_ERROR(g.Usable());
+  Result<int64_t> in_flight = g.InFlight();
   if (!in_flight.ok()) return in_flight.status();
   out.push_back("concurrency " + std::to_string(w.limits.concurrency) +
                 " (in flight now: " + std::to_string(*in_flight) + ")");
-  Result<std::optional<WallTime>> last = ledger.LastRunAt(w.id);
+  Result<std::optional<WallTime>> last = g.LastRunAt();
   if (!last.ok()) return last.status();
   std::string last_text = *last ? Ago(now, **last) : "never";
   if (w.limits.cooldown.count() > 0) {
@@ -100,7 +151,7 @@ Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Wo
     out.push_back("cooldown none (last run: " + last_text + ")");
   }
   if (w.limits.max_runs) {
-    Result<int64_t> n = ledger.CountRunsSince(w.id, now - w.limits.max_runs->per);
+    Result<int64_t> n = g.RunsSince(now - w.limits.max_runs->per);
     if (!n.ok()) return n.status();
     out.push_back("max_runs " + std::to_string(w.limits.max_runs->count) + " per " +
                   FormatDuration(w.limits.max_runs->per) + " (used: " + std::to_string(*n) + ")");
@@ -111,6 +162,10 @@ Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Wo
   if (!all.ok()) return all.status();
   out.push_back("circuit breaker " + std::to_string(catalog.policy.max_runs_per_hour) +
                 " runs/hour across all workarounds (last hour: " + std::to_string(*all) + ")");
+  if (g.grouped()) {
+    out.push_back("concurrency, cooldown and max_runs count per group of " +
+                  JoinLabels(w.limits.group_by) + " (this alert: " + GroupText(group) + ")");
+  }
   return out;
 }
 

@@ -1,6 +1,8 @@
 // The admission checks, in order: expired, retired, unknown-issue,
 // unsafe-label, concurrency, cooldown, budget (max_runs), circuit-breaker
-// (policy.max_runs_per_hour across all workarounds). The first that fails is
+// (policy.max_runs_per_hour across all workarounds). With limits.group_by,
+// concurrency, cooldown and budget count the executions of the alert's group
+// only (GroupLimitsLedger); the circuit breaker stays global. The first that fails is
 // the refusal. Counts come from the ledger; the caller (the engine) holds its
 // admission lock so the check and the insert that follows are atomic.
 //
@@ -8,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +36,8 @@ struct LimitInputs {
   // Time since a ledger time (the engine's Elapsed: monotonic when it wrote
   // that time); unset: now - then on the wall clock.
   std::function<Duration(WallTime)> elapsed;
+  // GroupOf(w.limits, alert labels): the group the limits count in.
+  std::map<std::string, std::string> group;
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.
@@ -40,7 +45,12 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
                                            const LimitInputs& in, ExecutionLedger& ledger);
 
 // Human lines for a plan: "cooldown 10m (last run 3m ago)", ...
+// `group`: as LimitInputs::group.
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
+                                                const std::map<std::string, std::string>& group,
                                                 WallTime now, ExecutionLedger& ledger);
+
+// "host=db1,dc=x" (empty for no group): how refusals and plans name a group.
+std::string GroupText(const std::map<std::string, std::string>& group);
 
 }  // namespace stopgap::remedy::internal

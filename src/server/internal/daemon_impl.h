@@ -22,6 +22,8 @@
 #include "server/catalog_holder.h"
 #include "server/daemon.h"
 #include "server/engine_metrics.h"
+#include "server/event_bus.h"
+#include "server/execution_events.h"
 #include "server/group_sync.h"
 #include "server/intake.h"
 #include "server/metrics.h"
@@ -44,7 +46,9 @@ struct StopgapDaemon::Impl {
   std::unique_ptr<remedy::ExecutionLedger> ledger;
   MetricsRegistry metrics;
   std::unique_ptr<StatsEmitter> statsd;
-  std::unique_ptr<EngineMetrics> engine_metrics;  // observes the engine: outlives it
+  std::unique_ptr<EngineMetrics> engine_metrics;      // observes the engine: outlives it
+  std::unique_ptr<EventBus> events;                   // GET /api/v1/events subscribers
+  std::unique_ptr<ExecutionEvents> execution_events;  // observes the engine: outlives it
   // The engine with its runner, diagnostics, tracker and archive queue
   // (app/assembly.h); destroyed before the ledger, after the queue's workers.
   std::unique_ptr<app::Remediation> remediation;
@@ -75,6 +79,8 @@ struct StopgapDaemon::Impl {
   Status PruneNow();
   void RegisterRoutes();
   void RefreshGauges();
+  // `event: alert` for each of these alerts (when anyone listens).
+  void PublishAlerts(const std::vector<remedy::AlertId>& ids);
 };
 
 }  // namespace stopgap::server
