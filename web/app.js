@@ -1,0 +1,81 @@
+// The web UI's entry module: hash routing to one page module per view, the
+// token prompt, live updates (SSE, else polling) that refresh the page shown.
+import {AuthNeeded, initAuthForm, onTokenSaved} from "./api.js";
+import {$, clear, h} from "./dom.js";
+import {startLive} from "./live.js";
+import * as dashboard from "./page_dashboard.js";
+import * as invest from "./page_invest.js";
+import * as issue from "./page_issue.js";
+import * as execution from "./page_execution.js";
+import * as alerts from "./page_alerts.js";
+
+const routes = [
+  [/^#?\/?$/, dashboard, "dashboard"],
+  [/^#\/invest$/, invest, "invest"],
+  [/^#\/alerts$/, alerts, "alerts"],
+  [/^#\/issue\/(.+)$/, issue, ""],
+  [/^#\/execution\/(\d+)$/, execution, ""],
+];
+
+let current = null;  // {page, params, view}
+let refreshing = false;
+let pending = false;
+
+function showError(err) {
+  $("err").textContent = err instanceof AuthNeeded ? "" : err.message;
+}
+
+async function render() {
+  const hash = location.hash || "#/";
+  const match = routes.find(([re]) => re.test(hash));
+  const view = clear($("view"));
+  for (const a of document.querySelectorAll("header nav a")) {
+    a.classList.toggle("active", !!match && a.dataset.nav === match[2]);
+  }
+  if (!match) {
+    view.appendChild(h("p", {}, "No such page. ", h("a", {href: "#/"}, "Dashboard")));
+    return;
+  }
+  const params = (hash.match(match[0]) || []).slice(1).map(decodeURIComponent);
+  current = {page: match[1], params, view};
+  try {
+    await match[1].render(view, params);
+    $("err").textContent = "";
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// A live event or a poll: the page shown re-reads its data (one at a time;
+// not while the user is typing in one of its inputs).
+async function refresh(kind, data) {
+  if (!current || !current.page.refresh) return;
+  const a = document.activeElement;
+  if (a && current.view.contains(a) && (a.tagName === "INPUT" || a.tagName === "TEXTAREA")) return;
+  if (refreshing) {
+    pending = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    await current.page.refresh(current.view, current.params, kind, data);
+    $("err").textContent = "";
+  } catch (err) {
+    showError(err);
+  } finally {
+    refreshing = false;
+    if (pending) {
+      pending = false;
+      setTimeout(() => refresh("poll", null), 200);
+    }
+  }
+}
+
+initAuthForm();
+onTokenSaved(() => {
+  render();
+  startLive(refresh);
+});
+window.addEventListener("hashchange", render);
+render();
+startLive(refresh);
