@@ -206,6 +206,7 @@ async function loadDaily(view) {
 
 export async function render(view) {
   await load();
+  if (!painted) performance.mark("stopgap-dashboard-data");
   draw(view);
   if (!painted) {
     painted = true;
