@@ -4,17 +4,14 @@ import {AuthNeeded, initAuthForm, onTokenSaved} from "./api.js";
 import {$, clear, h} from "./dom.js";
 import {startLive} from "./live.js";
 import * as dashboard from "./page_dashboard.js";
-import * as invest from "./page_invest.js";
-import * as issue from "./page_issue.js";
-import * as execution from "./page_execution.js";
-import * as alerts from "./page_alerts.js";
 
+// The dashboard is imported up front (first paint); other pages on first use.
 const routes = [
-  [/^#?\/?$/, dashboard, "dashboard"],
-  [/^#\/invest$/, invest, "invest"],
-  [/^#\/alerts$/, alerts, "alerts"],
-  [/^#\/issue\/(.+)$/, issue, ""],
-  [/^#\/execution\/(\d+)$/, execution, ""],
+  [/^#?\/?$/, async () => dashboard, "dashboard"],
+  [/^#\/invest$/, () => import("./page_invest.js"), "invest"],
+  [/^#\/alerts$/, () => import("./page_alerts.js"), "alerts"],
+  [/^#\/issue\/(.+)$/, () => import("./page_issue.js"), ""],
+  [/^#\/execution\/(\d+)$/, () => import("./page_execution.js"), ""],
 ];
 
 let current = null;  // {page, params, view}
@@ -37,9 +34,11 @@ async function render() {
     return;
   }
   const params = (hash.match(match[0]) || []).slice(1).map(decodeURIComponent);
-  current = {page: match[1], params, view};
+  current = null;
   try {
-    await match[1].render(view, params);
+    const page = await match[1]();
+    current = {page, params, view};
+    await page.render(view, params);
     $("err").textContent = "";
   } catch (err) {
     showError(err);

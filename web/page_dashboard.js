@@ -35,7 +35,7 @@ function ttlCell(w) {
   if (w.days_left === null || w.days_left === undefined) return h("span", {class: "muted"}, "never");
   const d = w.days_left;
   const cls = d <= 0 || w.state === "expired" ? "ttl-red" : d < 14 ? "ttl-amber" : "";
-  const text = d <= 0 ? "expired " + w.expires : d + " d (" + w.expires + ")";
+  const text = d <= 0 ? "expired" : d + " d";
   return h("span", {class: cls, title: "expires " + w.expires}, text);
 }
 
@@ -44,11 +44,12 @@ function row(w) {
   const spark = h("span", {class: "spark-slot", "data-workaround": w.id});
   if (daily) fillSpark(spark, w.id);
   const cells = {
-    id: [h("code", {}, w.id), w.description ? h("div", {class: "muted"}, w.description) : null],
+    id: h("code", {title: w.description || ""}, w.id),
     issue: [trackerLink(w.issue), " ", h("a", {href: "#/issue/" + encodeURIComponent(w.issue), class: "muted"}, "runs")],
     cause: w.cause,
     diagnosed: w.diagnosed
-      ? [h("span", {class: "badge ok"}, "diagnosed"), w.root_cause ? h("div", {class: "muted"}, w.root_cause) : null]
+      ? [h("span", {class: "badge ok", title: w.root_cause || ""}, "diagnosed"),
+         w.root_cause ? h("div", {class: "muted root-cause"}, w.root_cause) : null]
       : h("span", {class: "badge warn"}, "undiagnosed"),
     mode: w.mode || "auto",
     ttl: ttlCell(w),

@@ -349,7 +349,7 @@ const tests = [testTokenPromptOn401, testDashboardNumbers, testScriptLabelIsText
   const t0 = Date.now();
   for (const t of tests) {
     if (only.length && !only.includes(t.name)) continue;
-    const ctx = await browser.newContext({viewport: {width: 1400, height: 900}, acceptDownloads: true});
+    const ctx = await browser.newContext({viewport: {width: 1280, height: 760}, acceptDownloads: true});
     const start = Date.now();
     try {
       await t(ctx);

@@ -146,6 +146,7 @@ stop_serve
 NOW_MS=$(($(date +%s) * 1000))
 sqlite3 "$TMP/b/ledger.db" <<SQL
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+-- ids grow with time, as in a real ledger (one every 776 s: 90 days).
 INSERT INTO executions (workaround_id, issue, fingerprint, source, labels_json, state,
                         refusal_reason, detail, created_at, updated_at, finished_at)
 SELECT printf('perf-%03d', (i * 7919) % 200 + 1),
@@ -153,7 +154,8 @@ SELECT printf('perf-%03d', (i * 7919) % 200 + 1),
        printf('%016x', i), 'alertmanager', printf('{"alertname":"Perf","host":"h%d"}', i % 50),
        CASE WHEN i % 10 = 0 THEN 'refused' WHEN i % 7 = 0 THEN 'failed' ELSE 'succeeded' END,
        CASE WHEN i % 10 = 0 THEN 'cooldown' ELSE '' END, '',
-       $NOW_MS - (i * 776) * 1000, $NOW_MS - (i * 776) * 1000 + 2000, $NOW_MS - (i * 776) * 1000 + 2000
+       $NOW_MS - ((9999 - i) * 776) * 1000, $NOW_MS - ((9999 - i) * 776) * 1000 + 2000,
+       $NOW_MS - ((9999 - i) * 776) * 1000 + 2000
 FROM n;
 INSERT INTO workaround_totals (workaround_id, issue, runs_total, refusals_total)
   SELECT workaround_id, issue, SUM(state != 'refused'), SUM(state = 'refused') FROM executions GROUP BY workaround_id;
