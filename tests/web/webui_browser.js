@@ -162,6 +162,12 @@ async function testIssuePage(ctx) {
   await shot(page, "issue");
   await noErrors(page);
   await page.close();
+  if (facts.perf_url) {  // the screenshot of an issue with 90 days of runs
+    const busy = await openPage(ctx, "#/issue/" + encodeURIComponent("acme/svc2#002"), facts.perf_url, facts.perf_token);
+    await busy.waitForSelector("#issue-executions tbody tr");
+    await shot(busy, "issue-90-days");
+    await busy.close();
+  }
   console.log(`    issue ${issue}: 90-day chart sums to ${runs} runs; ${rows} executions`);
 }
 
