@@ -4,9 +4,11 @@
 // Thread safety: handlers are stateless; the ledger is thread-safe.
 #include "server/web_routes.h"
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "server/api_json.h"
 #include "server/bundle_files.h"
