@@ -202,6 +202,7 @@ function draw(view) {
 
 async function loadDaily(view) {
   daily = await get(`/api/v1/runs/daily?days=${SPARK_DAYS}`);
+  dailyAt = Date.now();
   for (const slot of view.querySelectorAll(".spark-slot")) fillSpark(slot, slot.dataset.workaround);
 }
 
@@ -219,8 +220,11 @@ export async function render(view) {
   await loadDaily(view);
 }
 
+const DAILY_EVERY_MS = 30000;  // the sparklines move slowly: re-read at most this often
+let dailyAt = 0;
+
 export async function refresh(view) {
   await load();
   draw(view);
-  await loadDaily(view);
+  if (Date.now() - dailyAt > DAILY_EVERY_MS) await loadDaily(view);
 }

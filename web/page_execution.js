@@ -173,11 +173,24 @@ function approvalSection(view, e) {
   return box;
 }
 
+const FINAL = new Set(["succeeded", "failed", "interrupted", "refused", "observed", "denied", "approval-expired"]);
+let shownState = null;
+
+// Live: re-read on an event about this execution, or on a poll while it is
+// not in a final state.
+export async function refresh(view, [id], kind, data) {
+  if (kind === "execution" && data && String(data.id) !== String(id)) return;
+  if (kind === "poll" && FINAL.has(shownState)) return;
+  if (kind !== "execution" && kind !== "poll") return;
+  await render(view, [id]);
+}
+
 export async function render(view, [id]) {
   const [e, alerts] = await Promise.all([get(`/api/v1/executions/${id}`), get("/api/v1/alerts?limit=1000"), loadTracker()]);
   const alert = e.alert_id ? alerts.alerts.find((a) => a.id === e.alert_id) : null;
   const {section: bundle, files} = await bundleSection(e);
   const steps = await Promise.all((e.steps || []).map((st) => stepBlock(e, st, files)));
+  shownState = e.state;
   const group = Object.entries(e.group || {}).map(([k, v]) => k + "=" + v).join(", ");
   clear(view).append(
     h("h1", {}, `Execution #${e.id} `, stateSpan(e.state)),
