@@ -60,15 +60,37 @@ async function errorOf(r, path) {
   return new ApiError(r.status, path + ": " + msg);
 }
 
+// Reads started before the page's module has loaded (app.js calls prefetch
+// first thing): each is used once by the next get/optional of the same path.
+const early = new Map();
+
+// What the dashboard reads first; app.js starts them while the modules load.
+export const DASHBOARD_READS = ["/api/v1/workarounds", "/api/v1/approvals", "/api/v1/breaker",
+                                "/api/v1/cost", "/api/v1/executions?limit=20", "/api/v1/ui/tracker"];
+
+export function prefetch(paths) {
+  for (const p of paths) {
+    const r = call("GET", p);
+    r.catch(() => {});  // a 401 is handled by whoever takes it
+    early.set(p, r);
+  }
+}
+
+function callOrEarly(path) {
+  const r = early.get(path);
+  early.delete(path);
+  return r || call("GET", path);
+}
+
 export async function get(path) {
-  const r = await call("GET", path);
+  const r = await callOrEarly(path);
   if (!r.ok) throw await errorOf(r, path);
   return r.json();
 }
 
 // null when the route answers 404 (not served by this stopgap).
 export async function optional(path) {
-  const r = await call("GET", path);
+  const r = await callOrEarly(path);
   if (r.status === 404) return null;
   if (!r.ok) throw await errorOf(r, path);
   return r.json();

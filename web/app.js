@@ -1,13 +1,14 @@
 // The web UI's entry module: hash routing to one page module per view, the
 // token prompt, live updates (SSE, else polling) that refresh the page shown.
-import {AuthNeeded, initAuthForm, onTokenSaved} from "./api.js";
+import {AuthNeeded, DASHBOARD_READS, initAuthForm, onTokenSaved, prefetch} from "./api.js";
 import {$, clear, h} from "./dom.js";
-import {startLive} from "./live.js";
-import * as dashboard from "./page_dashboard.js";
 
-// The dashboard is imported up front (first paint); other pages on first use.
+// First paint: the dashboard's reads start now, while its modules (preloaded
+// by index.html) arrive; pages are imported on first use.
+if (/^#?\/?$/.test(location.hash || "#/")) prefetch(DASHBOARD_READS);
+
 const routes = [
-  [/^#?\/?$/, async () => dashboard, "dashboard"],
+  [/^#?\/?$/, () => import("./page_dashboard.js"), "dashboard"],
   [/^#\/invest$/, () => import("./page_invest.js"), "invest"],
   [/^#\/alerts$/, () => import("./page_alerts.js"), "alerts"],
   [/^#\/issue\/(.+)$/, () => import("./page_issue.js"), ""],
@@ -70,11 +71,16 @@ async function refresh(kind, data) {
   }
 }
 
+async function live() {
+  const {startLive} = await import("./live.js");
+  startLive(refresh);
+}
+
 initAuthForm();
 onTokenSaved(() => {
   render();
-  startLive(refresh);
+  live();
 });
 window.addEventListener("hashchange", render);
 render();
-startLive(refresh);
+live();
