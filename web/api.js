@@ -64,9 +64,11 @@ async function errorOf(r, path) {
 // first thing): each is used once by the next get/optional of the same path.
 const early = new Map();
 
-// What the dashboard reads first; app.js starts them while the modules load.
+// What the dashboard reads for its first paint; app.js starts them while the
+// modules load. Not /api/v1/cost: it is read after the paint (the ledger
+// serves one query at a time, and cost is the heaviest).
 export const DASHBOARD_READS = ["/api/v1/workarounds", "/api/v1/approvals", "/api/v1/breaker",
-                                "/api/v1/cost", "/api/v1/executions?limit=20", "/api/v1/ui/tracker"];
+                                "/api/v1/executions?limit=20", "/api/v1/ui/tracker"];
 
 export function prefetch(paths) {
   for (const p of paths) {

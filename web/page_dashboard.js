@@ -24,7 +24,7 @@ function sortValue(w, key) {
     case "ttl": return w.days_left === null || w.days_left === undefined ? Infinity : w.days_left;
     case "mode": return w.mode || "auto";
     case "last": return w.last ? w.last.at || "" : "";
-    case "cost": return data.cost[w.id] ? data.cost[w.id].degraded_seconds || 0 : -1;
+    case "cost": return data.cost[w.id] ? data.cost[w.id].degraded_seconds || 0 : -1;  // filled after the first paint
     case "spark": return w.runs_7d;
     case "diagnosed": return w.diagnosed ? 1 : 0;
     default: return w[key];
@@ -60,12 +60,16 @@ function row(w) {
     last: w.last ? [stateSpan(w.last.result), " ", execLink(w.last.execution),
                     w.last.refusal_reason ? h("span", {class: "muted"}, " (" + w.last.refusal_reason + ")") : null]
                  : h("span", {class: "muted"}, "never"),
-    cost: cost ? h("span", {title: "acting " + fmtSeconds(cost.acting_seconds) + ", median resolve " +
-                                    fmtSeconds(cost.median_resolve_seconds)}, fmtSeconds(cost.degraded_seconds))
-               : h("span", {class: "muted"}, "—"),
+    cost: costCell(cost),
   };
   return h("tr", {"data-workaround": w.id},
            columns.map(([key, , cls]) => h("td", {"data-col": key, class: cls}, cells[key])));
+}
+
+function costCell(cost) {
+  return cost ? h("span", {title: "acting " + fmtSeconds(cost.acting_seconds) + ", median resolve " +
+                                  fmtSeconds(cost.median_resolve_seconds)}, fmtSeconds(cost.degraded_seconds))
+              : h("span", {class: "muted"}, "—");
 }
 
 function fillSpark(slot, id) {
@@ -161,14 +165,13 @@ function recentTable(list) {
       h("td", {}, e.detail)))));
 }
 
+// What the first paint needs; cost and sparklines come after it.
 async function load() {
-  const [w, approvals, breaker, cost, recent] = await Promise.all([
+  const [w, approvals, breaker, recent] = await Promise.all([
     get("/api/v1/workarounds"), optional("/api/v1/approvals"), optional("/api/v1/breaker"),
-    optional("/api/v1/cost"), get("/api/v1/executions?limit=20"), loadTracker()]);
-  const byId = {};
-  for (const c of (cost && cost.workarounds) || []) byId[c.id] = c;
+    get("/api/v1/executions?limit=20"), loadTracker()]);
   data = {workarounds: w.workarounds, approvals: approvals ? approvals.pending : null, breaker,
-          cost: byId, hasCost: !!cost, recent: recent.executions};
+          cost: data ? data.cost : {}, hasCost: data ? data.hasCost : null, recent: recent.executions};
 }
 
 function draw(view) {
@@ -192,7 +195,7 @@ function draw(view) {
     breakerPanel(view, data.breaker) || "",
     approvalsPanel(view, data.approvals) || "",
     h("div", {class: "toolbar"}, filter, h("label", {}, undiag, " undiagnosed only"), h("span", {id: "wcount", class: "muted"}),
-      data.hasCost ? "" : h("span", {class: "muted"}, "(cost: this stopgap serves no /api/v1/cost)")),
+      h("span", {id: "cost-note", class: "muted"}, data.hasCost === false ? "(cost: this stopgap serves no /api/v1/cost)" : "")),
     h("table", {id: "workarounds"}, h("thead", {}, head), h("tbody")),
     h("h2", {}, "Recent executions"),
     recentTable(data.recent));
@@ -206,6 +209,27 @@ async function loadDaily(view) {
   for (const slot of view.querySelectorAll(".spark-slot")) fillSpark(slot, slot.dataset.workaround);
 }
 
+async function loadCost(view) {
+  const cost = await optional("/api/v1/cost");
+  costAt = Date.now();
+  const byId = {};
+  for (const c of (cost && cost.workarounds) || []) byId[c.id] = c;
+  data.cost = byId;
+  data.hasCost = !!cost;
+  for (const tr of view.querySelectorAll("#workarounds tbody tr")) {
+    clear(tr.querySelector('td[data-col="cost"]')).appendChild(costCell(byId[tr.dataset.workaround]));
+  }
+  const note = view.querySelector("#cost-note");
+  if (note) note.textContent = cost ? "" : "(cost: this stopgap serves no /api/v1/cost)";
+  if (ui.sort === "cost") renderRows(view);
+}
+
+// The sparklines and the cost move slowly and cost the server more than the
+// first paint's reads: re-read at most this often on live refreshes.
+const SLOW_EVERY_MS = 30000;
+let dailyAt = 0;
+let costAt = 0;
+
 export async function render(view) {
   await load();
   if (!painted) performance.mark("stopgap-dashboard-data");
@@ -217,14 +241,12 @@ export async function render(view) {
       document.body.dataset.painted = "dashboard";
     });
   }
-  await loadDaily(view);
+  await Promise.all([loadDaily(view), loadCost(view)]);
 }
-
-const DAILY_EVERY_MS = 30000;  // the sparklines move slowly: re-read at most this often
-let dailyAt = 0;
 
 export async function refresh(view) {
   await load();
   draw(view);
-  if (Date.now() - dailyAt > DAILY_EVERY_MS) await loadDaily(view);
+  await Promise.all([Date.now() - dailyAt > SLOW_EVERY_MS ? loadDaily(view) : null,
+                     Date.now() - costAt > SLOW_EVERY_MS ? loadCost(view) : null]);
 }
