@@ -108,6 +108,19 @@ async function testDashboardNumbers(ctx) {
     if (w.days_left !== null) check(r.ttl === want, `${w.id} TTL ${w.days_left} d shown as '${r.ttl}', want '${want}'`);
     check(r.spark, `${w.id}: no sparkline`);
   }
+  // Cost (when this stopgap serves it) lands after the first paint: a figure
+  // for every workaround with time degraded.
+  const cost = await api("/api/v1/cost");
+  if (cost.status === 200) {
+    const costly = cost.body.workarounds.filter((c) => c.degraded_seconds > 0).map((c) => c.id);
+    await page.waitForFunction((ids) => ids.every((id) => {
+      const td = document.querySelector(`tr[data-workaround="${id}"] td[data-col="cost"]`);
+      return td && td.textContent !== "—";
+    }), costly, {timeout: 5000});
+    console.log(`    cost column filled for ${costly.length} workarounds with time degraded`);
+  } else {
+    check(/serves no \/api\/v1\/cost/.test(await page.textContent("#cost-note")), "no note that cost is not served");
+  }
   // Sort by total runs, ascending then descending; filter.
   await page.click('th[data-sort="runs_total"]');
   const asc = await page.$$eval('#workarounds td[data-col="runs_total"]', (t) => t.map((x) => +x.textContent));
