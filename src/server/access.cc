@@ -139,7 +139,7 @@ bool AccessPolicy::HostAllowed(std::string_view host) const {
 std::optional<Scope> AccessPolicy::RequiredScope(std::string_view method,
                                                  std::string_view path) const {
   const bool get = method == "GET" || method == "HEAD";
-  if (get && (path == "/healthz" || path == "/")) return std::nullopt;
+  if (get && (path == "/healthz" || path == "/" || path.starts_with("/ui/"))) return std::nullopt;
   if (get && path == "/metrics") return metrics_auth_ ? std::optional(Scope::kRead) : std::nullopt;
   if (get && path.starts_with("/api/")) {
     return read_auth_ ? std::optional(Scope::kRead) : std::nullopt;

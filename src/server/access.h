@@ -13,8 +13,9 @@
 //
 // Order: /healthz is always allowed; then the Host (421 when not allowed),
 // the Origin (403 when present and not an allowed host), the route's scope
-// (none for /metrics unless server.metrics_auth, and for the UI page), the
-// token (401 when missing or wrong), its scopes (403 when lacking).
+// (none for /metrics unless server.metrics_auth, and for the UI page and its
+// /ui/ assets), the token (401 when missing or wrong), its scopes (403 when
+// lacking).
 //
 // Thread safety: an AccessPolicy is immutable once loaded; share it as
 // std::shared_ptr<const AccessPolicy> and swap on reload.

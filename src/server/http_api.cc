@@ -14,7 +14,7 @@
 #include "server/alert_intake.h"
 #include "server/api_json.h"
 #include "server/internal/daemon_impl.h"
-#include "server/web_ui.h"
+#include "server/web_routes.h"
 
 namespace stopgap::server {
 
@@ -426,16 +426,12 @@ void StopgapDaemon::Impl::RegisterRoutes() {
             200, "text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheus(), {}};
       }));
 
-  http->Handle("GET", "/", guarded([](const HttpServerRequest&, const std::string&) {
-                 return HttpServerResponse{
-                     200,
-                     "text/html; charset=utf-8",
-                     std::string(WebUiHtml()),
-                     {{"Cache-Control", "no-store"},
-                      {"Content-Security-Policy",
-                       "default-src 'self'; script-src 'unsafe-inline' 'self'; "
-                       "style-src 'unsafe-inline' 'self'"}}};
-               }));
+  // The UI's assets and its read-only routes (bundles, runs per day).
+  RegisterWebRoutes({.http = http.get(),
+                     .refuse = [refuse](const HttpServerRequest& r) { return refuse(r, nullptr); },
+                     .ledger = ledger.get(),
+                     .clock = clock,
+                     .catalog = catalog.get()});
 
   // Unknown routes go through the access check too: 404 only once allowed.
   // Registered last: the first matching pattern wins.

@@ -1,10 +1,17 @@
-// WebUiHtml: the generated web_ui_data.h holds web/index.html as a raw string.
+// FindWebAsset: a lookup in the generated table of web/ files.
+//
+// Thread safety: reads constant data.
 #include "server/web_ui.h"
 
 #include "web_ui_data.h"
 
 namespace stopgap::server {
 
-std::string_view WebUiHtml() { return kWebUiIndexHtml; }
+std::optional<WebAsset> FindWebAsset(std::string_view name) {
+  for (const WebAsset& a : kWebUiAssets) {
+    if (a.name == name) return a;
+  }
+  return std::nullopt;
+}
 
 }  // namespace stopgap::server

@@ -142,5 +142,20 @@ TEST_F(AccessTest, LoadFailures) {
   EXPECT_EQ(created, (std::vector<std::string>{dir_ + "/missing.token"}));
 }
 
+TEST_F(AccessTest, UiAssetsAreOpenButBundleReadsNeedRead) {
+  AccessPolicy p = Policy(Config());
+  for (const char* path : {"/", "/ui/app.js", "/ui/app.css"}) {
+    EXPECT_EQ(Ask(p, "GET", path, "").status, 200) << path;
+    EXPECT_EQ(Ask(p, "GET", path, "", "evil.example:9470").status, 421) << path;
+  }
+  for (const char* path :
+       {"/api/v1/executions/1/bundle", "/api/v1/executions/1/bundle/file",
+        "/api/v1/executions/1/bundle.tar.zst", "/api/v1/runs/daily", "/api/v1/ui/tracker"}) {
+    EXPECT_EQ(Ask(p, "GET", path, "").status, 401) << path;
+    EXPECT_EQ(Ask(p, "GET", path, kOps).status, 200) << path;
+  }
+  EXPECT_EQ(Ask(p, "POST", "/ui/app.js", "").status, 401) << "only reads are open";
+}
+
 }  // namespace
 }  // namespace stopgap::server
