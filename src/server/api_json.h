@@ -25,6 +25,8 @@ nlohmann::json WorkaroundJson(const remedy::Workaround& w, CivilDay today,
                               const remedy::WorkaroundCounts* counts,
                               const std::set<std::string>& closed_issues);
 nlohmann::json IssueCountsJson(const remedy::IssueCounts& c);
+// {"tripped", "reason", "tripped_at": time|null, "last_reset": null|{"by","comment","at"}}
+nlohmann::json BreakerJson(const remedy::BreakerState& b);
 nlohmann::json AlertJson(const remedy::AlertRecord& a);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],
 // "duplicates":[…], "resolved":[…],

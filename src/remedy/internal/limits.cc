@@ -43,6 +43,15 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
   if (!in.label_status.ok()) {
     return R(Make(RefusalReason::kUnsafeLabel, in.label_status.message()));
   }
+  if (in.breaker && in.breaker->tripped) {
+    return R(Make(RefusalReason::kCircuitBreaker,
+                  "storm breaker tripped" +
+                      (in.breaker->tripped_at ? " at " + FormatRfc3339(*in.breaker->tripped_at)
+                                              : std::string()) +
+                      " (" + in.breaker->reason +
+                      "); it stays tripped until a person resets it: stopgap reset, or POST "
+                      "/api/v1/breaker/reset"));
+  }
 
   Result<int64_t> in_flight =
       in.wait_when_busy ? Result<int64_t>(int64_t{0}) : ledger.CountInFlight(w.id);

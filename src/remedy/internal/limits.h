@@ -1,5 +1,6 @@
 // The admission checks, in order: expired, retired, unknown-issue,
-// unsafe-label, concurrency, cooldown, budget (max_runs), circuit-breaker
+// unsafe-label, circuit-breaker (the storm breaker's latch is tripped),
+// concurrency, cooldown, budget (max_runs), circuit-breaker
 // (policy.max_runs_per_hour across all workarounds). The first that fails is
 // the refusal. Counts come from the ledger; the caller (the engine) holds its
 // admission lock so the check and the insert that follows are atomic.
@@ -33,6 +34,7 @@ struct LimitInputs {
   // Time since a ledger time (the engine's Elapsed: monotonic when it wrote
   // that time); unset: now - then on the wall clock.
   std::function<Duration(WallTime)> elapsed;
+  const BreakerState* breaker = nullptr;  // the latch; null: none
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.
