@@ -82,6 +82,20 @@ CommandMain SetupCheck(CLI::App& sub) {
                     labels.c_str());
       }
     }
+    // What each mode will do (the default, auto, acts alone).
+    for (const remedy::Workaround& w : catalog->workarounds) {
+      if (w.mode == remedy::Mode::kObserve) {
+        std::printf(
+            "  %s: mode observe: diagnostics run on real alerts; the action is only "
+            "recorded as would-run, nothing changes\n",
+            w.id.c_str());
+      } else if (w.mode == remedy::Mode::kApprove) {
+        std::printf(
+            "  %s: mode approve: diagnostics run, then the action waits for a person "
+            "with the approve scope (approval_timeout %s, then approval-expired)\n",
+            w.id.c_str(), FormatDuration(w.approval_timeout).c_str());
+      }
+    }
     return warnings > 0 && o->strict ? kExitFailed : kExitOk;
   };
 }

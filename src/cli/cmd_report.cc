@@ -4,6 +4,9 @@
 // cost of each bandaid (remedy/cost.h: runs, time acting, time degraded,
 // median time to resolve, week by week) and "where to invest": the
 // undiagnosed workarounds ranked by that cost.
+// Per workaround in (or once in) `mode: approve`: its approvals, denials,
+// expiries and the success rate of its approved runs, the evidence for
+// promoting it to auto.
 // Opening the ledger marks executions whose process died as interrupted.
 #include <unistd.h>
 
@@ -49,6 +52,8 @@ struct WorkaroundRow {
   int64_t runs_total = 0, refusals_total = 0, runs_7d = 0;
   std::string last_result;  // empty: never ran
   std::string last_refusal_reason;
+  std::string mode;
+  std::optional<remedy::ApprovalCounts> approvals;
 };
 
 // "3h12m5s", whole seconds.
@@ -66,6 +71,13 @@ void PrintCost(const std::string& name, const remedy::CostFigures& f) {
               SecondsText(f.acting_seconds).c_str(), SecondsText(f.degraded_seconds).c_str(),
               f.median_resolve_seconds ? SecondsText(*f.median_resolve_seconds).c_str() : "-",
               weeks.c_str());
+}
+
+// Succeeded / (succeeded + failed) of approved runs that ended; null when none.
+json SuccessRate(const remedy::ApprovalCounts& a) {
+  const int64_t ended = a.succeeded + a.failed;
+  if (ended == 0) return nullptr;
+  return static_cast<double>(a.succeeded) / static_cast<double>(ended);
 }
 
 int ReportMain(const ReportOpts& o) {
@@ -121,6 +133,15 @@ int ReportMain(const ReportOpts& o) {
     r.runs_total = c.runs_total;
     r.workarounds.insert(c.workarounds.begin(), c.workarounds.end());
   }
+  std::map<std::string, remedy::ApprovalCounts> approvals;
+  if (remedy::ApprovalLedger* al = remedy::AsApprovalLedger(**ledger)) {
+    Result<std::vector<remedy::ApprovalCounts>> a = al->CountApprovals();
+    if (!a.ok()) {
+      std::fprintf(stderr, "stopgap report: %s\n", a.status().ToString().c_str());
+      return kExitFailed;
+    }
+    for (remedy::ApprovalCounts& c : *a) approvals[c.workaround_id] = std::move(c);
+  }
   std::map<std::string, const remedy::WorkaroundCounts*> by_id;
   for (const remedy::WorkaroundCounts& c : *wa_counts) by_id[c.workaround_id] = &c;
   // Issues the daemon's tracker sync last saw closed: their workarounds are
@@ -138,6 +159,11 @@ int ReportMain(const ReportOpts& o) {
     r.state = std::string(remedy::WorkaroundStateName(remedy::StateOf(w, today, closed)));
     r.days_left = remedy::DaysLeft(w, today);
     r.diagnosed = w.diagnosed;
+    r.mode = std::string(remedy::ModeName(w.mode));
+    if (auto it = approvals.find(w.id); it != approvals.end()) r.approvals = it->second;
+    if (!r.approvals && w.mode == remedy::Mode::kApprove) {
+      r.approvals = remedy::ApprovalCounts{.workaround_id = w.id};
+    }
     if (auto it = by_id.find(w.id); it != by_id.end()) {
       r.runs_total = it->second->runs_total;
       r.refusals_total = it->second->refusals_total;
@@ -180,7 +206,17 @@ int ReportMain(const ReportOpts& o) {
            {"diagnosed", r.diagnosed},
            {"runs_total", r.runs_total},
            {"refusals_total", r.refusals_total},
-           {"last_result", r.last_result.empty() ? json(nullptr) : json(r.last_result)}});
+           {"last_result", r.last_result.empty() ? json(nullptr) : json(r.last_result)},
+           {"mode", r.mode}});
+      json& row = out["workarounds"].back();
+      row["approvals"] = nullptr;
+      if (r.approvals) {
+        const remedy::ApprovalCounts& a = *r.approvals;
+        row["approvals"] = {{"approved", a.approved},        {"denied", a.denied},
+                            {"expired", a.expired},          {"pending", a.pending},
+                            {"succeeded", a.succeeded},      {"failed", a.failed},
+                            {"success_rate", SuccessRate(a)}};
+      }
     }
     out["undiagnosed_ranking"] = json::array();
     for (const WorkaroundRow* r : ranking) {
@@ -231,6 +267,27 @@ int ReportMain(const ReportOpts& o) {
                 static_cast<long long>(row_of.at(c.id)->runs_7d));
   }
   if (ranking.empty()) std::printf("  (none: every workaround is diagnosed)\n");
+  std::printf(
+      "\nAPPROVE MODE (approved runs' success rate: the evidence to promote to auto)\n"
+      "%-32s %-8s %8s %6s %7s %7s %12s\n",
+      "id", "mode", "approved", "denied", "expired", "pending", "success_rate");
+  bool any = false;
+  for (const WorkaroundRow& r : rows) {
+    if (!r.approvals) continue;
+    any = true;
+    const remedy::ApprovalCounts& a = *r.approvals;
+    json rate = SuccessRate(a);
+    std::string rate_text = rate.is_null()
+                                ? "-"
+                                : std::to_string(static_cast<int>(rate.get<double>() * 100 + 0.5)) +
+                                      "% (" + std::to_string(a.succeeded) + "/" +
+                                      std::to_string(a.succeeded + a.failed) + ")";
+    std::printf("%-32s %-8s %8lld %6lld %7lld %7lld %12s\n", r.id.c_str(), r.mode.c_str(),
+                static_cast<long long>(a.approved), static_cast<long long>(a.denied),
+                static_cast<long long>(a.expired), static_cast<long long>(a.pending),
+                rate_text.c_str());
+  }
+  if (!any) std::printf("  (none: no workaround asks for approval)\n");
   return kExitOk;
 }
 

@@ -207,7 +207,18 @@ int RunMain(const RunOpts& o) {
   if (!out->error.ok()) {
     std::fprintf(stderr, "stopgap run: %s\n", out->error.ToString().c_str());
   }
-  return out->state == remedy::ExecutionState::kSucceeded ? kExitOk : kExitFailed;
+  if (out->state == remedy::ExecutionState::kAwaitingApproval) {
+    std::printf(
+        "  approve or deny it with POST /api/v1/executions/%lld/approve|deny on stopgap "
+        "serve (its approval_timeout applies)\n",
+        static_cast<long long>(out->id));
+  }
+  // observe and approve mode end as they should without acting.
+  return out->state == remedy::ExecutionState::kSucceeded ||
+                 out->state == remedy::ExecutionState::kObserved ||
+                 out->state == remedy::ExecutionState::kAwaitingApproval
+             ? kExitOk
+             : kExitFailed;
 }
 
 }  // namespace

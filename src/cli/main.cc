@@ -26,6 +26,7 @@ constexpr CommandEntry kCommands[] = {
     {"check", "Validate a catalog; exit 2 on any violation", SetupCheck},
     {"run", "Run one workaround by hand (--dry-run shows the plan)", SetupRun},
     {"report", "Per-issue run counts, TTLs and the undiagnosed ranking", SetupReport},
+    {"reset", "Reset the tripped storm breaker (through the running daemon's API)", SetupReset},
     {"diag", "Collect a diagnostics bundle now", SetupDiag},
     {"statsd", "The StatsD server (reference-compatible, Graphite output)", SetupStatsd},
     {"tcpstats", "Send the kernel's TCP counters to StatsD", SetupTcpstats},

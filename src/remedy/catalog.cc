@@ -37,6 +37,18 @@ std::string_view OnBusyName(OnBusy b) {
   return "?";
 }
 
+std::string_view ModeName(Mode m) {
+  switch (m) {
+    case Mode::kAuto:
+      return "auto";
+    case Mode::kObserve:
+      return "observe";
+    case Mode::kApprove:
+      return "approve";
+  }
+  return "?";
+}
+
 std::string_view WorkaroundStateName(WorkaroundState state) {
   switch (state) {
     case WorkaroundState::kActive:

@@ -113,6 +113,14 @@ struct Repeat {
   int max = 1;
 };
 
+// `mode:` — how far a workaround is trusted to act alone. auto: diagnostics,
+// action, verify. observe (shadow mode): diagnostics run on real alerts, the
+// action is only recorded as "would run" with its argv. approve: diagnostics
+// run, then the execution waits (awaiting-approval) until a person with the
+// `approve` scope approves or denies it, or approval_timeout passes.
+enum class Mode { kAuto, kObserve, kApprove };
+std::string_view ModeName(Mode m);  // "auto", "observe", "approve"
+
 struct Workaround {
   std::string id;
   IssueRef issue;
@@ -130,7 +138,9 @@ struct Workaround {
   std::vector<Step> verify;       // may be empty
   Limits limits;
   std::optional<Repeat> repeat;
-  int line = 0;  // line of the `- id:` entry
+  Mode mode = Mode::kAuto;
+  Duration approval_timeout = 15min;  // mode: approve: the longest wait for a decision
+  int line = 0;                       // line of the `- id:` entry
 };
 
 // ---- Top-level sections --------------------------------------------------------

@@ -264,6 +264,37 @@ void LoadRepeat(YamlReader& r, const YAML::Node& n, std::optional<Repeat>* out) 
   *out = Repeat{*every, static_cast<int>(*max)};
 }
 
+void LoadMode(YamlReader& r, const YAML::Node& n, Workaround* w) {
+  if (auto v = r.String(n, "mode", "mode")) {
+    bool known = false;
+    for (Mode m : {Mode::kAuto, Mode::kObserve, Mode::kApprove}) {
+      if (*v == ModeName(m)) {
+        w->mode = m;
+        known = true;
+      }
+    }
+    if (!known) {
+      r.Error(ChildOf(n, "mode"), "mode", "bad-value",
+              "mode is auto (the default: act alone), observe (run the diagnostics, record the "
+              "action as would-run) or approve (run the diagnostics, then wait for a person), "
+              "not '" +
+                  *v + "'");
+    }
+  }
+  if (auto v = r.DurationField(n, "approval_timeout", "approval_timeout")) {
+    if (v->count() <= 0) {
+      r.Error(ChildOf(n, "approval_timeout"), "approval_timeout", "bad-duration",
+              "must be positive");
+    } else {
+      w->approval_timeout = *v;
+    }
+    if (w->mode != Mode::kApprove) {
+      r.Warn(ChildOf(n, "approval_timeout"), "approval_timeout", "unused",
+             "approval_timeout applies only to mode: approve");
+    }
+  }
+}
+
 void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
   if (!r.CheckMap(
           n, "limits",
@@ -453,7 +484,8 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   }
   if (!r.CheckMap(n, "",
                   {"id", "issue", "cause", "diagnosed", "root_cause", "description", "expires",
-                   "match", "labels", "diagnostics", "action", "verify", "limits", "repeat"})) {
+                   "match", "labels", "diagnostics", "action", "verify", "limits", "repeat", "mode",
+                   "approval_timeout"})) {
     return std::nullopt;
   }
   Workaround w;
@@ -541,6 +573,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   if (!IsAbsent(limits)) LoadLimits(r, limits, &w.limits);
   YAML::Node repeat = ChildOf(n, "repeat");
   if (!IsAbsent(repeat)) LoadRepeat(r, repeat, &w.repeat);
+  LoadMode(r, n, &w);
   return w;
 }
 

@@ -28,6 +28,10 @@ struct RemediationEngine::Pending {
   bool uses_slot = false;    // queue_when_busy and on_busy: queue
   std::string slot_key;      // workaround id, plus its group with limits.group_by
   MonoTime slot_deadline{};  // monotonic: a wall-clock step does not move it
+  // mode: approve. The bundle of the diagnostics, kept while the execution
+  // awaits approval; `approved`: Run() goes on with the action.
+  std::optional<ExecutionBundle> bundle;
+  bool approved = false;
 };
 
 namespace {
@@ -92,6 +96,28 @@ void RecordAll(const Workaround& w, const SecretMasker& masker,
   }
 }
 
+// The action steps of an observe-mode execution: recorded with their argv
+// (secrets masked), never run.
+std::vector<StepRecord> WouldRunSteps(const Workaround& w,
+                                      const std::vector<std::vector<std::string>>& record_argv,
+                                      WallTime at) {
+  std::vector<StepRecord> out;
+  for (size_t i = 0; i < w.action.size(); ++i) {
+    StepRecord r;
+    r.phase = StepPhase::kAction;
+    r.index = static_cast<int>(i);
+    r.kind = std::string(StepKindName(w.action[i].kind()));
+    r.argv = w.action[i].kind() == StepKind::kRun
+                 ? record_argv[i]
+                 : std::vector<std::string>{w.action[i].Describe()};
+    r.outcome = StepOutcome::kWouldRun;
+    r.started_at = at;
+    r.finished_at = at;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::string FailureText(const StepRecord& s) {
   std::string where = std::string(StepPhaseName(s.phase)) + "[" + std::to_string(s.index) + "]";
   switch (s.outcome) {
@@ -150,6 +176,8 @@ RemediationEngine::RemediationEngine(std::shared_ptr<const Catalog> catalog,
                                      ExecutionLedger& ledger, ProcessRunner& runner,
                                      const Clock& clock, EngineOptions options)
     : ledger_(ledger),
+      approvals_(AsApprovalLedger(ledger)),
+      breaker_(AsBreakerLedger(ledger)),
       runner_(runner),
       clock_(clock),
       options_(std::move(options)),
@@ -197,10 +225,21 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
                                                 const Alert& alert,
                                                 const std::map<std::string, std::string>& group,
                                                 const std::set<std::string>& closed,
-                                                const std::set<std::string>& unknown,
-                                                Status* error) {
+                                                const std::set<std::string>& unknown, Status* error,
+                                                BreakerState* breaker) {
   const WallTime now = clock_.Now();
   internal::LimitInputs in;
+  BreakerState latch;
+  if (breaker_) {
+    Result<BreakerState> b = breaker_->GetBreaker();
+    if (!b.ok()) {
+      *error = b.status();
+      return std::nullopt;
+    }
+    latch = std::move(*b);
+  }
+  if (breaker) *breaker = latch;
+  in.breaker = &latch;
   in.now = now;
   in.today = CivilDayOf(now);
   in.closed = &closed;
@@ -233,7 +272,8 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
   const std::map<std::string, std::string> group =
       GroupOf(w->limits, masker->MaskMap(alert.labels));
   Status error;
-  std::optional<Refusal> refusal = Check(*catalog, *w, alert, group, closed, unknown, &error);
+  std::optional<Refusal> refusal =
+      Check(*catalog, *w, alert, group, closed, unknown, &error, nullptr);
   if (!error.ok()) return error;
 
   Plan plan;
@@ -293,8 +333,27 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   // Label values name the group as the ledger stores labels: masked.
   const std::map<std::string, std::string> group = GroupOf(w->limits, pending->safe_labels);
   Status error;
-  std::optional<Refusal> refusal = Check(*catalog, *w, alert, group, closed, unknown, &error);
+  BreakerState breaker;
+  std::optional<Refusal> refusal =
+      Check(*catalog, *w, alert, group, closed, unknown, &error, &breaker);
   if (!error.ok()) return error;
+  // A budget or the hourly breaker refusing for the first time trips the
+  // latch: from now on every admission is refused until a person resets it.
+  bool tripped = false;
+  if (refusal && breaker_ && !breaker.tripped &&
+      (refusal->reason == RefusalReason::kBudget ||
+       refusal->reason == RefusalReason::kCircuitBreaker)) {
+    const std::string why = std::string(RefusalReasonName(refusal->reason)) + ": workaround " +
+                            w->id + ": " + refusal->detail;
+    Result<bool> t = breaker_->TripBreaker(why, clock_.Now());
+    if (!t.ok()) return t.status();
+    tripped = *t;
+    if (tripped) {
+      Result<BreakerState> b = breaker_->GetBreaker();
+      if (!b.ok()) return b.status();
+      breaker = std::move(*b);
+    }
+  }
 
   NewExecution e;
   e.workaround_id = w->id;
@@ -308,6 +367,7 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
   e.attempt = attempt;
   e.group = group;
+  e.mode = std::string(ModeName(w->mode));
   if (refusal) {
     e.state = ExecutionState::kRefused;
     e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
@@ -338,6 +398,11 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
          {"reason", std::string(RefusalReasonName(refusal->reason))},
          {"detail", refusal->detail}});
     for (EngineObserver* o : observers) o->OnRefused(*id, *w, *refusal);
+    if (tripped) {
+      Log(LogLevel::kError, "storm breaker tripped: nothing runs until a person resets it",
+          {{"workaround", w->id}, {"reason", breaker.reason}});
+      for (EngineObserver* o : observers) o->OnBreakerTripped(*w, breaker);
+    }
   } else {
     for (EngineObserver* o : observers) o->OnAdmitted(*id, *w);
   }
@@ -364,7 +429,11 @@ ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
                                  " is not waiting to run (unknown, refused or already run)");
     return o;
   }
-  if (!p->uses_slot) return RunPending(id, *p);
+  if (!p->uses_slot || p->approved) {
+    ExecutionOutcome out = RunPending(id, *p);
+    ParkIfAwaiting(id, out, p);
+    return out;
+  }
   const Workaround& w = *p->workaround;
   {
     std::lock_guard lock(mu_);
@@ -384,6 +453,7 @@ ExecutionOutcome RemediationEngine::Run(ExecutionId id) {
   }
   const std::string slot_key = p->slot_key;
   ExecutionOutcome out = RunPending(id, *p);
+  ParkIfAwaiting(id, out, p);
   ReleaseSlotAndRunWaiting(slot_key);
   return out;
 }
@@ -413,7 +483,8 @@ void RemediationEngine::ReleaseSlotAndRunWaiting(const std::string& slot_key) {
     } else {
       Log(LogLevel::kInfo, "execution starts after waiting for a slot",
           {{"workaround", next->workaround->id}, {"execution", std::to_string(next_id)}});
-      RunPending(next_id, *next);
+      ExecutionOutcome out = RunPending(next_id, *next);
+      ParkIfAwaiting(next_id, out, next);
     }
   }
 }
@@ -486,6 +557,203 @@ Duration RemediationEngine::Elapsed(WallTime then) const {
     }
   }
   return std::chrono::duration_cast<Duration>(clock_.Now() - then);
+}
+
+void RemediationEngine::ParkIfAwaiting(ExecutionId id, const ExecutionOutcome& out,
+                                       std::unique_ptr<Pending>& p) {
+  if (out.state != ExecutionState::kAwaitingApproval || !p) return;
+  p->uses_slot = false;  // an approved run does not queue for a slot again
+  std::lock_guard lock(mu_);
+  awaiting_[id] = std::move(p);
+}
+
+Result<std::unique_ptr<RemediationEngine::Pending>> RemediationEngine::Resume(
+    const ExecutionRecord& e) {
+  std::shared_ptr<const Catalog> catalog;
+  std::shared_ptr<const SecretMasker> masker;
+  {
+    std::lock_guard lock(mu_);
+    catalog = catalog_;
+    masker = masker_;
+  }
+  const Workaround* w = catalog->Find(e.workaround_id);
+  if (!w) {
+    return FailedPrecondition("workaround '" + e.workaround_id +
+                              "' is no longer in the catalog: deny execution " +
+                              std::to_string(e.id));
+  }
+  auto p = std::make_unique<Pending>();
+  p->catalog = catalog;
+  p->workaround = w;
+  p->alert.fingerprint = e.fingerprint;
+  p->alert.labels = e.labels;  // as stored: secrets masked
+  p->alert.source = e.source;
+  p->safe_labels = e.labels;
+  p->created_at = e.created_at;
+  if (Status s = SubstituteAll(*w, p->alert, p->argv); !s.ok()) {
+    return FailedPrecondition("the reloaded catalog refuses the labels of execution " +
+                              std::to_string(e.id) + ": " + s.message());
+  }
+  // The ledger keeps labels masked; an action built from a masked value would
+  // act on "***". That one is for a person to re-send, not to approve.
+  for (const auto& phase : p->argv) {
+    for (const std::vector<std::string>& argv : phase) {
+      for (const std::string& a : argv) {
+        if (a.find(kSecretMask) == std::string::npos) continue;
+        return FailedPrecondition(
+            "execution " + std::to_string(e.id) +
+            " needs a label the ledger stores masked as a secret, and stopgap restarted since "
+            "it was admitted: deny it and let the alert fire again");
+      }
+    }
+  }
+  RecordAll(*w, *masker, p->safe_labels, p->record_argv);
+  ExecutionBundle::Header h;
+  h.execution_id = e.id;
+  h.workaround_id = w->id;
+  h.issue = w->issue.text;
+  h.fingerprint = e.fingerprint;
+  h.labels = e.labels;
+  h.created_at = e.created_at;
+  std::optional<WallTime> diag_end;
+  for (const TransitionRecord& t : e.transitions) {
+    if (t.state == ExecutionState::kAwaitingApproval) diag_end = t.at;
+  }
+  p->bundle.emplace(ExecutionBundle::Resume(e.bundle_dir, std::move(h), e.steps, diag_end));
+  return p;
+}
+
+Result<ExecutionRecord> RemediationEngine::Decide(ExecutionId id, ApprovalDecision decision,
+                                                  std::string_view by, std::string_view comment) {
+  if (!approvals_) return FailedPrecondition("this ledger does not record approvals");
+  std::unique_ptr<Pending> p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = awaiting_.find(id);
+    if (it != awaiting_.end()) {
+      p = std::move(it->second);
+      awaiting_.erase(it);
+    }
+  }
+  // Back to the waiting ones when nothing was decided.
+  auto keep = [&](Status st) -> Result<ExecutionRecord> {
+    if (p) {
+      std::lock_guard lock(mu_);
+      awaiting_[id] = std::move(p);
+    }
+    return st;
+  };
+  if (decision == ApprovalDecision::kApproved) {
+    if (Status f = StorageFault(); !f.ok()) return keep(f);
+    if (breaker_) {
+      Result<BreakerState> b = breaker_->GetBreaker();
+      if (!b.ok()) return keep(b.status());
+      if (b->tripped) {
+        return keep(FailedPrecondition("the storm breaker is tripped (" + b->reason +
+                                       "): reset it before approving anything"));
+      }
+    }
+    if (!p) {
+      // Admitted by an earlier process (or `stopgap run`): rebuilt from the ledger.
+      Result<ExecutionRecord> e = ledger_.GetExecution(id);
+      if (!e.ok()) return e.status();
+      if (e->state != ExecutionState::kAwaitingApproval) {
+        return FailedPrecondition("execution " + std::to_string(id) + " is " +
+                                  std::string(ExecutionStateName(e->state)) +
+                                  ", not awaiting approval");
+      }
+      Result<std::unique_ptr<Pending>> resumed = Resume(*e);
+      if (!resumed.ok()) return resumed.status();
+      p = std::move(*resumed);
+    }
+  }
+  ApprovalRecord a;
+  a.decision = decision;
+  a.by = std::string(by);
+  a.comment = std::string(comment);
+  a.at = StampNow();
+  Result<ExecutionRecord> r = approvals_->Decide(id, a);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kFailedPrecondition ||
+        r.status().code() == StatusCode::kNotFound) {
+      return r.status();  // decided meanwhile: nothing to keep
+    }
+    return keep(r.status());
+  }
+  Log(LogLevel::kInfo, "approval decided",
+      {{"execution", std::to_string(id)},
+       {"workaround", r->workaround_id},
+       {"decision", std::string(ApprovalDecisionName(decision))},
+       {"by", a.by}});
+  if (decision == ApprovalDecision::kApproved) {
+    p->approved = true;
+    std::lock_guard lock(mu_);
+    pending_[id] = std::move(p);  // the caller queues Run(id)
+    return r;
+  }
+  // Denied or expired: the bundle's manifest says how it ended.
+  if (p && p->bundle) {
+    if (Status s = p->bundle->Finish(r->state, a.at); !s.ok()) {
+      Log(LogLevel::kWarn, "cannot rewrite bundle manifest",
+          {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+    }
+  }
+  std::shared_ptr<const Catalog> catalog;
+  std::vector<EngineObserver*> observers;
+  {
+    std::lock_guard lock(mu_);
+    catalog = catalog_;
+    observers = observers_;
+  }
+  if (const Workaround* w = catalog->Find(r->workaround_id)) {
+    ExecutionOutcome o;
+    o.id = id;
+    o.state = r->state;
+    o.detail = r->detail;
+    o.bundle_dir = r->bundle_dir;
+    for (EngineObserver* obs : observers) obs->OnExecutionFinished(*w, o);
+  }
+  return r;
+}
+
+Result<int> RemediationEngine::ExpireApprovals() {
+  if (!approvals_) return 0;
+  Result<std::vector<ExecutionRecord>> list = approvals_->ListAwaitingApproval(1000);
+  if (!list.ok()) return list.status();
+  const WallTime now = clock_.Now();
+  int n = 0;
+  for (const ExecutionRecord& e : *list) {
+    if (!e.approval_deadline || *e.approval_deadline > now) continue;
+    Result<ExecutionRecord> r = Decide(e.id, ApprovalDecision::kExpired, "stopgap",
+                                       "approval_timeout passed without a decision");
+    if (r.ok()) {
+      ++n;
+    } else if (r.status().code() != StatusCode::kFailedPrecondition) {
+      return r.status();
+    }
+  }
+  return n;
+}
+
+Result<BreakerState> RemediationEngine::Breaker() {
+  if (!breaker_) return BreakerState{};
+  return breaker_->GetBreaker();
+}
+
+Result<BreakerState> RemediationEngine::ResetBreaker(std::string_view by,
+                                                     std::string_view comment) {
+  if (!breaker_) return FailedPrecondition("this ledger keeps no storm breaker latch");
+  // Under the admission lock: no admission reads the latch half-way.
+  std::lock_guard admission(admission_mu_);
+  Result<BreakerState> before = breaker_->GetBreaker();
+  if (!before.ok()) return before.status();
+  Result<BreakerState> after =
+      breaker_->ResetBreaker({std::string(by), std::string(comment), clock_.Now()});
+  if (after.ok() && before->tripped) {
+    Log(LogLevel::kWarn, "storm breaker reset",
+        {{"by", std::string(by)}, {"comment", std::string(comment)}, {"was", before->reason}});
+  }
+  return after;
 }
 
 Status RemediationEngine::StorageFault() const {
@@ -663,6 +931,64 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   if (Status f = StorageFault(); !f.ok()) {
     return fail_early(f.WithContext("storage failed earlier; restart stopgap. Not started"));
   }
+  // 3. Action, then 4. verify when the action succeeded (after step 2 below,
+  // or after an approval).
+  auto act_and_verify = [&](StepContext& c, bool diag_stopped) -> ExecutionOutcome {
+    ExecutionBundle* bundle = &c.bundle;
+    PhaseResult last = RunPhase(c, StepPhase::kAction);
+    bool stopped = diag_stopped || last.stopped;
+    if (last.failure.empty() && !w.verify.empty()) {
+      out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
+      if (Status s = record(ExecutionState::kVerifying, std::move(last.steps), false); !s.ok()) {
+        return fail_early(s);
+      }
+      last = RunPhase(c, StepPhase::kVerify);
+      stopped = stopped || last.stopped;
+    }
+    out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
+
+    // A step stopped by a shutdown (the runner's StopAll) interrupts the
+    // execution: it neither succeeded nor failed on its own.
+    const std::string& failure = last.failure;
+    const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
+                                       : stopped       ? ExecutionState::kInterrupted
+                                                       : ExecutionState::kFailed;
+    const WallTime end = StampNow();
+    ExecutionUpdate u;
+    u.state = final_state;
+    u.detail = failure;
+    u.steps = std::move(last.steps);
+    u.at = end;
+    if (Status s = ledger_.Update(id, u); !s.ok()) {
+      out.error = s;
+      Log(LogLevel::kError, "cannot record execution result",
+          {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+    }
+    if (Status s = bundle->Finish(final_state, end); !s.ok()) {
+      Log(LogLevel::kWarn, "cannot rewrite bundle manifest",
+          {{"execution", std::to_string(id)}, {"error", s.ToString()}});
+    }
+    Log(failure.empty() ? LogLevel::kInfo : LogLevel::kWarn, "execution finished",
+        {{"workaround", w.id},
+         {"execution", std::to_string(id)},
+         {"state", std::string(ExecutionStateName(final_state))},
+         {"detail", failure}});
+    return finish(final_state, failure);
+  };
+  auto add_env = [&](StepContext& c) {
+    c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
+    c.env.push_back("STOPGAP_WORKAROUND=" + w.id);
+    c.env.push_back("STOPGAP_BUNDLE_DIR=" + c.bundle.dir());
+  };
+
+  if (p.approved) {
+    // mode: approve, approved (Decide recorded "acting", durable): the
+    // diagnostics ran before the wait; go on with the action.
+    out.bundle_dir = p.bundle->dir();
+    StepContext c{id, p, *p.bundle, options_.env, observers};
+    add_env(c);
+    return act_and_verify(c, false);
+  }
   const std::string root = options_.bundles_dir.empty() ? p.catalog->bundles : options_.bundles_dir;
   ExecutionBundle::Header h;
   h.execution_id = id;
@@ -671,8 +997,10 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   h.fingerprint = p.alert.fingerprint;
   h.labels = p.safe_labels;
   h.created_at = p.created_at;
-  Result<ExecutionBundle> bundle = ExecutionBundle::Create(root, std::move(h));
-  if (!bundle.ok()) return fail_early(bundle.status());
+  Result<ExecutionBundle> created = ExecutionBundle::Create(root, std::move(h));
+  if (!created.ok()) return fail_early(created.status());
+  p.bundle.emplace(std::move(*created));
+  ExecutionBundle* bundle = &*p.bundle;
   out.bundle_dir = bundle->dir();
   {
     // Visible to the API while diagnostics run; made durable with "acting".
@@ -685,18 +1013,40 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
     for (EngineObserver* o : observers) o->OnStateChanged(id, w, ExecutionState::kDiagnosing);
   }
   StepContext c{id, p, *bundle, options_.env, observers};
-  c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
-  c.env.push_back("STOPGAP_WORKAROUND=" + w.id);
-  c.env.push_back("STOPGAP_BUNDLE_DIR=" + bundle->dir());
+  add_env(c);
 
   // 1. Diagnostics: always first.
   PhaseResult diag = RunPhase(c, StepPhase::kDiagnostics);
   out.steps = diag.steps;
+  if (w.mode == Mode::kObserve) {
+    // Shadow mode: the action is recorded as it would run, and nothing changes.
+    const WallTime end = StampNow();
+    std::vector<StepRecord> would = WouldRunSteps(w, p.record_argv[1], end);
+    for (const StepRecord& r : would) bundle->AddStep(r);
+    out.steps.insert(out.steps.end(), would.begin(), would.end());
+    std::vector<StepRecord> steps = std::move(diag.steps);
+    steps.insert(steps.end(), would.begin(), would.end());
+    const std::string detail = "observe mode: the action was not run";
+    ExecutionUpdate u;
+    u.state = ExecutionState::kObserved;
+    u.detail = detail;
+    u.steps = std::move(steps);
+    u.at = end;
+    if (Status st = ledger_.Update(id, u); !st.ok()) return fail_early(st);
+    if (Status st = bundle->Finish(ExecutionState::kObserved, end); !st.ok()) {
+      Log(LogLevel::kWarn, "cannot rewrite bundle manifest",
+          {{"execution", std::to_string(id)}, {"error", st.ToString()}});
+    }
+    Log(LogLevel::kInfo, "execution observed (mode: observe)",
+        {{"workaround", w.id}, {"execution", std::to_string(id)}});
+    return finish(ExecutionState::kObserved, detail);
+  }
   // 2. The evidence (bundle) and the record that the action starts (ledger,
   // "acting" with the diagnostics steps) are both durable before anything
   // changes. They are independent, so their fsyncs run concurrently and share
   // the filesystem's journal commits. From here on, a crash reads
-  // "interrupted".
+  // "interrupted". In approve mode the record is "awaiting-approval" instead,
+  // and nothing else happens until Decide().
   {
     // The manifest is written first: a process killed after the "acting"
     // commit leaves a whole manifest (and one killed before it a
@@ -705,8 +1055,19 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
       return fail_early(s.WithContext("bundle manifest not written, action not started"));
     }
     std::future<Status> sealed =
-        std::async(std::launch::async, [&bundle] { return bundle->Sync(); });
-    Status recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
+        std::async(std::launch::async, [bundle] { return bundle->Sync(); });
+    Status recorded;
+    if (w.mode == Mode::kApprove) {
+      ExecutionUpdate u;
+      u.state = ExecutionState::kAwaitingApproval;
+      u.steps = std::move(diag.steps);
+      u.at = StampNow();
+      u.approval_deadline = u.at + w.approval_timeout;
+      u.detail = "waiting for approval until " + FormatRfc3339(*u.approval_deadline);
+      recorded = ledger_.Update(id, u);
+    } else {
+      recorded = record(ExecutionState::kActing, std::move(diag.steps), true);
+    }
     Status seal = sealed.get();
     if (!recorded.ok()) return fail_early(recorded.WithContext("action not started"));
     if (!seal.ok()) {
@@ -724,46 +1085,16 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
       return fail_early(seal.WithContext("bundle not durable, action not started"));
     }
   }
-  // 3. Action, then 4. verify when the action succeeded.
-  PhaseResult last = RunPhase(c, StepPhase::kAction);
-  bool stopped = diag.stopped || last.stopped;
-  if (last.failure.empty() && !w.verify.empty()) {
-    out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
-    if (Status s = record(ExecutionState::kVerifying, std::move(last.steps), false); !s.ok()) {
-      return fail_early(s);
-    }
-    last = RunPhase(c, StepPhase::kVerify);
-    stopped = stopped || last.stopped;
+  if (w.mode == Mode::kApprove) {
+    Log(LogLevel::kInfo, "execution awaits approval (mode: approve)",
+        {{"workaround", w.id},
+         {"execution", std::to_string(id)},
+         {"timeout", FormatDuration(w.approval_timeout)}});
+    out.state = ExecutionState::kAwaitingApproval;
+    out.detail = "awaiting approval";
+    return out;  // not finished: the caller parks it (ParkIfAwaiting)
   }
-  out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
-
-  // A step stopped by a shutdown (the runner's StopAll) interrupts the
-  // execution: it neither succeeded nor failed on its own.
-  const std::string& failure = last.failure;
-  const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
-                                     : stopped       ? ExecutionState::kInterrupted
-                                                     : ExecutionState::kFailed;
-  const WallTime end = StampNow();
-  ExecutionUpdate u;
-  u.state = final_state;
-  u.detail = failure;
-  u.steps = std::move(last.steps);
-  u.at = end;
-  if (Status s = ledger_.Update(id, u); !s.ok()) {
-    out.error = s;
-    Log(LogLevel::kError, "cannot record execution result",
-        {{"execution", std::to_string(id)}, {"error", s.ToString()}});
-  }
-  if (Status s = bundle->Finish(final_state, end); !s.ok()) {
-    Log(LogLevel::kWarn, "cannot rewrite bundle manifest",
-        {{"execution", std::to_string(id)}, {"error", s.ToString()}});
-  }
-  Log(failure.empty() ? LogLevel::kInfo : LogLevel::kWarn, "execution finished",
-      {{"workaround", w.id},
-       {"execution", std::to_string(id)},
-       {"state", std::string(ExecutionStateName(final_state))},
-       {"detail", failure}});
-  return finish(final_state, failure);
+  return act_and_verify(c, diag.stopped);
 }
 
 }  // namespace stopgap::remedy

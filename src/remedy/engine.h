@@ -8,10 +8,22 @@
 //   if (a.ok() && !a->refusal) ExecutionOutcome o = engine.Run(a->id);      // slow
 //
 // Refusal reasons: expired | retired | unknown-issue | unsafe-label |
-// concurrency | cooldown | budget | circuit-breaker (checked in that order;
+// circuit-breaker (the latch, tripped) | concurrency | cooldown | budget |
+// circuit-breaker (the hourly count) (checked in that order;
 // with EngineOptions::queue_when_busy, concurrency waits instead for
 // workarounds with `on_busy: queue`, see Run()).
 // A refusal is an execution in state "refused" with its reason.
+//
+// The storm breaker latches (with a ledger that has a BreakerLedger): the
+// first budget or hourly circuit-breaker refusal trips it, and from then on
+// every admission, of every workaround, is refused (circuit-breaker) until a
+// person calls ResetBreaker(). Observers hear OnBreakerTripped once per trip.
+//
+// Modes (Workaround::mode): auto runs diagnostics, action, verify. observe
+// ends after the diagnostics in state observed, the action recorded as
+// would-run steps. approve ends Run() after the diagnostics in state
+// awaiting-approval (no thread waits); Decide() approves (then Run(id) again
+// runs the action and verify), denies, or ExpireApprovals() expires it.
 //
 // Thread safety: all methods may be called from any thread. Begin() holds the
 // engine's admission lock across the limit checks and the insert, so two
@@ -90,7 +102,8 @@ struct Plan {
 
 struct ExecutionOutcome {
   ExecutionId id = 0;
-  // succeeded | failed | interrupted | refused, or matched when `waiting`.
+  // succeeded | failed | interrupted | refused | observed | denied |
+  // approval-expired, matched when `waiting`, or awaiting-approval.
   ExecutionState state = ExecutionState::kFailed;
   // Run() found every concurrency slot of its workaround taken (on_busy:
   // queue): the execution waits and is run by the worker that frees a slot,
@@ -117,6 +130,8 @@ class EngineObserver {
   // A firing instance whose execution failed (or was interrupted) is still
   // firing, and the workaround does not repeat: escalate to a person.
   virtual void OnStillFiring(const Workaround& w, ExecutionId failed) {}
+  // The storm breaker latched, on a refusal of `w` (see BreakerLedger).
+  virtual void OnBreakerTripped(const Workaround& w, const BreakerState& breaker) {}
 };
 
 struct EngineOptions {
@@ -184,6 +199,26 @@ class RemediationEngine {
   // workers have stopped to collect those that began waiting meanwhile).
   std::vector<ExecutionId> TakeWaiting();
 
+  // ---- approvals (mode: approve) ----
+  // Records a decision on an execution awaiting approval, with the name of
+  // the token that made it. Approved: the execution reads acting (durable)
+  // and is ready to Run(id), which the caller queues; it is refused
+  // (kFailedPrecondition) while the storm breaker is tripped, after a storage
+  // fault, or when its workaround left the catalog. Denied: it ends denied.
+  // kNotFound for an unknown id; kFailedPrecondition when it is not awaiting
+  // approval. An execution admitted by an earlier process is rebuilt from
+  // the ledger (its bundle is reopened).
+  Result<ExecutionRecord> Decide(ExecutionId id, ApprovalDecision decision, std::string_view by,
+                                 std::string_view comment);
+  // Ends every execution whose approval_deadline has passed as
+  // approval-expired (by "stopgap"). Returns how many. Call it periodically.
+  Result<int> ExpireApprovals();
+
+  // ---- the storm breaker's latch ----
+  Result<BreakerState> Breaker();
+  // Clears the latch (recorded with who and why). Under the admission lock.
+  Result<BreakerState> ResetBreaker(std::string_view by, std::string_view comment);
+
   // Tells the observers that the firing instance of execution `failed` still
   // fires (see EngineObserver::OnStillFiring). Unknown workaround: ignored.
   void NoteStillFiring(std::string_view workaround_id, ExecutionId failed);
@@ -217,7 +252,11 @@ class RemediationEngine {
   std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
                                const std::map<std::string, std::string>& group,
                                const std::set<std::string>& closed,
-                               const std::set<std::string>& unknown, Status* error);
+                               const std::set<std::string>& unknown, Status* error,
+                               BreakerState* breaker);
+  // mode: approve: keeps the execution (its labels, argv and bundle) until Decide().
+  void ParkIfAwaiting(ExecutionId id, const ExecutionOutcome& out, std::unique_ptr<Pending>& p);
+  Result<std::unique_ptr<Pending>> Resume(const ExecutionRecord& e);
   ExecutionOutcome RunPending(ExecutionId id, Pending& p);
   PhaseResult RunPhase(StepContext& c, StepPhase phase);
   StepRecord RunOneStep(StepContext& c, StepPhase phase, int index);
@@ -228,6 +267,8 @@ class RemediationEngine {
   void RefuseWaiting(ExecutionId id, const Pending& p);
 
   ExecutionLedger& ledger_;
+  ApprovalLedger* approvals_ = nullptr;  // null: the ledger records no approvals
+  BreakerLedger* breaker_ = nullptr;     // null: no latch
   ProcessRunner& runner_;
   const Clock& clock_;
   EngineOptions options_;
@@ -245,8 +286,9 @@ class RemediationEngine {
   std::vector<EngineObserver*> observers_;
   std::map<ExecutionId, std::unique_ptr<Pending>> pending_;
   std::map<std::string, int> running_;  // queue_when_busy: slots taken, by slot key
-  std::map<std::string, std::deque<ExecutionId>> waiting_;  // in pending_, FIFO
-  bool draining_ = false;                                   // TakeWaiting() was called
+  std::map<std::string, std::deque<ExecutionId>> waiting_;    // in pending_, FIFO
+  std::map<ExecutionId, std::unique_ptr<Pending>> awaiting_;  // awaiting approval
+  bool draining_ = false;                                     // TakeWaiting() was called
   Status bundle_fault_;  // the first failed bundle fsync (StorageFault())
 
   // clock_.Now(), remembered with the monotonic time (see Elapsed()).

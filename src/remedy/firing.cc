@@ -51,7 +51,12 @@ FiringDecision DecideFiring(const Workaround& w, const std::optional<ExecutionRe
       return duplicate("refused");
     }
     case ExecutionState::kSucceeded:
+    case ExecutionState::kObserved:
       return duplicate("same-instance");
+    case ExecutionState::kDenied:
+      return duplicate("denied");
+    case ExecutionState::kApprovalExpired:
+      return duplicate("approval-expired");
     case ExecutionState::kFailed:
       if (w.repeat && e.attempt < w.repeat->max) {
         const WallTime finished = e.finished_at.value_or(e.updated_at);

@@ -36,7 +36,8 @@ struct FiringDecision {
   FiringVerdict verdict = FiringVerdict::kAct;
   ExecutionId of = 0;  // the instance's execution (duplicate, escalate, repeat)
   int attempt = 1;     // the attempt an admitted execution records
-  std::string why;     // duplicates: "same-instance", "refused", "repeat-wait", "still-firing"
+  std::string why;     // duplicates: "same-instance", "refused", "repeat-wait", "still-firing",
+                       // "denied", "approval-expired"
 };
 
 // Whether `alert` belongs to the firing instance of `last` (an execution of
@@ -52,7 +53,9 @@ bool SameInstance(const ExecutionRecord& last, const Alert& alert,
 //    the instance has not acted; act again (same attempt number);
 //  - refused for good (expired, retired, unknown-issue, unsafe-label):
 //    duplicate: the next instance is checked afresh;
-//  - still running: duplicate; succeeded: duplicate;
+//  - still running or awaiting approval: duplicate; succeeded or observed:
+//    duplicate; denied or approval-expired: duplicate (a person said no, or
+//    nobody said yes: the next instance asks again);
 //  - failed or interrupted: with `repeat:` and a failed attempt below
 //    repeat.max, repeat once repeat.every has passed since it finished
 //    (duplicate "repeat-wait" before); else escalate (an interrupted run is

@@ -5,10 +5,13 @@
 
 namespace stopgap::remedy {
 namespace {
-constexpr std::string_view kStateNames[] = {"matched",   "refused",   "diagnosing", "acting",
-                                            "verifying", "succeeded", "failed",     "interrupted"};
-constexpr std::string_view kOutcomeNames[] = {"ok",    "failed",  "timeout",
-                                              "error", "stopped", "unsupported"};
+constexpr std::string_view kStateNames[] = {
+    "matched",   "refused",           "diagnosing", "acting",
+    "verifying", "succeeded",         "failed",     "interrupted",
+    "observed",  "awaiting-approval", "denied",     "approval-expired"};
+constexpr std::string_view kOutcomeNames[] = {"ok",      "failed",      "timeout",  "error",
+                                              "stopped", "unsupported", "would-run"};
+constexpr std::string_view kDecisionNames[] = {"approved", "denied", "expired"};
 }  // namespace
 
 std::string_view StepOutcomeName(StepOutcome o) { return kOutcomeNames[static_cast<int>(o)]; }
@@ -39,7 +42,21 @@ GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger) {
 
 bool IsTerminal(ExecutionState s) {
   return s == ExecutionState::kRefused || s == ExecutionState::kSucceeded ||
-         s == ExecutionState::kFailed || s == ExecutionState::kInterrupted;
+         s == ExecutionState::kFailed || s == ExecutionState::kInterrupted ||
+         s == ExecutionState::kObserved || s == ExecutionState::kDenied ||
+         s == ExecutionState::kApprovalExpired;
+}
+
+std::string_view ApprovalDecisionName(ApprovalDecision d) {
+  return kDecisionNames[static_cast<int>(d)];
+}
+
+ApprovalLedger* AsApprovalLedger(ExecutionLedger& ledger) {
+  return dynamic_cast<ApprovalLedger*>(&ledger);
+}
+
+BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger) {
+  return dynamic_cast<BreakerLedger*>(&ledger);
 }
 
 std::string_view StepPhaseName(StepPhase p) {

@@ -11,6 +11,11 @@
 // States: matched -> refused | diagnosing -> acting -> verifying ->
 // succeeded | failed; an execution its process did not finish reads
 // interrupted (set by MarkUnfinishedInterrupted, which Open runs; never re-run).
+// A workaround in `mode: observe` ends diagnosing -> observed (the action is
+// recorded as would-run steps); in `mode: approve` diagnosing ->
+// awaiting-approval -> acting (approved) | denied | approval-expired
+// (ApprovalLedger::Decide). awaiting-approval is not terminal, but no process
+// owns it: MarkUnfinishedInterrupted leaves it alone, so a restart keeps it.
 //
 // Durability: Update() with durable=true (the default) is committed and then
 // the write-ahead log is fsynced (outside the ledger's lock) before it
@@ -56,10 +61,14 @@ enum class ExecutionState {
   kSucceeded,
   kFailed,
   kInterrupted,
+  kObserved,          // observe mode: diagnostics ran, the action did not
+  kAwaitingApproval,  // approve mode: diagnostics ran, waiting for a person
+  kDenied,            // approve mode: a person denied it
+  kApprovalExpired,   // approve mode: nobody decided within approval_timeout
 };
-std::string_view ExecutionStateName(ExecutionState s);  // "matched", ...
+std::string_view ExecutionStateName(ExecutionState s);  // "matched", "awaiting-approval", ...
 Result<ExecutionState> ParseExecutionState(std::string_view s);
-// refused, succeeded, failed, interrupted.
+// refused, succeeded, failed, interrupted, observed, denied, approval-expired.
 bool IsTerminal(ExecutionState s);
 
 enum class StepPhase { kDiagnostics, kAction, kVerify };
@@ -69,9 +78,10 @@ std::string_view StepPhaseName(StepPhase p);  // "diagnostics", "action", "verif
 // or a collector error; kTimeout: killed at its timeout; kError: could not
 // start; kStopped: stopped by a shutdown (the execution reads interrupted).
 // kLegacyUnsupported is only read back from ledgers written before every
-// build ran collect/guru steps; nothing produces it any more.
-enum class StepOutcome { kOk, kFailed, kTimeout, kError, kStopped, kLegacyUnsupported };
-std::string_view StepOutcomeName(StepOutcome o);  // "ok", "failed", ..., "unsupported"
+// build ran collect/guru steps; nothing produces it any more. kWouldRun: an
+// action step of an observe-mode execution, recorded with its argv, not run.
+enum class StepOutcome { kOk, kFailed, kTimeout, kError, kStopped, kLegacyUnsupported, kWouldRun };
+std::string_view StepOutcomeName(StepOutcome o);  // "ok", "failed", ..., "would-run"
 Result<StepOutcome> ParseStepOutcome(std::string_view s);
 
 struct StepRecord {
@@ -116,6 +126,18 @@ struct NewExecution {
   // The limits.group_by label values (GroupOf); {} without group_by. Limits
   // count per group through GroupLimitsLedger.
   std::map<std::string, std::string> group;
+  std::string mode = "auto";  // the workaround's mode: "auto", "observe", "approve"
+};
+
+// A person's (or the timeout's) decision on an execution awaiting approval.
+enum class ApprovalDecision { kApproved, kDenied, kExpired };
+std::string_view ApprovalDecisionName(ApprovalDecision d);  // "approved", "denied", "expired"
+
+struct ApprovalRecord {
+  ApprovalDecision decision = ApprovalDecision::kApproved;
+  std::string by;  // the API token's name; "stopgap" for an expiry
+  std::string comment;
+  WallTime at{};
 };
 
 struct ExecutionRecord {
@@ -145,6 +167,9 @@ struct ExecutionRecord {
   Duration acting{0};  // the steps' durations, summed
   // degraded_end - instance_start; unset while open or without an alert start.
   std::optional<Duration> Degraded() const;
+  std::string mode = "auto";                  // see NewExecution
+  std::optional<WallTime> approval_deadline;  // set on entering awaiting-approval
+  std::optional<ApprovalRecord> approval;     // the decision, once made
   // Filled by GetExecution only.
   std::vector<StepRecord> steps;
   std::vector<TransitionRecord> transitions;
@@ -166,6 +191,8 @@ struct ExecutionUpdate {
   std::vector<StepRecord> steps;
   WallTime at{};
   bool durable = true;
+  // With state kAwaitingApproval: when the wait ends (approval_timeout).
+  std::optional<WallTime> approval_deadline;
 };
 
 struct ExecutionFilter {
@@ -342,6 +369,68 @@ class GroupLimitsLedger {
 // The ledger's GroupLimitsLedger role, or null when its implementation has
 // none (then limits.group_by is refused at admission and cost is empty).
 GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger);
+// ---- role interfaces beside ExecutionLedger -------------------------------
+// Small interfaces for the callers that need one capability each. The SQLite
+// ledger implements them all; AsApprovalLedger / AsBreakerLedger return null
+// for a backend that does not (the engine then refuses `mode: approve` and
+// keeps no latch). Same durability and threading as ExecutionLedger.
+
+// Per workaround, executions of approve mode still in the ledger.
+struct ApprovalCounts {
+  std::string workaround_id;
+  int64_t approved = 0;
+  int64_t denied = 0;
+  int64_t expired = 0;
+  int64_t pending = 0;
+  int64_t succeeded = 0;  // approved and then succeeded
+  int64_t failed = 0;     // approved and then failed or interrupted
+};
+
+class ApprovalLedger {
+ public:
+  virtual ~ApprovalLedger() = default;
+  // Executions in awaiting-approval, oldest first (at most `limit`).
+  virtual Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) = 0;
+  // Records the decision on an execution awaiting approval, in one durable
+  // transaction with its state change: approved -> acting (owned by this
+  // process from now on: MarkUnfinishedInterrupted of a later process marks it
+  // interrupted if this one dies), denied -> denied, expired ->
+  // approval-expired. kNotFound for an unknown id; kFailedPrecondition when
+  // it is not awaiting approval (decided already, or never asked). Returns
+  // the execution as GetExecution reads it after the change.
+  virtual Result<ExecutionRecord> Decide(ExecutionId id, const ApprovalRecord& decision) = 0;
+  virtual Result<std::vector<ApprovalCounts>> CountApprovals() = 0;
+};
+
+// The storm breaker's latch (policy.max_runs_per_hour, limits.max_runs): once
+// tripped it stays tripped, across restarts, until a person resets it.
+struct BreakerReset {
+  std::string by;  // the API token's name
+  std::string comment;
+  WallTime at{};
+};
+struct BreakerState {
+  bool tripped = false;
+  std::string reason;                  // why it tripped (while tripped)
+  std::optional<WallTime> tripped_at;  // while tripped
+  std::optional<BreakerReset> last_reset;
+};
+
+class BreakerLedger {
+ public:
+  virtual ~BreakerLedger() = default;
+  virtual Result<BreakerState> GetBreaker() = 0;
+  // Trips the latch unless it is tripped already; true when this call
+  // tripped it. Durable on return.
+  virtual Result<bool> TripBreaker(std::string_view reason, WallTime at) = 0;
+  // Clears a tripped latch and records who, when and why (nothing is
+  // recorded when it was not tripped). Durable on return; the state after.
+  virtual Result<BreakerState> ResetBreaker(const BreakerReset& reset) = 0;
+};
+
+// The role interfaces of `ledger` (null when its backend lacks one).
+ApprovalLedger* AsApprovalLedger(ExecutionLedger& ledger);
+BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger);
 
 // Secrets: every write masks what it stores with a SecretMasker
 // (remedy/secrets.h) built from the config's redact patterns (the defaults
@@ -367,6 +456,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
                                                                     const Clock& clock);
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 5;
+inline constexpr int kLedgerSchemaVersion = 6;
 
 }  // namespace stopgap::remedy

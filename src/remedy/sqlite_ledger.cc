@@ -62,11 +62,12 @@ std::vector<std::string> JsonList(const std::string& s) {
 }
 
 // The columns ReadExecution reads, in its order.
-#define STOPGAP_EXECUTION_COLUMNS                                                             \
-  "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
-  "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
-  "attempt, token, group_json, degraded_end, "                                                \
-  "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id) "
+#define STOPGAP_EXECUTION_COLUMNS                                                                \
+  "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "                \
+  "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, "    \
+  "attempt, token, group_json, degraded_end, "                                                   \
+  "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id), " \
+  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at "
 ExecutionRecord ReadExecution(const Stmt& s) {
   ExecutionRecord r;
   r.id = s.Int(0);
@@ -90,10 +91,25 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   r.group = JsonMap(s.Text(17));
   if (auto d = s.OptInt(18)) r.degraded_end = FromMs(*d);
   r.acting = std::chrono::milliseconds(s.Int(19));
+  r.mode = s.Text(20);
+  if (auto d = s.OptInt(21)) r.approval_deadline = FromMs(*d);
+  const std::string decision = s.Text(22);
+  for (ApprovalDecision d :
+       {ApprovalDecision::kApproved, ApprovalDecision::kDenied, ApprovalDecision::kExpired}) {
+    if (decision != ApprovalDecisionName(d)) continue;
+    ApprovalRecord& a = r.approval.emplace();
+    a.decision = d;
+    a.by = s.Text(23);
+    a.comment = s.Text(24);
+    a.at = FromMs(s.OptInt(25).value_or(0));
+  }
   return r;
 }
 
-class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
+class SqliteLedger final : public ExecutionLedger,
+                           public GroupLimitsLedger,
+                           public ApprovalLedger,
+                           public BreakerLedger {
  public:
   SqliteLedger(const Clock& clock, SecretMasker masker)
       : clock_(clock), masker_(std::move(masker)) {}
@@ -214,8 +230,8 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
       STOPGAP_SQL(ins, db_,
                   "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                   "labels_json, state, refusal_reason, detail, created_at, updated_at, "
-                  "finished_at, owner, instance_start, attempt, token, group_json) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  "finished_at, owner, instance_start, attempt, token, group_json, mode) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
       ins.Bind(5, e.source).Bind(6, MapJson(masker_.MaskMap(e.labels)));
       ins.Bind(7, ExecutionStateName(e.state)).Bind(16, e.token);
@@ -223,7 +239,7 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
       ins.Bind(12, refused ? std::optional<int64_t>(at) : std::nullopt);
       ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
       ins.Bind(14, e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt);
-      ins.Bind(15, int64_t{e.attempt}).Bind(17, MapJson(e.group));
+      ins.Bind(15, int64_t{e.attempt}).Bind(17, MapJson(e.group)).Bind(18, e.mode);
       STOPGAP_RETURN_IF_ERROR(ins.Run());
     }
     last_id_ = db_.LastInsertId();
@@ -359,6 +375,10 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
     } else if (u.detail) {
       STOPGAP_SQL(up, db_, "UPDATE executions SET detail = ?, updated_at = ? WHERE id = ?");
       STOPGAP_RETURN_IF_ERROR(up.Bind(1, *u.detail).Bind(2, at).Bind(3, id).Run());
+    }
+    if (u.approval_deadline) {
+      STOPGAP_SQL(up, db_, "UPDATE executions SET approval_deadline = ? WHERE id = ?");
+      STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(*u.approval_deadline)).Bind(2, id).Run());
     }
     if (u.bundle_dir) {
       STOPGAP_SQL(up, db_, "UPDATE executions SET bundle_dir = ?, updated_at = ? WHERE id = ?");
@@ -755,7 +775,8 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
                 "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state "
-                "IN ('matched','diagnosing','acting','verifying') ORDER BY id DESC LIMIT 1");
+                "IN ('matched','diagnosing','awaiting-approval','acting','verifying') ORDER BY id "
+                "DESC LIMIT 1");
     q.Bind(1, fingerprint);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -802,7 +823,8 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
     {
       STOPGAP_SQL(d, db_,
                   "DELETE FROM executions WHERE created_at < ? AND state IN "
-                  "('refused','succeeded','failed','interrupted')");
+                  "('refused','succeeded','failed','interrupted','observed','denied',"
+                  "'approval-expired')");
       STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
       r.executions = db_.Changes();
     }
@@ -875,6 +897,159 @@ class SqliteLedger final : public ExecutionLedger, public GroupLimitsLedger {
     STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(next_attempt_at)).Bind(2, error).Bind(3, id).Run());
     if (db_.Changes() == 0) return NotFound("no outbox item " + std::to_string(id));
     return Status::Ok();
+  }
+
+  // ---- approvals ----
+
+  Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT " STOPGAP_EXECUTION_COLUMNS
+                "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT ?");
+    q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
+    std::vector<ExecutionRecord> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(ReadExecution(q));
+    }
+    return out;
+  }
+
+  Result<ExecutionRecord> Decide(ExecutionId id, const ApprovalRecord& d) override {
+    {
+      std::lock_guard lock(mu_);
+      STOPGAP_RETURN_IF_ERROR(DecideLocked(id, d));
+    }
+    STOPGAP_RETURN_IF_ERROR(Sync());
+    return GetExecution(id);
+  }
+
+  Status DecideLocked(ExecutionId id, const ApprovalRecord& d) {
+    Transaction tx(db_);
+    STOPGAP_RETURN_IF_ERROR(tx.Begin());
+    {
+      STOPGAP_SQL(q, db_, "SELECT state FROM executions WHERE id = ?");
+      q.Bind(1, id);
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return NotFound("no execution " + std::to_string(id));
+      if (q.Text(0) != ExecutionStateName(ExecutionState::kAwaitingApproval)) {
+        return FailedPrecondition("execution " + std::to_string(id) + " is " + q.Text(0) +
+                                  ", not awaiting approval");
+      }
+    }
+    const ExecutionState next = d.decision == ApprovalDecision::kApproved ? ExecutionState::kActing
+                                : d.decision == ApprovalDecision::kDenied
+                                    ? ExecutionState::kDenied
+                                    : ExecutionState::kApprovalExpired;
+    const int64_t at = Ms(d.at);
+    const std::string detail = std::string(ApprovalDecisionName(d.decision)) + " by " + d.by +
+                               (d.comment.empty() ? "" : ": " + d.comment);
+    {
+      STOPGAP_SQL(up, db_,
+                  "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, detail = ?, "
+                  "owner = ?, approval_decision = ?, approval_by = ?, approval_comment = ?, "
+                  "approval_at = ? WHERE id = ?");
+      up.Bind(1, ExecutionStateName(next)).Bind(2, at);
+      up.Bind(3, IsTerminal(next) ? std::optional<int64_t>(at) : std::nullopt).Bind(4, detail);
+      up.Bind(5, IsTerminal(next) ? std::string() : internal::SelfOwnerId());
+      up.Bind(6, ApprovalDecisionName(d.decision)).Bind(7, d.by).Bind(8, d.comment);
+      STOPGAP_RETURN_IF_ERROR(up.Bind(9, at).Bind(10, id).Run());
+    }
+    STOPGAP_RETURN_IF_ERROR(InsertTransition(id, next, at, detail));
+    return tx.Commit();
+  }
+
+  Result<std::vector<ApprovalCounts>> CountApprovals() override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT workaround_id, SUM(approval_decision = 'approved'), "
+                "SUM(approval_decision = 'denied'), SUM(approval_decision = 'expired'), "
+                "SUM(state = 'awaiting-approval'), "
+                "SUM(approval_decision = 'approved' AND state = 'succeeded'), "
+                "SUM(approval_decision = 'approved' AND state IN ('failed','interrupted')) "
+                "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
+                "ORDER BY workaround_id");
+    std::vector<ApprovalCounts> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      ApprovalCounts c;
+      c.workaround_id = q.Text(0);
+      c.approved = q.Int(1);
+      c.denied = q.Int(2);
+      c.expired = q.Int(3);
+      c.pending = q.Int(4);
+      c.succeeded = q.Int(5);
+      c.failed = q.Int(6);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  // ---- the storm breaker's latch ----
+
+  Result<BreakerState> GetBreaker() override {
+    std::lock_guard lock(mu_);
+    return BreakerLocked();
+  }
+
+  Result<BreakerState> BreakerLocked() {
+    BreakerState b;
+    {
+      STOPGAP_SQL(q, db_, "SELECT kind, reason, at FROM breaker_events ORDER BY id DESC LIMIT 1");
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (*row && q.Text(0) == "trip") {
+        b.tripped = true;
+        b.reason = q.Text(1);
+        b.tripped_at = FromMs(q.Int(2));
+      }
+    }
+    STOPGAP_SQL(
+        q, db_,
+        "SELECT actor, comment, at FROM breaker_events WHERE kind = 'reset' ORDER BY id DESC "
+        "LIMIT 1");
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (*row) b.last_reset = BreakerReset{q.Text(0), q.Text(1), FromMs(q.Int(2))};
+    return b;
+  }
+
+  Result<bool> TripBreaker(std::string_view reason, WallTime at) override {
+    {
+      std::lock_guard lock(mu_);
+      Transaction tx(db_);
+      STOPGAP_RETURN_IF_ERROR(tx.Begin());
+      Result<BreakerState> b = BreakerLocked();
+      if (!b.ok()) return b.status();
+      if (b->tripped) return false;
+      STOPGAP_SQL(ins, db_, "INSERT INTO breaker_events(kind, reason, at) VALUES ('trip', ?, ?)");
+      STOPGAP_RETURN_IF_ERROR(ins.Bind(1, reason).Bind(2, Ms(at)).Run());
+      STOPGAP_RETURN_IF_ERROR(tx.Commit());
+    }
+    STOPGAP_RETURN_IF_ERROR(Sync());
+    return true;
+  }
+
+  Result<BreakerState> ResetBreaker(const BreakerReset& r) override {
+    {
+      std::lock_guard lock(mu_);
+      Transaction tx(db_);
+      STOPGAP_RETURN_IF_ERROR(tx.Begin());
+      Result<BreakerState> b = BreakerLocked();
+      if (!b.ok()) return b.status();
+      if (!b->tripped) return *b;
+      STOPGAP_SQL(ins, db_,
+                  "INSERT INTO breaker_events(kind, actor, comment, at) VALUES ('reset', ?, ?, ?)");
+      STOPGAP_RETURN_IF_ERROR(ins.Bind(1, r.by).Bind(2, r.comment).Bind(3, Ms(r.at)).Run());
+      STOPGAP_RETURN_IF_ERROR(tx.Commit());
+    }
+    STOPGAP_RETURN_IF_ERROR(Sync());
+    return GetBreaker();
   }
 
  private:

@@ -147,7 +147,8 @@ std::optional<Scope> AccessPolicy::RequiredScope(std::string_view method,
   if (method == "POST") {
     if (path == "/api/v1/alerts" || path == "/api/v1/alerts/alertmanager") return Scope::kAlerts;
     if (path.starts_with("/api/v1/workarounds/") && path.ends_with("/run")) return Scope::kRun;
-    if (path.starts_with("/api/v1/executions/") && path.ends_with("/approve")) {
+    if (path.starts_with("/api/v1/executions/") &&
+        (path.ends_with("/approve") || path.ends_with("/deny"))) {
       return Scope::kApprove;
     }
   }

@@ -77,6 +77,17 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
   j["acting_seconds"] = Seconds(e.acting);
   if (e.alert_id) j["alert_id"] = *e.alert_id;
   if (!e.refusal_reason.empty()) j["refusal_reason"] = SanitizeUtf8(e.refusal_reason);
+  j["mode"] = e.mode.empty() ? "auto" : e.mode;
+  j["approval"] = nullptr;
+  if (e.approval) {
+    j["approval"] = {{"decision", remedy::ApprovalDecisionName(e.approval->decision)},
+                     {"by", SanitizeUtf8(e.approval->by)},
+                     {"comment", SanitizeUtf8(e.approval->comment)},
+                     {"at", Time(e.approval->at)}};
+  }
+  if (e.state == remedy::ExecutionState::kAwaitingApproval && e.approval_deadline) {
+    j["approval_deadline"] = Time(*e.approval_deadline);
+  }
   if (with_steps) {
     json steps = json::array();
     for (const auto& s : e.steps) steps.push_back(StepJson(s));
@@ -88,6 +99,19 @@ json ExecutionJson(const remedy::ExecutionRecord& e, bool with_steps) {
                     {"detail", SanitizeUtf8(t.detail)}});
     }
     j["transitions"] = std::move(tr);
+  }
+  return j;
+}
+
+json BreakerJson(const remedy::BreakerState& b) {
+  json j = {{"tripped", b.tripped},
+            {"reason", SanitizeUtf8(b.reason)},
+            {"tripped_at", b.tripped_at ? Time(*b.tripped_at) : json(nullptr)},
+            {"last_reset", nullptr}};
+  if (b.last_reset) {
+    j["last_reset"] = {{"by", SanitizeUtf8(b.last_reset->by)},
+                       {"comment", SanitizeUtf8(b.last_reset->comment)},
+                       {"at", Time(b.last_reset->at)}};
   }
   return j;
 }
@@ -108,7 +132,9 @@ json WorkaroundJson(const remedy::Workaround& w, CivilDay today, const remedy::W
             {"runs_24h", c ? c->runs_24h : 0},
             {"runs_7d", c ? c->runs_7d : 0},
             {"runs_total", c ? c->runs_total : 0},
-            {"refusals_total", c ? c->refusals_total : 0}};
+            {"refusals_total", c ? c->refusals_total : 0},
+            {"mode", remedy::ModeName(w.mode)},
+            {"approval_timeout", std::chrono::duration<double>(w.approval_timeout).count()}};
   if (c && c->last_execution_id) {
     j["last"] = {{"execution", *c->last_execution_id},
                  {"result", c->last_result},

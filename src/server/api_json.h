@@ -35,6 +35,8 @@ nlohmann::json AlertJson(const remedy::AlertRecord& a, const remedy::ExecutionRe
 nlohmann::json DispositionJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec);
 // GET /api/v1/cost and `report --format json`: {"workarounds", "issues", "invest"}.
 nlohmann::json CostJson(const remedy::CostReport& c);
+// {"tripped", "reason", "tripped_at": time|null, "last_reset": null|{"by","comment","at"}}
+nlohmann::json BreakerJson(const remedy::BreakerState& b);
 // {"executions":[every id, matched or refused], "execution_details":[…], "refused":[…],
 // "duplicates":[…], "resolved":[…],
 //  "unmatched":[…], "rejected":[…], "alerts":N, "alert_ids":[ledger ids], "warnings":[…]}

@@ -3,7 +3,8 @@
 // applies policy.retain to the ledger and policy.retain_bundles to bundles.
 //
 // Threading: Start/Reload/Shutdown on the controlling thread; RunExecution on
-// the queue's workers; Housekeeping on its own thread, woken by tick_cv; under
+// the queue's workers; Housekeeping and ApprovalTimer on their own threads,
+// woken by tick_cv; under
 // systemd's watchdog, WatchdogProbe on its own thread, woken by tick_cv too.
 #include "server/daemon.h"
 
@@ -188,6 +189,24 @@ void StopgapDaemon::Impl::Housekeeping() {
   }
 }
 
+// Approvals past their deadline end approval-expired. The deadlines live in
+// the ledger, so one written before a restart expires on time after it.
+void StopgapDaemon::Impl::ApprovalTimer() {
+  ::pthread_setname_np(::pthread_self(), "sg-approvals");
+  std::unique_lock<std::mutex> l(tick_mu);
+  while (!stopping) {
+    l.unlock();
+    Result<int> n = engine->ExpireApprovals();
+    if (!n.ok()) {
+      Log(LogLevel::kError, "cannot expire approvals", {{"error", n.status().ToString()}});
+    } else if (*n > 0) {
+      Log(LogLevel::kWarn, "approvals expired", {{"executions", std::to_string(*n)}});
+    }
+    l.lock();
+    tick_cv.wait_for(l, std::chrono::seconds(1), [&] { return stopping.load(); });
+  }
+}
+
 // systemd's watchdog must hear that intake works, not that a timer fires: each
 // round sends GET /healthz to our own listener (accept, an io thread, the
 // handler pool, the response) and pings only when 200 came back in time. A
@@ -238,6 +257,7 @@ Status StopgapDaemon::Start() {
   d.events->Start();
   if (d.remediation->tracker) d.remediation->tracker->Start();
   d.housekeeping = std::thread([&d] { d.Housekeeping(); });
+  d.approvals = std::thread([&d] { d.ApprovalTimer(); });
   Log(LogLevel::kInfo, "stopgap serve listening",
       {{"url", url()},
        {"catalog", d.options.catalog_path},
@@ -367,6 +387,7 @@ ShutdownReport StopgapDaemon::Shutdown(Duration grace) {
   { std::lock_guard<std::mutex> l(d.tick_mu); }
   d.tick_cv.notify_all();
   if (d.housekeeping.joinable()) d.housekeeping.join();
+  if (d.approvals.joinable()) d.approvals.join();
   if (d.watchdog.joinable()) d.watchdog.join();
   Log(LogLevel::kInfo, "stopgap serve stopped",
       {{"interrupted_queued", std::to_string(report.never_started)},

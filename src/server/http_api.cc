@@ -46,6 +46,31 @@ Result<int64_t> IntParam(const HttpServerRequest& r, const char* name, int64_t f
 }
 
 constexpr const char* kEventsPath = "/api/v1/events";
+// The optional body {"comment": "..."} of an approval or a reset.
+Result<std::string> CommentOf(const HttpServerRequest& r) {
+  if (r.body.empty()) return std::string();
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("body: expected a JSON object like {\"comment\": \"...\"}");
+  }
+  if (!j.contains("comment")) return std::string();
+  if (!j["comment"].is_string()) return InvalidArgument("comment: expected a string");
+  std::string c = j["comment"].get<std::string>();
+  if (c.size() > 2000) return InvalidArgument("comment: at most 2000 bytes");
+  return c;
+}
+
+// A ledger or engine error as an HTTP answer.
+HttpServerResponse StatusError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return Error(404, s.message());
+    case StatusCode::kFailedPrecondition:
+      return Error(409, s.message());
+    default:
+      return Error(500, s.message());
+  }
+}
 
 std::string StorageFaultText(const Status& fault) {
   return "storage failed (" + fault.message() +
@@ -406,6 +431,67 @@ void StopgapDaemon::Impl::RegisterRoutes() {
             {{"workaround", id}, {"execution", std::to_string(a->id)}});
         return Json(202, {{"execution", a->id}, {"state", "matched"}});
       }));
+
+  // mode: approve. A decision on an execution awaiting approval; an approved
+  // one is queued for a worker at once (a queue slot is reserved first, so
+  // nothing is approved that could not be run).
+  for (const char* verb : {"approve", "deny"}) {
+    const bool approve = std::string_view(verb) == "approve";
+    http->Handle(
+        "POST", std::string(R"(/api/v1/executions/(\d{1,18})/)") + verb,
+        guarded([this, approve, unavailable](const HttpServerRequest& r, const std::string& token) {
+          if (stopping) return Error(503, "shutting down");
+          remedy::ExecutionId id = std::stoll(r.path_params.at(0));
+          Result<std::string> comment = CommentOf(r);
+          if (!comment.ok()) return Error(400, comment.status().message());
+          if (approve) {
+            if (Status f = engine->StorageFault(); !f.ok()) return unavailable(StorageFaultText(f));
+          }
+          std::optional<ExecutionQueue::Slot> slot =
+              approve ? queue->Reserve() : std::optional<ExecutionQueue::Slot>();
+          if (approve) {
+            if (!slot) {
+              HttpServerResponse res = Error(503, "work queue full; retry later");
+              res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
+              return res;
+            }
+          }
+          auto e = engine->Decide(
+              id, approve ? remedy::ApprovalDecision::kApproved : remedy::ApprovalDecision::kDenied,
+              token, *comment);
+          if (!e.ok()) return StatusError(e.status());
+          if (slot) queue->Commit(std::move(*slot), id);
+          return Json(200, ExecutionJson(*e, true));
+        }));
+  }
+
+  http->Handle("GET", "/api/v1/approvals",
+               guarded([this](const HttpServerRequest&, const std::string&) {
+                 remedy::ApprovalLedger* approvals = remedy::AsApprovalLedger(*ledger);
+                 json out = json::array();
+                 if (approvals) {
+                   auto list = approvals->ListAwaitingApproval(1000);
+                   if (!list.ok()) return Error(500, list.status().message());
+                   for (const auto& e : *list) out.push_back(ExecutionJson(e, false));
+                 }
+                 return Json(200, {{"pending", out}});
+               }));
+
+  http->Handle("GET", "/api/v1/breaker",
+               guarded([this](const HttpServerRequest&, const std::string&) {
+                 auto b = engine->Breaker();
+                 if (!b.ok()) return Error(500, b.status().message());
+                 return Json(200, BreakerJson(*b));
+               }));
+
+  http->Handle("POST", "/api/v1/breaker/reset",
+               guarded([this](const HttpServerRequest& r, const std::string& token) {
+                 Result<std::string> comment = CommentOf(r);
+                 if (!comment.ok()) return Error(400, comment.status().message());
+                 auto b = engine->ResetBreaker(token, *comment);
+                 if (!b.ok()) return StatusError(b.status());
+                 return Json(200, BreakerJson(*b));
+               }));
 
   http->Handle("GET", "/healthz", [this](const HttpServerRequest&) {
     if (stopping) return Error(503, "shutting down");

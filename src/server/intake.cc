@@ -31,7 +31,8 @@ void AlertIntake::DescribeMetrics(MetricsRegistry& m) {
              "Alerts or bodies rejected, by source and reason (bad-request, queue-full).");
   m.Describe(kDeduplicated, MetricType::kCounter,
              "Firing alerts recorded as duplicates of an execution, by reason (in-flight, "
-             "same-instance, still-firing, repeat-wait, refused, cooldown).");
+             "same-instance, still-firing, repeat-wait, refused, cooldown, denied, "
+             "approval-expired).");
   m.Describe(kUnmatched, MetricType::kCounter, "Firing alerts no workaround matches.");
   m.Describe(kResolved, MetricType::kCounter, "Resolved notifications recorded (never act).");
 }

@@ -9,7 +9,8 @@
 //      open executions ends (GroupLimitsLedger::RecordResolve); never starts
 //      anything;
 //   3. firing, no workaround matches -> recorded unmatched;
-//   4. an execution for this fingerprint is in flight -> a duplicate of it;
+//   4. an execution for this fingerprint is in flight (or awaiting approval)
+//      -> a duplicate of it;
 //      else the firing instance (remedy/firing.h: fingerprint + startsAt)
 //      already acted -> a duplicate of its execution (Alertmanager re-sends
 //      groups on every update and repeat, and retries on 5xx); its run

@@ -159,6 +159,39 @@ TEST(CatalogTest, BadLabelSchemas) {
   EXPECT_NE(Only(with("bad-name: {values: [a]}"), "bad-label"), nullptr);
 }
 
+TEST(CatalogTest, ModeAndApprovalTimeout) {
+  Loaded l = Parse(kBase);
+  ASSERT_TRUE(l.catalog.ok());
+  EXPECT_EQ(l.catalog->workarounds[0].mode, Mode::kAuto);  // the default
+  EXPECT_EQ(l.catalog->workarounds[0].approval_timeout, std::chrono::minutes(15));
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    mode: approve\n    approval_timeout: 2m\n"));
+  ASSERT_TRUE(l.catalog.ok()) << l.catalog.status().ToString();
+  EXPECT_EQ(l.catalog->workarounds[0].mode, Mode::kApprove);
+  EXPECT_EQ(l.catalog->workarounds[0].approval_timeout, std::chrono::minutes(2));
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    mode: shadow\n"));
+  ASSERT_FALSE(l.catalog.ok());
+  bool explained = false;
+  for (const Violation& v : l.violations) {
+    if (v.field == "mode" && v.rule == "bad-value" &&
+        v.message.find("observe (run the diagnostics") != std::string::npos) {
+      explained = true;
+    }
+  }
+  EXPECT_TRUE(explained);
+  // approval_timeout without mode: approve loads, with a warning.
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    mode: observe\n    approval_timeout: 2m\n"));
+  ASSERT_TRUE(l.catalog.ok());
+  EXPECT_EQ(l.catalog->workarounds[0].mode, Mode::kObserve);
+  bool warned = false;
+  for (const Violation& v : l.violations) {
+    if (v.field == "approval_timeout" && v.severity == Severity::kWarning) warned = true;
+  }
+  EXPECT_TRUE(warned);
+}
+
 TEST(CatalogTest, ServerTokensScopesAndHosts) {
   Loaded l = Parse(Replace(
       kBase, "server: {listen: 127.0.0.1:9470, token_file: /etc/stopgap/token}",

@@ -121,7 +121,7 @@ assert set(r) == {"issues", "workarounds", "undiagnosed_ranking", "cost"}, r.key
 w = {x["id"]: x for x in r["workarounds"]}
 for x in r["workarounds"]:
     assert set(x) == {"id", "issue", "state", "days_left", "diagnosed", "runs_total",
-                      "refusals_total", "last_result"}, x
+                      "refusals_total", "last_result", "mode", "approvals"}, x
 for x in r["issues"]:
     assert set(x) == {"issue", "runs_24h", "runs_7d", "runs_total", "workarounds"}, x
 assert w["slow"]["last_result"] == "interrupted", w["slow"]

@@ -56,6 +56,10 @@ class RecordingObserver final : public EngineObserver {
   void OnExecutionFinished(const Workaround&, const ExecutionOutcome& o) override {
     finished.push_back(o.state);
   }
+  void OnBreakerTripped(const Workaround& w, const BreakerState& b) override {
+    tripped.push_back(w.id + ": " + b.reason);
+  }
+  std::vector<std::string> tripped;
   int admitted = 0;
   int steps = 0;
   std::vector<std::string> refusals;
@@ -366,11 +370,17 @@ TEST_F(EngineTest, BudgetRefusesOnlyPastMaxRuns) {
     EXPECT_EQ(RunOnce(*engine, "w"), "succeeded") << i;
     clock_.Advance(1min);
   }
-  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");
-  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");  // refusals don't use budget...
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");  // trips the storm breaker
+  ASSERT_EQ(observer_.tripped.size(), 1u);
+  EXPECT_EQ(observer_.tripped[0].rfind("w: budget: workaround w: 3 run(s)", 0), 0u)
+      << observer_.tripped[0];
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:circuit-breaker");  // latched
   clock_.Advance(57min);  // first run now exactly 1h ago: out of the window
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:circuit-breaker");  // ...but the latch holds
+  ASSERT_TRUE(engine->ResetBreaker("ops", "budget reviewed").ok());
   EXPECT_EQ(RunOnce(*engine, "w"), "succeeded");
-  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");
+  EXPECT_EQ(RunOnce(*engine, "w"), "refused:budget");  // and trips it again
+  EXPECT_EQ(observer_.tripped.size(), 2u);
   EXPECT_EQ(runner.count(), 8u);  // 4 runs x (diagnostics + action)
 }
 
@@ -384,7 +394,16 @@ TEST_F(EngineTest, CircuitBreakerAcrossWorkarounds) {
   EXPECT_EQ(RunOnce(*engine, "c"), "succeeded");
   EXPECT_EQ(RunOnce(*engine, "a"), "refused:circuit-breaker");
   EXPECT_EQ(RunOnce(*engine, "c"), "refused:circuit-breaker");
-  clock_.Advance(30min);  // the first two leave the hour window
+  EXPECT_EQ(observer_.tripped.size(), 1u);  // tripped once, by a's refusal
+  clock_.Advance(30min);                    // the first two leave the hour window...
+  EXPECT_EQ(RunOnce(*engine, "a"), "refused:circuit-breaker");  // ...the latch holds
+  Result<BreakerState> b = engine->Breaker();
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->tripped);
+  b = engine->ResetBreaker("ops", "storm understood");
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->tripped);
+  EXPECT_EQ(b->last_reset->by, "ops");
   EXPECT_EQ(RunOnce(*engine, "a"), "succeeded");
   EXPECT_EQ(RunOnce(*engine, "b"), "succeeded");
   EXPECT_EQ(RunOnce(*engine, "b"), "refused:circuit-breaker");
@@ -615,6 +634,150 @@ TEST_F(EngineTest, ObserverSeesEverything) {
   EXPECT_EQ(observer_.steps, 2);
   EXPECT_EQ(observer_.refusals, (std::vector<std::string>{"cooldown"}));
   EXPECT_EQ(observer_.finished, (std::vector<ExecutionState>{ExecutionState::kSucceeded}));
+}
+
+Workaround WithMode(const std::string& id, Mode mode) {
+  Workaround w = MakeWorkaround(id);
+  w.mode = mode;
+  w.approval_timeout = 10min;
+  w.action = {RunOf({"restart", "{{labels.service}}"})};
+  return w;
+}
+
+TEST_F(EngineTest, ObserveModeRunsDiagnosticsAndRecordsTheActionAsWouldRun) {
+  FakeRunner runner;
+  auto engine = Engine({WithMode("w", Mode::kObserve)}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nginx"}};
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, ExecutionState::kObserved);
+  ASSERT_EQ(runner.count(), 1u);  // the diagnostics only
+  EXPECT_NE(runner.runs[0][0], "restart");
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kObserved);
+  EXPECT_EQ(r->mode, "observe");
+  ASSERT_EQ(r->steps.size(), 2u);
+  EXPECT_EQ(r->steps[1].phase, StepPhase::kAction);
+  EXPECT_EQ(r->steps[1].outcome, StepOutcome::kWouldRun);
+  EXPECT_EQ(r->steps[1].argv, (std::vector<std::string>{"restart", "nginx"}));
+  EXPECT_EQ(observer_.finished, std::vector<ExecutionState>{ExecutionState::kObserved});
+}
+
+TEST_F(EngineTest, ApproveModeActsOnlyAfterTheApproval) {
+  FakeRunner runner;
+  auto engine = Engine({WithMode("w", Mode::kApprove)}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nginx"}};
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, ExecutionState::kAwaitingApproval);
+  EXPECT_EQ(runner.count(), 1u);  // diagnostics; no action yet
+  Result<ExecutionRecord> r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kAwaitingApproval);
+  EXPECT_EQ(r->approval_deadline, kNow + 10min);
+  // Run() of a waiting execution does nothing.
+  EXPECT_FALSE(engine->Run(o->id).error.ok());
+  EXPECT_EQ(runner.count(), 1u);
+
+  Result<ExecutionRecord> d = engine->Decide(o->id, ApprovalDecision::kApproved, "oncall", "go");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->state, ExecutionState::kActing);
+  ExecutionOutcome run = engine->Run(o->id);
+  EXPECT_EQ(run.state, ExecutionState::kSucceeded) << run.detail;
+  ASSERT_EQ(runner.count(), 2u);
+  EXPECT_EQ(runner.runs[1], (std::vector<std::string>{"restart", "nginx"}));
+  r = ledger_->GetExecution(o->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kSucceeded);
+  ASSERT_TRUE(r->approval);
+  EXPECT_EQ(r->approval->by, "oncall");
+  ASSERT_EQ(r->steps.size(), 2u);
+  // The bundle's manifest has both phases and the end state.
+  std::ifstream m(r->bundle_dir + "/manifest.json");
+  nlohmann::json j = nlohmann::json::parse(m, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["steps"].size(), 2u);
+  EXPECT_EQ(j["complete"], true);
+  // Decided once.
+  EXPECT_EQ(engine->Decide(o->id, ApprovalDecision::kDenied, "x", "").status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineTest, DeniedAndExpiredApprovalsNeverAct) {
+  FakeRunner runner;
+  auto engine = Engine({WithMode("w", Mode::kApprove)}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nginx"}};
+  Result<ExecutionOutcome> denied = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(denied.ok());
+  Result<ExecutionRecord> d = engine->Decide(denied->id, ApprovalDecision::kDenied, "lead", "no");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->state, ExecutionState::kDenied);
+  EXPECT_FALSE(engine->Run(denied->id).error.ok());
+
+  Result<ExecutionOutcome> late = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(late.ok());
+  clock_.Advance(9min);
+  Result<int> n = engine->ExpireApprovals();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+  clock_.Advance(1min);  // exactly approval_timeout
+  n = engine->ExpireApprovals();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  Result<ExecutionRecord> r = ledger_->GetExecution(late->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kApprovalExpired);
+  EXPECT_EQ(r->approval->decision, ApprovalDecision::kExpired);
+  EXPECT_EQ(engine->Decide(late->id, ApprovalDecision::kApproved, "oncall", "").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(runner.count(), 2u);  // two diagnostics, no action
+  EXPECT_EQ(engine->Decide(12345, ApprovalDecision::kApproved, "x", "").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, AnApprovalAfterARestartActsWithTheRecordedLabels) {
+  FakeRunner runner;
+  ExecutionId id = 0;
+  {
+    auto first = Engine({WithMode("w", Mode::kApprove)}, runner, clock_);
+    Alert a;
+    a.labels = {{"service", "nginx"}};
+    Result<ExecutionOutcome> o = first->Execute("w", a, "manual");
+    ASSERT_TRUE(o.ok());
+    ASSERT_EQ(o->state, ExecutionState::kAwaitingApproval);
+    id = o->id;
+  }
+  // A new engine (the restarted daemon) knows it only from the ledger.
+  auto second = Engine({WithMode("w", Mode::kApprove)}, runner, clock_);
+  Result<ExecutionRecord> d = second->Decide(id, ApprovalDecision::kApproved, "oncall", "");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ExecutionOutcome run = second->Run(id);
+  EXPECT_EQ(run.state, ExecutionState::kSucceeded) << run.detail;
+  ASSERT_EQ(runner.count(), 2u);
+  EXPECT_EQ(runner.runs[1], (std::vector<std::string>{"restart", "nginx"}));
+}
+
+TEST_F(EngineTest, NoApprovalWhileTheBreakerIsTripped) {
+  FakeRunner runner;
+  Workaround storm = MakeWorkaround("storm");
+  storm.limits.max_runs = Limits::MaxRuns{1, 1h};
+  auto engine = Engine({WithMode("w", Mode::kApprove), storm}, runner, clock_);
+  Alert a;
+  a.labels = {{"service", "nginx"}};
+  Result<ExecutionOutcome> o = engine->Execute("w", a, "manual");
+  ASSERT_TRUE(o.ok());
+  ASSERT_EQ(o->state, ExecutionState::kAwaitingApproval);
+  EXPECT_EQ(RunOnce(*engine, "storm"), "succeeded");
+  EXPECT_EQ(RunOnce(*engine, "storm"), "refused:budget");  // trips
+  Result<ExecutionRecord> d = engine->Decide(o->id, ApprovalDecision::kApproved, "oncall", "");
+  EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(engine->ResetBreaker("admin", "ok").ok());
+  d = engine->Decide(o->id, ApprovalDecision::kApproved, "oncall", "");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
 }
 
 }  // namespace

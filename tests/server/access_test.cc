@@ -74,6 +74,12 @@ TEST_F(AccessTest, ScopesPerRoute) {
   EXPECT_EQ(Ask(p, "POST", "/api/v1/workarounds/w/run", kAm).status, 403);
   EXPECT_EQ(Ask(p, "DELETE", "/api/v1/alerts", kOps).status, 403) << "unknown: admin";
   EXPECT_EQ(Ask(p, "OPTIONS", "/api/v1/alerts", "").status, 401);
+  // Approvals need approve; the breaker's reset needs admin.
+  EXPECT_EQ(p.RequiredScope("POST", "/api/v1/executions/7/approve"), Scope::kApprove);
+  EXPECT_EQ(p.RequiredScope("POST", "/api/v1/executions/7/deny"), Scope::kApprove);
+  EXPECT_EQ(p.RequiredScope("POST", "/api/v1/breaker/reset"), Scope::kAdmin);
+  EXPECT_EQ(p.RequiredScope("GET", "/api/v1/breaker"), Scope::kRead);
+  EXPECT_EQ(Ask(p, "POST", "/api/v1/executions/7/deny", kOps).status, 403);
   AccessDecision d = Ask(p, "POST", "/api/v1/alerts", kOps);
   EXPECT_EQ(d.message.find(kOps), std::string::npos) << "secret echoed";
 }

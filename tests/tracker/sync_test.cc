@@ -211,6 +211,26 @@ TEST_F(SyncTest, ExpiredWorkaroundEscalatesOnceWithLabel) {
   EXPECT_EQ(tracker_.Count("acme/infra#1", "reached its TTL"), 1);
 }
 
+TEST_F(SyncTest, BreakerTripEscalatesOncePerTrip) {
+  auto sync = Make();
+  sync->Tick();
+  BreakerState b;
+  b.tripped = true;
+  b.reason = "budget: workaround rpc-restart: 5 run(s) in the last 1d (max_runs 5)";
+  b.tripped_at = clock_.Now();
+  sync->OnBreakerTripped(catalog_->workarounds[0], b);
+  sync->Tick();
+  sync->OnBreakerTripped(catalog_->workarounds[0], b);  // the same trip again: no second comment
+  sync->Tick();
+  EXPECT_EQ(tracker_.Count("acme/infra#1", "storm breaker tripped"), 1);
+  EXPECT_EQ(tracker_.Count("acme/infra#1", "max_runs 5)). No workaround runs until a person"), 1);
+  clock_.Advance(std::chrono::hours(1));  // reset, then tripped again: a new escalation
+  b.tripped_at = clock_.Now();
+  sync->OnBreakerTripped(catalog_->workarounds[0], b);
+  sync->Tick();
+  EXPECT_EQ(tracker_.Count("acme/infra#1", "storm breaker tripped"), 2);
+}
+
 TEST_F(SyncTest, BudgetEscalationOncePerDay) {
   auto sync = Make();
   sync->Tick();

@@ -33,6 +33,19 @@ Result<ExecutionBundle> ExecutionBundle::Create(const std::string& root, Header 
   return b;
 }
 
+ExecutionBundle ExecutionBundle::Resume(std::string dir, Header header,
+                                        std::vector<StepRecord> steps,
+                                        std::optional<WallTime> diagnostics_finished_at) {
+  ExecutionBundle b;
+  b.root_ = DirName(dir);
+  b.dir_ = std::move(dir);
+  b.header_ = std::move(header);
+  b.host_ = diag::ManifestHostName();
+  for (StepRecord& s : steps) b.steps_.push_back({std::move(s), {}});
+  b.diagnostics_finished_at_ = diagnostics_finished_at;
+  return b;
+}
+
 std::string ExecutionBundle::StreamFile(StepPhase phase, int index, const char* stream) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s-%02d.%s", std::string(StepPhaseName(phase)).c_str(), index,

@@ -35,6 +35,13 @@ class ExecutionBundle {
   // never reused: a fresh <root>/<id>-XXXXXX is made instead (see dir()).
   static Result<ExecutionBundle> Create(const std::string& root, Header header);
 
+  // Re-opens the bundle at `dir` of an execution that waited for approval in
+  // an earlier process, with the steps the ledger recorded so far (the
+  // collectors' per-item detail of those steps is not in the ledger, so the
+  // rewritten manifest lists their files without it).
+  static ExecutionBundle Resume(std::string dir, Header header, std::vector<StepRecord> steps,
+                                std::optional<WallTime> diagnostics_finished_at);
+
   const std::string& dir() const { return dir_; }
   // Relative file name for a step stream: "diagnostics-00.stdout".
   static std::string StreamFile(StepPhase phase, int index, const char* stream);

@@ -135,6 +135,29 @@ CREATE INDEX executions_runs_by_group ON executions(workaround_id, group_json, i
 CREATE INDEX executions_open_by_fingerprint ON executions(fingerprint)
   WHERE degraded_end IS NULL;
 )sql",
+    // 6: operators in the loop. The workaround's mode (auto, observe,
+    // approve) per execution; for approve mode, the deadline of the wait and
+    // the decision (approved, denied, expired) with the token that made it.
+    // The storm breaker's latch: every trip and reset, newest last; it is
+    // tripped while the newest event is a trip. Older rows read mode 'auto'.
+    R"sql(
+ALTER TABLE executions ADD COLUMN mode TEXT NOT NULL DEFAULT 'auto';
+ALTER TABLE executions ADD COLUMN approval_deadline INTEGER;
+ALTER TABLE executions ADD COLUMN approval_decision TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_at INTEGER;
+CREATE INDEX executions_awaiting_approval ON executions(id)
+  WHERE state = 'awaiting-approval';
+CREATE TABLE breaker_events (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind    TEXT    NOT NULL,
+  reason  TEXT    NOT NULL DEFAULT '',
+  actor   TEXT    NOT NULL DEFAULT '',
+  comment TEXT    NOT NULL DEFAULT '',
+  at      INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

@@ -81,6 +81,15 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
   if (!in.label_status.ok()) {
     return R(Make(RefusalReason::kUnsafeLabel, in.label_status.message()));
   }
+  if (in.breaker && in.breaker->tripped) {
+    return R(Make(RefusalReason::kCircuitBreaker,
+                  "storm breaker tripped" +
+                      (in.breaker->tripped_at ? " at " + FormatRfc3339(*in.breaker->tripped_at)
+                                              : std::string()) +
+                      " (" + in.breaker->reason +
+                      "); it stays tripped until a person resets it: stopgap reset, or POST "
+                      "/api/v1/breaker/reset"));
+  }
 
   GroupView g(w, in.group, ledger);
   STOPGAP_RETURN_IF_ERROR(g.Usable());

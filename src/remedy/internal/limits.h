@@ -1,5 +1,6 @@
 // The admission checks, in order: expired, retired, unknown-issue,
-// unsafe-label, concurrency, cooldown, budget (max_runs), circuit-breaker
+// unsafe-label, circuit-breaker (the storm breaker's latch is tripped),
+// concurrency, cooldown, budget (max_runs), circuit-breaker
 // (policy.max_runs_per_hour across all workarounds). With limits.group_by,
 // concurrency, cooldown and budget count the executions of the alert's group
 // only (GroupLimitsLedger); the circuit breaker stays global. The first that fails is
@@ -38,6 +39,7 @@ struct LimitInputs {
   std::function<Duration(WallTime)> elapsed;
   // GroupOf(w.limits, alert labels): the group the limits count in.
   std::map<std::string, std::string> group;
+  const BreakerState* breaker = nullptr;  // the latch; null: none
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.

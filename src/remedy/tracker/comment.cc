@@ -92,6 +92,10 @@ std::string StillFiringEventKey(std::string_view id, int64_t execution) {
   return "still-firing:" + std::string(id) + ":" + std::to_string(execution);
 }
 
+std::string BreakerEventKey(std::string_view id, int64_t tripped_at_ms) {
+  return "breaker:" + std::string(id) + ":" + std::to_string(tripped_at_ms);
+}
+
 std::string RetirementBody(const WorkaroundSummary& w, std::string_view issue) {
   std::string out = "stopgap: workaround " + w.id + " has stopped. " + std::string(issue) +
                     " is closed, so the workaround is retired and will not run again.\n\n";
@@ -134,6 +138,18 @@ std::string StillFiringBody(const WorkaroundSummary& w, std::string_view issue, 
                     "has no repeat:), so the fault needs a human.\n\n";
   out +=
       "It ran " + RunsLine(w) + ".\n\n" + EventMarker(StillFiringEventKey(w.id, execution)) + "\n";
+  return out;
+}
+
+std::string BreakerBody(const WorkaroundSummary& w, std::string_view issue, std::string_view reason,
+                        int64_t tripped_at_ms) {
+  const WallTime at = WallTime(std::chrono::milliseconds(tripped_at_ms));
+  std::string out = "stopgap: the storm breaker tripped at " + Minute(at) + " on workaround " +
+                    w.id + " for " + std::string(issue) + " (" + std::string(reason) +
+                    "). No workaround runs until a person looks and resets it (stopgap reset, "
+                    "or POST /api/v1/breaker/reset).\n\n";
+  out +=
+      "It ran " + RunsLine(w) + ".\n\n" + EventMarker(BreakerEventKey(w.id, tripped_at_ms)) + "\n";
   return out;
 }
 

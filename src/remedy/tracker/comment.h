@@ -61,6 +61,8 @@ std::string RetiredEventKey(std::string_view workaround_id);
 std::string ExpiredEventKey(std::string_view workaround_id, CivilDay expires);
 std::string BudgetEventKey(std::string_view workaround_id, CivilDay day);
 std::string StillFiringEventKey(std::string_view workaround_id, int64_t execution);
+// "breaker:<id>:<trip time, ms since the epoch>".
+std::string BreakerEventKey(std::string_view workaround_id, int64_t tripped_at_ms);
 
 // "workaround X stopped: the issue is closed; it ran N times" (+ event marker).
 std::string RetirementBody(const WorkaroundSummary& w, std::string_view issue);
@@ -71,6 +73,10 @@ std::string BudgetBody(const WorkaroundSummary& w, std::string_view issue, Civil
 // The workaround's run `execution` failed and its alert still fires; it is
 // not retried (no `repeat:`), so a person must look (+ event marker).
 std::string StillFiringBody(const WorkaroundSummary& w, std::string_view issue, int64_t execution);
+// The storm breaker latched on a refusal of `w` (`reason`): nothing runs
+// until a person resets it (+ event marker).
+std::string BreakerBody(const WorkaroundSummary& w, std::string_view issue, std::string_view reason,
+                        int64_t tripped_at_ms);
 
 struct LabelChange {
   std::vector<std::string> add;

@@ -109,6 +109,17 @@ void TrackerSync::OnStillFiring(const Workaround& w, ExecutionId failed) {
       {w.issue.text, w.id, EventKind::kStillFiring, CivilDayOf(clock_.Now()), failed});
 }
 
+void TrackerSync::OnBreakerTripped(const Workaround& w, const BreakerState& b) {
+  std::lock_guard<std::mutex> l(mu_);
+  dirty_.insert(w.issue.text);
+  const WallTime at = b.tripped_at.value_or(clock_.Now());
+  PendingEvent e{w.issue.text, w.id, EventKind::kBreaker, CivilDayOf(at)};
+  e.execution =
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  e.reason = b.reason;
+  pending_events_.push_back(std::move(e));
+}
+
 void TrackerSync::OnExecutionFinished(const Workaround& w, const ExecutionOutcome&) {
   std::lock_guard<std::mutex> l(mu_);
   dirty_.insert(w.issue.text);
@@ -400,6 +411,9 @@ void TrackerSync::QueueEvents(WallTime now, const Catalog& catalog) {
       case EventKind::kStillFiring:
         key = StillFiringEventKey(e.workaround_id, e.execution);
         break;
+      case EventKind::kBreaker:
+        key = BreakerEventKey(e.workaround_id, e.execution);
+        break;
     }
     if (queued_events_.count(key) || w == nullptr) continue;
     auto s = Summarize(*w, catalog, now, counts);
@@ -420,6 +434,9 @@ void TrackerSync::QueueEvents(WallTime now, const Catalog& catalog) {
         break;
       case EventKind::kStillFiring:
         body = StillFiringBody(*s, e.issue, e.execution);
+        break;
+      case EventKind::kBreaker:
+        body = BreakerBody(*s, e.issue, e.reason, e.execution);
         break;
     }
     Status st = EnqueueEvent(now, e.issue, key, body);

@@ -10,10 +10,10 @@
 //  - After runs and refusals (it is an EngineObserver): one summary comment
 //    per issue, edited in place, debounced by tracker.update_interval (15m),
 //    plus labels; one-shot escalation comments when a workaround hits its TTL
-//    or its max_runs budget. Every update is queued in the ledger's
-//    tracker_outbox first and delivered from there: a tracker outage or a
-//    restart loses nothing; older summaries of an issue are superseded by
-//    newer ones; rate limits and outages pause delivery with backoff.
+//    or its max_runs budget, and when the storm breaker latches. Every update is queued in the
+//    ledger's tracker_outbox first and delivered from there: a tracker outage or a restart loses
+//    nothing; older summaries of an issue are superseded by newer ones; rate limits and outages
+//    pause delivery with backoff.
 //
 //   TrackerSync sync(catalog, *tracker, ledger, clock,
 //                    {.on_issue_states = [&](auto& c, auto& u) { engine.SetIssueStates(c, u); }});
@@ -109,15 +109,18 @@ class TrackerSync final : public EngineObserver {
   void OnRefused(ExecutionId id, const Workaround& w, const Refusal& r) override;
   void OnExecutionFinished(const Workaround& w, const ExecutionOutcome& outcome) override;
   void OnStillFiring(const Workaround& w, ExecutionId failed) override;
+  // The storm breaker latched on a refusal of `w`: an escalation on its issue.
+  void OnBreakerTripped(const Workaround& w, const BreakerState& breaker) override;
 
  private:
-  enum class EventKind { kRetired, kExpired, kBudget, kStillFiring };
+  enum class EventKind { kRetired, kExpired, kBudget, kStillFiring, kBreaker };
   struct PendingEvent {
     std::string issue;
     std::string workaround_id;
     EventKind kind = EventKind::kRetired;
     CivilDay day;
-    ExecutionId execution = 0;  // kStillFiring: the failed execution
+    ExecutionId execution = 0;  // kStillFiring: the failed execution; kBreaker: trip time (ms)
+    std::string reason{};       // kBreaker: why it tripped
   };
 
   void LoadStateFile();

@@ -67,7 +67,8 @@ struct StopgapDaemon::Impl {
   std::mutex tick_mu;
   std::condition_variable tick_cv;
   std::thread housekeeping;
-  std::thread watchdog;  // only under systemd with WatchdogSec= (WatchdogProbe)
+  std::thread watchdog;   // only under systemd with WatchdogSec= (WatchdogProbe)
+  std::thread approvals;  // ApprovalTimer: expires approvals past their deadline
 
   std::shared_ptr<const AccessPolicy> Access() {
     std::lock_guard<std::mutex> l(token_mu);
@@ -76,6 +77,7 @@ struct StopgapDaemon::Impl {
   void RunExecution(remedy::ExecutionId id);
   void Housekeeping();
   void WatchdogProbe(Duration interval);
+  void ApprovalTimer();
   Status PruneNow();
   void RegisterRoutes();
   void RefreshGauges();
