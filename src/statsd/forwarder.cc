@@ -52,8 +52,12 @@ void Forwarder::Enqueue(uint64_t seq, std::string frame) {
     while (queue_.size() > 1 &&
            (counters_.queued_bytes > cap_bytes_ || queue_.size() > cap_intervals_)) {
       counters_.queued_bytes -= queue_.front().bytes->size();
-      counters_.bytes_dropped += queue_.front().bytes->size();
-      ++counters_.intervals_dropped;
+      if (queue_.front().seq <= max_sent_seq_) {
+        ++counters_.intervals_evicted_unacked;
+      } else {
+        counters_.bytes_dropped += queue_.front().bytes->size();
+        ++counters_.intervals_dropped;
+      }
       queue_.pop_front();
     }
     counters_.queued_intervals = queue_.size();

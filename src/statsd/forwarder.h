@@ -28,8 +28,12 @@ struct ForwarderCounters {
   uint64_t intervals_sent = 0;     // frames written for the first time
   uint64_t intervals_resent = 0;   // frames written again after a reconnect
   uint64_t intervals_acked = 0;    // frames the global node acked as flushed
-  uint64_t intervals_dropped = 0;  // frames dropped by the buffer cap, never acked
+  uint64_t intervals_dropped = 0;  // frames dropped by the buffer cap before being sent
   uint64_t bytes_dropped = 0;
+  // Frames sent but dropped by the cap before their ack: lost only if the
+  // global node dies before its next flush (the buffer is smaller than a
+  // global interval's worth of local intervals).
+  uint64_t intervals_evicted_unacked = 0;
   uint64_t bytes_sent = 0;
   uint64_t connects = 0;
   uint64_t failures = 0;  // failed connects, writes, lost connections

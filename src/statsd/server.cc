@@ -613,6 +613,8 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
       r += "stopgap.forward_intervals_acked: " + std::to_string(fc.intervals_acked) + "\n";
       r += "stopgap.forward_intervals_dropped: " + std::to_string(fc.intervals_dropped) + "\n";
       r += "stopgap.forward_bytes_dropped: " + std::to_string(fc.bytes_dropped) + "\n";
+      r += "stopgap.forward_intervals_evicted_unacked: " +
+           std::to_string(fc.intervals_evicted_unacked) + "\n";
       r += "stopgap.forward_bytes_sent: " + std::to_string(fc.bytes_sent) + "\n";
       r += "stopgap.forward_queued_intervals: " + std::to_string(fc.queued_intervals) + "\n";
       r += "stopgap.forward_queued_bytes: " + std::to_string(fc.queued_bytes) + "\n";
