@@ -95,15 +95,14 @@ const Forwarder::Frame* Forwarder::NextUnsent() {
 
 void Forwarder::ReadAcks() {
   char buf[4096];
+  bool lost = false;
   while (fd_.get() >= 0) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n <= 0) {  // the global node closed the connection (or it broke)
-      Log(LogLevel::kWarn, "forward: connection to the global node lost",
-          {{"global", addr_.ToString()}});
-      Disconnect();
-      return;
+    if (n <= 0) {  // closed (or broken): the acks read before still count
+      lost = true;
+      break;
     }
     acks_.append(buf, static_cast<size_t>(n));
   }
@@ -125,6 +124,11 @@ void Forwarder::ReadAcks() {
     counters_.queued_intervals = queue_.size();
   }
   acks_.erase(0, used);
+  if (lost) {
+    Log(LogLevel::kWarn, "forward: connection to the global node lost",
+        {{"global", addr_.ToString()}});
+    Disconnect();
+  }
 }
 
 void Forwarder::Run() {

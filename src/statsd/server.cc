@@ -208,7 +208,9 @@ Status StatsdServer::Init() {
   }
   if (admin_server_) admin_thread_ = std::thread([this] { admin_server_->Run(stop_); });
   if (tcp_server_) tcp_thread_ = std::thread([this] { tcp_server_->Run(stop_); });
-  if (global_server_) global_thread_ = std::thread([this] { global_server_->Run(stop_); });
+  if (global_server_) {
+    global_thread_ = std::thread([this] { global_server_->Run(global_stop_); });
+  }
   flush_thread_ = std::thread([this] { FlushLoop(); });
   Log(LogLevel::kInfo, "statsd listening",
       {{"udp", udp_addr_.ToString()},
@@ -314,7 +316,6 @@ void StatsdServer::AckFlushedLocked() {
 }
 
 bool StatsdServer::HandleForwardInput(uint64_t conn, std::string* input, std::string* reply) {
-  if (global_closing_) return false;  // not merged, not acked: the local node sends it again
   size_t used = 0;
   bool keep = true;
   while (true) {
@@ -348,7 +349,10 @@ bool StatsdServer::HandleForwardInput(uint64_t conn, std::string* input, std::st
     NodeState& ns = it->second;
     if (ns.session != iv->header.session) ns = NodeState{iv->header.session, 0, 0, 0};
     ns.conn = conn;
-    if (iv->header.seq <= ns.merged) {
+    if (global_closing_) {
+      // Stopping: not merged, not acked, so the local node keeps it for the
+      // next instance; the connection stays for the final flush's ack.
+    } else if (iv->header.seq <= ns.merged) {
       ++global_counters_.intervals_duplicate;
     } else {
       store_.MergeForward(*iv);
@@ -369,6 +373,13 @@ void StatsdServer::FlushLocked() {
     prometheus_->Publish();
   }
   int64_t ts = RoundSeconds(NowMs());
+  if (global_server_) {
+    // Graphite keeps one value per name and second: a global node's flush
+    // (e.g. the final one on SIGTERM) in the same second as the previous one
+    // would overwrite the fleet's counts. Date it one second later instead.
+    if (ts <= last_flush_ts_) ts = last_flush_ts_ + 1;
+    last_flush_ts_ = ts;
+  }
   GraphiteStats gs = sender_ ? sender_->Stats() : null_stats_;
   FlushOutput out = store_.Flush(ts, gs, [] { return NowMs(); });
   if (config_.console) {
@@ -419,21 +430,9 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
   if (stopped_) return;
   stopped_ = true;
   if (http_) http_->Stop();
-  if (global_server_ && final_flush) {
-    // Flush what was merged and get its acks out before the listener stops,
-    // so that no local node sends those intervals again to the next instance.
-    global_closing_ = true;
-    FlushNow();
-    for (int i = 0; i < 100; ++i) {
-      {
-        std::lock_guard<std::mutex> lk(ack_mu_);
-        bool pending = false;
-        for (auto& [conn, a] : acks_out_) pending = pending || !a.empty();
-        if (!pending) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  // The forward listener refuses frames from now on (the local nodes keep
+  // them), and stays up until the final flush's acks are out.
+  global_closing_ = true;
   {
     std::lock_guard<std::mutex> lk(flush_mu_);
     stop_ = true;
@@ -445,9 +444,17 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
   if (flush_thread_.joinable()) flush_thread_.join();
   if (admin_thread_.joinable()) admin_thread_.join();
   if (tcp_thread_.joinable()) tcp_thread_.join();
-  if (global_thread_.joinable()) global_thread_.join();
   if (final_flush) {
     FlushNow();
+    for (int i = 0; global_server_ && i < 100; ++i) {  // the acks of that flush
+      {
+        std::lock_guard<std::mutex> lk(ack_mu_);
+        bool pending = false;
+        for (auto& [conn, a] : acks_out_) pending = pending || !a.empty();
+        if (!pending) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (sender_ && !sender_->Drain(drain_ms)) {
       Log(LogLevel::kWarn, "final flush not delivered to graphite before exit");
     }
@@ -459,6 +466,8 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
     }
   }
   forwarder_.reset();
+  global_stop_ = true;
+  if (global_thread_.joinable()) global_thread_.join();
   sender_.reset();
   repeater_.reset();
 }

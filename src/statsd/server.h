@@ -139,10 +139,12 @@ class StatsdServer {
     uint64_t conn = 0;  // the connection its last frame came on
   };
   std::unordered_map<std::string, NodeState> nodes_;  // store_mu_
+  int64_t last_flush_ts_ = 0;                         // store_mu_
   GlobalCounters global_counters_;                    // store_mu_
   std::mutex ack_mu_;
   std::unordered_map<uint64_t, std::string> acks_out_;  // conn -> latest ack; ack_mu_
   std::atomic<bool> global_closing_{false};             // Stop(): refuse frames, flush, ack
+  std::atomic<bool> global_stop_{false};                // the forward listener outlives stop_
   std::unique_ptr<internal::LineServer> global_server_;
   std::thread global_thread_;
   net::SocketAddress global_addr_;

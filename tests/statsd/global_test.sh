@@ -8,7 +8,8 @@
 # frames) is merged once. (3) kill -9 of the global node mid-interval, load
 # kept flowing for ~2 s while it is down, restart: the sum of the flushed
 # counter equals what was sent (nothing lost, nothing counted twice), and
-# the local nodes report the reconnect in admin `stats`.
+# the local nodes report the reconnect in admin `stats`. (4) The same across
+# a SIGTERM of the global node (final flush, acks, then exit).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 statsd_test_init global
@@ -95,3 +96,13 @@ d4="$($drive stat "$l4admin" stopgap.forward_intervals_dropped)"
 b4="$($drive stat "$l4admin" stopgap.forward_bytes_dropped)"
 [[ "$d4" -ge 1 && "$b4" -ge 1 ]] || fail "local4 (2-interval buffer) dropped $d4 intervals"
 echo "ok: the 2-interval buffer dropped and counted $d4 intervals ($b4 bytes)"
+
+# (4) SIGTERM: the global node refuses new frames, flushes what it merged and
+# acks it before exiting; the next instance gets the rest, once.
+$drive counters "$ports" gtest.term 3 0.4 "$work/term.total"
+kill -TERM "$gpid"
+wait "$gpid" 2>/dev/null || true
+$drive counters "$ports" gtest.term 2 0.4 "$work/term.total"
+start_global
+$drive wsp_sum "$wsp/stats_counts/gtest/term.wsp" "$(cat "$work/term.total")" 30 ||
+  fail "counts across a SIGTERM restart"
