@@ -3,7 +3,7 @@
 # 1. The global node's merge: statsd_global_merge builds NODES local nodes'
 #    intervals of NAMES distinct names (70 % counters, 10 % gauges, 15 % timers,
 #    5 % sets), encodes them as forward frames and times decode+merge of all
-#    of them into one MetricStore, plus the flush, and RSS growth per name.
+#    of them into one MetricStore, plus the flush, and heap growth per name.
 #    RUNS processes, each reporting the median of REPS warm intervals; the
 #    medians of those are printed.
 # 2. The local node's CPU per metric with forwarding off and on: bench/statsd.sh
@@ -40,13 +40,14 @@ if [[ "${SKIP_MERGE:-0}" != 1 ]]; then
   echo "| local node: encode one interval | $(m encode_ms_median) ms |"
   echo "| global node: decode + merge all $NODES frames (warm interval) | $(m merge_ms_median) ms = $(m merge_ns_per_name_per_node) ns per name per node |"
   echo "| global node: flush (render the Graphite payload) | $(m flush_ms_median) ms |"
-  echo "| global node: RSS per name (steady state / after the first interval) | $(m rss_per_name_bytes) / $(m rss_per_name_after_first_bytes) bytes |"
+  echo "| global node: heap in use per name (after the first interval / after the last) | $(m heap_per_name_after_first_bytes) / $(m heap_per_name_bytes) bytes |"
   echo "| load average during the run | $(cut -d' ' -f1-3 /proc/loadavg) |"
 fi
 
 if [[ "${SKIP_CPU:-0}" != 1 ]]; then
-  gp="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
-  taskset -c 0 "$build/stopgap" statsd --udp 127.0.0.1:0 --admin "" --global-listen "127.0.0.1:$gp" \
+  port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+  gp="$(port)"; ga="$(port)"
+  taskset -c 0 "$build/stopgap" statsd --udp 127.0.0.1:0 --admin "127.0.0.1:$ga" --global-listen "127.0.0.1:$gp" \
     --flush-interval 1s --receivers 1 --log-level warn 2>"$work/global.log" &
   gpid=$!
   sleep 0.5
@@ -61,7 +62,15 @@ if [[ "${SKIP_CPU:-0}" != 1 ]]; then
   for mode in off on; do
     awk -v m="$mode" -F'|' '$2 ~ /stopgap/ {printf "| forwarding %s | %s | %s | %s |\n", m, $3, $5, $6}' "$work/$mode.txt"
   done
-  merged="$(grep -c . "$work/global.log" || true)"
   echo
-  echo "global node log lines (warnings): $merged"
+  echo "global node: $(printf 'stats\n' | python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2); s.sendall(b"stats\n")
+b = b""
+while not b.endswith(b"END\n\n"):
+    c = s.recv(65536)
+    if not c: break
+    b += c
+print(", ".join(l for l in b.decode().splitlines() if l.startswith("stopgap.global_")))' "$ga")"
+  echo "global node warnings: $(grep -c . "$work/global.log" || true)"
 fi

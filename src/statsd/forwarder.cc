@@ -143,7 +143,8 @@ void Forwarder::Run() {
       Result<internal::Fd> c = internal::TcpConnect(addr_, 1000);
       lk.lock();
       if (!c.ok()) {
-        if (counters_.failures == 0 || backoff_ms_ >= 2000) {
+        if (!warned_) {  // once per outage, not once per retry
+          warned_ = true;
           Log(LogLevel::kWarn, "forward: cannot reach the global node; buffering",
               {{"global", addr_.ToString()}, {"error", c.status().message()}});
         }
@@ -151,6 +152,8 @@ void Forwarder::Run() {
         continue;
       }
       fd_ = std::move(*c);
+      if (warned_) Log(LogLevel::kInfo, "forward: reconnected", {{"global", addr_.ToString()}});
+      warned_ = false;
       backoff_ms_ = 0;
       written_seq_ = 0;
       ++counters_.connects;

@@ -79,6 +79,7 @@ class Forwarder {
   int64_t retry_at_ms_ = 0;
   int backoff_ms_ = 0;
   bool stop_ = false;
+  bool warned_ = false;  // this outage was logged
   ForwarderCounters counters_;
   std::thread thread_;
 };
