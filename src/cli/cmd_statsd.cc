@@ -66,6 +66,26 @@ CommandMain SetupStatsd(CLI::App& sub) {
                        ->capture_default_str();
   auto* o_prom = sub.add_option("--prometheus", c.prometheus,
                                 "HOST:PORT serving GET /metrics (Prometheus text format)");
+  auto* o_fwd = sub.add_option("--forward-to", c.forward_to,
+                               "global aggregation: send each interval's aggregates to the "
+                               "global node at HOST:PORT");
+  auto* o_node =
+      sub.add_option("--node-id", c.node_id,
+                     "this local node's id at the global node (default hostname:udp-port)");
+  auto* o_fbuf = sub.add_option("--forward-buffer-bytes", c.forward_buffer_bytes,
+                                "unacked intervals kept while the global node is away")
+                     ->capture_default_str();
+  auto* o_fint = sub.add_option("--forward-buffer-intervals", c.forward_buffer_intervals,
+                                "... and at most this many intervals (oldest dropped, counted)")
+                     ->capture_default_str();
+  auto* o_fexact = sub.add_option("--forward-timer-exact-max", c.forward_timer_exact_max,
+                                  "timers with more values per interval are forwarded as a sketch")
+                       ->capture_default_str();
+  auto* o_glob = sub.add_option("--global,--global-listen", c.global_listen,
+                                "be the global node: merge intervals forwarded to HOST:PORT (TCP)");
+  auto* o_setx = sub.add_option("--set-exact-max", c.flush.set_exact_max,
+                                "sets with more members are forwarded/kept as a HyperLogLog")
+                     ->capture_default_str();
   auto* o_udp = sub.add_option("--udp", c.udp, "UDP listen address")->capture_default_str();
   auto* o_tcp = sub.add_option("--tcp", c.tcp, "TCP intake listen address (off when empty)");
   auto* o_admin = sub.add_option("--admin", c.admin, "admin interface address (off when empty)")
@@ -131,7 +151,8 @@ CommandMain SetupStatsd(CLI::App& sub) {
   return [f, o_udp, o_tcp, o_admin, o_graphite, o_flush, o_pct, o_hist, o_calc, o_legacy, o_gp,
           o_pc, o_pt, o_pg, o_pset, o_gs, o_ps, o_fc, o_di, o_dc, o_dt, o_dg, o_ds, o_ttl, o_san,
           o_strict, o_dog, o_recv, o_rcvbuf, o_exact, o_names, o_nap, o_gbuf, o_health, o_gproto,
-          o_console, o_repeat, o_rproto, o_prom, &sub, proxy_cmd, proxy_main]() -> int {
+          o_console, o_repeat, o_rproto, o_prom, o_fwd, o_node, o_fbuf, o_fint, o_fexact, o_glob,
+          o_setx, &sub, proxy_cmd, proxy_main]() -> int {
     if (proxy_cmd->parsed()) return proxy_main();
     LogLevel level;
     if (ParseLogLevel(f->log_level, &level)) SetLogLevel(level);
@@ -247,6 +268,16 @@ CommandMain SetupStatsd(CLI::App& sub) {
         return bad("--repeater-protocol: expected udp4, udp6 or tcp");
       }
       if (given(o_prom)) c.prometheus = fl.prometheus;
+      if (given(o_fwd)) c.forward_to = fl.forward_to;
+      if (given(o_node)) {
+        if (fl.node_id.size() > 255) return bad("--node-id: at most 255 bytes");
+        c.node_id = fl.node_id;
+      }
+      if (given(o_fbuf)) c.forward_buffer_bytes = fl.forward_buffer_bytes;
+      if (given(o_fint)) c.forward_buffer_intervals = fl.forward_buffer_intervals;
+      if (given(o_fexact)) c.forward_timer_exact_max = fl.forward_timer_exact_max;
+      if (given(o_glob)) c.global_listen = fl.global_listen;
+      if (given(o_setx)) c.flush.set_exact_max = fl.flush.set_exact_max;
       return c;
     };
     auto log_warnings = [&] {

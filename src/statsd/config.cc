@@ -77,6 +77,13 @@ std::string DescribeConfig(const StatsdConfig& c) {
   kv("repeater", reps);
   kv("repeaterProtocol", std::string(RepeaterProtocolName(c.repeater_protocol)));
   kv("prometheus", c.prometheus);
+  kv("forwardTo", c.forward_to);
+  kv("nodeId", c.node_id);
+  kv("forwardBufferBytes", std::to_string(c.forward_buffer_bytes));
+  kv("forwardBufferIntervals", std::to_string(c.forward_buffer_intervals));
+  kv("forwardTimerExactMax", std::to_string(c.forward_timer_exact_max));
+  kv("globalListen", c.global_listen);
+  kv("setExactMax", std::to_string(f.set_exact_max));
   kv("receivers", std::to_string(c.receivers));
   kv("flushInterval", std::to_string(f.flush_interval_ms));
   std::string pcts;
@@ -240,6 +247,29 @@ Result<StatsdConfig> ParseStatsdConfigYaml(const std::string& text, const std::s
           return bad("must be udp4, udp6 or tcp");
       } else if (field == "prometheus") {
         c.prometheus = v.as<std::string>();
+      } else if (field == "forward_to") {
+        c.forward_to = v.as<std::string>("");
+      } else if (field == "node_id") {
+        c.node_id = v.as<std::string>("");
+        if (c.node_id.size() > 255) return bad("at most 255 bytes");
+      } else if (field == "forward_buffer_bytes") {
+        int64_t m = v.as<int64_t>();
+        if (m < 1) return bad("must be >= 1");
+        c.forward_buffer_bytes = static_cast<size_t>(m);
+      } else if (field == "forward_buffer_intervals") {
+        int64_t m = v.as<int64_t>();
+        if (m < 1) return bad("must be >= 1");
+        c.forward_buffer_intervals = static_cast<size_t>(m);
+      } else if (field == "forward_timer_exact_max") {
+        int64_t m = v.as<int64_t>();
+        if (m < 0) return bad("must be >= 0");
+        c.forward_timer_exact_max = static_cast<uint64_t>(m);
+      } else if (field == "global_listen") {
+        c.global_listen = v.as<std::string>("");
+      } else if (field == "set_exact_max") {
+        int64_t m = v.as<int64_t>();
+        if (m < 0) return bad("must be >= 0");
+        c.flush.set_exact_max = static_cast<uint64_t>(m);
       } else if (field == "legacy_namespace") {
         c.flush.naming.legacy_namespace = v.as<bool>();
       } else if (field == "global_prefix") {

@@ -53,6 +53,10 @@ struct FlushConfig {
   // together). A new name past it is dropped and counted in
   // <prefix_stats>.names_dropped; names already held keep aggregating.
   uint64_t max_names = 1'000'000;
+  // Global aggregation: a set with more members than this is forwarded as a
+  // HyperLogLog (0.81 % standard error), and the global node turns a set into
+  // one past this many members.
+  uint64_t set_exact_max = 1000;
   GraphiteNaming naming;
 };
 
@@ -93,6 +97,15 @@ struct StatsdConfig {
   // HTTP address serving GET /metrics in the Prometheus exposition format
   // (empty: off).
   std::string prometheus;
+  // Global aggregation (docs/statsd.md). A local node sends each interval's
+  // aggregates to forward_to (HOST:PORT of a global node; empty: off); a
+  // global node listens on global_listen (empty: off) and merges them.
+  std::string forward_to;
+  std::string node_id;                       // empty: hostname:udp-port
+  size_t forward_buffer_bytes = 256u << 20;  // unacked frames kept (oldest dropped)
+  size_t forward_buffer_intervals = 360;     // ... and at most this many intervals
+  uint64_t forward_timer_exact_max = 64;     // timers with more values go as a sketch
+  std::string global_listen;
   ParseOptions parse;
   FlushConfig flush;
 };

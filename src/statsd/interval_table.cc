@@ -112,6 +112,7 @@ void IntervalTable::AddSample(std::string_view key, const MetricSample& s) {
       GaugeCell* cell = Touch(gauges_, touched_gauges_, key, internal::HashName(key));
       if (cell == nullptr) break;
       GaugeCell& c = *cell;
+      c.ts_ms = clock_ms_;
       if (c.absolute) {
         c.value = (s.gauge_delta && Truthy(c.value)) ? c.value + s.value : s.value;
       } else if (!s.gauge_delta) {

@@ -35,6 +35,7 @@ struct TimerCell {
 // with the reference's rule: a delta moves only a non-zero gauge).
 struct GaugeCell {
   double value = 0;
+  int64_t ts_ms = 0;  // the table's clock at the last write (set_clock_ms)
   bool absolute = false;
   bool touched = false;
   std::vector<double> leading_deltas;
@@ -79,6 +80,10 @@ class IntervalTable {
     full_ = Names() >= max_names_;
   }
 
+  // The wall clock (unix ms) stamped on gauge writes; the receive loop sets
+  // it once per batch (a coarse clock: the forwarded gauges' write times).
+  void set_clock_ms(int64_t ms) { clock_ms_ = ms; }
+
   IntakeCounts& counts() { return counts_; }
   const IntakeCounts& counts() const { return counts_; }
 
@@ -116,6 +121,7 @@ class IntervalTable {
   bool full_ = false;  // Names() >= max_names_
 
   IntakeCounts counts_;
+  int64_t clock_ms_ = 0;
   uint64_t timer_exact_max_ = FlushConfig{}.timer_exact_max;
   ParseScratch scratch_;
   ParsedLine line_;

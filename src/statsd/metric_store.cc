@@ -191,29 +191,19 @@ void MetricStore::Merge(const IntervalTable& t) {
   }
   for (uint32_t i : t.touched_timers()) {
     const auto& e = tc.timers().at(i);
-    auto it = timers_.find(e.name);
-    if (it == timers_.end()) {
-      if (!RoomForNewName()) continue;
-      it = timers_.emplace(std::string(e.name), TimerState{}).first;
-    }
-    TimerState& st = it->second;
-    const uint64_t exact_max = cfg_.timer_exact_max;
-    auto to_sketch = [&] {
-      st.sketch = std::make_unique<TimerSketch>();
-      for (double v : st.values) st.sketch->Add(v);
-      st.values.clear();
-    };
+    TimerState* st = TimerFor(e.name);
+    if (st == nullptr) continue;
     if (e.value.sketch) {
-      if (!st.sketch) to_sketch();
-      st.sketch->Merge(*e.value.sketch);
+      if (!st->sketch) TimerToSketch(st);
+      st->sketch->Merge(*e.value.sketch);
     }
-    if (st.sketch) {
-      for (double v : e.value.values) st.sketch->Add(v);
+    if (st->sketch) {
+      for (double v : e.value.values) st->sketch->Add(v);
     } else {
-      st.values.insert(st.values.end(), e.value.values.begin(), e.value.values.end());
-      if (exact_max > 0 && st.values.size() > exact_max) to_sketch();
+      st->values.insert(st->values.end(), e.value.values.begin(), e.value.values.end());
+      if (cfg_.timer_exact_max > 0 && st->values.size() > cfg_.timer_exact_max) TimerToSketch(st);
     }
-    st.count += e.value.count;
+    st->count += e.value.count;
   }
   for (uint32_t i : t.touched_gauges()) {
     const auto& e = tc.gauges().at(i);
@@ -227,6 +217,8 @@ void MetricStore::Merge(const IntervalTable& t) {
       it = gauges_.emplace(std::string(e.name), GaugeState{}).first;
     }
     it->second.value = g;
+    it->second.ts_ms = e.value.ts_ms;
+    it->second.fresh = true;
     if (cfg_.delete_gauges) it->second.ttl = cfg_.gauges_max_ttl;
   }
   for (uint32_t i : t.touched_sets()) {
@@ -236,11 +228,13 @@ void MetricStore::Merge(const IntervalTable& t) {
     auto it = sets_.find(name);
     if (it == sets_.end()) {
       if (!RoomForNewName()) continue;
-      it = sets_.emplace(std::string(name), std::unordered_set<std::string>{}).first;
+      it = sets_.emplace(std::string(name), SetState{}).first;
     }
-    if (name_count() + set_members_ < cfg_.max_names) {
-      if (it->second.emplace(member).second) ++set_members_;
-    } else if (it->second.count(std::string(member)) == 0) {
+    if (it->second.hll) {
+      it->second.hll->Add(member);
+    } else if (name_count() + set_members_ < cfg_.max_names) {
+      if (it->second.members.emplace(member).second) ++set_members_;
+    } else if (it->second.members.count(std::string(member)) == 0) {
       RoomForNewName();  // counts the drop
     }
   }
@@ -491,7 +485,7 @@ FlushOutput MetricStore::Flush(int64_t ts_seconds, const GraphiteStats& graphite
   for (auto& [key, t] : timers_) RenderTimer(key, t, ts, &out);
   for (auto& [key, g] : gauges_) AppendLine(&out, ns_gauge_, key, {}, {}, g.value, ts);
   for (auto& [key, s] : sets_) {
-    AppendLine(&out, ns_set_, key, "count", {}, static_cast<double>(s.size()), ts);
+    AppendLine(&out, ns_set_, key, "count", {}, s.Count(), ts);
   }
   out.num_stats = counters_.size() + timers_.size() + gauges_.size() + sets_.size();
   const int64_t processing_ms = now_ms() - t0;
@@ -549,9 +543,13 @@ FlushOutput MetricStore::Flush(int64_t ts_seconds, const GraphiteStats& graphite
   if (cfg_.delete_sets) {
     sets_.clear();
   } else {
-    for (auto& [k, s] : sets_) s.clear();
+    for (auto& [k, s] : sets_) {
+      s.members.clear();
+      s.hll.reset();
+    }
   }
   set_members_ = 0;
+  for (auto& [k, g] : gauges_) g.fresh = false;
   if (cfg_.delete_gauges) {
     for (auto it = gauges_.begin(); it != gauges_.end();) {
       if (it->second.ttl >= 0 && --it->second.ttl < 1) {
@@ -631,7 +629,7 @@ std::string MetricStore::Delete(Kind kind, const std::vector<std::string>& patte
 void MetricStore::Export(PrometheusView* view) {
   for (const auto& [key, v] : counters_) view->ObserveCounter(key, v);
   for (const auto& [key, g] : gauges_) view->ObserveGauge(key, g.value);
-  for (const auto& [key, s] : sets_) view->ObserveSet(key, static_cast<double>(s.size()));
+  for (const auto& [key, s] : sets_) view->ObserveSet(key, s.Count());
   std::vector<double> phis = {0.5};
   for (double p : cfg_.percentiles) {
     if (p > 0 && p <= 100 && p != 50) phis.push_back(p / 100);
@@ -670,6 +668,132 @@ bool MetricStore::RoomForNewName() {
   ++names_dropped_;
   ++dropped_unflushed_;
   return false;
+}
+
+MetricStore::TimerState* MetricStore::TimerFor(std::string_view name) {
+  auto it = timers_.find(name);
+  if (it == timers_.end()) {
+    if (!RoomForNewName()) return nullptr;
+    it = timers_.emplace(std::string(name), TimerState{}).first;
+  }
+  return &it->second;
+}
+
+void MetricStore::TimerToSketch(TimerState* st) {
+  st->sketch = std::make_unique<TimerSketch>();
+  for (double v : st->values) st->sketch->Add(v);
+  st->values.clear();
+  st->values.shrink_to_fit();
+}
+
+double MetricStore::SetState::Count() const {
+  return hll ? std::round(hll->Estimate()) : static_cast<double>(members.size());
+}
+
+void MetricStore::SetState::ToHll() {
+  hll = std::make_unique<Hll>();
+  for (const std::string& m : members) hll->Add(m);
+  members.clear();
+}
+
+void MetricStore::EncodeForward(ForwardEncoder* enc, uint64_t timer_exact_values) const {
+  for (const auto& [key, v] : counters_) {
+    if (v == 0 || key == bad_lines_name_ || key == packets_name_ || key == metrics_name_ ||
+        key == names_dropped_name_) {
+      continue;
+    }
+    enc->Counter(key, v);
+  }
+  for (const auto& [key, g] : gauges_) {
+    if (g.fresh) enc->Gauge(key, g.value, g.ts_ms);
+  }
+  for (const auto& [key, t] : timers_) {
+    if (t.count == 0 && t.values.empty() && !t.sketch) continue;
+    if (t.sketch) {
+      enc->TimerSketched(key, t.count, *t.sketch);
+    } else if (t.values.size() <= timer_exact_values) {
+      enc->TimerExact(key, t.count, t.values);
+    } else {
+      TimerSketch sk;
+      for (double v : t.values) sk.Add(v);
+      enc->TimerSketched(key, t.count, sk);
+    }
+  }
+  std::vector<std::string_view> members;
+  for (const auto& [key, s] : sets_) {
+    if (s.hll) {
+      enc->SetHll(key, *s.hll);
+    } else if (s.members.size() > cfg_.set_exact_max) {
+      Hll h;
+      for (const std::string& m : s.members) h.Add(m);
+      enc->SetHll(key, h);
+    } else if (!s.members.empty()) {
+      members.assign(s.members.begin(), s.members.end());
+      enc->SetExact(key, members);
+    }
+  }
+}
+
+void MetricStore::MergeForward(const ForwardInterval& iv) {
+  for (const auto& [name, v] : iv.counters) {
+    auto it = counters_.find(name);
+    if (it != counters_.end()) {
+      it->second += v;
+    } else if (RoomForNewName()) {
+      counters_.emplace(std::string(name), v);
+    }
+  }
+  for (const ForwardGauge& g : iv.gauges) {
+    auto it = gauges_.find(g.name);
+    if (it == gauges_.end()) {
+      if (!RoomForNewName()) continue;
+      it = gauges_.emplace(std::string(g.name), GaugeState{}).first;
+    } else if (g.ts_ms < it->second.ts_ms) {
+      continue;  // an older write than the one held: the latest wins
+    }
+    it->second.value = g.value;
+    it->second.ts_ms = g.ts_ms;
+    it->second.fresh = true;
+    if (cfg_.delete_gauges) it->second.ttl = cfg_.gauges_max_ttl;
+  }
+  for (const ForwardTimer& t : iv.timers) {
+    TimerState* st = TimerFor(t.name);
+    if (st == nullptr) continue;
+    if (t.sketch) {
+      if (!st->sketch) TimerToSketch(st);
+      st->sketch->Merge(*t.sketch);
+    } else if (st->sketch) {
+      for (double v : t.values) st->sketch->Add(v);
+    } else {
+      st->values.insert(st->values.end(), t.values.begin(), t.values.end());
+      if (cfg_.timer_exact_max > 0 && st->values.size() > cfg_.timer_exact_max) TimerToSketch(st);
+    }
+    st->count += t.count;
+  }
+  for (const ForwardSet& fs : iv.sets) {
+    auto it = sets_.find(fs.name);
+    if (it == sets_.end()) {
+      if (!RoomForNewName()) continue;
+      it = sets_.emplace(std::string(fs.name), SetState{}).first;
+    }
+    SetState& s = it->second;
+    if (fs.hll && !s.hll) {
+      set_members_ -= std::min(set_members_, s.members.size());
+      s.ToHll();
+    }
+    if (s.hll) {
+      if (fs.hll) s.hll->Merge(*fs.hll);
+      for (std::string_view m : fs.members) s.hll->Add(m);
+      continue;
+    }
+    for (std::string_view m : fs.members) {
+      if (s.members.emplace(m).second) ++set_members_;
+    }
+    if (s.members.size() > cfg_.set_exact_max) {
+      set_members_ -= std::min(set_members_, s.members.size());
+      s.ToHll();
+    }
+  }
 }
 
 }  // namespace stopgap::statsd

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "statsd/config.h"
+#include "statsd/forward.h"
+#include "statsd/hll.h"
 #include "statsd/interval_table.h"
 #include "statsd/prometheus.h"
 
@@ -53,6 +55,16 @@ class MetricStore {
   FlushOutput Flush(int64_t ts_seconds, const GraphiteStats& graphite,
                     const std::function<int64_t()>& now_ms);
 
+  // Global aggregation. EncodeForward writes this interval's aggregates (call
+  // before Flush): counters with a non-zero sum, gauges written this
+  // interval with their write time, timers as exact values (up to
+  // timer_exact_values) or a TimerSketch, sets as members (up to
+  // cfg.set_exact_max) or a HyperLogLog. The server's own statsd.* counters
+  // stay local. MergeForward adds a decoded interval from a local node:
+  // counters add, gauges keep the latest write, timers and sets merge.
+  void EncodeForward(ForwardEncoder* enc, uint64_t timer_exact_values) const;
+  void MergeForward(const ForwardInterval& iv);
+
   // Feeds the merged interval (call before Flush, which clears it) to the
   // Prometheus view: counters, gauges, sets, timers with the quantiles 0.5
   // and each positive percentile / 100.
@@ -80,7 +92,16 @@ class MetricStore {
   };
   struct GaugeState {
     double value = 0;
-    int ttl = -1;  // -1: not subject to deleteGauges
+    int ttl = -1;        // -1: not subject to deleteGauges
+    int64_t ts_ms = 0;   // unix ms of the last write (forwarding: latest write wins)
+    bool fresh = false;  // written since the last flush
+  };
+  // Exact members, or a HyperLogLog once a forwarded set passed set_exact_max.
+  struct SetState {
+    std::unordered_set<std::string> members;
+    std::unique_ptr<Hll> hll;
+    double Count() const;
+    void ToHll();
   };
   template <typename V>
   using Map = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
@@ -96,6 +117,9 @@ class MetricStore {
                   std::string_view extra1, std::string_view extra2, double value,
                   std::string_view ts);
   void ComputeNames();
+  // The timer entry to merge into; nullptr when over max_names.
+  TimerState* TimerFor(std::string_view name);
+  void TimerToSketch(TimerState* st);
   // False (and the drop counted) when a new name would pass cfg_.max_names.
   bool RoomForNewName();
 
@@ -106,7 +130,7 @@ class MetricStore {
   Map<double> counters_;
   Map<TimerState> timers_;
   Map<GaugeState> gauges_;
-  Map<std::unordered_set<std::string>> sets_;
+  Map<SetState> sets_;
   IntakeCounts totals_;
   int64_t old_timestamp_ = 0;
 

@@ -9,8 +9,11 @@
 #include <chrono>
 #include <cmath>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
+#include <random>
 
 #include "core/log.h"
 #include "statsd/graphite_pickle.h"
@@ -28,11 +31,12 @@ int64_t NowMs() {
 int64_t RoundSeconds(int64_t ms) {
   return static_cast<int64_t>(JsRound(static_cast<double>(ms) / 1000));
 }
-int64_t CoarseUnixSeconds() {
+int64_t CoarseUnixMs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return ts.tv_sec;
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
+int64_t CoarseUnixSeconds() { return CoarseUnixMs() / 1000; }
 
 std::vector<std::string_view> SplitSpaces(std::string_view s) {
   std::vector<std::string_view> out;
@@ -148,6 +152,48 @@ Status StatsdServer::Init() {
     tcp_server_ = std::make_unique<internal::LineServer>(
         std::move(*fd), [this](std::string* input, std::string*) { return HandleTcpInput(input); });
   }
+  if (!config_.forward_to.empty()) {
+    node_id_ = config_.node_id;
+    if (node_id_.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
+      node_id_ = std::string(host) + ":" + std::to_string(udp_addr_.port());
+    }
+    std::random_device rd;
+    session_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if (session_ == 0) session_ = 1;
+    Result<std::unique_ptr<Forwarder>> f =
+        Forwarder::Start(config_.forward_to, session_, config_.forward_buffer_bytes,
+                         config_.forward_buffer_intervals);
+    if (!f.ok()) return f.status();
+    forwarder_ = std::move(*f);
+  }
+  if (!config_.global_listen.empty()) {
+    Result<internal::Fd> fd = internal::TcpListen(config_.global_listen);
+    if (!fd.ok()) return fd.status().WithContext("--global-listen");
+    Result<net::SocketAddress> a = internal::LocalAddress(fd->get());
+    if (!a.ok()) return a.status();
+    global_addr_ = *a;
+    internal::LineServer::Options opts;
+    opts.max_input = kForwardHeaderBytes + kForwardMaxCompressed;
+    opts.poll_ms = 20;  // how soon a flush's acks go out
+    opts.outgoing = [this](uint64_t conn, std::string* out) {
+      std::lock_guard<std::mutex> lk(ack_mu_);
+      auto it = acks_out_.find(conn);
+      if (it == acks_out_.end() || it->second.empty()) return;
+      out->swap(it->second);
+    };
+    opts.closed = [this](uint64_t conn) {
+      std::lock_guard<std::mutex> lk(ack_mu_);
+      acks_out_.erase(conn);
+    };
+    global_server_ = std::make_unique<internal::LineServer>(
+        std::move(*fd),
+        [this](uint64_t conn, std::string* input, std::string* reply) {
+          return HandleForwardInput(conn, input, reply);
+        },
+        std::move(opts));
+  }
   auto set_limits = [&](Shard* s) {
     s->live->set_timer_exact_max(config_.flush.timer_exact_max);
     s->spare->set_timer_exact_max(config_.flush.timer_exact_max);
@@ -162,12 +208,18 @@ Status StatsdServer::Init() {
   }
   if (admin_server_) admin_thread_ = std::thread([this] { admin_server_->Run(stop_); });
   if (tcp_server_) tcp_thread_ = std::thread([this] { tcp_server_->Run(stop_); });
+  if (global_server_) {
+    global_thread_ = std::thread([this] { global_server_->Run(global_stop_); });
+  }
   flush_thread_ = std::thread([this] { FlushLoop(); });
   Log(LogLevel::kInfo, "statsd listening",
       {{"udp", udp_addr_.ToString()},
        {"receivers", std::to_string(shards_.size())},
        {"admin", config_.admin.empty() ? "off" : admin_addr_.ToString()},
-       {"graphite", config_.graphite.empty() ? "off" : config_.graphite}});
+       {"graphite", config_.graphite.empty() ? "off" : config_.graphite},
+       {"forward_to", config_.forward_to.empty() ? "off" : config_.forward_to},
+       {"node_id", node_id_.empty() ? "-" : node_id_},
+       {"global_listen", global_server_ ? global_addr_.ToString() : "off"}});
   return Status::Ok();
 }
 
@@ -198,9 +250,11 @@ void StatsdServer::ReceiveLoop(Shard* shard) {
       repeater->Send(repeat);
       repeat.Clear();
     }
+    const int64_t now_ms = CoarseUnixMs();
     {
       std::lock_guard<std::mutex> lk(shard->mu);
       IntervalTable& t = *shard->live;
+      t.set_clock_ms(now_ms);
       for (int i = 0; i < n; ++i) {
         if (batch.Truncated(i)) {
           ++t.counts().oversized;
@@ -209,7 +263,7 @@ void StatsdServer::ReceiveLoop(Shard* shard) {
         t.AddPacket(batch.Packet(i), opts);
       }
     }
-    last_msg_seen_.store(CoarseUnixSeconds(), std::memory_order_relaxed);
+    last_msg_seen_.store(now_ms / 1000, std::memory_order_relaxed);
     if (nap && n < batch.capacity()) nanosleep(&nap_ts, nullptr);
   }
 }
@@ -225,6 +279,7 @@ bool StatsdServer::HandleTcpInput(std::string* input) {
   }
   {
     std::lock_guard<std::mutex> lk(tcp_shard_->mu);
+    tcp_shard_->live->set_clock_ms(CoarseUnixMs());
     tcp_shard_->live->AddPacket(std::string_view(*input).substr(0, last + 1), config_.parse);
   }
   input->erase(0, last + 1);
@@ -245,13 +300,86 @@ void StatsdServer::MergeShardsLocked() {
   if (tcp_shard_) merge(tcp_shard_.get());
 }
 
+void StatsdServer::ForwardLocked() {
+  ForwardEncoder enc({node_id_, session_, ++seq_, NowMs(), config_.flush.flush_interval_ms});
+  store_.EncodeForward(&enc, config_.forward_timer_exact_max);
+  forwarder_->Enqueue(seq_, enc.Finish());
+}
+
+void StatsdServer::AckFlushedLocked() {
+  std::lock_guard<std::mutex> lk(ack_mu_);
+  for (auto& [id, ns] : nodes_) {
+    if (ns.flushed == ns.merged) continue;
+    ns.flushed = ns.merged;
+    if (ns.conn != 0) acks_out_[ns.conn] = EncodeForwardAck(ns.session, ns.flushed);
+  }
+}
+
+bool StatsdServer::HandleForwardInput(uint64_t conn, std::string* input, std::string* reply) {
+  size_t used = 0;
+  bool keep = true;
+  while (true) {
+    std::string_view rest = std::string_view(*input).substr(used);
+    Result<size_t> n = ForwardFrameSize(rest);
+    Result<ForwardInterval> iv = n.ok() ? Result<ForwardInterval>(ForwardInterval{}) : n.status();
+    if (n.ok() && *n == 0) break;
+    if (n.ok()) {
+      iv = DecodeForwardFrame(rest.substr(0, *n));
+      used += *n;
+    }
+    std::lock_guard<std::mutex> lk(store_mu_);
+    if (!iv.ok()) {
+      ++global_counters_.bad_frames;
+      Log(LogLevel::kWarn, "global: closing a forwarding connection",
+          {{"error", iv.status().message()}});
+      keep = false;
+      break;
+    }
+    global_counters_.bytes_received += iv->compressed_bytes;
+    auto it = nodes_.find(iv->header.node_id);
+    if (it == nodes_.end()) {
+      if (nodes_.size() >= 100000) {
+        ++global_counters_.bad_frames;
+        Log(LogLevel::kWarn, "global: more than 100000 node ids; frame refused");
+        continue;
+      }
+      it = nodes_.emplace(iv->header.node_id, NodeState{}).first;
+      global_counters_.nodes = nodes_.size();
+    }
+    NodeState& ns = it->second;
+    if (ns.session != iv->header.session) ns = NodeState{iv->header.session, 0, 0, 0};
+    ns.conn = conn;
+    if (global_closing_) {
+      // Stopping: not merged, not acked, so the local node keeps it for the
+      // next instance; the connection stays for the final flush's ack.
+    } else if (iv->header.seq <= ns.merged) {
+      ++global_counters_.intervals_duplicate;
+    } else {
+      store_.MergeForward(*iv);
+      ns.merged = iv->header.seq;
+      ++global_counters_.intervals_merged;
+    }
+    if (ns.flushed > 0) *reply += EncodeForwardAck(ns.session, ns.flushed);
+  }
+  input->erase(0, used);
+  return keep;
+}
+
 void StatsdServer::FlushLocked() {
   MergeShardsLocked();
+  if (forwarder_) ForwardLocked();
   if (prometheus_) {
     store_.Export(prometheus_.get());
     prometheus_->Publish();
   }
   int64_t ts = RoundSeconds(NowMs());
+  if (global_server_) {
+    // Graphite keeps one value per name and second: a global node's flush
+    // (e.g. the final one on SIGTERM) in the same second as the previous one
+    // would overwrite the fleet's counts. Date it one second later instead.
+    if (ts <= last_flush_ts_) ts = last_flush_ts_ + 1;
+    last_flush_ts_ = ts;
+  }
   GraphiteStats gs = sender_ ? sender_->Stats() : null_stats_;
   FlushOutput out = store_.Flush(ts, gs, [] { return NowMs(); });
   if (config_.console) {
@@ -273,6 +401,7 @@ void StatsdServer::FlushLocked() {
   } else {
     null_stats_.last_flush = ts;
   }
+  if (global_server_) AckFlushedLocked();
 }
 
 void StatsdServer::FlushNow() {
@@ -301,6 +430,9 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
   if (stopped_) return;
   stopped_ = true;
   if (http_) http_->Stop();
+  // The forward listener refuses frames from now on (the local nodes keep
+  // them), and stays up until the final flush's acks are out.
+  global_closing_ = true;
   {
     std::lock_guard<std::mutex> lk(flush_mu_);
     stop_ = true;
@@ -314,13 +446,28 @@ void StatsdServer::Stop(bool final_flush, int drain_ms) {
   if (tcp_thread_.joinable()) tcp_thread_.join();
   if (final_flush) {
     FlushNow();
+    for (int i = 0; global_server_ && i < 100; ++i) {  // the acks of that flush
+      {
+        std::lock_guard<std::mutex> lk(ack_mu_);
+        bool pending = false;
+        for (auto& [conn, a] : acks_out_) pending = pending || !a.empty();
+        if (!pending) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (sender_ && !sender_->Drain(drain_ms)) {
       Log(LogLevel::kWarn, "final flush not delivered to graphite before exit");
     }
     if (repeater_ && !repeater_->Drain(drain_ms)) {
       Log(LogLevel::kWarn, "repeater: packets not delivered before exit");
     }
+    if (forwarder_ && !forwarder_->Drain(drain_ms)) {
+      Log(LogLevel::kWarn, "forward: last intervals not sent to the global node before exit");
+    }
   }
+  forwarder_.reset();
+  global_stop_ = true;
+  if (global_thread_.joinable()) global_thread_.join();
   sender_.reset();
   repeater_.reset();
 }
@@ -348,6 +495,13 @@ std::vector<std::string> StatsdServer::Reload(const StatsdConfig& c) {
     kept.push_back("repeater");
   }
   if (c.prometheus != o.prometheus) kept.push_back("prometheus");
+  if (c.forward_to != o.forward_to || c.node_id != o.node_id ||
+      c.forward_buffer_bytes != o.forward_buffer_bytes ||
+      c.forward_buffer_intervals != o.forward_buffer_intervals ||
+      c.forward_timer_exact_max != o.forward_timer_exact_max) {
+    kept.push_back("forward");
+  }
+  if (c.global_listen != o.global_listen) kept.push_back("global_listen");
   if (c.graphite_buffer_bytes != o.graphite_buffer_bytes) kept.push_back("graphite_buffer_bytes");
   if (c.parse.strict != o.parse.strict) kept.push_back("strict");
   if (c.parse.dogstatsd != o.parse.dogstatsd) kept.push_back("dogstatsd");
@@ -377,6 +531,15 @@ IntakeCounts StatsdServer::Totals() {
 
 GraphiteSenderCounters StatsdServer::SenderCounters() const {
   return sender_ ? sender_->Counters() : GraphiteSenderCounters{};
+}
+
+ForwarderCounters StatsdServer::ForwardCounters() const {
+  return forwarder_ ? forwarder_->Counters() : ForwarderCounters{};
+}
+
+GlobalCounters StatsdServer::GlobalStats() {
+  std::lock_guard<std::mutex> lk(store_mu_);
+  return global_counters_;
 }
 
 RepeaterCounters StatsdServer::RepeatCounters() const {
@@ -451,6 +614,29 @@ std::string StatsdServer::HandleAdminLine(std::string_view line, bool* close) {
       r += "stopgap.repeater_packets: " + std::to_string(rc.packets) + "\n";
       r += "stopgap.repeater_dropped: " + std::to_string(rc.dropped) + "\n";
       r += "stopgap.repeater_failures: " + std::to_string(rc.failures) + "\n";
+    }
+    if (forwarder_) {
+      ForwarderCounters fc = forwarder_->Counters();
+      r += "stopgap.forward_intervals_sent: " + std::to_string(fc.intervals_sent) + "\n";
+      r += "stopgap.forward_intervals_resent: " + std::to_string(fc.intervals_resent) + "\n";
+      r += "stopgap.forward_intervals_acked: " + std::to_string(fc.intervals_acked) + "\n";
+      r += "stopgap.forward_intervals_dropped: " + std::to_string(fc.intervals_dropped) + "\n";
+      r += "stopgap.forward_bytes_dropped: " + std::to_string(fc.bytes_dropped) + "\n";
+      r += "stopgap.forward_intervals_evicted_unacked: " +
+           std::to_string(fc.intervals_evicted_unacked) + "\n";
+      r += "stopgap.forward_bytes_sent: " + std::to_string(fc.bytes_sent) + "\n";
+      r += "stopgap.forward_queued_intervals: " + std::to_string(fc.queued_intervals) + "\n";
+      r += "stopgap.forward_queued_bytes: " + std::to_string(fc.queued_bytes) + "\n";
+      r += "stopgap.forward_connects: " + std::to_string(fc.connects) + "\n";
+      r += "stopgap.forward_failures: " + std::to_string(fc.failures) + "\n";
+    }
+    if (global_server_) {
+      const GlobalCounters& g = global_counters_;
+      r += "stopgap.global_nodes: " + std::to_string(g.nodes) + "\n";
+      r += "stopgap.global_intervals_merged: " + std::to_string(g.intervals_merged) + "\n";
+      r += "stopgap.global_intervals_duplicate: " + std::to_string(g.intervals_duplicate) + "\n";
+      r += "stopgap.global_bad_frames: " + std::to_string(g.bad_frames) + "\n";
+      r += "stopgap.global_bytes_received: " + std::to_string(g.bytes_received) + "\n";
     }
     return r + "END\n\n";
   }

@@ -17,12 +17,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
 #include "net/http_server.h"
 #include "net/udp.h"
 #include "statsd/config.h"
+#include "statsd/forwarder.h"
 #include "statsd/graphite_sender.h"
 #include "statsd/interval_table.h"
 #include "statsd/metric_store.h"
@@ -34,6 +36,15 @@ namespace stopgap::statsd {
 namespace internal {
 class LineServer;
 }
+
+// The global node's intake of forwarded intervals (admin `stats`).
+struct GlobalCounters {
+  uint64_t intervals_merged = 0;
+  uint64_t intervals_duplicate = 0;  // a sequence already merged (resent after a reconnect)
+  uint64_t bad_frames = 0;           // undecodable frames (the connection is closed)
+  uint64_t bytes_received = 0;
+  uint64_t nodes = 0;
+};
 
 class StatsdServer {
  public:
@@ -68,6 +79,9 @@ class StatsdServer {
   IntakeCounts Totals();
   GraphiteSenderCounters SenderCounters() const;
   RepeaterCounters RepeatCounters() const;
+  ForwarderCounters ForwardCounters() const;
+  GlobalCounters GlobalStats();
+  net::SocketAddress global_address() const { return global_addr_; }
   size_t MemoryBytes();
 
  private:
@@ -86,6 +100,10 @@ class StatsdServer {
   void MergeShardsLocked();  // store_mu_ held
   void FlushLocked();        // store_mu_ held
   bool HandleTcpInput(std::string* input);
+  // Global node: frames from one forwarding connection; acks go out at flush.
+  bool HandleForwardInput(uint64_t conn, std::string* input, std::string* reply);
+  void ForwardLocked();     // local node: this interval's frame to the forwarder; store_mu_ held
+  void AckFlushedLocked();  // global node: after a flush; store_mu_ held
 
   StatsdConfig config_;
   int64_t startup_time_ = 0;  // unix seconds
@@ -109,6 +127,27 @@ class StatsdServer {
   std::thread tcp_thread_;
   net::SocketAddress udp_addr_, admin_addr_, tcp_addr_;
   bool stopped_ = false;
+
+  // Local node (--forward-to).
+  std::unique_ptr<Forwarder> forwarder_;
+  std::string node_id_;
+  uint64_t session_ = 0;
+  uint64_t seq_ = 0;  // store_mu_
+  // Global node (--global-listen).
+  struct NodeState {
+    uint64_t session = 0, merged = 0, flushed = 0;
+    uint64_t conn = 0;  // the connection its last frame came on
+  };
+  std::unordered_map<std::string, NodeState> nodes_;  // store_mu_
+  int64_t last_flush_ts_ = 0;                         // store_mu_
+  GlobalCounters global_counters_;                    // store_mu_
+  std::mutex ack_mu_;
+  std::unordered_map<uint64_t, std::string> acks_out_;  // conn -> latest ack; ack_mu_
+  std::atomic<bool> global_closing_{false};             // Stop(): refuse frames, flush, ack
+  std::atomic<bool> global_stop_{false};                // the forward listener outlives stop_
+  std::unique_ptr<internal::LineServer> global_server_;
+  std::thread global_thread_;
+  net::SocketAddress global_addr_;
 };
 
 }  // namespace stopgap::statsd

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "statsd/internal/wire.h"
+
 namespace stopgap::statsd {
 namespace {
 
+constexpr int kMinIndex = -1100, kMaxIndex = 36000;
 constexpr double kGamma =
     (1 + TimerSketch::kRelativeAccuracy) / (1 - TimerSketch::kRelativeAccuracy);
 const double kLogGamma = std::log(kGamma);
@@ -15,7 +18,7 @@ const double kLogGamma = std::log(kGamma);
 int IndexOf(double magnitude) {  // magnitude >= kZeroBelow
   double i = std::ceil(std::log(magnitude) / kLogGamma);
   // 1e-9 .. DBL_MAX span about -1040 .. 35900; Infinity lands in the last bucket.
-  return static_cast<int>(std::clamp(i, -1100.0, 36000.0));
+  return static_cast<int>(std::clamp(i, double{kMinIndex}, double{kMaxIndex}));
 }
 double Representative(int index) {
   return 2 * std::pow(kGamma, static_cast<double>(index)) / (kGamma + 1);
@@ -170,6 +173,47 @@ double TimerSketch::CountBelow(double x) const {
 
 size_t TimerSketch::MemoryBytes() const {
   return sizeof(*this) + (pos_.counts.capacity() + neg_.counts.capacity()) * sizeof(uint64_t);
+}
+
+void TimerSketch::Encode(std::string* out) const {
+  internal::ByteWriter w(out);
+  w.Varint(count_);
+  for (double d : {min_, max_, sum_, sum_sq_, mean_, m2_}) w.F64(d);
+  w.Varint(zeros_);
+  for (const Buckets* b : {&pos_, &neg_}) {
+    w.Varint(static_cast<uint64_t>(b->offset - kMinIndex));
+    w.Varint(b->counts.size());
+    for (uint64_t c : b->counts) w.Varint(c);
+  }
+}
+
+bool TimerSketch::Decode(std::string_view* in) {
+  *this = TimerSketch{};
+  internal::ByteReader r(*in);
+  TimerSketch s;
+  s.count_ = r.Varint();
+  double* fields[6] = {&s.min_, &s.max_, &s.sum_, &s.sum_sq_, &s.mean_, &s.m2_};
+  for (double* d : fields) *d = r.F64();
+  s.zeros_ = r.Varint();
+  uint64_t total = s.zeros_;
+  bool ok = r.ok();
+  for (Buckets* b : {&s.pos_, &s.neg_}) {
+    uint64_t off = r.Varint();
+    uint64_t n = r.Varint();
+    constexpr uint64_t kSpan = kMaxIndex - kMinIndex + 1;
+    if (!r.ok() || off >= kSpan || n > kSpan - off || n > r.left()) return false;
+    b->offset = static_cast<int>(off) + kMinIndex;
+    b->counts.resize(n);
+    for (uint64_t& c : b->counts) {
+      c = r.Varint();
+      if (__builtin_add_overflow(total, c, &total)) ok = false;
+    }
+  }
+  if (!ok || !r.ok() || total != s.count_) return false;
+  if (s.count_ > 0 && !(s.min_ <= s.max_)) return false;  // also rejects NaN
+  *this = std::move(s);
+  in->remove_prefix(in->size() - r.left());
+  return true;
 }
 
 }  // namespace stopgap::statsd

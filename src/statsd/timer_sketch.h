@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace stopgap::statsd {
@@ -46,6 +48,13 @@ class TimerSketch {
   // either side).
   double CountBelow(double x) const;
   size_t MemoryBytes() const;
+
+  // The forward wire format (docs/statsd.md, "Global aggregation"): exact
+  // state, buckets as varints. Decode replaces *this; false on malformed or
+  // inconsistent input (bucket counts that do not add up to the count, indexes
+  // out of range, NaN bounds), leaving *this empty.
+  void Encode(std::string* out) const;
+  bool Decode(std::string_view* in);
 
  private:
   // Counts for bucket indexes [offset, offset + counts.size()).

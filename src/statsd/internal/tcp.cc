@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <vector>
@@ -92,27 +93,36 @@ Result<net::SocketAddress> LocalAddress(int fd) {
 void LineServer::Run(const std::atomic<bool>& stop) {
   struct Client {
     Fd fd;
+    uint64_t id;
     std::string input;
   };
   std::vector<Client> clients;
   std::vector<pollfd> pfds;
+  uint64_t next_id = 1;
   char buf[65536];
+  std::string out;
   while (!stop.load(std::memory_order_relaxed)) {
     pfds.clear();
     pfds.push_back({listen_.get(), POLLIN, 0});
     for (const Client& c : clients) pfds.push_back({c.fd.get(), POLLIN, 0});
-    int r = ::poll(pfds.data(), pfds.size(), 200);
-    if (r <= 0) continue;
-    if (pfds[0].revents & POLLIN) {
+    int r = ::poll(pfds.data(), pfds.size(), opts_.poll_ms);
+    std::vector<size_t> dead;
+    if (opts_.outgoing) {
+      for (size_t i = 0; i < clients.size(); ++i) {
+        out.clear();
+        opts_.outgoing(clients[i].id, &out);
+        if (!out.empty() && !WriteAll(clients[i].fd.get(), out, 5000).ok()) dead.push_back(i);
+      }
+    }
+    if (r > 0 && (pfds[0].revents & POLLIN)) {
       int cfd = ::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (cfd >= 0 && clients.size() < 256) {
-        clients.push_back(Client{Fd(cfd), {}});
+        clients.push_back(Client{Fd(cfd), next_id++, {}});
       } else if (cfd >= 0) {
         ::close(cfd);  // too many clients
       }
     }
-    std::vector<size_t> dead;
-    for (size_t i = 1; i < pfds.size(); ++i) {
+    for (size_t i = 1; r > 0 && i < pfds.size(); ++i) {
       if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       Client& c = clients[i - 1];
       ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
@@ -121,14 +131,18 @@ void LineServer::Run(const std::atomic<bool>& stop) {
       if (n > 0) {
         c.input.append(buf, static_cast<size_t>(n));
         std::string reply;
-        keep = handler_(&c.input, &reply);
+        keep = handler_(c.id, &c.input, &reply);
         if (!reply.empty() && !WriteAll(c.fd.get(), reply, 5000).ok()) keep = false;
-        if (c.input.size() > (1u << 20)) keep = false;  // a line longer than 1 MiB
+        if (c.input.size() > opts_.max_input) keep = false;  // e.g. a line longer than 1 MiB
       }
-      if (!keep) dead.push_back(i - 1);
+      if (!keep && std::find(dead.begin(), dead.end(), i - 1) == dead.end()) dead.push_back(i - 1);
     }
-    for (auto it = dead.rbegin(); it != dead.rend(); ++it)
+    std::sort(dead.begin(), dead.end());
+    for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
+      uint64_t id = clients[*it].id;
       clients.erase(clients.begin() + static_cast<long>(*it));
+      if (opts_.closed) opts_.closed(id);
+    }
   }
 }
 

@@ -43,14 +43,29 @@ Result<net::SocketAddress> LocalAddress(int fd);
 class LineServer {
  public:
   using Handler = std::function<bool(std::string* input, std::string* reply)>;
+  // The same with a connection id (unique per accepted client, never reused).
+  using ConnHandler = std::function<bool(uint64_t conn, std::string* input, std::string* reply)>;
+  struct Options {
+    size_t max_input = 1u << 20;  // unconsumed input past this closes the connection
+    int poll_ms = 200;            // how often `outgoing` is asked
+    // Called every poll round for each client: bytes to write to it now.
+    std::function<void(uint64_t conn, std::string* out)> outgoing;
+    std::function<void(uint64_t conn)> closed;  // after the client is gone
+  };
   LineServer(Fd listen_fd, Handler handler)
-      : listen_(std::move(listen_fd)), handler_(std::move(handler)) {}
+      : listen_(std::move(listen_fd)),
+        handler_([h = std::move(handler)](uint64_t, std::string* in, std::string* reply) {
+          return h(in, reply);
+        }) {}
+  LineServer(Fd listen_fd, ConnHandler handler, Options opts)
+      : listen_(std::move(listen_fd)), handler_(std::move(handler)), opts_(std::move(opts)) {}
   void Run(const std::atomic<bool>& stop);
   int fd() const { return listen_.get(); }
 
  private:
   Fd listen_;
-  Handler handler_;
+  ConnHandler handler_;
+  Options opts_;
 };
 
 }  // namespace stopgap::statsd::internal
