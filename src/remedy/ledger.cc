@@ -30,6 +30,16 @@ bool IsTerminal(ExecutionState s) {
          s == ExecutionState::kFailed || s == ExecutionState::kInterrupted;
 }
 
+std::string SqlStateList(bool terminal) {
+  std::string out = "(";
+  for (size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (IsTerminal(static_cast<ExecutionState>(i)) != terminal) continue;
+    if (out.size() > 1) out += ',';
+    out += '\'' + std::string(kStateNames[i]) + '\'';
+  }
+  return out + ")";
+}
+
 std::string_view StepPhaseName(StepPhase p) {
   switch (p) {
     case StepPhase::kDiagnostics:

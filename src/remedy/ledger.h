@@ -229,11 +229,16 @@ struct PruneResult {
   int64_t outbox = 0;
 };
 
-class ExecutionLedger {
- public:
-  virtual ~ExecutionLedger() = default;
+// The ledger by role: each caller takes only the roles it uses (the engine
+// its executions and limits, the intake the alert log, TrackerSync the
+// queries and the outbox, the daemon retention), so a fake or a second
+// backend implements small interfaces. ExecutionLedger is all of them.
 
-  // ---- executions ----
+// Writes of executions (the engine).
+class ExecutionStore {
+ public:
+  virtual ~ExecutionStore() = default;
+
   virtual Result<ExecutionId> CreateExecution(const NewExecution& e) = 0;
   // kFailedPrecondition when the execution is already in a terminal state.
   virtual Status Update(ExecutionId id, const ExecutionUpdate& u) = 0;
@@ -251,15 +256,25 @@ class ExecutionLedger {
   // interrupted (an execution owned by a live process, e.g. a running
   // `stopgap serve` sharing the file, is left alone). Returns how many.
   virtual Result<int64_t> MarkUnfinishedInterrupted(WallTime now) = 0;
+};
 
-  // ---- queries (API, report) ----
+// Reads of executions and totals (API, report, TrackerSync).
+class ExecutionQueries {
+ public:
+  virtual ~ExecutionQueries() = default;
+
   virtual Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) = 0;
   // With steps and transitions; kNotFound when absent.
   virtual Result<ExecutionRecord> GetExecution(ExecutionId id) = 0;
   virtual Result<std::vector<IssueCounts>> CountByIssue(WallTime now) = 0;
   virtual Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) = 0;
+};
 
-  // ---- limits ----
+// The look-ups behind cooldown, max_runs and concurrency (remedy/internal/limits.h).
+class LimitQueries {
+ public:
+  virtual ~LimitQueries() = default;
+
   // Runs of `workaround_id` (all workarounds when empty) created strictly
   // after `since`: a run exactly one window ago is out of the window.
   virtual Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) = 0;
@@ -267,8 +282,13 @@ class ExecutionLedger {
   virtual Result<int64_t> CountInFlight(std::string_view workaround_id) = 0;
   // The latest activity of the last run (finished_at, else created_at).
   virtual Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) = 0;
+};
 
-  // ---- alerts (daemon) ----
+// The alerts received, with what became of each (the daemon's intake, the API).
+class AlertLog {
+ public:
+  virtual ~AlertLog() = default;
+
   // Inserts the alert with its disposition (and the execution it is recorded
   // against, for duplicates and resolves) in one write.
   virtual Result<AlertId> RecordAlert(const Alert& alert, WallTime received_at,
@@ -287,19 +307,45 @@ class ExecutionLedger {
   // The newest execution (any state) of `workaround_id` for `fingerprint`.
   virtual Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                                   std::string_view fingerprint) = 0;
+};
 
-  // ---- retention ----
+// policy.retain (the daemon).
+class LedgerRetention {
+ public:
+  virtual ~LedgerRetention() = default;
+
   // Deletes executions (with steps), alerts and done outbox items older than
   // `before`; the totals tables keep per-issue / per-workaround counts.
   virtual Result<PruneResult> Prune(WallTime before) = 0;
+};
 
-  // ---- tracker outbox ----
+// The durable queue of issue-tracker updates (TrackerSync).
+class TrackerOutbox {
+ public:
+  virtual ~TrackerOutbox() = default;
+
   virtual Result<int64_t> Enqueue(const OutboxItem& item) = 0;
   // Not done, next_attempt_at <= now, oldest first.
   virtual Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) = 0;
   virtual Status MarkDone(int64_t id, WallTime at) = 0;
   virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
 };
+
+// Every role: what a backend (SQLite, PostgreSQL) implements and OpenLedger returns.
+class ExecutionLedger : public ExecutionStore,
+                        public ExecutionQueries,
+                        public LimitQueries,
+                        public AlertLog,
+                        public LedgerRetention,
+                        public TrackerOutbox {
+ public:
+  ~ExecutionLedger() override = default;
+};
+
+// SQL lists of states built from the enum, e.g. "('matched','diagnosing',
+// 'acting','verifying')" for terminal=false: the one place the backends'
+// queries get them from.
+std::string SqlStateList(bool terminal);
 
 // Secrets: every write masks what it stores with a SecretMasker
 // (remedy/secrets.h) built from the config's redact patterns (the defaults

@@ -35,6 +35,25 @@ int64_t Ms(WallTime t) {
 }
 WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
+// SQL built once from the state enum (SqlStateList), not repeated string lists.
+struct StateSql {
+  std::string unfinished = SqlStateList(false);  // ('matched','diagnosing','acting','verifying')
+  std::string finished = SqlStateList(true);
+  std::string select_unfinished =
+      "SELECT id, owner, state FROM executions WHERE state IN " + unfinished;
+  // '+': use the executions_unfinished index.
+  std::string count_in_flight =
+      "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN " + unfinished;
+  std::string in_flight_by_fingerprint =
+      "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state IN " +
+      unfinished + " ORDER BY id DESC LIMIT 1";
+  std::string prune = "DELETE FROM executions WHERE created_at < ? AND state IN " + finished;
+};
+const StateSql& States() {
+  static const StateSql* s = new StateSql();
+  return *s;
+}
+
 std::string MapJson(const std::map<std::string, std::string>& m) {
   return json(m).dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -374,9 +393,7 @@ class SqliteLedger final : public ExecutionLedger {
     std::lock_guard lock(mu_);
     std::vector<std::pair<ExecutionId, std::string>> open;
     {
-      STOPGAP_SQL(q, db_,
-                  "SELECT id, owner, state FROM executions WHERE state IN "
-                  "('matched','diagnosing','acting','verifying')");
+      STOPGAP_SQL(q, db_, States().select_unfinished.c_str());
       for (;;) {
         Result<bool> row = q.Step();
         if (!row.ok()) return row.status();
@@ -401,9 +418,10 @@ class SqliteLedger final : public ExecutionLedger {
       std::string detail =
           "the process running it ended while it was " + was + "; it will not be re-run by itself";
       STOPGAP_SQL(up, db_,
-                  "UPDATE executions SET state = 'interrupted', updated_at = ?, finished_at = ?, "
+                  "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, "
                   "detail = ? WHERE id = ?");
-      STOPGAP_RETURN_IF_ERROR(up.Bind(1, at).Bind(2, at).Bind(3, detail).Bind(4, id).Run());
+      up.Bind(1, ExecutionStateName(ExecutionState::kInterrupted));
+      STOPGAP_RETURN_IF_ERROR(up.Bind(2, at).Bind(3, at).Bind(4, detail).Bind(5, id).Run());
       STOPGAP_RETURN_IF_ERROR(InsertTransition(id, ExecutionState::kInterrupted, at, detail));
     }
     return tx.Commit();
@@ -588,9 +606,7 @@ class SqliteLedger final : public ExecutionLedger {
 
   Result<int64_t> CountInFlight(std::string_view workaround_id) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN "
-                "('matched','diagnosing','acting','verifying')");  // '+': use executions_unfinished
+    STOPGAP_SQL(q, db_, States().count_in_flight.c_str());
     q.Bind(1, workaround_id);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -676,9 +692,7 @@ class SqliteLedger final : public ExecutionLedger {
   Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
       std::string_view fingerprint) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state "
-                "IN ('matched','diagnosing','acting','verifying') ORDER BY id DESC LIMIT 1");
+    STOPGAP_SQL(q, db_, States().in_flight_by_fingerprint.c_str());
     q.Bind(1, fingerprint);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -723,9 +737,7 @@ class SqliteLedger final : public ExecutionLedger {
     PruneResult r;
     const int64_t t = Ms(before);
     {
-      STOPGAP_SQL(d, db_,
-                  "DELETE FROM executions WHERE created_at < ? AND state IN "
-                  "('refused','succeeded','failed','interrupted')");
+      STOPGAP_SQL(d, db_, States().prune.c_str());
       STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
       r.executions = db_.Changes();
     }

@@ -112,7 +112,7 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.intake = std::make_unique<AlertIntake>(*d.catalog, *d.ledger, *d.engine, *d.queue, d.metrics,
                                            *d.clock);
   if (d.options.ack_fsync) {
-    remedy::ExecutionLedger* ledger = d.ledger.get();
+    remedy::ExecutionStore* ledger = d.ledger.get();
     d.ack_sync = std::make_unique<GroupSync>([ledger] { return ledger->Sync(); });
   }
 

@@ -36,7 +36,7 @@ void AlertIntake::DescribeMetrics(MetricsRegistry& m) {
   m.Describe(kResolved, MetricType::kCounter, "Resolved notifications recorded (never act).");
 }
 
-AlertIntake::AlertIntake(const CatalogHolder& catalog, remedy::ExecutionLedger& ledger,
+AlertIntake::AlertIntake(const CatalogHolder& catalog, remedy::AlertLog& ledger,
                          remedy::RemediationEngine& engine, ExecutionQueue& queue,
                          MetricsRegistry& metrics, const Clock& clock)
     : catalog_(catalog),

@@ -208,6 +208,11 @@ TEST_F(LedgerTest, UnfinishedOfALiveProcessIsLeftAlone) {
   EXPECT_EQ(*n, 0);
 }
 
+TEST(LedgerStates, SqlListsComeFromTheEnum) {
+  EXPECT_EQ(SqlStateList(false), "('matched','diagnosing','acting','verifying')");
+  EXPECT_EQ(SqlStateList(true), "('refused','succeeded','failed','interrupted')");
+}
+
 TEST_F(LedgerTest, LimitQueries) {
   ExecutionId a = Create("w");
   clock_.Advance(10min);

@@ -21,7 +21,7 @@ Refusal Make(RefusalReason r, std::string detail) {
 }  // namespace
 
 Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaround& w,
-                                           const LimitInputs& in, ExecutionLedger& ledger) {
+                                           const LimitInputs& in, LimitQueries& ledger) {
   using R = std::optional<Refusal>;
   static const std::set<std::string> kNone;
   const std::set<std::string>& closed = in.closed ? *in.closed : kNone;
@@ -84,7 +84,7 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
 }
 
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
-                                                WallTime now, ExecutionLedger& ledger) {
+                                                WallTime now, LimitQueries& ledger) {
   std::vector<std::string> out;
   Result<int64_t> in_flight = ledger.CountInFlight(w.id);
   if (!in_flight.ok()) return in_flight.status();

@@ -37,10 +37,10 @@ struct LimitInputs {
 
 // nullopt: admitted. An error only when the ledger could not be read.
 Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaround& w,
-                                           const LimitInputs& in, ExecutionLedger& ledger);
+                                           const LimitInputs& in, LimitQueries& ledger);
 
 // Human lines for a plan: "cooldown 10m (last run 3m ago)", ...
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
-                                                WallTime now, ExecutionLedger& ledger);
+                                                WallTime now, LimitQueries& ledger);
 
 }  // namespace stopgap::remedy::internal

@@ -18,7 +18,7 @@ Result<std::unique_ptr<TrackerService>> NewTrackerService(std::shared_ptr<const 
       engine.SetIssueStates(closed, unknown);
     };
   }
-  auto sync = std::make_unique<TrackerSync>(std::move(catalog), **tracker, ledger, clock,
+  auto sync = std::make_unique<TrackerSync>(std::move(catalog), **tracker, ledger, ledger, clock,
                                             std::move(options));
   engine.AddObserver(sync.get());
   return std::make_unique<TrackerService>(std::move(*tracker), std::move(sync));
