@@ -70,25 +70,19 @@ std::string_view AlertDispositionName(AlertDisposition d) {
   return "?";
 }
 
-namespace {
-Status CheckSupported(const LedgerConfig& config) {
-  if (config.kind == LedgerConfig::Kind::kPostgres) {
-    return FailedPrecondition("ledger " + config.url +
-                              ": postgresql:// is reserved and not supported yet; use sqlite://");
-  }
-  return Status::Ok();
-}
-}  // namespace
-
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
                                                     const Clock& clock) {
-  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return OpenPostgresLedger(config.url, clock, config.redact);
+  }
   return OpenSqliteLedger(config.path, clock, config.redact);
 }
 
 Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
                                                               const Clock& clock) {
-  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return OpenPostgresLedger(config.url, clock, config.redact, {.for_reading = true});
+  }
   return OpenSqliteLedgerForReading(config.path, clock);
 }
 

@@ -2,8 +2,8 @@
 // history and steps, the alerts received, per-issue and per-workaround totals
 // that survive pruning, and a durable outbox for issue-tracker updates.
 // Durable format: docs/ledger-schema.md (schema_version table, numbered
-// migrations). SqliteLedger is the embedded implementation; a PostgreSQL one
-// comes later behind the same interface.
+// migrations). SqliteLedger is the embedded implementation; PgLedger
+// (pg_ledger.cc) the one several nodes share, with claims and leases.
 //
 //   Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(catalog.ledger, clock);
 //   ExecutionId id = *(*l)->CreateExecution({.workaround_id = "x", ...});
@@ -354,7 +354,7 @@ std::string SqlStateList(bool terminal);
 //
 // Opens (creating 0600 and migrating) the ledger a catalog names, checks it
 // (PRAGMA quick_check: kDataLoss when damaged), then runs
-// MarkUnfinishedInterrupted. postgresql:// is reserved: kFailedPrecondition.
+// MarkUnfinishedInterrupted. postgresql:// opens OpenPostgresLedger.
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, const Clock& clock);
 
 // The SQLite ledger at `path` (parent directories created 0700).
@@ -369,6 +369,27 @@ Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig
 // marked; when the file does not exist, an empty ledger. Writes fail.
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::string& path,
                                                                     const Clock& clock);
+
+// The PostgreSQL ledger, shared by several `stopgap serve` nodes.
+struct PgLedgerOptions {
+  // How long a claim on an unfinished execution lasts unless its node renews
+  // it (every lease/3). After it lapses, any node marks the execution
+  // interrupted. The URL's own `lease=30s` parameter overrides it.
+  Duration lease = std::chrono::seconds(30);
+  int pool_size = 4;
+  // How long a call keeps reconnecting (with backoff) before it fails.
+  std::chrono::milliseconds connect_for{std::chrono::seconds(30)};
+  // Dry runs: nothing is migrated, marked or renewed.
+  bool for_reading = false;
+};
+
+// `url`: a libpq URL, e.g. postgresql://h1:5432,h2:5432/stopgap?
+// target_session_attrs=read-write&lease=30s (several hosts: the one that
+// takes writes is found, also after a failover). Migrates (under an advisory
+// lock), then marks executions whose lease lapsed interrupted.
+Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
+    const std::string& url, const Clock& clock, const std::vector<std::string>& redact = {},
+    PgLedgerOptions options = {});
 
 // The schema version this build writes (see docs/ledger-schema.md).
 inline constexpr int kLedgerSchemaVersion = 4;

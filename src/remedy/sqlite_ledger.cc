@@ -13,6 +13,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "remedy/internal/ledger_codec.h"
 #include "remedy/internal/ledger_schema.h"
 #include "remedy/internal/owner.h"
 #include "remedy/internal/sqlite_db.h"
@@ -29,11 +30,12 @@ using internal::SqliteDb;
 using internal::Stmt;
 using internal::Transaction;
 using json = nlohmann::json;
-
-int64_t Ms(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+using internal::FromMs;
+using internal::JsonList;
+using internal::JsonMap;
+using internal::ListJson;
+using internal::MapJson;
+using internal::Ms;
 
 // SQL built once from the state enum (SqlStateList), not repeated string lists.
 struct StateSql {
@@ -52,32 +54,6 @@ struct StateSql {
 const StateSql& States() {
   static const StateSql* s = new StateSql();
   return *s;
-}
-
-std::string MapJson(const std::map<std::string, std::string>& m) {
-  return json(m).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::map<std::string, std::string> JsonMap(const std::string& s) {
-  std::map<std::string, std::string> out;
-  json j = json::parse(s, nullptr, false);
-  if (!j.is_object()) return out;
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (it->is_string()) out[it.key()] = it->get<std::string>();
-  return out;
-}
-
-std::string ListJson(const std::vector<std::string>& v) {
-  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<std::string> JsonList(const std::string& s) {
-  std::vector<std::string> out;
-  json j = json::parse(s, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const json& e : j)
-    if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
 }
 
 // The columns ReadExecution reads, in its order.

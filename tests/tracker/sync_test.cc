@@ -54,7 +54,8 @@ class SyncTest : public ::testing::Test {
       unknown_ = u;
       ++published_;
     };
-    return std::make_unique<TrackerSync>(catalog_, tracker_, ledger_, ledger_, clock_, std::move(o));
+    return std::make_unique<TrackerSync>(catalog_, tracker_, ledger_, ledger_, clock_,
+                                         std::move(o));
   }
   void Run(const std::string& wid, const std::string& issue,
            ExecutionState st = ExecutionState::kSucceeded) {
