@@ -121,7 +121,10 @@ class PgLedger final : public ExecutionLedger {
   // standby) is retried on a new connection until options.connect_for; a
   // failed COMMIT is not (its outcome is unknown: the caller does not
   // acknowledge, and the sender retries).
-  Status InTx(const std::function<Status(PgConn&)>& f) {
+  // kRead: one read statement, run without BEGIN/COMMIT (two round trips
+  // fewer) and always safe to retry.
+  enum class Mode { kTransaction, kRead };
+  Status InTx(const std::function<Status(PgConn&)>& f, Mode mode = Mode::kTransaction) {
     const auto deadline = std::chrono::steady_clock::now() + options_.connect_for;
     std::chrono::milliseconds backoff{50};
     for (;;) {
@@ -130,6 +133,7 @@ class PgLedger final : public ExecutionLedger {
       PgConn& c = **lease;
       bool committing = false;
       Status st = [&]() -> Status {
+        if (mode == Mode::kRead) return f(c);
         Result<PgResult> b = c.Exec("BEGIN");
         if (!b.ok()) return b.status();
         Status s = f(c);
@@ -454,21 +458,23 @@ class PgLedger final : public ExecutionLedger {
 
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
     std::vector<ExecutionRecord> out;
-    Status st = InTx([&](PgConn& c) -> Status {
-      out.clear();
-      Result<PgResult> q =
-          c.Run("list_executions",
-                "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
-                "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
-                "LIMIT $4::bigint",
-                {P(f.workaround_id), P(f.issue),
-                 P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
-                 P(int64_t{std::clamp(f.limit, 1, 1000)})});
-      if (!q.ok()) return q.status();
-      for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q =
+              c.Run("list_executions",
+                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+                    "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
+                    "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
+                    "LIMIT $4::bigint",
+                    {P(f.workaround_id), P(f.issue),
+                     P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
+                     P(int64_t{std::clamp(f.limit, 1, 1000)})});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return out;
   }
@@ -531,91 +537,98 @@ class PgLedger final : public ExecutionLedger {
 
   Result<std::vector<IssueCounts>> CountByIssue(WallTime now) override {
     std::vector<IssueCounts> out;
-    Status st = InTx([&](PgConn& c) -> Status {
-      out.clear();
-      // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
-      Result<PgResult> q =
-          c.Run("count_by_issue",
-                "SELECT t.issue, t.runs_total, t.refusals_total, "
-                "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-                "'refused' AND e.created_at > $1), "
-                "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-                "'refused' AND e.created_at > $2), "
-                "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
-                "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
-                "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
-                {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-      if (!q.ok()) return q.status();
-      for (int i = 0; i < q->Rows(); ++i) {
-        IssueCounts x;
-        x.issue = q->Text(i, 0);
-        x.runs_total = q->Int(i, 1);
-        x.refusals_total = q->Int(i, 2);
-        x.runs_24h = q->Int(i, 3);
-        x.runs_7d = q->Int(i, 4);
-        std::string ids = q->Text(i, 5);
-        size_t start = 0;
-        while (start < ids.size()) {
-          size_t nl = ids.find('\n', start);
-          if (nl == std::string::npos) nl = ids.size();
-          x.workarounds.push_back(ids.substr(start, nl - start));
-          start = nl + 1;
-        }
-        out.push_back(std::move(x));
-      }
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
+          Result<PgResult> q = c.Run(
+              "count_by_issue",
+              "SELECT t.issue, t.runs_total, t.refusals_total, "
+              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+              "'refused' AND e.created_at > $1), "
+              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+              "'refused' AND e.created_at > $2), "
+              "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
+              "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
+              "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
+              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) {
+            IssueCounts x;
+            x.issue = q->Text(i, 0);
+            x.runs_total = q->Int(i, 1);
+            x.refusals_total = q->Int(i, 2);
+            x.runs_24h = q->Int(i, 3);
+            x.runs_7d = q->Int(i, 4);
+            std::string ids = q->Text(i, 5);
+            size_t start = 0;
+            while (start < ids.size()) {
+              size_t nl = ids.find('\n', start);
+              if (nl == std::string::npos) nl = ids.size();
+              x.workarounds.push_back(ids.substr(start, nl - start));
+              start = nl + 1;
+            }
+            out.push_back(std::move(x));
+          }
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return out;
   }
 
   Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) override {
     std::vector<WorkaroundCounts> out;
-    Status st = InTx([&](PgConn& c) -> Status {
-      out.clear();
-      Result<PgResult> q =
-          c.Run("count_by_workaround",
-                "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
-                "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-                "e.state != 'refused' AND e.created_at > $1), "
-                "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-                "e.state != 'refused' AND e.created_at > $2), "
-                "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
-                "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
-                "executions x WHERE x.workaround_id = w.workaround_id) "
-                "ORDER BY w.workaround_id COLLATE \"C\"",
-                {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-      if (!q.ok()) return q.status();
-      for (int i = 0; i < q->Rows(); ++i) {
-        WorkaroundCounts x;
-        x.workaround_id = q->Text(i, 0);
-        x.issue = q->Text(i, 1);
-        x.runs_total = q->Int(i, 2);
-        x.refusals_total = q->Int(i, 3);
-        x.runs_24h = q->Int(i, 4);
-        x.runs_7d = q->Int(i, 5);
-        x.last_execution_id = q->OptInt(i, 6);
-        x.last_result = q->Text(i, 7);
-        x.last_refusal_reason = q->Text(i, 8);
-        if (auto t = q->OptInt(i, 9)) x.last_at = FromMs(*t);
-        out.push_back(std::move(x));
-      }
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q = c.Run(
+              "count_by_workaround",
+              "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
+              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+              "e.state != 'refused' AND e.created_at > $1), "
+              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+              "e.state != 'refused' AND e.created_at > $2), "
+              "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
+              "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
+              "executions x WHERE x.workaround_id = w.workaround_id) "
+              "ORDER BY w.workaround_id COLLATE \"C\"",
+              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) {
+            WorkaroundCounts x;
+            x.workaround_id = q->Text(i, 0);
+            x.issue = q->Text(i, 1);
+            x.runs_total = q->Int(i, 2);
+            x.refusals_total = q->Int(i, 3);
+            x.runs_24h = q->Int(i, 4);
+            x.runs_7d = q->Int(i, 5);
+            x.last_execution_id = q->OptInt(i, 6);
+            x.last_result = q->Text(i, 7);
+            x.last_refusal_reason = q->Text(i, 8);
+            if (auto t = q->OptInt(i, 9)) x.last_at = FromMs(*t);
+            out.push_back(std::move(x));
+          }
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return out;
   }
 
   // ---- limits (shared tables: they hold across nodes) ----
 
-  Result<int64_t> Scalar(const char* name, const std::string& sql, std::vector<PgParam> params) {
+  Result<int64_t> Scalar(const char* name, const std::string& sql, std::vector<PgParam> params,
+                         Mode mode = Mode::kRead) {
     int64_t v = 0;
-    Status st = InTx([&](PgConn& c) -> Status {
-      Result<PgResult> q = c.Run(name, sql, params);
-      if (!q.ok()) return q.status();
-      v = q->Int(0, 0);
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          Result<PgResult> q = c.Run(name, sql, params);
+          if (!q.ok()) return q.status();
+          v = q->Int(0, 0);
+          return Status::Ok();
+        },
+        mode);
     if (!st.ok()) return st;
     return v;
   }
@@ -623,13 +636,15 @@ class PgLedger final : public ExecutionLedger {
   Result<std::optional<int64_t>> OptScalar(const char* name, const std::string& sql,
                                            std::vector<PgParam> params) {
     std::optional<int64_t> v;
-    Status st = InTx([&](PgConn& c) -> Status {
-      v.reset();
-      Result<PgResult> q = c.Run(name, sql, params);
-      if (!q.ok()) return q.status();
-      if (q->Rows() > 0) v = q->OptInt(0, 0);
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          v.reset();
+          Result<PgResult> q = c.Run(name, sql, params);
+          if (!q.ok()) return q.status();
+          if (q->Rows() > 0) v = q->OptInt(0, 0);
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return v;
   }
@@ -701,36 +716,38 @@ class PgLedger final : public ExecutionLedger {
 
   Result<std::vector<AlertRecord>> ListAlerts(int limit) override {
     std::vector<AlertRecord> out;
-    Status st = InTx([&](PgConn& c) -> Status {
-      out.clear();
-      Result<PgResult> q =
-          c.Run("list_alerts",
-                "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-                "disposition, execution_id, reason, token FROM alerts ORDER BY id DESC LIMIT $1",
-                {P(int64_t{std::clamp(limit, 1, 1000)})});
-      if (!q.ok()) return q.status();
-      for (int i = 0; i < q->Rows(); ++i) {
-        AlertRecord a;
-        a.id = q->Int(i, 0);
-        a.received_at = FromMs(q->Int(i, 1));
-        a.source = q->Text(i, 2);
-        a.fingerprint = q->Text(i, 3);
-        a.name = q->Text(i, 4);
-        a.status = q->Text(i, 5);
-        a.labels_json = q->Text(i, 6);
-        std::string d = q->Text(i, 7);
-        for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
-                                   AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
-                                   AlertDisposition::kResolved, AlertDisposition::kRejected}) {
-          if (AlertDispositionName(x) == d) a.disposition = x;
-        }
-        a.execution_id = q->OptInt(i, 8);
-        a.reason = q->Text(i, 9);
-        a.token = q->Text(i, 10);
-        out.push_back(std::move(a));
-      }
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q = c.Run(
+              "list_alerts",
+              "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
+              "disposition, execution_id, reason, token FROM alerts ORDER BY id DESC LIMIT $1",
+              {P(int64_t{std::clamp(limit, 1, 1000)})});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) {
+            AlertRecord a;
+            a.id = q->Int(i, 0);
+            a.received_at = FromMs(q->Int(i, 1));
+            a.source = q->Text(i, 2);
+            a.fingerprint = q->Text(i, 3);
+            a.name = q->Text(i, 4);
+            a.status = q->Text(i, 5);
+            a.labels_json = q->Text(i, 6);
+            std::string d = q->Text(i, 7);
+            for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
+                                       AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
+                                       AlertDisposition::kResolved, AlertDisposition::kRejected}) {
+              if (AlertDispositionName(x) == d) a.disposition = x;
+            }
+            a.execution_id = q->OptInt(i, 8);
+            a.reason = q->Text(i, 9);
+            a.token = q->Text(i, 10);
+            out.push_back(std::move(a));
+          }
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return out;
   }
@@ -754,17 +771,20 @@ class PgLedger final : public ExecutionLedger {
   Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                           std::string_view fingerprint) override {
     std::optional<ExecutionRecord> r;
-    Status st = InTx([&](PgConn& c) -> Status {
-      r.reset();
-      Result<PgResult> q = c.Run("last_execution_for",
-                                 "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                                 "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 "
-                                 "ORDER BY id DESC LIMIT 1",
-                                 {P(workaround_id), P(fingerprint)});
-      if (!q.ok()) return q.status();
-      if (q->Rows() > 0) r = ReadExecution(*q, 0);
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          r.reset();
+          Result<PgResult> q =
+              c.Run("last_execution_for",
+                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+                    "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 "
+                    "ORDER BY id DESC LIMIT 1",
+                    {P(workaround_id), P(fingerprint)});
+          if (!q.ok()) return q.status();
+          if (q->Rows() > 0) r = ReadExecution(*q, 0);
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return r;
   }
@@ -800,34 +820,37 @@ class PgLedger final : public ExecutionLedger {
                   "INSERT INTO tracker_outbox(issue, kind, payload_json, created_at, attempts, "
                   "next_attempt_at) VALUES ($1,$2,$3,$4,0,$5) RETURNING id",
                   {P(item.issue), P(item.kind), P(item.payload_json), P(Ms(item.created_at)),
-                   P(Ms(item.next_attempt_at))});
+                   P(Ms(item.next_attempt_at))},
+                  Mode::kTransaction);
   }
 
   Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) override {
     std::vector<OutboxItem> out;
-    Status st = InTx([&](PgConn& c) -> Status {
-      out.clear();
-      Result<PgResult> q =
-          c.Run("list_due",
-                "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
-                "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
-                "ORDER BY next_attempt_at, id LIMIT $2",
-                {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})});
-      if (!q.ok()) return q.status();
-      for (int i = 0; i < q->Rows(); ++i) {
-        OutboxItem o;
-        o.id = q->Int(i, 0);
-        o.issue = q->Text(i, 1);
-        o.kind = q->Text(i, 2);
-        o.payload_json = q->Text(i, 3);
-        o.created_at = FromMs(q->Int(i, 4));
-        o.attempts = static_cast<int>(q->Int(i, 5));
-        o.next_attempt_at = FromMs(q->Int(i, 6));
-        o.last_error = q->Text(i, 7);
-        out.push_back(std::move(o));
-      }
-      return Status::Ok();
-    });
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q = c.Run(
+              "list_due",
+              "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
+              "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
+              "ORDER BY next_attempt_at, id LIMIT $2",
+              {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) {
+            OutboxItem o;
+            o.id = q->Int(i, 0);
+            o.issue = q->Text(i, 1);
+            o.kind = q->Text(i, 2);
+            o.payload_json = q->Text(i, 3);
+            o.created_at = FromMs(q->Int(i, 4));
+            o.attempts = static_cast<int>(q->Int(i, 5));
+            o.next_attempt_at = FromMs(q->Int(i, 6));
+            o.last_error = q->Text(i, 7);
+            out.push_back(std::move(o));
+          }
+          return Status::Ok();
+        },
+        Mode::kRead);
     if (!st.ok()) return st;
     return out;
   }
