@@ -331,13 +331,29 @@ class TrackerOutbox {
   virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
 };
 
+// Housekeeping that must run on one node at a time when several share the
+// ledger (retention, tracker comment updates).
+class ClusterSingletons {
+ public:
+  virtual ~ClusterSingletons() = default;
+
+  // True when this process holds the lease `name` until now + lease (it took
+  // it, or renewed its own); false when another node holds it. A ledger one
+  // node owns (SQLite): always true.
+  virtual Result<bool> HoldSingleton(std::string_view name, WallTime now, Duration lease) {
+    (void)name, (void)now, (void)lease;
+    return true;
+  }
+};
+
 // Every role: what a backend (SQLite, PostgreSQL) implements and OpenLedger returns.
 class ExecutionLedger : public ExecutionStore,
                         public ExecutionQueries,
                         public LimitQueries,
                         public AlertLog,
                         public LedgerRetention,
-                        public TrackerOutbox {
+                        public TrackerOutbox,
+                        public ClusterSingletons {
  public:
   ~ExecutionLedger() override = default;
 };

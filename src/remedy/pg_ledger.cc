@@ -789,6 +789,28 @@ class PgLedger final : public ExecutionLedger {
     return r;
   }
 
+  // ---- cluster singletons ----
+
+  Result<bool> HoldSingleton(std::string_view name, WallTime now, Duration lease) override {
+    bool held = false;
+    Status st = InTx([&](PgConn& c) -> Status {
+      // Take it when free or lapsed, renew it when ours; one statement, so two
+      // nodes racing for a lapsed lease serialise on the row.
+      Result<PgResult> q =
+          c.Run("hold_singleton",
+                "INSERT INTO singleton_leases(name, holder, until_ms) VALUES ($1, $2, $3) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = "
+                "excluded.until_ms WHERE singleton_leases.holder = excluded.holder OR "
+                "singleton_leases.until_ms < $4 RETURNING holder",
+                {P(name), P(self_), P(Ms(now + lease)), P(Ms(now))});
+      if (!q.ok()) return q.status();
+      held = q->Rows() == 1;
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return held;
+  }
+
   // ---- retention ----
 
   Result<PruneResult> Prune(WallTime before) override {

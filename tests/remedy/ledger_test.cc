@@ -488,6 +488,33 @@ TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
   EXPECT_NE(r->detail.find("lease"), std::string::npos) << r->detail;
 }
 
+// One node at a time holds a singleton; it moves when the holder's lease lapses.
+TEST_P(LedgerTest, SingletonMovesWhenItsHolderStopsRenewing) {
+  EXPECT_TRUE(*ledger_->HoldSingleton("retention", clock_.Now(), 10s));
+  if (!pg()) return;  // one SQLite node always holds it
+  // Another node: the same process here, so a child process plays it.
+  ledger_.reset();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
+    if (!l.ok()) ::_exit(3);
+    Result<bool> first = (*l)->HoldSingleton("retention", clock_.Now(), 10s);
+    if (!first.ok() || *first) ::_exit(4);  // held by the parent: not ours
+    Result<bool> later = (*l)->HoldSingleton("retention", clock_.Now() + 11s, 10s);
+    if (!later.ok() || !*later) ::_exit(5);  // lapsed: ours now
+    Result<bool> other = (*l)->HoldSingleton("tracker", clock_.Now(), 10s);
+    if (!other.ok() || !*other) ::_exit(6);  // another name, another lease
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  Open();
+  EXPECT_FALSE(*ledger_->HoldSingleton("retention", clock_.Now() + 12s, 10s));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& i) {

@@ -203,6 +203,7 @@ void TrackerSync::Tick() {
     Duration every = catalog->tracker ? catalog->tracker->refresh : Duration(300'000);
     next_refresh_ = now + std::max(every, Duration(1000));
   }
+  if (options_.is_singleton && !options_.is_singleton()) return;
   QueueEvents(now, *catalog);
   QueueSummaries(now, *catalog);
   Drain(now, *catalog);

@@ -59,6 +59,10 @@ struct TrackerSyncOptions {
   // once at start and whenever they change.
   std::function<void(const std::set<std::string>& closed, const std::set<std::string>& unknown)>
       on_issue_states;
+  // Several nodes on one ledger: queueing and delivering tracker updates
+  // happen only while this returns true (the "tracker" singleton lease), so a
+  // comment is edited once, not once per node. Refreshes run on every node.
+  std::function<bool()> is_singleton;
   int drain_batch = 100;         // outbox items read per Tick
   Duration tick_interval{1000};  // Start(): how often Tick runs
 };
