@@ -43,6 +43,7 @@ struct Args {
   int fingerprints = 2000;
   std::string ledger;
   std::string alerts_table = "alerts";
+  std::string ids_out;      // acknowledged alert ids, one a line (to check another ledger)
   bool sequential = false;  // fingerprints 0,1,2,... in order (priming), not random
   double rate = 0;          // requests/s offered in all (open loop); 0 = closed loop
 };
@@ -81,7 +82,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: serve_load --port P --token-file F [--connections C] [--requests N]\n"
                "       [--alerts-per-request K] [--fingerprints F] [--ledger FILE]\n"
-               "       [--rate REQUESTS_PER_SEC]\n");
+               "       [--rate REQUESTS_PER_SEC] [--ids-out FILE]\n");
   return 2;
 }
 
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
       a.fingerprints = std::atoi(v.c_str());
     else if (k == "--ledger")
       a.ledger = v;
+    else if (k == "--ids-out")
+      a.ids_out = v;
     else if (k == "--alerts-table")
       a.alerts_table = v;
     else if (k == "--sequential")
@@ -196,6 +199,10 @@ int main(int argc, char** argv) {
   double p50 = Percentile(all.latency_ms, 0.50), p90 = Percentile(all.latency_ms, 0.90),
          p99 = Percentile(all.latency_ms, 0.99), pmax = Percentile(all.latency_ms, 1.0);
   long lost = -1;
+  if (!a.ids_out.empty()) {
+    std::ofstream out(a.ids_out);
+    for (int64_t id : all.alert_ids) out << id << "\n";
+  }
   if (!a.ledger.empty()) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(a.ledger.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {

@@ -39,6 +39,12 @@ std::optional<Duration> ExecutionRecord::Degraded() const {
 GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger) {
   return dynamic_cast<GroupLimitsLedger*>(&ledger);
 }
+GroupLimitsLedger* GroupLimitsOf(LimitQueries& ledger) {
+  return dynamic_cast<GroupLimitsLedger*>(&ledger);
+}
+GroupLimitsLedger* GroupLimitsOf(AlertLog& ledger) {
+  return dynamic_cast<GroupLimitsLedger*>(&ledger);
+}
 
 bool IsTerminal(ExecutionState s) {
   return s == ExecutionState::kRefused || s == ExecutionState::kSucceeded ||
@@ -57,6 +63,20 @@ ApprovalLedger* AsApprovalLedger(ExecutionLedger& ledger) {
 
 BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger) {
   return dynamic_cast<BreakerLedger*>(&ledger);
+}
+
+std::string SqlStateList(StateSet set) {
+  std::string out = "(";
+  for (size_t i = 0; i < std::size(kStateNames); ++i) {
+    const auto s = static_cast<ExecutionState>(i);
+    const bool in = set == StateSet::kFinished ? IsTerminal(s)
+                    : set == StateSet::kOpen   ? !IsTerminal(s)
+                                               : !IsTerminal(s) && s != ExecutionState::kAwaitingApproval;
+    if (!in) continue;
+    if (out.size() > 1) out += ',';
+    out += '\'' + std::string(kStateNames[i]) + '\'';
+  }
+  return out + ")";
 }
 
 std::string_view StepPhaseName(StepPhase p) {
@@ -89,25 +109,19 @@ std::string_view AlertDispositionName(AlertDisposition d) {
   return "?";
 }
 
-namespace {
-Status CheckSupported(const LedgerConfig& config) {
-  if (config.kind == LedgerConfig::Kind::kPostgres) {
-    return FailedPrecondition("ledger " + config.url +
-                              ": postgresql:// is reserved and not supported yet; use sqlite://");
-  }
-  return Status::Ok();
-}
-}  // namespace
-
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config,
                                                     const Clock& clock) {
-  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return OpenPostgresLedger(config.url, clock, config.redact);
+  }
   return OpenSqliteLedger(config.path, clock, config.redact);
 }
 
 Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig& config,
                                                               const Clock& clock) {
-  STOPGAP_RETURN_IF_ERROR(CheckSupported(config));
+  if (config.kind == LedgerConfig::Kind::kPostgres) {
+    return OpenPostgresLedger(config.url, clock, config.redact, {.for_reading = true});
+  }
   return OpenSqliteLedgerForReading(config.path, clock);
 }
 

@@ -2,8 +2,8 @@
 // history and steps, the alerts received, per-issue and per-workaround totals
 // that survive pruning, and a durable outbox for issue-tracker updates.
 // Durable format: docs/ledger-schema.md (schema_version table, numbered
-// migrations). SqliteLedger is the embedded implementation; a PostgreSQL one
-// comes later behind the same interface.
+// migrations). SqliteLedger is the embedded implementation; PgLedger
+// (pg_ledger.cc) the one several nodes share, with claims and leases.
 //
 //   Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(catalog.ledger, clock);
 //   ExecutionId id = *(*l)->CreateExecution({.workaround_id = "x", ...});
@@ -268,11 +268,16 @@ struct PruneResult {
   int64_t outbox = 0;
 };
 
-class ExecutionLedger {
- public:
-  virtual ~ExecutionLedger() = default;
+// The ledger by role: each caller takes only the roles it uses (the engine
+// its executions and limits, the intake the alert log, TrackerSync the
+// queries and the outbox, the daemon retention), so a fake or a second
+// backend implements small interfaces. ExecutionLedger is all of them.
 
-  // ---- executions ----
+// Writes of executions (the engine).
+class ExecutionStore {
+ public:
+  virtual ~ExecutionStore() = default;
+
   virtual Result<ExecutionId> CreateExecution(const NewExecution& e) = 0;
   // kFailedPrecondition when the execution is already in a terminal state.
   virtual Status Update(ExecutionId id, const ExecutionUpdate& u) = 0;
@@ -290,15 +295,25 @@ class ExecutionLedger {
   // interrupted (an execution owned by a live process, e.g. a running
   // `stopgap serve` sharing the file, is left alone). Returns how many.
   virtual Result<int64_t> MarkUnfinishedInterrupted(WallTime now) = 0;
+};
 
-  // ---- queries (API, report) ----
+// Reads of executions and totals (API, report, TrackerSync).
+class ExecutionQueries {
+ public:
+  virtual ~ExecutionQueries() = default;
+
   virtual Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) = 0;
   // With steps and transitions; kNotFound when absent.
   virtual Result<ExecutionRecord> GetExecution(ExecutionId id) = 0;
   virtual Result<std::vector<IssueCounts>> CountByIssue(WallTime now) = 0;
   virtual Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) = 0;
+};
 
-  // ---- limits ----
+// The look-ups behind cooldown, max_runs and concurrency (remedy/internal/limits.h).
+class LimitQueries {
+ public:
+  virtual ~LimitQueries() = default;
+
   // Runs of `workaround_id` (all workarounds when empty) created strictly
   // after `since`: a run exactly one window ago is out of the window.
   virtual Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) = 0;
@@ -306,8 +321,13 @@ class ExecutionLedger {
   virtual Result<int64_t> CountInFlight(std::string_view workaround_id) = 0;
   // The latest activity of the last run (finished_at, else created_at).
   virtual Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) = 0;
+};
 
-  // ---- alerts (daemon) ----
+// The alerts received, with what became of each (the daemon's intake, the API).
+class AlertLog {
+ public:
+  virtual ~AlertLog() = default;
+
   // Inserts the alert with its disposition (and the execution it is recorded
   // against, for duplicates and resolves) in one write.
   virtual Result<AlertId> RecordAlert(const Alert& alert, WallTime received_at,
@@ -326,19 +346,69 @@ class ExecutionLedger {
   // The newest execution (any state) of `workaround_id` for `fingerprint`.
   virtual Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                                   std::string_view fingerprint) = 0;
+};
 
-  // ---- retention ----
+// policy.retain (the daemon).
+class LedgerRetention {
+ public:
+  virtual ~LedgerRetention() = default;
+
   // Deletes executions (with steps), alerts and done outbox items older than
   // `before`; the totals tables keep per-issue / per-workaround counts.
   virtual Result<PruneResult> Prune(WallTime before) = 0;
+};
 
-  // ---- tracker outbox ----
+// The durable queue of issue-tracker updates (TrackerSync).
+class TrackerOutbox {
+ public:
+  virtual ~TrackerOutbox() = default;
+
   virtual Result<int64_t> Enqueue(const OutboxItem& item) = 0;
   // Not done, next_attempt_at <= now, oldest first.
   virtual Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) = 0;
   virtual Status MarkDone(int64_t id, WallTime at) = 0;
   virtual Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) = 0;
 };
+
+// Housekeeping that must run on one node at a time when several share the
+// ledger (retention, tracker comment updates).
+class ClusterSingletons {
+ public:
+  virtual ~ClusterSingletons() = default;
+
+  // True when this process holds the lease `name` until now + lease (it took
+  // it, or renewed its own); false when another node holds it. A ledger one
+  // node owns (SQLite): always true.
+  virtual Result<bool> HoldSingleton(std::string_view name, WallTime now, Duration lease) {
+    (void)name, (void)now, (void)lease;
+    return true;
+  }
+};
+
+// Every role: what a backend (SQLite, PostgreSQL) implements and OpenLedger returns.
+class ExecutionLedger : public ExecutionStore,
+                        public ExecutionQueries,
+                        public LimitQueries,
+                        public AlertLog,
+                        public LedgerRetention,
+                        public TrackerOutbox,
+                        public ClusterSingletons {
+ public:
+  ~ExecutionLedger() override = default;
+};
+
+// Sets of states the backends' queries select by.
+enum class StateSet {
+  kRunning,   // owned by a running process: what dies with it (interrupted) and
+              // what the concurrency limit counts; awaiting-approval is not
+  kOpen,      // not finished: kRunning and awaiting-approval (an alert's
+              // execution in flight, for deduplication)
+  kFinished,  // terminal: what retention may delete
+};
+// SQL lists of states built from the enum, e.g. "('matched','diagnosing',
+// 'acting','verifying')" for kRunning: the one place the backends' queries
+// get them from.
+std::string SqlStateList(StateSet set);
 
 // A role beside ExecutionLedger (it stays as it is): limits per group of
 // label values (limits.group_by) and the time degraded each bandaid answered.
@@ -369,6 +439,10 @@ class GroupLimitsLedger {
 // The ledger's GroupLimitsLedger role, or null when its implementation has
 // none (then limits.group_by is refused at admission and cost is empty).
 GroupLimitsLedger* GroupLimitsOf(ExecutionLedger& ledger);
+// The same for a caller that holds only one role of the ledger.
+GroupLimitsLedger* GroupLimitsOf(LimitQueries& ledger);
+GroupLimitsLedger* GroupLimitsOf(AlertLog& ledger);
+
 // ---- role interfaces beside ExecutionLedger -------------------------------
 // Small interfaces for the callers that need one capability each. The SQLite
 // ledger implements them all; AsApprovalLedger / AsBreakerLedger return null
@@ -439,7 +513,7 @@ BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger);
 //
 // Opens (creating 0600 and migrating) the ledger a catalog names, checks it
 // (PRAGMA quick_check: kDataLoss when damaged), then runs
-// MarkUnfinishedInterrupted. postgresql:// is reserved: kFailedPrecondition.
+// MarkUnfinishedInterrupted. postgresql:// opens OpenPostgresLedger.
 Result<std::unique_ptr<ExecutionLedger>> OpenLedger(const LedgerConfig& config, const Clock& clock);
 
 // The SQLite ledger at `path` (parent directories created 0700).
@@ -454,6 +528,27 @@ Result<std::unique_ptr<ExecutionLedger>> OpenLedgerForReading(const LedgerConfig
 // marked; when the file does not exist, an empty ledger. Writes fail.
 Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::string& path,
                                                                     const Clock& clock);
+
+// The PostgreSQL ledger, shared by several `stopgap serve` nodes.
+struct PgLedgerOptions {
+  // How long a claim on an unfinished execution lasts unless its node renews
+  // it (every lease/3). After it lapses, any node marks the execution
+  // interrupted. The URL's own `lease=30s` parameter overrides it.
+  Duration lease = std::chrono::seconds(30);
+  int pool_size = 4;
+  // How long a call keeps reconnecting (with backoff) before it fails.
+  std::chrono::milliseconds connect_for{std::chrono::seconds(30)};
+  // Dry runs: nothing is migrated, marked or renewed.
+  bool for_reading = false;
+};
+
+// `url`: a libpq URL, e.g. postgresql://h1:5432,h2:5432/stopgap?
+// target_session_attrs=read-write&lease=30s (several hosts: the one that
+// takes writes is found, also after a failover). Migrates (under an advisory
+// lock), then marks executions whose lease lapsed interrupted.
+Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
+    const std::string& url, const Clock& clock, const std::vector<std::string>& redact = {},
+    PgLedgerOptions options = {});
 
 // The schema version this build writes (see docs/ledger-schema.md).
 inline constexpr int kLedgerSchemaVersion = 6;

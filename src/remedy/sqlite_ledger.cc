@@ -13,6 +13,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "remedy/internal/ledger_codec.h"
 #include "remedy/internal/ledger_schema.h"
 #include "remedy/internal/owner.h"
 #include "remedy/internal/sqlite_db.h"
@@ -29,36 +30,34 @@ using internal::SqliteDb;
 using internal::Stmt;
 using internal::Transaction;
 using json = nlohmann::json;
+using internal::FromMs;
+using internal::JsonList;
+using internal::JsonMap;
+using internal::ListJson;
+using internal::MapJson;
+using internal::Ms;
 
-int64_t Ms(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
-
-std::string MapJson(const std::map<std::string, std::string>& m) {
-  return json(m).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::map<std::string, std::string> JsonMap(const std::string& s) {
-  std::map<std::string, std::string> out;
-  json j = json::parse(s, nullptr, false);
-  if (!j.is_object()) return out;
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (it->is_string()) out[it.key()] = it->get<std::string>();
-  return out;
-}
-
-std::string ListJson(const std::vector<std::string>& v) {
-  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<std::string> JsonList(const std::string& s) {
-  std::vector<std::string> out;
-  json j = json::parse(s, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const json& e : j)
-    if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
+// SQL built once from the state enum (SqlStateList), not repeated string lists.
+struct StateSql {
+  std::string unfinished = SqlStateList(StateSet::kRunning);
+  std::string open = SqlStateList(StateSet::kOpen);
+  std::string finished = SqlStateList(StateSet::kFinished);
+  std::string select_unfinished =
+      "SELECT id, owner, state FROM executions WHERE state IN " + unfinished;
+  // '+': use the executions_unfinished index.
+  std::string count_in_flight =
+      "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN " + unfinished;
+  std::string in_flight_by_fingerprint =
+      "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state IN " +
+      open + " ORDER BY id DESC LIMIT 1";
+  std::string count_group_in_flight =
+      "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND +group_json = ? AND state IN " +
+      unfinished;
+  std::string prune = "DELETE FROM executions WHERE created_at < ? AND state IN " + finished;
+};
+const StateSql& States() {
+  static const StateSql* s = new StateSql();
+  return *s;
 }
 
 // The columns ReadExecution reads, in its order.
@@ -405,9 +404,7 @@ class SqliteLedger final : public ExecutionLedger,
     std::lock_guard lock(mu_);
     std::vector<std::pair<ExecutionId, std::string>> open;
     {
-      STOPGAP_SQL(q, db_,
-                  "SELECT id, owner, state FROM executions WHERE state IN "
-                  "('matched','diagnosing','acting','verifying')");
+      STOPGAP_SQL(q, db_, States().select_unfinished.c_str());
       for (;;) {
         Result<bool> row = q.Step();
         if (!row.ok()) return row.status();
@@ -432,9 +429,10 @@ class SqliteLedger final : public ExecutionLedger,
       std::string detail =
           "the process running it ended while it was " + was + "; it will not be re-run by itself";
       STOPGAP_SQL(up, db_,
-                  "UPDATE executions SET state = 'interrupted', updated_at = ?, finished_at = ?, "
+                  "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, "
                   "detail = ? WHERE id = ?");
-      STOPGAP_RETURN_IF_ERROR(up.Bind(1, at).Bind(2, at).Bind(3, detail).Bind(4, id).Run());
+      up.Bind(1, ExecutionStateName(ExecutionState::kInterrupted));
+      STOPGAP_RETURN_IF_ERROR(up.Bind(2, at).Bind(3, at).Bind(4, detail).Bind(5, id).Run());
       STOPGAP_RETURN_IF_ERROR(InsertTransition(id, ExecutionState::kInterrupted, at, detail));
     }
     return tx.Commit();
@@ -619,9 +617,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<int64_t> CountInFlight(std::string_view workaround_id) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN "
-                "('matched','diagnosing','acting','verifying')");  // '+': use executions_unfinished
+    STOPGAP_SQL(q, db_, States().count_in_flight.c_str());
     q.Bind(1, workaround_id);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -658,9 +654,7 @@ class SqliteLedger final : public ExecutionLedger,
   Result<int64_t> CountGroupInFlight(std::string_view workaround_id,
                                      const std::map<std::string, std::string>& group) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND +group_json = ? "
-                "AND state IN ('matched','diagnosing','acting','verifying')");
+    STOPGAP_SQL(q, db_, States().count_group_in_flight.c_str());
     q.Bind(1, workaround_id).Bind(2, MapJson(group));
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -773,10 +767,7 @@ class SqliteLedger final : public ExecutionLedger,
   Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
       std::string_view fingerprint) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state "
-                "IN ('matched','diagnosing','awaiting-approval','acting','verifying') ORDER BY id "
-                "DESC LIMIT 1");
+    STOPGAP_SQL(q, db_, States().in_flight_by_fingerprint.c_str());
     q.Bind(1, fingerprint);
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -821,10 +812,7 @@ class SqliteLedger final : public ExecutionLedger,
     PruneResult r;
     const int64_t t = Ms(before);
     {
-      STOPGAP_SQL(d, db_,
-                  "DELETE FROM executions WHERE created_at < ? AND state IN "
-                  "('refused','succeeded','failed','interrupted','observed','denied',"
-                  "'approval-expired')");
+      STOPGAP_SQL(d, db_, States().prune.c_str());
       STOPGAP_RETURN_IF_ERROR(d.Bind(1, t).Run());
       r.executions = db_.Changes();
     }

@@ -117,7 +117,7 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.intake = std::make_unique<AlertIntake>(*d.catalog, *d.ledger, *d.engine, *d.queue, d.metrics,
                                            *d.clock);
   if (d.options.ack_fsync) {
-    remedy::ExecutionLedger* ledger = d.ledger.get();
+    remedy::ExecutionStore* ledger = d.ledger.get();
     d.ack_sync = std::make_unique<GroupSync>([ledger] { return ledger->Sync(); });
   }
 
@@ -153,15 +153,22 @@ void StopgapDaemon::Impl::RunExecution(remedy::ExecutionId id) {
 Status StopgapDaemon::Impl::PruneNow() {
   auto c = catalog->Get();
   WallTime before = clock->Now() - c->policy.retain;
-  auto r = ledger->Prune(before);
-  if (!r.ok()) return r.status();
-  metrics.Add(kPruned, {{"table", "executions"}}, static_cast<double>(r->executions));
-  metrics.Add(kPruned, {{"table", "alerts"}}, static_cast<double>(r->alerts));
-  if (r->executions || r->alerts) {
-    Log(LogLevel::kInfo, "ledger pruned",
-        {{"executions", std::to_string(r->executions)},
-         {"alerts", std::to_string(r->alerts)},
-         {"before", FormatRfc3339(before)}});
+  // Several nodes on one ledger: one prunes (the "retention" singleton, held
+  // across prune intervals and taken over when its node is gone).
+  auto held = ledger->HoldSingleton("retention", clock->Now(),
+                                    2 * options.prune_interval + std::chrono::minutes(1));
+  if (!held.ok()) return held.status();
+  if (*held) {
+    auto r = ledger->Prune(before);
+    if (!r.ok()) return r.status();
+    metrics.Add(kPruned, {{"table", "executions"}}, static_cast<double>(r->executions));
+    metrics.Add(kPruned, {{"table", "alerts"}}, static_cast<double>(r->alerts));
+    if (r->executions || r->alerts) {
+      Log(LogLevel::kInfo, "ledger pruned",
+          {{"executions", std::to_string(r->executions)},
+           {"alerts", std::to_string(r->alerts)},
+           {"before", FormatRfc3339(before)}});
+    }
   }
   // Diagnostics bundles have their own retention (policy.retain_bundles).
   auto removed = diag::PruneBundles(c->bundles, c->policy.retain_bundles, *clock);

@@ -32,12 +32,13 @@ void AlertIntake::DescribeMetrics(MetricsRegistry& m) {
   m.Describe(kDeduplicated, MetricType::kCounter,
              "Firing alerts recorded as duplicates of an execution, by reason (in-flight, "
              "same-instance, still-firing, repeat-wait, refused, cooldown, denied, "
-             "approval-expired).");
+             "approval-expired, claimed: another node sharing the ledger claimed the firing "
+             "window).");
   m.Describe(kUnmatched, MetricType::kCounter, "Firing alerts no workaround matches.");
   m.Describe(kResolved, MetricType::kCounter, "Resolved notifications recorded (never act).");
 }
 
-AlertIntake::AlertIntake(const CatalogHolder& catalog, remedy::ExecutionLedger& ledger,
+AlertIntake::AlertIntake(const CatalogHolder& catalog, remedy::AlertLog& ledger,
                          remedy::RemediationEngine& engine, ExecutionQueue& queue,
                          MetricsRegistry& metrics, const Clock& clock)
     : catalog_(catalog),
@@ -202,6 +203,20 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   STOPGAP_RETURN_IF_ERROR(Record(alert, now, AlertDisposition::kReceived, std::nullopt, out));
   const remedy::AlertId alert_id = out->alert_ids.back();
   auto admission = engine_.Begin(w->id, alert, alert.source, alert_id, d.attempt);
+  if (!admission.ok() && admission.status().code() == StatusCode::kAlreadyExists) {
+    // A shared ledger: another node claimed this firing window first (its
+    // claim row won the unique key). The alert is a duplicate of that node's
+    // execution, the newest of this workaround for the fingerprint.
+    auto claimed = ledger_.LastExecutionFor(w->id, alert.fingerprint);
+    if (!claimed.ok()) return claimed.status();
+    const remedy::ExecutionId of = *claimed ? (*claimed)->id : 0;
+    metrics_.Add(kDeduplicated, {{"reason", "claimed"}});
+    out->duplicates.push_back({alert.fingerprint, of, "claimed"});
+    return ledger_.SetAlertDisposition(
+        alert_id, AlertDisposition::kDuplicate,
+        *claimed ? std::optional<remedy::ExecutionId>(of) : std::nullopt,
+        "claimed by another node");
+  }
   if (!admission.ok()) {
     // Not acknowledged (503/500): the alert reads rejected with the reason,
     // not "received" for ever (best effort: a full disk may refuse this too).

@@ -75,7 +75,7 @@ struct IntakeResult {
 class AlertIntake {
  public:
   // All references must outlive the intake.
-  AlertIntake(const CatalogHolder& catalog, remedy::ExecutionLedger& ledger,
+  AlertIntake(const CatalogHolder& catalog, remedy::AlertLog& ledger,
               remedy::RemediationEngine& engine, ExecutionQueue& queue, MetricsRegistry& metrics,
               const Clock& clock);
 
@@ -101,7 +101,7 @@ class AlertIntake {
   std::mutex& StripeFor(const std::string& fingerprint);
 
   const CatalogHolder& catalog_;
-  remedy::ExecutionLedger& ledger_;
+  remedy::AlertLog& ledger_;
   remedy::RemediationEngine& engine_;
   ExecutionQueue& queue_;
   MetricsRegistry& metrics_;

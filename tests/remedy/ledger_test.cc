@@ -1,5 +1,7 @@
-// SqliteLedger against a real SQLite file: schema, modes, round trips,
-// interrupted marking across processes, totals through pruning, alerts, outbox.
+// The ledger's conformance suite, run against both backends: SqliteLedger on
+// a real SQLite file and PgLedger on a real PostgreSQL (pg_server.h): round
+// trips, interrupted marking across processes, totals through pruning,
+// alerts, outbox; plus each backend's own (file modes; claims and leases).
 #include "remedy/ledger.h"
 
 #include <sqlite3.h>
@@ -7,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "gtest/gtest.h"
+#include "pg_server.h"
 #include "test_util.h"
 
 namespace stopgap::remedy {
@@ -18,15 +23,25 @@ using testing::TempDir;
 
 const WallTime kT0 = WallTime(std::chrono::hours(24 * 20600));  // 2026-05-25
 
-class LedgerTest : public ::testing::Test {
+enum class Backend { kSqlite, kPostgres };
+
+class LedgerTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     path_ = dir_.path() + "/sub/ledger.db";
+    if (pg()) {
+      url_ = testing::PgServer::Get().NewDatabase();
+      ASSERT_FALSE(url_.empty()) << testing::PgServer::Get().error();
+    }
     Open();
+  }
+  bool pg() const { return GetParam() == Backend::kPostgres; }
+  Result<std::unique_ptr<ExecutionLedger>> OpenAnother() {
+    return pg() ? OpenPostgresLedger(url_, clock_) : OpenSqliteLedger(path_, clock_);
   }
   void Open() {
     ledger_.reset();
-    Result<std::unique_ptr<ExecutionLedger>> l = OpenSqliteLedger(path_, clock_);
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
   }
@@ -53,11 +68,13 @@ class LedgerTest : public ::testing::Test {
 
   TempDir dir_;
   std::string path_;
+  std::string url_;  // kPostgres: this test's database
   ManualClock clock_{kT0};
   std::unique_ptr<ExecutionLedger> ledger_;
 };
 
-TEST_F(LedgerTest, FilesAre0600AndSchemaVersioned) {
+TEST_P(LedgerTest, FilesAre0600AndSchemaVersioned) {
+  if (pg()) GTEST_SKIP() << "SQLite's files";
   Create("w");
   struct stat st;
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
@@ -90,7 +107,7 @@ TEST_F(LedgerTest, FilesAre0600AndSchemaVersioned) {
   EXPECT_EQ(l.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(LedgerTest, ReopenKeepsData) {
+TEST_P(LedgerTest, ReopenKeepsData) {
   ExecutionId id = Create("w");
   Finish(id);
   Open();
@@ -99,7 +116,7 @@ TEST_F(LedgerTest, ReopenKeepsData) {
   EXPECT_EQ(r->state, ExecutionState::kSucceeded);
 }
 
-TEST_F(LedgerTest, RoundTripWithStepsAndTransitions) {
+TEST_P(LedgerTest, RoundTripWithStepsAndTransitions) {
   NewExecution e;
   e.workaround_id = "nova";
   e.issue = "OPS-1";
@@ -161,13 +178,13 @@ TEST_F(LedgerTest, RoundTripWithStepsAndTransitions) {
   EXPECT_EQ(ledger_->GetExecution(9999).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(LedgerTest, UnfinishedOfADeadProcessBecomesInterrupted) {
+TEST_P(LedgerTest, UnfinishedOfADeadProcessBecomesInterrupted) {
   ledger_.reset();
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     // A separate process opens the ledger, starts an execution, and dies.
-    Result<std::unique_ptr<ExecutionLedger>> l = OpenSqliteLedger(path_, clock_);
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
     if (!l.ok()) ::_exit(3);
     NewExecution e;
     e.workaround_id = "w";
@@ -186,6 +203,12 @@ TEST_F(LedgerTest, UnfinishedOfADeadProcessBecomesInterrupted) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
+  if (pg()) {
+    // Another node: the dead one's lease has not lapsed yet.
+    Open();
+    ASSERT_EQ(ledger_->ListExecutions({})->at(0).state, ExecutionState::kActing);
+    clock_.Advance(31s);  // past PgLedgerOptions::lease
+  }
   Open();  // runs MarkUnfinishedInterrupted
   Result<std::vector<ExecutionRecord>> list = ledger_->ListExecutions({});
   ASSERT_TRUE(list.ok());
@@ -197,7 +220,7 @@ TEST_F(LedgerTest, UnfinishedOfADeadProcessBecomesInterrupted) {
   EXPECT_EQ(r->transitions.back().state, ExecutionState::kInterrupted);
 }
 
-TEST_F(LedgerTest, UnfinishedOfALiveProcessIsLeftAlone) {
+TEST_P(LedgerTest, UnfinishedOfALiveProcessIsLeftAlone) {
   ExecutionId id = Create("w");  // owned by this (live) process
   Open();
   Result<ExecutionRecord> r = ledger_->GetExecution(id);
@@ -208,7 +231,15 @@ TEST_F(LedgerTest, UnfinishedOfALiveProcessIsLeftAlone) {
   EXPECT_EQ(*n, 0);
 }
 
-TEST_F(LedgerTest, LimitQueries) {
+TEST(LedgerStates, SqlListsComeFromTheEnum) {
+  EXPECT_EQ(SqlStateList(StateSet::kRunning), "('matched','diagnosing','acting','verifying')");
+  EXPECT_EQ(SqlStateList(StateSet::kOpen),
+            "('matched','diagnosing','acting','verifying','awaiting-approval')");
+  EXPECT_EQ(SqlStateList(StateSet::kFinished),
+            "('refused','succeeded','failed','interrupted','observed','denied','approval-expired')");
+}
+
+TEST_P(LedgerTest, LimitQueries) {
   ExecutionId a = Create("w");
   clock_.Advance(10min);
   Create("w", ExecutionState::kRefused);  // refusals are not runs
@@ -229,7 +260,7 @@ TEST_F(LedgerTest, LimitQueries) {
   EXPECT_FALSE(ledger_->LastRunAt("nobody")->has_value());
 }
 
-TEST_F(LedgerTest, CountsAndTotalsSurvivePruning) {
+TEST_P(LedgerTest, CountsAndTotalsSurvivePruning) {
   Finish(Create("a", ExecutionState::kMatched, "acme/infra#1"));
   clock_.Advance(48h);
   Finish(Create("b", ExecutionState::kMatched, "acme/infra#1"), ExecutionState::kFailed);
@@ -268,7 +299,7 @@ TEST_F(LedgerTest, CountsAndTotalsSurvivePruning) {
   EXPECT_EQ((*ws)[0].last_result, "");
 }
 
-TEST_F(LedgerTest, PruneKeepsUnfinished) {
+TEST_P(LedgerTest, PruneKeepsUnfinished) {
   Create("w");
   clock_.Advance(1000h);
   Result<PruneResult> p = ledger_->Prune(clock_.Now());
@@ -276,7 +307,7 @@ TEST_F(LedgerTest, PruneKeepsUnfinished) {
   EXPECT_EQ(p->executions, 0);
 }
 
-TEST_F(LedgerTest, ListPaging) {
+TEST_P(LedgerTest, ListPaging) {
   for (int i = 0; i < 5; ++i) Create(i % 2 ? "odd" : "even");
   ExecutionFilter f;
   f.limit = 2;
@@ -293,7 +324,7 @@ TEST_F(LedgerTest, ListPaging) {
   EXPECT_EQ(ledger_->ListExecutions(odd)->size(), 2u);
 }
 
-TEST_F(LedgerTest, Alerts) {
+TEST_P(LedgerTest, Alerts) {
   Alert a;
   a.name = "NovaRPC";
   a.labels = {{"alertname", "NovaRPC"}, {"host", "h1"}};
@@ -326,7 +357,7 @@ TEST_F(LedgerTest, Alerts) {
             StatusCode::kNotFound);
 }
 
-TEST_F(LedgerTest, Outbox) {
+TEST_P(LedgerTest, Outbox) {
   OutboxItem item;
   item.issue = "acme/infra#1";
   item.kind = "comment";
@@ -352,14 +383,146 @@ TEST_F(LedgerTest, Outbox) {
   EXPECT_EQ(ledger_->MarkDone(12345, clock_.Now()).code(), StatusCode::kNotFound);
 }
 
-TEST_F(LedgerTest, PostgresIsReserved) {
+TEST_P(LedgerTest, OpenLedgerPicksTheBackendOfTheUrl) {
   LedgerConfig c;
-  c.kind = LedgerConfig::Kind::kPostgres;
-  c.url = "postgresql://db/x";
-  EXPECT_EQ(OpenLedger(c, clock_).status().code(), StatusCode::kFailedPrecondition);
+  c.kind = pg() ? LedgerConfig::Kind::kPostgres : LedgerConfig::Kind::kSqlite;
+  c.url = pg() ? url_ : "sqlite://" + path_;
+  c.path = path_;
+  ExecutionId id = Create("w");
+  ledger_.reset();
+  Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(c, clock_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_TRUE((*l)->GetExecution(id).ok());
 }
 
-TEST_F(LedgerTest, Sync) { EXPECT_TRUE(ledger_->Sync().ok()); }
+TEST_P(LedgerTest, Sync) { EXPECT_TRUE(ledger_->Sync().ok()); }
+
+// Several nodes: exactly one claim per fingerprint + firing window wins, by
+// the primary key, however many nodes race for it at once.
+TEST_P(LedgerTest, OneClaimPerFiringWindowAcrossNodes) {
+  if (!pg()) GTEST_SKIP() << "one SQLite node serialises its intake instead";
+  constexpr int kNodes = 3, kRounds = 20;
+  std::vector<std::unique_ptr<ExecutionLedger>> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    nodes.push_back(std::move(*l));
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "#1";
+    e.source = "alertmanager";
+    e.fingerprint = "fp" + std::to_string(round);
+    e.instance_start = kT0 + std::chrono::seconds(round);
+    e.at = clock_.Now();
+    std::vector<Result<ExecutionId>> got(kNodes, Internal("not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kNodes; ++i) {
+      threads.emplace_back([&, i] { got[i] = nodes[i]->CreateExecution(e); });
+    }
+    for (auto& t : threads) t.join();
+    int won = 0;
+    for (const auto& r : got) {
+      if (r.ok()) {
+        ++won;
+      } else {
+        EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists) << r.status().ToString();
+      }
+    }
+    EXPECT_EQ(won, 1) << "round " << round;
+  }
+  // The losers left nothing behind: one execution per window, runs counted once.
+  EXPECT_EQ(*ledger_->CountRunsSince("w", kT0 - 1h), kRounds);
+  EXPECT_EQ(ledger_->CountByWorkaround(clock_.Now())->at(0).runs_total, kRounds);
+  // A new firing window, and an opt-in repeat of the old one, are claims of their own.
+  NewExecution next;
+  next.workaround_id = "w";
+  next.issue = "#1";
+  next.source = "alertmanager";
+  next.fingerprint = "fp0";
+  next.instance_start = kT0 + 1h;
+  next.at = clock_.Now();
+  EXPECT_TRUE(nodes[1]->CreateExecution(next).ok());
+  next.instance_start = kT0;
+  next.attempt = 2;
+  EXPECT_TRUE(nodes[2]->CreateExecution(next).ok());
+  EXPECT_EQ(nodes[0]->CreateExecution(next).status().code(), StatusCode::kAlreadyExists);
+}
+
+// An execution refused before it started gives its claim back.
+TEST_P(LedgerTest, RefusingAClaimedExecutionReleasesTheClaim) {
+  if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
+  NewExecution e;
+  e.workaround_id = "w";
+  e.issue = "#1";
+  e.source = "alertmanager";
+  e.fingerprint = "fp";
+  e.instance_start = kT0;
+  e.at = clock_.Now();
+  Result<ExecutionId> id = ledger_->CreateExecution(e);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(ledger_->CreateExecution(e).status().code(), StatusCode::kAlreadyExists);
+  ExecutionUpdate u;
+  u.state = ExecutionState::kRefused;
+  u.refusal_reason = "concurrency";
+  u.at = clock_.Now();
+  ASSERT_TRUE(ledger_->Update(*id, u).ok());
+  EXPECT_TRUE(ledger_->CreateExecution(e).ok());
+}
+
+// A node that stops renewing (it died) loses its executions to the sweep of
+// another; a live node's lease is renewed and its executions are left alone.
+TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
+  if (!pg()) GTEST_SKIP() << "leases are the shared ledger's";
+  ExecutionId id = Create("w");
+  Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  clock_.Advance(10s);
+  EXPECT_EQ(*(*other)->MarkUnfinishedInterrupted(clock_.Now()), 0);
+  ledger_.reset();  // the node dies: nothing renews its lease any more
+  clock_.Advance(25s);
+  Result<int64_t> n = (*other)->MarkUnfinishedInterrupted(clock_.Now());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  Result<ExecutionRecord> r = (*other)->GetExecution(id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  EXPECT_NE(r->detail.find("lease"), std::string::npos) << r->detail;
+}
+
+// One node at a time holds a singleton; it moves when the holder's lease lapses.
+TEST_P(LedgerTest, SingletonMovesWhenItsHolderStopsRenewing) {
+  EXPECT_TRUE(*ledger_->HoldSingleton("retention", clock_.Now(), 10s));
+  if (!pg()) return;  // one SQLite node always holds it
+  // Another node: the same process here, so a child process plays it.
+  ledger_.reset();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
+    if (!l.ok()) ::_exit(3);
+    Result<bool> first = (*l)->HoldSingleton("retention", clock_.Now(), 10s);
+    if (!first.ok() || *first) ::_exit(4);  // held by the parent: not ours
+    Result<bool> later = (*l)->HoldSingleton("retention", clock_.Now() + 11s, 10s);
+    if (!later.ok() || !*later) ::_exit(5);  // lapsed: ours now
+    Result<bool> other = (*l)->HoldSingleton("tracker", clock_.Now(), 10s);
+    if (!other.ok() || !*other) ::_exit(6);  // another name, another lease
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  Open();
+  EXPECT_FALSE(*ledger_->HoldSingleton("retention", clock_.Now() + 12s, 10s));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& i) {
+                           return i.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
 
 }  // namespace
 }  // namespace stopgap::remedy

@@ -132,7 +132,7 @@ step "2. Alertmanager's re-sends while it waits start nothing"
 dups=0
 for _ in $(seq 1 100); do
   dups=$(curl -fsS "${READ[@]}" "$URL/api/v1/alerts?limit=200" |
-    json "sum(1 for a in d['alerts'] if a['disposition']=='duplicate' and a['execution']==$GATED)")
+    json "sum(1 for a in d['alerts'] if a['disposition']['kind']=='duplicate' and a['disposition']['duplicate_of']==$GATED)")
   ((dups >= 2)) && break
   sleep 0.1
 done

@@ -1,8 +1,8 @@
-// In-memory fakes for TrackerSync tests: an ExecutionLedger holding executions
-// and the tracker outbox (it outlives TrackerSync instances, like the SQLite
-// file does across restarts), and an IssueTracker with issues, comments,
-// labels and an outage switch.
-// Thread safety: internally locked (TrackerSync's observer calls come from any thread).
+// In-memory fakes for TrackerSync tests: the two ledger roles TrackerSync
+// uses (ExecutionQueries, TrackerOutbox) over executions and an outbox that
+// outlive TrackerSync instances (like the SQLite file across restarts), and
+// an IssueTracker with issues, comments, labels and an outage switch.
+// Thread safety: internally locked (observer calls come from any thread).
 #pragma once
 
 #include <algorithm>
@@ -18,7 +18,7 @@ namespace stopgap::testing {
 
 using namespace stopgap::remedy;
 
-class FakeLedger final : public ExecutionLedger {
+class FakeLedger final : public ExecutionQueries, public TrackerOutbox {
  public:
   // Records a finished execution (state succeeded/failed/refused).
   ExecutionId AddExecution(const std::string& wid, const std::string& issue, ExecutionState st,
@@ -46,9 +46,6 @@ class FakeLedger final : public ExecutionLedger {
                          [](const OutboxItem& i) { return !i.done_at; });
   }
 
-  Result<ExecutionId> CreateExecution(const NewExecution&) override { return Unsupported(); }
-  Status Update(ExecutionId, const ExecutionUpdate&) override { return Unsupported(); }
-  Result<int64_t> MarkUnfinishedInterrupted(WallTime) override { return int64_t{0}; }
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<ExecutionRecord> out;
@@ -83,29 +80,6 @@ class FakeLedger final : public ExecutionLedger {
     for (auto& [k, v] : m) out.push_back(v);
     return out;
   }
-  Result<int64_t> CountRunsSince(std::string_view, WallTime) override { return Unsupported(); }
-  Result<int64_t> CountInFlight(std::string_view) override { return Unsupported(); }
-  Result<std::optional<WallTime>> LastRunAt(std::string_view) override { return Unsupported(); }
-  Result<AlertId> RecordAlert(const Alert&, WallTime, AlertDisposition, std::string_view,
-                              std::optional<ExecutionId>) override {
-    return Unsupported();
-  }
-  Status SetAlertDisposition(AlertId, AlertDisposition, std::optional<ExecutionId>,
-                             std::string_view) override {
-    return Unsupported();
-  }
-  Result<std::vector<AlertRecord>> ListAlerts(int) override { return Unsupported(); }
-  Result<std::optional<ExecutionId>> FindInFlightByFingerprint(std::string_view) override {
-    return Unsupported();
-  }
-  Result<std::optional<WallTime>> LastResolvedAt(std::string_view) override {
-    return Unsupported();
-  }
-  Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view,
-                                                          std::string_view) override {
-    return Unsupported();
-  }
-  Result<PruneResult> Prune(WallTime) override { return Unsupported(); }
 
   Result<int64_t> Enqueue(const OutboxItem& item) override {
     std::lock_guard<std::mutex> l(mu_);

@@ -54,7 +54,8 @@ class SyncTest : public ::testing::Test {
       unknown_ = u;
       ++published_;
     };
-    return std::make_unique<TrackerSync>(catalog_, tracker_, ledger_, clock_, std::move(o));
+    return std::make_unique<TrackerSync>(catalog_, tracker_, ledger_, ledger_, clock_,
+                                         std::move(o));
   }
   void Run(const std::string& wid, const std::string& issue,
            ExecutionState st = ExecutionState::kSucceeded) {
@@ -144,6 +145,31 @@ TEST_F(SyncTest, StateFileCarriesTheLastKnownStateAcrossRestarts) {
   EXPECT_EQ(std::filesystem::status(o.state_file).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove_all(dir);
+}
+
+// Several nodes: three TrackerSyncs on one ledger, only the singleton holder
+// queues and delivers; when it goes, the next holder edits the same comment.
+TEST_F(SyncTest, OnlyTheSingletonHolderWritesToTheTracker) {
+  int holder = 0;
+  std::vector<std::unique_ptr<TrackerSync>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    TrackerSyncOptions o;
+    o.is_singleton = [&holder, i] { return holder == i; };
+    nodes.push_back(Make(std::move(o)));
+  }
+  Workaround w = catalog_->workarounds[0];
+  Run("rpc-restart", "acme/infra#1");
+  for (auto& n : nodes) n->OnExecutionFinished(w, {});
+  for (auto& n : nodes) n->Tick();
+  EXPECT_EQ(tracker_.creates, 1);
+  holder = 2;  // node 0 died; node 2 took the lease
+  clock_.Advance(std::chrono::minutes(16));
+  Run("rpc-restart", "acme/infra#1", ExecutionState::kFailed);
+  for (auto& n : nodes) n->OnExecutionFinished(w, {});
+  for (auto& n : nodes) n->Tick();
+  EXPECT_EQ(tracker_.creates, 1);
+  EXPECT_EQ(tracker_.edits, 1);
+  EXPECT_EQ(tracker_.Count("acme/infra#1", "stopgap:workaround-summary"), 1);
 }
 
 TEST_F(SyncTest, OneSummaryCommentPerIssueEditedInPlaceAndDebounced) {

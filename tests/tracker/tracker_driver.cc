@@ -117,7 +117,7 @@ int CatalogMain(const CatalogArgs& a, const std::vector<std::string>& rest) {
     closed = c;
     unknown = u;
   };
-  tracker::TrackerSync sync(catalog, **t, **ledger, clock, o);
+  tracker::TrackerSync sync(catalog, **t, **ledger, **ledger, clock, o);
   for (int i = 0; i < a.ticks; ++i) {
     if (i) clock.Advance(a.step);
     sync.Tick();

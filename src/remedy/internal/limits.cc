@@ -15,7 +15,7 @@ std::string Ago(WallTime now, WallTime then) {
 class GroupView {
  public:
   GroupView(const Workaround& w, const std::map<std::string, std::string>& group,
-            ExecutionLedger& ledger)
+            LimitQueries& ledger)
       : w_(w), group_(group), ledger_(ledger), role_(GroupLimitsOf(ledger)) {}
   Status Usable() const {
     if (w_.limits.group_by.empty() || role_) return Status::Ok();
@@ -39,7 +39,7 @@ class GroupView {
  private:
   const Workaround& w_;
   const std::map<std::string, std::string>& group_;
-  ExecutionLedger& ledger_;
+  LimitQueries& ledger_;
   GroupLimitsLedger* role_;
 };
 
@@ -59,7 +59,7 @@ std::string JoinLabels(const std::vector<std::string>& labels) {
 }  // namespace
 
 Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaround& w,
-                                           const LimitInputs& in, ExecutionLedger& ledger) {
+                                           const LimitInputs& in, LimitQueries& ledger) {
   using R = std::optional<Refusal>;
   static const std::set<std::string> kNone;
   const std::set<std::string>& closed = in.closed ? *in.closed : kNone;
@@ -142,7 +142,7 @@ std::string GroupText(const std::map<std::string, std::string>& group) {
 
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
                                                 const std::map<std::string, std::string>& group,
-                                                WallTime now, ExecutionLedger& ledger) {
+                                                WallTime now, LimitQueries& ledger) {
   std::vector<std::string> out;
   GroupView g(w, group, ledger);
   STOPGAP_RETURN_IF_ERROR(g.Usable());

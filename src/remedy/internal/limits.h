@@ -44,13 +44,13 @@ struct LimitInputs {
 
 // nullopt: admitted. An error only when the ledger could not be read.
 Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaround& w,
-                                           const LimitInputs& in, ExecutionLedger& ledger);
+                                           const LimitInputs& in, LimitQueries& ledger);
 
 // Human lines for a plan: "cooldown 10m (last run 3m ago)", ...
 // `group`: as LimitInputs::group.
 Result<std::vector<std::string>> DescribeLimits(const Catalog& catalog, const Workaround& w,
                                                 const std::map<std::string, std::string>& group,
-                                                WallTime now, ExecutionLedger& ledger);
+                                                WallTime now, LimitQueries& ledger);
 
 // "host=db1,dc=x" (empty for no group): how refusals and plans name a group.
 std::string GroupText(const std::map<std::string, std::string>& group);

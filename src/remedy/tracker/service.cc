@@ -18,7 +18,13 @@ Result<std::unique_ptr<TrackerService>> NewTrackerService(std::shared_ptr<const 
       engine.SetIssueStates(closed, unknown);
     };
   }
-  auto sync = std::make_unique<TrackerSync>(std::move(catalog), **tracker, ledger, clock,
+  if (!options.is_singleton) {
+    options.is_singleton = [&ledger, &clock] {
+      Result<bool> held = ledger.HoldSingleton("tracker", clock.Now(), std::chrono::seconds(15));
+      return held.ok() && *held;
+    };
+  }
+  auto sync = std::make_unique<TrackerSync>(std::move(catalog), **tracker, ledger, ledger, clock,
                                             std::move(options));
   engine.AddObserver(sync.get());
   return std::make_unique<TrackerService>(std::move(*tracker), std::move(sync));

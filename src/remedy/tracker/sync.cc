@@ -55,9 +55,11 @@ bool TrackerDown(const Status& st) {
 }  // namespace
 
 TrackerSync::TrackerSync(std::shared_ptr<const Catalog> catalog, IssueTracker& tracker,
-                         ExecutionLedger& ledger, const Clock& clock, TrackerSyncOptions options)
+                         ExecutionQueries& executions, TrackerOutbox& outbox, const Clock& clock,
+                         TrackerSyncOptions options)
     : tracker_(tracker),
-      ledger_(ledger),
+      executions_(executions),
+      outbox_(outbox),
       clock_(clock),
       options_(std::move(options)),
       catalog_(std::move(catalog)) {}
@@ -212,6 +214,7 @@ void TrackerSync::Tick() {
     Duration every = catalog->tracker ? catalog->tracker->refresh : Duration(300'000);
     next_refresh_ = now + std::max(every, Duration(1000));
   }
+  if (options_.is_singleton && !options_.is_singleton()) return;
   QueueEvents(now, *catalog);
   QueueSummaries(now, *catalog);
   Drain(now, *catalog);
@@ -343,7 +346,7 @@ Result<WorkaroundSummary> TrackerSync::Summarize(
   ExecutionFilter f;
   f.workaround_id = w.id;
   f.limit = 500;
-  auto execs = ledger_.ListExecutions(f);
+  auto execs = executions_.ListExecutions(f);
   if (!execs.ok()) return execs.status();
   for (const ExecutionRecord& e : *execs) {  // newest first
     const bool recent = e.created_at >= now - kWeek;
@@ -375,7 +378,7 @@ Status TrackerSync::EnqueueEvent(WallTime now, const std::string& issue, const s
   item.payload_json = Dump(json{{"key", key}, {"body", body}});
   item.created_at = now;
   item.next_attempt_at = now;
-  auto id = ledger_.Enqueue(item);
+  auto id = outbox_.Enqueue(item);
   if (!id.ok()) return id.status();
   queued_events_.insert(key);
   Log(LogLevel::kInfo, "tracker.event_queued", {{"issue", issue}, {"event", key}});
@@ -389,7 +392,7 @@ void TrackerSync::QueueEvents(WallTime now, const Catalog& catalog) {
     events.swap(pending_events_);
   }
   if (events.empty()) return;
-  auto counts_list = ledger_.CountByWorkaround(now);
+  auto counts_list = executions_.CountByWorkaround(now);
   std::map<std::string, WorkaroundCounts> counts;
   if (counts_list.ok()) {
     for (auto& c : *counts_list) counts[c.workaround_id] = c;
@@ -467,7 +470,7 @@ void TrackerSync::QueueSummaries(WallTime now, const Catalog& catalog) {
     }
   }
   if (due.empty()) return;
-  auto counts_list = ledger_.CountByWorkaround(now);
+  auto counts_list = executions_.CountByWorkaround(now);
   if (!counts_list.ok()) return NoteError("summarize", counts_list.status());
   std::map<std::string, WorkaroundCounts> counts;
   for (auto& c : *counts_list) counts[c.workaround_id] = c;
@@ -507,7 +510,7 @@ void TrackerSync::QueueSummaries(WallTime now, const Catalog& catalog) {
         Dump(json{{"body", body}, {"labels_add", labels.add}, {"labels_remove", labels.remove}});
     item.created_at = now;
     item.next_attempt_at = now;
-    auto id = ledger_.Enqueue(item);
+    auto id = outbox_.Enqueue(item);
     if (!id.ok()) {
       NoteError("enqueue", id.status());
       continue;
@@ -564,7 +567,7 @@ Status TrackerSync::Deliver(const OutboxItem& item) {
 void TrackerSync::Drain(WallTime now, const Catalog& catalog) {
   if (drain_paused_until_ && now < *drain_paused_until_) return;
   if (auto until = tracker_.RateLimitedUntil(); until && now < *until) return;
-  auto items = ledger_.ListDue(now, options_.drain_batch);
+  auto items = outbox_.ListDue(now, options_.drain_batch);
   if (!items.ok()) return NoteError("outbox", items.status());
   // Only the newest summary of an issue is worth sending.
   std::map<std::string, int64_t> newest;
@@ -574,7 +577,7 @@ void TrackerSync::Drain(WallTime now, const Catalog& catalog) {
   const Duration cap = catalog.tracker ? catalog.tracker->update_interval : Duration(900'000);
   for (const OutboxItem& it : *items) {
     if (it.kind == kKindSummary && newest[it.issue] != it.id) {
-      Status st = ledger_.MarkDone(it.id, now);
+      Status st = outbox_.MarkDone(it.id, now);
       if (!st.ok()) return NoteError("outbox", st);
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.outbox_superseded;
@@ -586,7 +589,7 @@ void TrackerSync::Drain(WallTime now, const Catalog& catalog) {
         Log(LogLevel::kError, "tracker.update_dropped",
             {{"issue", it.issue}, {"kind", it.kind}, {"error", st.ToString()}});
       }
-      Status done = ledger_.MarkDone(it.id, now);
+      Status done = outbox_.MarkDone(it.id, now);
       if (!done.ok()) return NoteError("outbox", done);
       drain_failures_in_a_row_ = 0;
       std::lock_guard<std::mutex> l(mu_);
@@ -596,7 +599,7 @@ void TrackerSync::Drain(WallTime now, const Catalog& catalog) {
     }
     WallTime next = now + RetryDelay(it.attempts + 1, cap);
     if (auto until = tracker_.RateLimitedUntil(); until && *until > next) next = *until;
-    Status marked = ledger_.MarkAttempt(it.id, next, st.ToString());
+    Status marked = outbox_.MarkAttempt(it.id, next, st.ToString());
     NoteError("update_failed", st);
     {
       std::lock_guard<std::mutex> l(mu_);

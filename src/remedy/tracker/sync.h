@@ -15,14 +15,14 @@
 //    nothing; older summaries of an issue are superseded by newer ones; rate limits and outages
 //    pause delivery with backoff.
 //
-//   TrackerSync sync(catalog, *tracker, ledger, clock,
+//   TrackerSync sync(catalog, *tracker, ledger, ledger, clock,   // its queries and outbox
 //                    {.on_issue_states = [&](auto& c, auto& u) { engine.SetIssueStates(c, u); }});
 //   engine.AddObserver(&sync);
 //   sync.Start();            // or call sync.Tick() from the daemon's housekeeping loop
 //
 // Thread safety: Tick() may be called from any one thread at a time (it is
 // serialised); observer callbacks, SetCatalog(), stats() and the issue-set
-// getters may be called from any thread. `tracker`, `ledger` and `clock` must
+// getters may be called from any thread. `tracker`, the ledger roles and `clock` must
 // outlive the TrackerSync; the tracker is used only from Tick().
 #pragma once
 
@@ -59,6 +59,10 @@ struct TrackerSyncOptions {
   // once at start and whenever they change.
   std::function<void(const std::set<std::string>& closed, const std::set<std::string>& unknown)>
       on_issue_states;
+  // Several nodes on one ledger: queueing and delivering tracker updates
+  // happen only while this returns true (the "tracker" singleton lease), so a
+  // comment is edited once, not once per node. Refreshes run on every node.
+  std::function<bool()> is_singleton;
   int drain_batch = 100;         // outbox items read per Tick
   Duration tick_interval{1000};  // Start(): how often Tick runs
 };
@@ -84,7 +88,8 @@ Result<KnownIssues> ReadTrackerState(const std::string& path);
 class TrackerSync final : public EngineObserver {
  public:
   TrackerSync(std::shared_ptr<const Catalog> catalog, IssueTracker& tracker,
-              ExecutionLedger& ledger, const Clock& clock, TrackerSyncOptions options = {});
+              ExecutionQueries& executions, TrackerOutbox& outbox, const Clock& clock,
+              TrackerSyncOptions options = {});
   ~TrackerSync() override;
   TrackerSync(const TrackerSync&) = delete;
   TrackerSync& operator=(const TrackerSync&) = delete;
@@ -137,7 +142,8 @@ class TrackerSync final : public EngineObserver {
   void NoteError(const std::string& what, const Status& st);
 
   IssueTracker& tracker_;
-  ExecutionLedger& ledger_;
+  ExecutionQueries& executions_;
+  TrackerOutbox& outbox_;
   const Clock& clock_;
   TrackerSyncOptions options_;
 

@@ -1,0 +1,50 @@
+// What the ledger backends share to store records: times as milliseconds
+// since the epoch, label maps and string lists as JSON text.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace stopgap::remedy::internal {
+
+inline int64_t Ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline WallTime FromMs(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
+
+inline std::string MapJson(const std::map<std::string, std::string>& m) {
+  using json = nlohmann::json;
+  return json(m).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+inline std::map<std::string, std::string> JsonMap(const std::string& s) {
+  std::map<std::string, std::string> out;
+  nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+  if (!j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it->is_string()) out[it.key()] = it->get<std::string>();
+  return out;
+}
+
+inline std::string ListJson(const std::vector<std::string>& v) {
+  using json = nlohmann::json;
+  return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+inline std::vector<std::string> JsonList(const std::string& s) {
+  std::vector<std::string> out;
+  nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& e : j)
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+}  // namespace stopgap::remedy::internal

@@ -1,0 +1,137 @@
+// The PostgreSQL ledger's schema as numbered migrations (docs/ledger-schema.md).
+// Migration 1 is the SQLite schema at its version 4 (same tables, columns and
+// meanings; BIGSERIAL ids, BIGINT milliseconds); 2 adds what several nodes
+// need: execution leases, claims (one per fingerprint + firing window) and
+// singleton leases. Applied in order under an advisory lock (nodes starting
+// together migrate once), recorded in schema_version. Never edit a released
+// migration: add a new one.
+//
+// Thread safety: constants.
+#pragma once
+
+namespace stopgap::remedy::internal {
+
+inline constexpr const char* kPgLedgerMigrations[] = {
+    // 1: executions, steps, transitions, alerts, totals, tracker outbox.
+    R"sql(
+CREATE TABLE executions (
+  id             BIGSERIAL PRIMARY KEY,
+  workaround_id  TEXT    NOT NULL,
+  issue          TEXT    NOT NULL,
+  fingerprint    TEXT    NOT NULL DEFAULT '',
+  alert_id       BIGINT,
+  source         TEXT    NOT NULL,
+  labels_json    TEXT    NOT NULL DEFAULT '{}',
+  state          TEXT    NOT NULL,
+  refusal_reason TEXT    NOT NULL DEFAULT '',
+  detail         TEXT    NOT NULL DEFAULT '',
+  created_at     BIGINT  NOT NULL,
+  updated_at     BIGINT  NOT NULL,
+  finished_at    BIGINT,
+  bundle_dir     TEXT    NOT NULL DEFAULT '',
+  owner          TEXT    NOT NULL DEFAULT '',
+  instance_start BIGINT,
+  attempt        INTEGER NOT NULL DEFAULT 1,
+  token          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX executions_by_workaround ON executions(workaround_id, created_at);
+CREATE INDEX executions_by_issue ON executions(issue, created_at);
+CREATE INDEX executions_by_created ON executions(created_at);
+CREATE INDEX executions_by_fingerprint ON executions(fingerprint, id);
+CREATE INDEX executions_unfinished ON executions(state)
+  WHERE state IN ('matched', 'diagnosing', 'acting', 'verifying');
+CREATE INDEX executions_runs_by_workaround ON executions(workaround_id, id)
+  WHERE state != 'refused';
+CREATE TABLE steps (
+  id           BIGSERIAL PRIMARY KEY,
+  execution_id BIGINT  NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  phase        TEXT    NOT NULL,
+  idx          INTEGER NOT NULL,
+  kind         TEXT    NOT NULL,
+  argv_json    TEXT    NOT NULL,
+  outcome      TEXT    NOT NULL,
+  exit_code    INTEGER,
+  signal       INTEGER NOT NULL DEFAULT 0,
+  timed_out    INTEGER NOT NULL DEFAULT 0,
+  truncated    INTEGER NOT NULL DEFAULT 0,
+  started_at   BIGINT  NOT NULL,
+  finished_at  BIGINT  NOT NULL,
+  duration_ms  BIGINT  NOT NULL,
+  files_json   TEXT    NOT NULL DEFAULT '[]',
+  error        TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX steps_by_execution ON steps(execution_id);
+CREATE TABLE transitions (
+  id           BIGSERIAL PRIMARY KEY,
+  execution_id BIGINT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  state        TEXT   NOT NULL,
+  at           BIGINT NOT NULL,
+  detail       TEXT   NOT NULL DEFAULT ''
+);
+CREATE INDEX transitions_by_execution ON transitions(execution_id);
+CREATE TABLE alerts (
+  id               BIGSERIAL PRIMARY KEY,
+  received_at      BIGINT NOT NULL,
+  source           TEXT   NOT NULL,
+  fingerprint      TEXT   NOT NULL DEFAULT '',
+  name             TEXT   NOT NULL DEFAULT '',
+  status           TEXT   NOT NULL,
+  labels_json      TEXT   NOT NULL DEFAULT '{}',
+  annotations_json TEXT   NOT NULL DEFAULT '{}',
+  disposition      TEXT   NOT NULL,
+  execution_id     BIGINT,
+  reason           TEXT   NOT NULL DEFAULT '',
+  token            TEXT   NOT NULL DEFAULT ''
+);
+CREATE INDEX alerts_by_received ON alerts(received_at);
+CREATE INDEX alerts_resolved_by_fingerprint ON alerts(fingerprint, received_at)
+  WHERE status = 'resolved';
+CREATE TABLE issue_totals (
+  issue          TEXT PRIMARY KEY,
+  runs_total     BIGINT NOT NULL DEFAULT 0,
+  refusals_total BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE workaround_totals (
+  workaround_id  TEXT PRIMARY KEY,
+  issue          TEXT   NOT NULL,
+  runs_total     BIGINT NOT NULL DEFAULT 0,
+  refusals_total BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE tracker_outbox (
+  id              BIGSERIAL PRIMARY KEY,
+  issue           TEXT    NOT NULL,
+  kind            TEXT    NOT NULL,
+  payload_json    TEXT    NOT NULL,
+  created_at      BIGINT  NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT  NOT NULL,
+  done_at         BIGINT,
+  last_error      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX tracker_outbox_due ON tracker_outbox(done_at, next_attempt_at);
+)sql",
+    // 2: several nodes. An unfinished execution carries a lease its node
+    // renews; once it lapses another node marks the execution interrupted.
+    // A claim is the one row per alert fingerprint + firing window (+ opt-in
+    // repeat attempt) that lets exactly one node act: the primary key makes
+    // the second insert lose, not a check before it. Singleton leases pick the
+    // node that runs cluster-wide housekeeping.
+    R"sql(
+ALTER TABLE executions ADD COLUMN lease_until BIGINT;
+CREATE TABLE claims (
+  fingerprint  TEXT    NOT NULL,
+  window_key   TEXT    NOT NULL,
+  attempt      INTEGER NOT NULL,
+  execution_id BIGINT  NOT NULL REFERENCES executions(id) ON DELETE CASCADE,
+  PRIMARY KEY (fingerprint, window_key, attempt)
+);
+CREATE INDEX claims_by_execution ON claims(execution_id);
+CREATE TABLE singleton_leases (
+  name     TEXT PRIMARY KEY,
+  holder   TEXT   NOT NULL,
+  until_ms BIGINT NOT NULL
+);
+)sql",
+};
+
+}  // namespace stopgap::remedy::internal
