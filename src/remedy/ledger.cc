@@ -70,8 +70,9 @@ std::string SqlStateList(StateSet set) {
   for (size_t i = 0; i < std::size(kStateNames); ++i) {
     const auto s = static_cast<ExecutionState>(i);
     const bool in = set == StateSet::kFinished ? IsTerminal(s)
-                    : set == StateSet::kOpen   ? !IsTerminal(s)
-                                               : !IsTerminal(s) && s != ExecutionState::kAwaitingApproval;
+                    : set == StateSet::kOpen
+                        ? !IsTerminal(s)
+                        : !IsTerminal(s) && s != ExecutionState::kAwaitingApproval;
     if (!in) continue;
     if (out.size() > 1) out += ',';
     out += '\'' + std::string(kStateNames[i]) + '\'';
