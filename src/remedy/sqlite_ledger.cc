@@ -48,8 +48,8 @@ struct StateSql {
   std::string count_in_flight =
       "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN " + unfinished;
   std::string in_flight_by_fingerprint =
-      "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state IN " +
-      open + " ORDER BY id DESC LIMIT 1";
+      "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state IN " + open +
+      " ORDER BY id DESC LIMIT 1";
   std::string count_group_in_flight =
       "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND +group_json = ? AND state IN " +
       unfinished;
