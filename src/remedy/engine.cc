@@ -339,9 +339,12 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   if (!error.ok()) return error;
   // A budget or the hourly breaker refusing for the first time trips the
   // latch: from now on every admission is refused until a person resets it.
+  // A budget counted per group (limits.group_by) does not: one host's budget
+  // must not stop every other host; it refuses its own group only, for its
+  // window (a latch per group is not built yet).
   bool tripped = false;
   if (refusal && breaker_ && !breaker.tripped &&
-      (refusal->reason == RefusalReason::kBudget ||
+      ((refusal->reason == RefusalReason::kBudget && w->limits.group_by.empty()) ||
        refusal->reason == RefusalReason::kCircuitBreaker)) {
     const std::string why = std::string(RefusalReasonName(refusal->reason)) + ": workaround " +
                             w->id + ": " + refusal->detail;
