@@ -2,26 +2,14 @@
 # run): a catalog whose action counts its runs in marker files, starting and
 # killing `stopgap serve`, the load generator and the ledger checker
 # (faults.py). Every wait is bounded; every test cleans up in its trap.
-
-SRC=${STOPGAP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BIN=${STOPGAP_BIN:-$SRC/build/stopgap}
+# SRC, BIN, PY, T0, fail, free_port, json, wait_for and stop_serve come from
+# tests/e2e/lib.sh; start_serve here takes extra serve arguments instead.
+source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 BUILD=${STOPGAP_BUILD:-$SRC/build}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
 FAULTS="$PY $SRC/tests/faults/faults.py"
-T0=$(date +%s)
 SERVE_PID=""
 
-say() { echo "--- $* ($(($(date +%s) - T0)) s)"; }
-fail() {
-  echo "FAIL: $*" >&2
-  if [[ -n ${SERVE_LOG:-} && -f ${SERVE_LOG:-} ]]; then
-    echo "--- tail of $SERVE_LOG" >&2
-    tail -30 "$SERVE_LOG" >&2 || true
-  fi
-  exit 1
-}
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+say() { step "$@"; }
 
 # write_catalog FILE PORT STATE_DIR [ACTION_SLEEP]: ledger and bundles under
 # STATE_DIR, markers in $MARKERS; alerts named FaultLoad act (diagnostics, then
@@ -69,15 +57,6 @@ kill9_serve() {
   kill -KILL "$SERVE_PID" 2>/dev/null || true
   wait "$SERVE_PID" 2>/dev/null || true
   SERVE_PID=""
-}
-
-stop_serve() {
-  [[ -n $SERVE_PID ]] || return 0
-  kill -TERM "$SERVE_PID" 2>/dev/null || true
-  local rc=0
-  wait "$SERVE_PID" || rc=$?
-  SERVE_PID=""
-  [[ $rc == 0 ]] || fail "stopgap serve exited $rc on SIGTERM"
 }
 
 # ms_now: milliseconds since the epoch.
