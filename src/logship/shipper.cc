@@ -344,6 +344,17 @@ void Shipper::ShipOne(const Candidate& c, ShipReport* report) {
     if (remote->has_value() && (*remote)->size == size) {
       Result<std::string> etag = store_.LocalEtag(c.path, size);
       if (etag.ok() && *etag == (*remote)->etag) {
+        // Typically a run killed after the store completed the upload and
+        // before it was recorded: that run's (or earlier runs') unfinished
+        // multipart uploads of this key are orphans no later run would own
+        // once the file is deleted.
+        if (Result<int> n = store_.AbortStaleUploads({key}); !n.ok()) {
+          Log(LogLevel::kWarn, "could not clean up unfinished multipart uploads",
+              {{"object", store_.Describe(key)}, {"error", n.status().ToString()}});
+        } else if (*n > 0) {
+          Say("aborted " + std::to_string(*n) + " unfinished multipart upload(s) of " +
+              store_.Describe(key));
+        }
         rec = ArchivedFile{options_.store_url,         key, c.path, size, mtime, *etag,
                            FormatRfc3339(clock_.Now())};
         Status st = state_.Record(rec);
