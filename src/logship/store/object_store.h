@@ -64,6 +64,9 @@ struct StoreStats {
 struct UploadResult {
   std::string etag;  // as the store reported it, checked against local checksums
   int parts = 1;     // 1 = single PUT
+  // S3: other open multipart uploads of the key (orphans of a lost answer or
+  // a killed run), aborted once this one was complete.
+  int orphans_aborted = 0;
 };
 
 struct StoreOptions {

@@ -346,12 +346,14 @@ class S3Store final : public ObjectStore {
   // again and left an upload open that no later run would own once the file
   // is deleted. Ours is complete, so every open upload of the key is such an
   // orphan. Best effort: the end-of-run clean-up and the lifecycle rule stay.
-  void AbortOrphans(const std::string& key) {
+  int AbortOrphans(const std::string& key) {
     Result<int> n = AbortStaleUploads({key});
     if (!n.ok()) {
       Log(LogLevel::kWarn, "could not abort orphaned multipart uploads",
           {{"object", Describe(key)}, {"error", n.status().ToString()}});
+      return 0;
     }
+    return *n;
   }
 
   Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
@@ -438,12 +440,10 @@ class S3Store final : public ObjectStore {
                           std::to_string((*head)->size) + " bytes, the file " +
                           std::to_string(size));
           } else if ((*head)->etag == want) {
-            AbortOrphans(key);
-            return UploadResult{want, static_cast<int>(parts.size())};
+            return UploadResult{want, static_cast<int>(parts.size()), AbortOrphans(key)};
           } else if (AcceptedByChecksum(*r, (*head)->etag)) {
             // Every part went with its Content-MD5 and the size matches.
-            AbortOrphans(key);
-            return UploadResult{(*head)->etag, static_cast<int>(parts.size())};
+            return UploadResult{(*head)->etag, static_cast<int>(parts.size()), AbortOrphans(key)};
           } else {
             st =
                 DataLoss(Describe(key) + ": multipart ETag " + (*head)->etag + " != local " + want);
