@@ -278,11 +278,15 @@ ShipReport Shipper::Run(const std::vector<Candidate>& candidates) {
     if (!aborted.ok()) {
       Log(LogLevel::kWarn, "could not clean up unfinished multipart uploads",
           {{"error", aborted.status().ToString()}});
-    } else if (*aborted > 0) {
+    } else {
       total.stale_aborted = *aborted;
-      Say("aborted " + std::to_string(*aborted) +
-          " unfinished multipart upload(s) left by an earlier run");
     }
+  }
+  // Those aborted as soon as their key was complete count too.
+  total.stale_aborted += orphans_aborted_.exchange(0);
+  if (total.stale_aborted > 0) {
+    Say("aborted " + std::to_string(total.stale_aborted) +
+        " unfinished multipart upload(s) left by an earlier run or a lost answer");
   }
   return total;
 }
@@ -344,6 +348,16 @@ void Shipper::ShipOne(const Candidate& c, ShipReport* report) {
     if (remote->has_value() && (*remote)->size == size) {
       Result<std::string> etag = store_.LocalEtag(c.path, size);
       if (etag.ok() && *etag == (*remote)->etag) {
+        // Typically a run killed after the store completed the upload and
+        // before it was recorded: that run's (or earlier runs') unfinished
+        // multipart uploads of this key are orphans no later run would own
+        // once the file is deleted.
+        if (Result<int> n = store_.AbortStaleUploads({key}); !n.ok()) {
+          Log(LogLevel::kWarn, "could not clean up unfinished multipart uploads",
+              {{"object", store_.Describe(key)}, {"error", n.status().ToString()}});
+        } else {
+          orphans_aborted_ += *n;
+        }
         rec = ArchivedFile{options_.store_url,         key, c.path, size, mtime, *etag,
                            FormatRfc3339(clock_.Now())};
         Status st = state_.Record(rec);
@@ -378,6 +392,7 @@ void Shipper::ShipOne(const Candidate& c, ShipReport* report) {
       Fail(c.path, key, up.status());
       return;
     }
+    orphans_aborted_ += up->orphans_aborted;
     // The file must not have changed while it was read.
     struct stat after;
     if (::stat(c.path.c_str(), &after) != 0 || static_cast<uint64_t>(after.st_size) != size ||

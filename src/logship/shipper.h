@@ -90,7 +90,8 @@ class Shipper {
   StateFile& state_;
   const Clock& clock_;
   ShipOptions options_;
-  std::atomic<bool> stop_{false};  // set on an auth failure: the rest would fail too
+  std::atomic<int> orphans_aborted_{0};  // open uploads of completed keys, aborted
+  std::atomic<bool> stop_{false};        // set on an auth failure: the rest would fail too
 };
 
 // Splits logrotate's $1 into patterns and expands globs (sorted, unique).

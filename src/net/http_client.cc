@@ -84,6 +84,36 @@ size_t ReadCallback(char* buf, size_t size, size_t n, void* userdata) {
   return k;
 }
 
+// curl rewinds the body itself when it re-sends a request inside one
+// attempt (a kept-alive connection found dead mid-upload, a 100-continue
+// refused): without this it gives up with "rewinding of the data stream
+// failed", which is not retried.
+int SeekCallback(void* userdata, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(userdata);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  const auto off = static_cast<uint64_t>(offset);
+  if (t->fd >= 0) {
+    if (off > t->req->body_length) return CURL_SEEKFUNC_FAIL;
+    if (::lseek(t->fd, static_cast<off_t>(t->req->body_offset + off), SEEK_SET) < 0) {
+      return CURL_SEEKFUNC_FAIL;
+    }
+    t->remaining = t->req->body_length - off;
+    return CURL_SEEKFUNC_OK;
+  }
+  if (off > t->req->body.size()) return CURL_SEEKFUNC_FAIL;
+  t->mem_body = std::string_view(t->req->body).substr(off);
+  return CURL_SEEKFUNC_OK;
+}
+
+// Seconds of a Retry-After header (delta-seconds only), -1 when absent.
+int64_t RetryAfterMs(const HttpResponse& r) {
+  std::string v = r.Header("retry-after");
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6) {
+    return -1;
+  }
+  return std::stoll(v) * 1000;
+}
+
 size_t HeaderCallback(char* buf, size_t size, size_t n, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   size_t len = size * n;
@@ -183,8 +213,12 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   if (c == nullptr) return Internal("curl_easy_init failed");
   const int attempts = req.retry ? options_.max_attempts : 1;
   Status last_error;
+  Duration wait_hint{-1};  // the last answer's Retry-After, when it had one
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    if (attempt > 1) {
+    if (attempt > 1 && wait_hint.count() >= 0) {
+      options_.sleep(wait_hint);
+      wait_hint = Duration(-1);
+    } else if (attempt > 1) {
       // Full jitter: sleep uniformly in [0, min(max, initial * 2^(n-2))].
       int64_t cap = options_.initial_backoff.count() << std::min(attempt - 2, 20);
       cap = std::min<int64_t>(cap, options_.max_backoff.count());
@@ -262,6 +296,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
       curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadCallback);
       curl_easy_setopt(c, CURLOPT_READDATA, &t);
+      curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, SeekCallback);
+      curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
       curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
       curl_off_t len = !req.body_file.empty() ? static_cast<curl_off_t>(req.body_length)
                                               : static_cast<curl_off_t>(req.body.size());
@@ -307,6 +343,16 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
     if (resp.status >= 500 && attempt < attempts) {
       last_error = Unavailable(req.method + " " + req.url + ": HTTP " + std::to_string(code));
       continue;
+    }
+    // Throttled (429): retried like a 5xx when the caller says so, after the
+    // answer's Retry-After if it gives one within max_backoff; a longer one
+    // is the caller's to honour.
+    if (resp.status == 429 && options_.retry_throttled && attempt < attempts) {
+      int64_t hint = RetryAfterMs(resp);
+      if (hint <= options_.max_backoff.count()) {
+        if (hint >= 0) wait_hint = Duration(hint);
+        continue;
+      }
     }
     return resp;
   }

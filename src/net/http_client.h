@@ -86,6 +86,9 @@ struct HttpClientOptions {
   long low_speed_bytes = 1024;
   Duration low_speed_time{30'000};
   int max_attempts = 4;  // 1 = no retries
+  // Also retry 429 Too Many Requests (after its Retry-After when that is at
+  // most max_backoff). Off by default: the tracker paces itself on 429s.
+  bool retry_throttled = false;
   Duration initial_backoff{200};
   Duration max_backoff{10'000};
   uint64_t max_send_bytes_per_sec = 0;  // 0 = unlimited (--bwlimit)

@@ -129,6 +129,8 @@ class SqliteLedger final : public ExecutionLedger,
     // NORMAL: commits reach the WAL without fsync; durable writes fsync the
     // WAL after their commit (Sync(), see ledger.h).
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
+    // SQLite's default threshold, but a failed checkpoint is latched too.
+    db_.CheckpointEvery(1000);
     STOPGAP_RETURN_IF_ERROR(db_.Exec("PRAGMA foreign_keys=ON"));
     STOPGAP_RETURN_IF_ERROR(Migrate().WithContext("ledger " + path));
     return QuickCheck().WithContext("ledger " + path);

@@ -104,7 +104,12 @@ void GraphiteSender::Run() {
       st = fd.status();
     } else {
       st = internal::WriteAll(fd->get(), item.payload, 30000);
-      if (st.ok()) ::shutdown(fd->get(), SHUT_WR);
+      // Written is not received: a receiver that resets the connection
+      // (a dying carbon, a relay in between) has not read it.
+      if (st.ok()) {
+        ::shutdown(fd->get(), SHUT_WR);
+        st = internal::AwaitPeerClose(fd->get(), 2000);
+      }
     }
     int64_t took = MonoMs() - start;
     lk.lock();

@@ -1,6 +1,7 @@
 // LD_PRELOAD shim for the fsync fault test (tests/faults/fsync_eio.sh):
 // fsync/fdatasync of a file under one of STOPGAP_FAULT_PATHS (':'-separated
-// path prefixes) return -1/EIO while the file STOPGAP_FAULT_TRIGGER exists
+// path prefixes; one ending in '$' is a whole path: "DIR/ledger.db$" fails the
+// database file and not its -wal) return -1/EIO while the file STOPGAP_FAULT_TRIGGER exists
 // (always, when it is unset); each injected fault appends a line to
 // STOPGAP_FAULT_LOG. Everything else goes to the real calls.
 // Threading: stateless apart from the dlsym'd pointers (benign races).
@@ -26,7 +27,9 @@ static int Matches(int fd) {
   for (const char* p = prefixes; *p;) {
     const char* end = strchr(p, ':');
     size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len > 0 && strncmp(path, p, len) == 0) {
+    int exact = len > 0 && p[len - 1] == '$';
+    if (exact) --len;
+    if (len > 0 && strncmp(path, p, len) == 0 && (!exact || path[len] == '\0')) {
       const char* log = getenv("STOPGAP_FAULT_LOG");
       if (log && *log) {
         int l = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

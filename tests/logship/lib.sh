@@ -13,6 +13,7 @@ extra_pids=()  # background helpers a test starts (killed on exit)
 logship_it_cleanup() {
   for p in "${extra_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   "$SWIFT_SH" stop "$T/swift" >/dev/null 2>&1 || true
+  [[ ${KEEP_TMP:-0} == 1 ]] && echo "kept $T" && return 0
   rm -rf "$T"
 }
 

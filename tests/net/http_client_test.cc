@@ -45,6 +45,14 @@ class HttpClientTest : public ::testing::Test {
       ++fail_calls_;
       res.status = 500;
     });
+    server_.Get("/throttled", [this](const httplib::Request&, httplib::Response& res) {
+      if (++throttled_calls_ < 2) {
+        res.status = 429;
+        res.set_header("Retry-After", throttle_after_);
+        return;
+      }
+      res.set_content("ok", "text/plain");
+    });
     server_.Get("/huge", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(3u << 20, 'x'), "text/plain");
     });
@@ -68,7 +76,8 @@ class HttpClientTest : public ::testing::Test {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  std::atomic<int> flaky_calls_{0}, missing_calls_{0}, fail_calls_{0};
+  std::atomic<int> flaky_calls_{0}, missing_calls_{0}, fail_calls_{0}, throttled_calls_{0};
+  std::string throttle_after_ = "3";
   std::vector<Duration> sleeps_;
 };
 
@@ -116,6 +125,37 @@ TEST_F(HttpClientTest, NeverRetriesClientErrors) {
   EXPECT_EQ(r->body, "nope");
   EXPECT_EQ(missing_calls_.load(), 1);
   EXPECT_TRUE(sleeps_.empty());
+}
+
+TEST_F(HttpClientTest, A429IsTheCallersUnlessRetryThrottled) {
+  HttpClient plain(FastRetries());
+  Result<HttpResponse> r = plain.Get(Url("/throttled"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 429);  // the tracker paces itself on these
+  EXPECT_TRUE(sleeps_.empty());
+}
+
+TEST_F(HttpClientTest, RetryThrottledWaitsTheRetryAfter) {
+  HttpClientOptions o = FastRetries();
+  o.retry_throttled = true;
+  HttpClient http(o);
+  Result<HttpResponse> r = http.Get(Url("/throttled"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->attempts, 2);
+  ASSERT_EQ(sleeps_.size(), 1u);
+  EXPECT_EQ(sleeps_[0].count(), 3000);
+}
+
+TEST_F(HttpClientTest, RetryThrottledLeavesALongRetryAfterToTheCaller) {
+  throttle_after_ = "3600";
+  HttpClientOptions o = FastRetries();
+  o.retry_throttled = true;
+  HttpClient http(o);
+  Result<HttpResponse> r = http.Get(Url("/throttled"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(throttled_calls_.load(), 1);
 }
 
 TEST_F(HttpClientTest, GivesUpAfterMaxAttemptsAndReturnsLastAnswer) {

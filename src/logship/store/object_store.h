@@ -64,6 +64,9 @@ struct StoreStats {
 struct UploadResult {
   std::string etag;  // as the store reported it, checked against local checksums
   int parts = 1;     // 1 = single PUT
+  // S3: other open multipart uploads of the key (orphans of a lost answer or
+  // a killed run), aborted once this one was complete.
+  int orphans_aborted = 0;
 };
 
 struct StoreOptions {
@@ -74,7 +77,12 @@ struct StoreOptions {
   uint64_t multipart_threshold = 128ull << 20;
   uint64_t part_size = 64ull << 20;
   int parallel = 2;  // concurrent part uploads per file
-  net::HttpClientOptions http;
+  // Stores throttle with 429 (Swift's ratelimit, S3 compatibles): retried.
+  net::HttpClientOptions http = [] {
+    net::HttpClientOptions h;
+    h.retry_throttled = true;
+    return h;
+  }();
   // Environment lookup (credentials); tests inject their own.
   std::function<std::string(const std::string&)> getenv = [](const std::string& k) {
     const char* v = std::getenv(k.c_str());

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/file.h"
+#include "core/log.h"
 #include "logship/internal/http_store.h"
 #include "logship/internal/md5.h"
 #include "logship/store/s3_xml.h"
@@ -339,6 +340,9 @@ class S3Store final : public ObjectStore {
                               " (check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and --region)");
     }
     if (r.status == 404) return NotFound(what);
+    // Throttled after all retries: this file waits for the next run; the run
+    // goes on (a refusal would stop it).
+    if (r.status == 429) return Unavailable(what);
     if (r.status == 400 && e.code.empty()) {
       return FailedPrecondition(what + " (a wrong --region gives this)");
     }
@@ -364,6 +368,21 @@ class S3Store final : public ObjectStore {
     if (!r.ok()) return r.status().WithContext("create bucket " + bucket_);
     if (r->ok() || ParseS3Error(r->body).code == "BucketAlreadyOwnedByYou") return Status::Ok();
     return HttpError(*r, "");
+  }
+
+  // After `key` is complete, before anything local changes: an initiating
+  // POST whose answer was lost (a reset after the store acted) was sent
+  // again and left an upload open that no later run would own once the file
+  // is deleted. Ours is complete, so every open upload of the key is such an
+  // orphan. Best effort: the end-of-run clean-up and the lifecycle rule stay.
+  int AbortOrphans(const std::string& key) {
+    Result<int> n = AbortStaleUploads({key});
+    if (!n.ok()) {
+      Log(LogLevel::kWarn, "could not abort orphaned multipart uploads",
+          {{"object", Describe(key)}, {"error", n.status().ToString()}});
+      return 0;
+    }
+    return *n;
   }
 
   Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
@@ -450,10 +469,10 @@ class S3Store final : public ObjectStore {
                           std::to_string((*head)->size) + " bytes, the file " +
                           std::to_string(size));
           } else if ((*head)->etag == want) {
-            return UploadResult{want, static_cast<int>(parts.size())};
+            return UploadResult{want, static_cast<int>(parts.size()), AbortOrphans(key)};
           } else if (AcceptedByChecksum(*r, (*head)->etag)) {
             // Every part went with its Content-MD5 and the size matches.
-            return UploadResult{(*head)->etag, static_cast<int>(parts.size())};
+            return UploadResult{(*head)->etag, static_cast<int>(parts.size()), AbortOrphans(key)};
           } else {
             st =
                 DataLoss(Describe(key) + ": multipart ETag " + (*head)->etag + " != local " + want);

@@ -201,6 +201,8 @@ class SwiftStore final : public ObjectStore {
     std::string body = r.body.substr(0, 300);
     if (!body.empty()) msg += ": " + body;
     if (r.status == 401 || r.status == 403) return PermissionDenied(msg);
+    // Throttled after all retries: retried next run, the run goes on.
+    if (r.status == 429) return Unavailable(msg);
     if (r.status >= 400 && r.status < 500) return FailedPrecondition(msg);
     return Unavailable(msg);
   }

@@ -103,6 +103,25 @@ Status SqliteDb::Classify(int code, std::string msg) const {
   }
 }
 
+void SqliteDb::CheckpointEvery(int frames) {
+  checkpoint_frames_ = frames;
+  sqlite3_wal_hook(db_, &SqliteDb::WalHook, this);
+}
+
+// Runs inside the COMMIT that grew the WAL (on its thread). The commit has
+// succeeded whatever the checkpoint does; a failed checkpoint fsync is
+// reported (latched by the ledger) instead of being retried by the next one.
+int SqliteDb::WalHook(void* self, sqlite3* db, const char* name, int frames) {
+  auto* d = static_cast<SqliteDb*>(self);
+  if (frames < d->checkpoint_frames_) return SQLITE_OK;
+  int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if ((rc & 0xff) == SQLITE_IOERR) {
+    (void)d->Classify(sqlite3_extended_errcode(db),
+                      std::string("ledger checkpoint: ") + sqlite3_errmsg(db));
+  }
+  return SQLITE_OK;
+}
+
 Result<sqlite3_stmt*> SqliteDb::Prepare(const char* sql) {
   auto it = cache_.find(std::string_view(sql));
   if (it != cache_.end()) return it->second;

@@ -63,15 +63,22 @@ class SqliteDb {
   // ledger latches it (a failed write or fsync is never retried). SQLITE_FULL
   // (disk full) comes back as kResourceExhausted and is not reported here.
   void OnIoError(std::function<void(const Status&)> f) { on_io_error_ = std::move(f); }
+  // Replaces SQLite's automatic checkpoint (which ignores its own errors, a
+  // failed fsync of the database file included) by the same PASSIVE
+  // checkpoint once the WAL holds `frames` frames, whose SQLITE_IOERR* goes
+  // to OnIoError like any other. For a read-write WAL connection.
+  void CheckpointEvery(int frames);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int64_t Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }
 
  private:
   Status Classify(int code, std::string msg) const;
+  static int WalHook(void* self, sqlite3* db, const char* name, int frames);
 
   sqlite3* db_ = nullptr;
   std::function<void(const Status&)> on_io_error_;
+  int checkpoint_frames_ = 0;
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 

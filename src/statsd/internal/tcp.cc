@@ -81,6 +81,26 @@ Status WriteAll(int fd, std::string_view data, int timeout_ms) {
   return Status::Ok();
 }
 
+Status AwaitPeerClose(int fd, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return Status::Ok();  // the peer read everything and closed
+    if (n > 0) continue;              // a receiver's chatter: ignored
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return ErrnoStatus("the receiver closed the connection before reading the flush", errno);
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return Status::Ok();
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left));
+  }
+}
+
 Result<net::SocketAddress> LocalAddress(int fd) {
   net::SocketAddress a;
   a.len = sizeof a.storage;

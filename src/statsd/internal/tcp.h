@@ -35,6 +35,12 @@ class Fd {
 Result<Fd> TcpListen(std::string_view host_port, int backlog = 64);
 Result<Fd> TcpConnect(const net::SocketAddress& addr, int timeout_ms);
 Status WriteAll(int fd, std::string_view data, int timeout_ms);
+// After shutdown(fd, SHUT_WR): waits for the peer to close its side too (EOF),
+// which a Graphite receiver does after it has read everything before our
+// FIN. A reset (or any read error) means the payload may never have been
+// read: an error, so the sender keeps it. No close within timeout_ms is
+// taken as delivered (a receiver may keep half-closed connections open).
+Status AwaitPeerClose(int fd, int timeout_ms);
 Result<net::SocketAddress> LocalAddress(int fd);
 
 // Serves clients of one listening socket until `stop`. For each read, the
