@@ -235,8 +235,9 @@ TEST(LedgerStates, SqlListsComeFromTheEnum) {
   EXPECT_EQ(SqlStateList(StateSet::kRunning), "('matched','diagnosing','acting','verifying')");
   EXPECT_EQ(SqlStateList(StateSet::kOpen),
             "('matched','diagnosing','acting','verifying','awaiting-approval')");
-  EXPECT_EQ(SqlStateList(StateSet::kFinished),
-            "('refused','succeeded','failed','interrupted','observed','denied','approval-expired')");
+  EXPECT_EQ(
+      SqlStateList(StateSet::kFinished),
+      "('refused','succeeded','failed','interrupted','observed','denied','approval-expired')");
 }
 
 TEST_P(LedgerTest, LimitQueries) {
