@@ -144,7 +144,7 @@ function alertSection(e, alert) {
       h("dt", {}, "fingerprint"), h("dd", {}, h("code", {id: "fingerprint"}, e.fingerprint || "—")),
       h("dt", {}, "labels"), h("dd", {id: "alert-labels"}, labelChips(e.labels)),
       h("dt", {}, "annotations"), h("dd", {id: "alert-annotations"},
-        alert && alert.annotations ? labelChips(alert.annotations) : h("span", {class: "muted"}, "not recorded by this stopgap's API")),
+        alert && alert.annotations ? labelChips(alert.annotations) : h("span", {class: "muted"}, "— (the alert is no longer among the recent alerts)")),
       alert && alert.disposition ? [h("dt", {}, "disposition"), h("dd", {}, typeof alert.disposition === "object" ? alert.disposition.kind : alert.disposition)] : ""));
 }
 

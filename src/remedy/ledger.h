@@ -242,9 +242,10 @@ struct AlertRecord {
   std::string source;
   std::string fingerprint;
   std::string name;
-  std::string status;       // "firing" | "resolved"
-  std::string labels_json;  // {"alertname": "...", ...}, secrets masked
-  std::string token;        // the API token's name; empty: none
+  std::string status;                   // "firing" | "resolved"
+  std::string labels_json;              // {"alertname": "...", ...}, secrets masked
+  std::string annotations_json = "{}";  // {"summary": "...", ...}, secrets masked
+  std::string token;                    // the API token's name; empty: none
   AlertDisposition disposition = AlertDisposition::kReceived;
   std::optional<ExecutionId> execution_id;
   std::string reason;

@@ -723,7 +723,8 @@ class PgLedger final : public ExecutionLedger {
           Result<PgResult> q = c.Run(
               "list_alerts",
               "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-              "disposition, execution_id, reason, token FROM alerts ORDER BY id DESC LIMIT $1",
+              "disposition, execution_id, reason, token, annotations_json FROM alerts ORDER BY "
+              "id DESC LIMIT $1",
               {P(int64_t{std::clamp(limit, 1, 1000)})});
           if (!q.ok()) return q.status();
           for (int i = 0; i < q->Rows(); ++i) {
@@ -744,6 +745,7 @@ class PgLedger final : public ExecutionLedger {
             a.execution_id = q->OptInt(i, 8);
             a.reason = q->Text(i, 9);
             a.token = q->Text(i, 10);
+            a.annotations_json = q->Text(i, 11);
             out.push_back(std::move(a));
           }
           return Status::Ok();

@@ -737,7 +737,8 @@ class SqliteLedger final : public ExecutionLedger,
     std::lock_guard lock(mu_);
     STOPGAP_SQL(q, db_,
                 "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-                "disposition, execution_id, reason, token FROM alerts ORDER BY id DESC LIMIT ?");
+                "disposition, execution_id, reason, token, annotations_json FROM alerts ORDER BY "
+                "id DESC LIMIT ?");
     q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
     std::vector<AlertRecord> out;
     for (;;) {
@@ -761,6 +762,7 @@ class SqliteLedger final : public ExecutionLedger,
       a.execution_id = q.OptInt(8);
       a.reason = q.Text(9);
       a.token = q.Text(10);
+      a.annotations_json = q.Text(11);
       out.push_back(std::move(a));
     }
     return out;

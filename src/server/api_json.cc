@@ -207,6 +207,8 @@ json CostJson(const remedy::CostReport& c) {
 json AlertJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec) {
   json labels = json::parse(a.labels_json, nullptr, false);
   if (labels.is_discarded()) labels = json::object();
+  json annotations = json::parse(a.annotations_json, nullptr, false);
+  if (annotations.is_discarded() || !annotations.is_object()) annotations = json::object();
   // Text read back from the ledger may hold invalid UTF-8 (a reason cut
   // mid-character by an older version): repaired here, or dumping the whole
   // list would throw and the route would fail for good.
@@ -218,6 +220,7 @@ json AlertJson(const remedy::AlertRecord& a, const remedy::ExecutionRecord* exec
           {"name", SanitizeUtf8(a.name)},
           {"status", SanitizeUtf8(a.status)},
           {"labels", labels},
+          {"annotations", annotations},
           {"disposition", DispositionJson(a, exec)},
           {"execution", a.execution_id ? json(*a.execution_id) : json(nullptr)},
           {"reason", SanitizeUtf8(a.reason)}};

@@ -329,6 +329,7 @@ TEST_P(LedgerTest, Alerts) {
   Alert a;
   a.name = "NovaRPC";
   a.labels = {{"alertname", "NovaRPC"}, {"host", "h1"}};
+  a.annotations = {{"summary", "rpc timeouts"}};
   a.fingerprint = "fp1";
   a.source = "alertmanager";
   Result<AlertId> aid = ledger_->RecordAlert(a, clock_.Now());
@@ -354,6 +355,8 @@ TEST_P(LedgerTest, Alerts) {
   EXPECT_EQ((*alerts)[0].execution_id, e);
   EXPECT_EQ((*alerts)[1].disposition, AlertDisposition::kMatched);
   EXPECT_NE((*alerts)[1].labels_json.find("\"host\":\"h1\""), std::string::npos);
+  // The annotations come back for the execution page's "triggering alert".
+  EXPECT_NE((*alerts)[1].annotations_json.find("\"summary\":\"rpc timeouts\""), std::string::npos);
   EXPECT_EQ(ledger_->SetAlertDisposition(999, AlertDisposition::kRejected, {}).code(),
             StatusCode::kNotFound);
 }

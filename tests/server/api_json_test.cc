@@ -49,7 +49,9 @@ TEST(AlertJsonTest, InvalidUtf8FromTheLedgerNeverThrows) {
   a.name = "Nova\xC3";
   a.labels_json = "{}";
   a.reason = "status: expected \"firing\" or \"resolved\", got \"\xE2\x82";
+  a.annotations_json = "{\"summary\":\"disk \\u00e9\"}";
   nlohmann::json list = nlohmann::json::array({AlertJson(a, nullptr)});
+  EXPECT_EQ(list[0]["annotations"]["summary"], "disk \u00e9");
   std::string out;
   EXPECT_NO_THROW(out = list.dump());
   EXPECT_NE(out.find("\xEF\xBF\xBD"), std::string::npos);
