@@ -328,6 +328,13 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
+  // Without a ledger that records decisions (the PostgreSQL one, today) an
+  // approve-mode execution could never be decided: refuse to start it.
+  if (w->mode == Mode::kApprove && !approvals_) {
+    return FailedPrecondition("workaround " + w->id +
+                              ": mode approve needs a ledger that records approvals (the "
+                              "SQLite ledger; not the PostgreSQL one yet)");
+  }
   auto pending = std::make_unique<Pending>();
   pending->safe_labels = masker->MaskMap(alert.labels);
   // Label values name the group as the ledger stores labels: masked.
