@@ -27,9 +27,8 @@ cmd_install() {
   command -v keystone-manage >/dev/null || die "install failed"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"  # free_port, stop_pid
 
 # Keystone's tools print eventlet tracebacks at exit even when they worked:
 # keep their output in the log and judge them by their exit status.
@@ -104,16 +103,9 @@ cmd_add_swift() {
 }
 
 cmd_stop() {
-  local dir=${1:?usage: keystone.sh stop DIR} f pid i
-  for f in "$dir"/pids/*.pid; do
-    [[ -e $f ]] || continue
-    pid=$(cat "$f")
-    if kill "$pid" 2>/dev/null; then
-      for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
-  done
+  local dir=${1:?usage: keystone.sh stop DIR} f
+  for f in "$dir"/pids/*.pid; do [[ -e $f ]] && stop_pid "$f"; done
+  return 0
 }
 
 case ${1:-} in

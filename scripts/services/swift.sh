@@ -31,9 +31,8 @@ cmd_install() {
   command -v swift-proxy-server >/dev/null || die "install failed"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # free_port, stop_pid
 
 # server_conf NAME PORT DIR: the [DEFAULT] every server shares.
 common_default() {
@@ -202,17 +201,6 @@ EOF
       "http://127.0.0.1:$pp" || { cmd_stop "$DIR"; die "adding Swift to Keystone's catalog failed"; }
   fi
   echo "http://127.0.0.1:$pp"
-}
-
-stop_pid() {
-  local f=$1 pid i
-  [[ -f $f ]] || return 0
-  pid=$(cat "$f")
-  if kill "$pid" 2>/dev/null; then
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
 }
 
 cmd_stop() {
