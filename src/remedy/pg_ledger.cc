@@ -561,14 +561,7 @@ class PgLedger final : public ExecutionLedger {
             x.refusals_total = q->Int(i, 2);
             x.runs_24h = q->Int(i, 3);
             x.runs_7d = q->Int(i, 4);
-            std::string ids = q->Text(i, 5);
-            size_t start = 0;
-            while (start < ids.size()) {
-              size_t nl = ids.find('\n', start);
-              if (nl == std::string::npos) nl = ids.size();
-              x.workarounds.push_back(ids.substr(start, nl - start));
-              start = nl + 1;
-            }
+            x.workarounds = internal::SplitNewlines(q->Text(i, 5));
             out.push_back(std::move(x));
           }
           return Status::Ok();

@@ -547,14 +547,7 @@ class SqliteLedger final : public ExecutionLedger,
       c.refusals_total = q.Int(2);
       c.runs_24h = q.Int(3);
       c.runs_7d = q.Int(4);
-      std::string ids = q.Text(5);
-      size_t start = 0;
-      while (start < ids.size()) {
-        size_t nl = ids.find('\n', start);
-        if (nl == std::string::npos) nl = ids.size();
-        c.workarounds.push_back(ids.substr(start, nl - start));
-        start = nl + 1;
-      }
+      c.workarounds = internal::SplitNewlines(q.Text(5));
       out.push_back(std::move(c));
     }
     return out;

@@ -33,6 +33,20 @@ inline std::map<std::string, std::string> JsonMap(const std::string& s) {
   return out;
 }
 
+// The values an aggregate query joined with '\n' (group_concat / string_agg
+// of workaround ids), in order; "" gives none.
+inline std::vector<std::string> SplitNewlines(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t nl = joined.find('\n', start);
+    if (nl == std::string::npos) nl = joined.size();
+    out.push_back(joined.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
 inline std::string ListJson(const std::vector<std::string>& v) {
   using json = nlohmann::json;
   return json(v).dump(-1, ' ', false, json::error_handler_t::replace);
