@@ -24,6 +24,7 @@ CommandMain SetupCheck(CLI::App& sub);
 CommandMain SetupRun(CLI::App& sub);
 CommandMain SetupReport(CLI::App& sub);
 CommandMain SetupReset(CLI::App& sub);
+CommandMain SetupLedger(CLI::App& sub);
 CommandMain SetupDiag(CLI::App& sub);
 CommandMain SetupStatsd(CLI::App& sub);
 CommandMain SetupStatsdProxy(CLI::App& sub);  // `statsd proxy`, set up by SetupStatsd

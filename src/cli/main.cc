@@ -26,6 +26,8 @@ constexpr CommandEntry kCommands[] = {
     {"check", "Validate a catalog; exit 2 on any violation", SetupCheck},
     {"run", "Run one workaround by hand (--dry-run shows the plan)", SetupRun},
     {"report", "Per-issue run counts, TTLs and the undiagnosed ranking", SetupReport},
+    {"ledger", "Export, import or migrate a ledger (SQLite <-> PostgreSQL), history included",
+     SetupLedger},
     {"reset", "Reset the tripped storm breaker (through the running daemon's API)", SetupReset},
     {"diag", "Collect a diagnostics bundle now", SetupDiag},
     {"statsd", "The StatsD server (reference-compatible, Graphite output)", SetupStatsd},

@@ -955,3 +955,14 @@ Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(const std::string& u
 }
 
 }  // namespace stopgap::remedy
+
+namespace stopgap::remedy::internal {
+
+// For the export/import tables (internal/ledger_tables.h): the libpq conninfo
+// of a ledger URL, without stopgap's own parameters.
+Result<std::string> PgConninfo(const std::string& url) {
+  PgLedgerOptions ignored;
+  return TakeOptions(url, &ignored);
+}
+
+}  // namespace stopgap::remedy::internal

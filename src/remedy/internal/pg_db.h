@@ -133,5 +133,8 @@ std::string RedactedUrl(std::string_view url);
 // connection (the connection or the server went away, or it is read-only
 // after a failover).
 bool IsConnectionError(const Status& s);
+// A ledger URL (postgresql://..., maybe with stopgap's own lease=) as libpq
+// conninfo (pg_ledger.cc, beside the parser of those parameters).
+Result<std::string> PgConninfo(const std::string& url);
 
 }  // namespace stopgap::remedy::internal

@@ -39,6 +39,7 @@ class Stmt {
 
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  int Type(int col) const { return sqlite3_column_type(s_, col); }  // SQLITE_INTEGER, ...
   std::optional<int64_t> OptInt(int col) const;
   std::string Text(int col) const;
 
