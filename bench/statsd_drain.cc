@@ -1,10 +1,16 @@
 // The floor for bench/statsd.sh: a recvmmsg loop that only drains a UDP
-// socket (64 x 64 KiB buffers, SO_RCVBUF argv[2], default 32 MiB) and counts datagrams, until
-// SIGTERM/SIGINT; prints {"packets": N}. Single-threaded.
+// socket (64 x 64 KiB buffers, SO_RCVBUF argv[2], default 32 MiB) and counts
+// datagrams and their non-empty lines, until SIGTERM/SIGINT; prints
+// {"packets": N, "lines": L, "cpu_s": CPU seconds}. argv[3] (default 0): µs to nap after a batch
+// that emptied the socket, as `stopgap statsd` does (--receive-nap-us).
+// Single-threaded.
+//   statsd_drain PORT [RCVBUF [NAP_US]]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -44,11 +50,29 @@ int main(int argc, char** argv) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  long packets = 0;
+  const long nap_us = argc > 3 ? std::atol(argv[3]) : 0;
+  const timespec nap{0, nap_us * 1000};
+  long packets = 0, lines = 0;
   while (!g_stop) {
     int n = recvmmsg(fd, msgs, kBatch, MSG_WAITFORONE, nullptr);
-    if (n > 0) packets += n;
+    if (n <= 0) continue;
+    packets += n;
+    for (int i = 0; i < n; ++i) {
+      const char* p = buf.data() + static_cast<size_t>(i) * 65536;
+      const char* e = p + msgs[i].msg_len;
+      while (p < e) {
+        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p)));
+        const char* le = nl != nullptr ? nl : e;
+        if (le > p) ++lines;
+        p = le + 1;
+      }
+    }
+    if (nap_us > 0 && n < kBatch) nanosleep(&nap, nullptr);
   }
-  std::printf("{\"packets\": %ld}\n", packets);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  std::printf("{\"packets\": %ld, \"lines\": %ld, \"cpu_s\": %.3f}\n", packets, lines, cpu);
   return 0;
 }

@@ -5,6 +5,7 @@
 // Single-threaded; pin it with taskset.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,9 +119,13 @@ int main(int argc, char** argv) {
     idx = (idx + r) % npk;
   }
   double el = Now() - start;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
   std::printf(
       "{\"packets\": %ld, \"metrics\": %ld, \"seconds\": %.3f, \"offered_per_s\": %.0f, "
-      "\"send_errors\": %ld}\n",
-      sent_packets, metrics, el, static_cast<double>(metrics) / el, failed);
+      "\"send_errors\": %ld, \"cpu_s\": %.3f}\n",
+      sent_packets, metrics, el, static_cast<double>(metrics) / el, failed, cpu);
   return 0;
 }

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # StatsD proxy benchmark: `stopgap statsd proxy` vs the reference proxy.js
 # (npm statsd 0.9.0), each in front of 3 recvmmsg drains (bench/statsd_drain.cc)
-# standing in for StatsD nodes. Proxy pinned to CPU 1, the paced load
-# generator to CPU 0 (20 counter lines a datagram, 1,000 names). CPU per
-# metric from /proc/PID/stat over the run; loss = 1 - routed/sent (stopgap:
-# its admin `status` line count; proxy.js: datagrams at the drains, one per line).
-#   STOPGAP_BUILD=build bench/statsd_proxy.sh   (SECS=5, SG_RATES="1000000 0", REF_RATES="50000 100000",
-#   PROXY_ARGS="--receive-nap-us 0" adds flags to stopgap statsd proxy)
+# standing in for StatsD nodes (they nap DRAIN_NAP_US after a batch that
+# emptied their socket, as `stopgap statsd` does by default; 0: never).
+# Proxy pinned to CPU 1, the paced load generator to CPU 0 (20 counter lines
+# a datagram, 1,000 names), the drains left to the scheduler.
+#   loss: 1 - lines counted at the 3 drains / lines the generator sent (end to end);
+#   CPU per metric: the proxy's utime+stime from /proc/PID/stat over the run / lines sent;
+#   the split: CPU cores used by the proxy, the generator and the 3 drains together;
+#   kernel drops: datagrams the kernel dropped at the proxy's and the drains'
+#   sockets (/proc/net/udp), read once their queues are empty.
+# REPS runs per rate; one line per run, then the median of each column.
+#   STOPGAP_BUILD=build bench/statsd_proxy.sh   (SECS=5, REPS=3, SG_RATES="1000000 5000000 0",
+#   REF_RATES="50000 100000", DRAIN_NAP_US=1000, PROXY_ARGS="--mtu 8192" adds flags to
+#   stopgap statsd proxy)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${STOPGAP_BUILD:-$root/build}"
 SECS="${SECS:-5}"
-SG_RATES="${SG_RATES:-1000000 0}"
+REPS="${REPS:-3}"
+SG_RATES="${SG_RATES:-1000000 5000000 0}"
 REF_RATES="${REF_RATES:-50000 100000}"
+DRAIN_NAP_US="${DRAIN_NAP_US:-1000}"
+for f in "$build/stopgap" "$build/bench/statsd_loadgen" "$build/bench/statsd_drain"; do
+  [[ -x "$f" ]] || { echo "missing $f (build the stopgap, statsd_loadgen, statsd_drain targets)"; exit 1; }
+done
 work="$(mktemp -d /tmp/stopgap-statsd-proxy-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -22,23 +34,36 @@ tck="$(getconf CLK_TCK)"
 port_udp() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port_tcp() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-admin() { python3 -c '
-import socket,sys
-s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),5); s.sendall(b"status\n"); d=b""
-while b"send_drops" not in d:
-    b=s.recv(65536)
-    if not b: break
-    d+=b
-print(d.decode())' "$1"; }
+# udp_queues PORT... wait: waits until every listed loopback UDP socket's
+# receive queue is empty (twice, 0.2 s apart; <= 20 s), then prints
+# {"drops": kernel drops of those sockets (full receive buffer), "waited_s": ...}.
+udp_queues() { python3 - "$@" <<'PY'
+import sys, time
+ports = {int(p) for p in sys.argv[1:-1]}
+def scan():
+    q = drops = 0
+    for line in open("/proc/net/udp").read().splitlines()[1:]:
+        f = line.split()
+        if int(f[1].split(":")[1], 16) in ports:
+            q += int(f[4].split(":")[1], 16); drops += int(f[12])
+    return q, drops
+t0 = time.time(); empty = 0
+while time.time() - t0 < 20 and empty < 2:
+    time.sleep(0.2)
+    q, drops = scan()
+    empty = empty + 1 if q == 0 else 0
+print('{"drops": %d, "waited_s": %.1f}' % (scan()[1], time.time() - t0))
+PY
+}
 # A node: a drain on a UDP port, and an admin port answering "health: up" to health checks.
-run() {  # KIND RATE
-  local kind="$1" rate="$2" d="$work/$1-$2"; mkdir -p "$d"
+run() {  # KIND RATE REP
+  local kind="$1" rate="$2" d="$work/$1-$2-$3"; mkdir -p "$d"
   local nodes="" i dp ap
-  local drains=()
+  local drains=() admins=() dports=()
   for i in 0 1 2; do
     dp="$(port_udp)"; ap="$(port_tcp)"
-    "$build/bench/statsd_drain" "$dp" >"$d/drain$i.out" &
-    drains+=($!); pids+=($!)
+    "$build/bench/statsd_drain" "$dp" $((32 << 20)) "$DRAIN_NAP_US" >"$d/drain$i.out" &
+    drains+=($!); pids+=($!); dports+=("$dp")
     python3 -c '
 import socket,sys,threading
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(16)
@@ -49,7 +74,7 @@ def h(c):
         c.close()
 while True:
     c,_=s.accept(); threading.Thread(target=h,args=(c,),daemon=True).start()' "$ap" &
-    pids+=($!)
+    admins+=($!); pids+=($!)
     nodes+="{host: '127.0.0.1', port: $dp, adminport: $ap},"
   done
   local up mp; up="$(port_udp)"; mp="$(port_tcp)"
@@ -67,26 +92,48 @@ while True:
   sleep 1.5
   local c0; c0="$(cpu_ticks $spid)"
   local out; out="$(taskset -c 0 "$build/bench/statsd_loadgen" --port "$up" --rate "$rate" --seconds "$SECS" --names 1000 --per-packet 20)"
-  sleep 0.5
+  # Under load the proxy and the drains may lag the generator: wait (<= 20 s)
+  # until their socket queues are empty, so "loss" is loss, not backlog.
+  udp_queues "$up" "${dports[@]}" wait >"$d/queues.json"
   local c1; c1="$(cpu_ticks $spid)"
-  local sent routed
-  sent="$(python3 -c "import json,sys;print(json.loads(sys.argv[1])['metrics'])" "$out")"
-  if [[ "$kind" == stopgap ]]; then
-    routed="$(admin "$mp" | sed -n 's/^stopgap.lines: //p')"
-  fi
   kill "$spid" 2>/dev/null || true
-  for p in "${drains[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.3
-  if [[ "$kind" != stopgap ]]; then
-    routed="$(cat "$d"/drain*.out | python3 -c 'import json,sys;print(sum(json.loads(l)["packets"] for l in sys.stdin if l.strip()))')"
-  fi
-  python3 -c "
-import json,sys
-o=json.loads(sys.argv[1]); sent=int(sys.argv[2]); routed=int(sys.argv[3]); cpu=(int(sys.argv[5])-int(sys.argv[4]))/int(sys.argv[6])
-print('| %s | %s | %.2f M/s | %.3f %% | %.3f |' % (sys.argv[7], 'max' if sys.argv[8]=='0' else sys.argv[8], o['offered_per_s']/1e6, 100.0*(1-routed/sent) if sent else 0, cpu*1e6/sent if sent else 0))" \
-    "$out" "$sent" "${routed:-0}" "$c0" "$c1" "$tck" "$kind" "$rate"
+  for p in "${drains[@]}" "${admins[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${drains[@]}"; do wait "$p" 2>/dev/null || true; done
+  python3 - "$out" "$c0" "$c1" "$tck" "$kind" "$rate" "$SECS" "$d" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1]); c0, c1, tck = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+kind, rate, secs, d = sys.argv[5], sys.argv[6], float(sys.argv[7]), sys.argv[8]
+drains = [json.loads(open("%s/drain%d.out" % (d, i)).read()) for i in range(3)]
+q = json.loads(open("%s/queues.json" % d).read())
+sent = o["metrics"]; got = sum(x["lines"] for x in drains)
+cpu = (c1 - c0) / tck
+print("| %s | %s | %.2f | %.3f %% | %d | %.3f | %.2f | %.2f | %.2f | %.1f | %.1f |" % (
+    kind, "max" if rate == "0" else "%g M/s" % (int(rate) / 1e6), o["offered_per_s"] / 1e6,
+    100.0 * (1 - got / sent) if sent else 0, q["drops"], cpu * 1e6 / sent if sent else 0,
+    cpu / o["seconds"], o["cpu_s"] / o["seconds"], sum(x["cpu_s"] for x in drains) / o["seconds"],
+    got / sum(x["packets"] for x in drains) if got else 0, q["waited_s"]))
+PY
 }
-echo "| proxy | target rate (metrics/s) | offered | loss | CPU µs per metric |"
-echo "| --- | --- | --- | --- | --- |"
-for r in $SG_RATES; do run stopgap "$r"; done
-for r in $REF_RATES; do run proxyjs "$r"; done
+median() {  # rows of one kind and rate on stdin: the median of every numeric column
+  python3 -c '
+import sys, statistics
+rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in sys.stdin if l.strip()]
+def num(c): return float(c.split()[0])
+out = [rows[0][0] + " (median of %d)" % len(rows), rows[0][1]]
+for j in range(2, len(rows[0])):
+    v = statistics.median(num(r[j]) for r in rows)
+    out.append(("%.3f %%" % v) if "%" in rows[0][j] else ("%.3f" % v if j == 5 else "%.2f" % v))
+print("| **" + " | ".join(out) + "** |")'
+}
+echo "| proxy | target rate | offered M/s | loss | kernel drops (datagrams) | proxy CPU µs per metric | proxy cores | generator cores | 3 drains cores | lines per datagram out | drain wait s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for kind in stopgap proxyjs; do
+  rates="$SG_RATES"; [[ "$kind" == proxyjs ]] && rates="$REF_RATES"
+  for r in $rates; do
+    rows=""
+    for rep in $(seq 1 "$REPS"); do
+      row="$(run "$kind" "$r" "$rep")"; echo "$row"; rows+="$row"$'\n'
+    done
+    printf '%s' "$rows" | median
+  done
+done

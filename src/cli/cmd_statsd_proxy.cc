@@ -57,7 +57,8 @@ CommandMain SetupStatsdProxy(CLI::App& sub) {
   sub.add_option("--admin", f->admin, "admin interface address (default 127.0.0.1:8126)");
   sub.add_option("--node", f->nodes, "HOST:PORT:ADMINPORT of a StatsD node (repeatable)");
   sub.add_option("--check-interval", f->check_interval_ms, "health check interval, ms (10000)");
-  sub.add_option("--mtu", f->mtu, "payload bytes per datagram sent to a node (1432)");
+  sub.add_option("--mtu", f->mtu, "payload bytes per datagram sent to a node (1432)")
+      ->check(CLI::Range(64, 65507));
   sub.add_option("--receive-nap-us", f->receive_nap_us,
                  "sleep after a batch that emptied the socket, µs (1000; 0 = never)")
       ->check(CLI::Range(0, 100000));

@@ -1,11 +1,11 @@
 // StatsdProxy: receive, route by proxy.js's ring, pack per node, health checks.
 #include "statsd/proxy.h"
 
-#include <ctime>
-
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -104,82 +104,174 @@ std::shared_ptr<const ProxyHashRing> StatsdProxy::Ring() const {
   return ring_;
 }
 
+namespace {
+
+// Sends msgs[0..count) on a connected socket with sendmmsg. A message the
+// kernel refuses (full socket buffer, an ECONNREFUSED left by an earlier
+// datagram to a dead node) is skipped, not retried. Returns the number sent.
+// (net::SendBatch builds its headers per call from views and stops at a full
+// buffer; the proxy's headers are prepared once.)
+size_t SendMessages(int fd, ::mmsghdr* msgs, size_t count) {
+  size_t done = 0, sent = 0;
+  while (done < count) {
+    int r = ::sendmmsg(fd, msgs + done, static_cast<unsigned>(count - done), 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      ++done;
+      continue;
+    }
+    done += static_cast<size_t>(r);
+    sent += static_cast<size_t>(r);
+  }
+  return sent;
+}
+
+// The datagrams being packed for one node: up to kQueued datagrams of at most
+// mtu bytes in one flat buffer, their mmsghdrs prepared once, sent with one
+// sendmmsg (SendMessages). Nothing is allocated per line or datagram.
+class NodeQueue {
+ public:
+  static constexpr size_t kQueued = 64;
+
+  NodeQueue(int fd, size_t mtu)
+      : fd_(fd), mtu_(mtu), buf_(new char[kQueued * mtu]), iovs_(kQueued), msgs_(kQueued) {
+    for (size_t i = 0; i < kQueued; ++i) {
+      iovs_[i].iov_base = buf_.get() + i * mtu_;
+      std::memset(&msgs_[i], 0, sizeof(::mmsghdr));
+      msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+
+  // Appends one line (without its '\n'), joined to the previous one by '\n'.
+  void Add(std::string_view line) {
+    if (used_ > 0 && used_ + 1 + line.size() > mtu_) Close();
+    if (line.size() > mtu_) {  // longer than a datagram: alone, as proxy.js would
+      Flush();
+      ++attempted_;
+      if (::send(fd_, line.data(), line.size(), MSG_DONTWAIT) >= 0) ++sent_;
+      return;
+    }
+    char* d = buf_.get() + ready_ * mtu_ + used_;
+    if (used_ > 0) {
+      *d++ = '\n';
+      ++used_;
+    }
+    std::memcpy(d, line.data(), line.size());
+    used_ += line.size();
+  }
+  // Ends the datagram being packed, if any (sent by the next Flush).
+  void Close() {
+    if (used_ == 0) return;
+    iovs_[ready_].iov_len = used_;
+    ++ready_;
+    used_ = 0;
+    if (ready_ == kQueued) Flush();
+  }
+  // Sends the finished datagrams.
+  void Flush() {
+    if (ready_ == 0) return;
+    sent_ += SendMessages(fd_, msgs_.data(), ready_);
+    attempted_ += ready_;
+    ready_ = 0;
+  }
+  bool packing() const { return used_ > 0; }
+  // Datagrams sent and refused since the last call.
+  void TakeCounts(uint64_t* sent, uint64_t* refused) {
+    *sent += sent_;
+    *refused += attempted_ - sent_;
+    sent_ = attempted_ = 0;
+  }
+
+ private:
+  const int fd_;
+  const size_t mtu_;
+  std::unique_ptr<char[]> buf_;
+  std::vector<::iovec> iovs_;
+  std::vector<::mmsghdr> msgs_;
+  size_t ready_ = 0;  // finished datagrams
+  size_t used_ = 0;   // bytes of datagram ready_, being packed
+  uint64_t sent_ = 0, attempted_ = 0;
+};
+
+}  // namespace
+
 void StatsdProxy::ReceiveLoop() {
   internal::ReceiveBatch batch(64, 65536);
   // name -> node index for this ring version: the interner of the receive path
-  // (seeded per process), cleared when the ring changes or it holds cache_size names.
+  // (seeded per process), cleared when the ring changes or it holds cache_size
+  // names. A name is hashed once per line (the interner's hash); proxy.js's MD5
+  // and ring search run only for a name the cache does not hold.
   internal::NameMap<int> node_of;
   std::unordered_map<std::string, int> index_of;
   for (size_t i = 0; i < names_.size(); ++i) index_of[names_[i]] = static_cast<int>(i);
   uint64_t version = ring_version_.load();
   std::shared_ptr<const ProxyHashRing> ring = Ring();
-  std::vector<std::string> pending(names_.size());             // the datagram being packed
-  std::vector<std::vector<std::string>> ready(names_.size());  // full datagrams of this batch
+  std::vector<NodeQueue> queues;
+  queues.reserve(out_.size());
+  for (const net::UdpSocket& s : out_) queues.emplace_back(s.fd(), config_.mtu);
   // Napping after a short batch, as the server does: at 1 M metrics/s the
   // thread otherwise wakes for every datagram or two, and the wakeups cost
   // more than the routing.
   const bool nap = config_.receive_nap_us > 0 && in_.ReceiveBufferBytes() >= (8 << 20);
   const timespec nap_ts{0, static_cast<long>(config_.receive_nap_us) * 1000};
+  // A datagram still being packed waits for the next batch only while batches
+  // come full (more lines are already queued), and at most this many batches.
+  constexpr int kMaxFullBatchesPacking = 16;
+  int full_batches = 0;
   uint64_t routed = 0, unrouted = 0;  // published once per batch
-  auto route = [&](std::string_view line) {
-    const std::string_view key = line.substr(0, line.find(':'));
-    if (node_of.size() >= config_.cache_size) node_of.Clear();
-    bool inserted = false;
-    int& cached = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
-    if (inserted) {
-      const std::string* name = ring->Get(key);
-      cached = name != nullptr ? index_of[*name] : -1;
-    }
-    const int node = cached;
-    if (node < 0) {
-      ++unrouted;
-      return;
-    }
-    std::string& d = pending[static_cast<size_t>(node)];
-    if (!d.empty() && d.size() + 1 + line.size() > config_.mtu) {
-      ready[static_cast<size_t>(node)].push_back(std::move(d));
-      d.clear();
-    }
-    if (!d.empty()) d.push_back('\n');
-    d.append(line);
-    ++routed;
-  };
   while (!stop_.load(std::memory_order_relaxed)) {
-    int n = batch.Receive(in_.fd());
-    if (n <= 0) continue;
-    if (ring_version_.load() != version) {
+    const int n = batch.Receive(in_.fd());
+    if (n > 0 && ring_version_.load() != version) {
       version = ring_version_.load();
       ring = Ring();
       node_of.Clear();
     }
     for (int i = 0; i < n; ++i) {
       if (batch.Truncated(i)) continue;
-      std::string_view p = batch.Packet(i);
-      size_t start = 0;
-      while (start < p.size()) {  // every non-empty line, as proxy.js splits on "\n"
-        size_t nl = p.find('\n', start);
-        size_t end = nl == std::string_view::npos ? p.size() : nl;
-        if (end > start) route(p.substr(start, end - start));
-        start = end + 1;
+      const std::string_view p = batch.Packet(i);
+      const char* s = p.data();
+      const char* const e = s + p.size();
+      while (s < e) {  // every non-empty line, as proxy.js splits on "\n"
+        const char* nl = static_cast<const char*>(std::memchr(s, '\n', static_cast<size_t>(e - s)));
+        const char* le = nl != nullptr ? nl : e;
+        if (le > s) {
+          const std::string_view line(s, static_cast<size_t>(le - s));
+          const char* colon = static_cast<const char*>(std::memchr(s, ':', line.size()));
+          const std::string_view key(s, static_cast<size_t>((colon != nullptr ? colon : le) - s));
+          if (node_of.size() >= config_.cache_size) node_of.Clear();
+          bool inserted = false;
+          int& node = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
+          if (inserted) {
+            const std::string* name = ring->Get(key);
+            node = name != nullptr ? index_of[*name] : -1;
+          }
+          if (node >= 0) {
+            queues[static_cast<size_t>(node)].Add(line);
+            ++routed;
+          } else {
+            ++unrouted;
+          }
+        }
+        s = le + 1;
       }
     }
-    for (size_t k = 0; k < names_.size(); ++k) {
-      if (!pending[k].empty()) {
-        ready[k].push_back(std::move(pending[k]));
-        pending[k].clear();
-      }
-      if (ready[k].empty()) continue;
-      std::vector<std::string_view> views(ready[k].begin(), ready[k].end());
-      Result<size_t> sent = net::SendBatch(out_[k].fd(), views);
-      size_t ok = sent.ok() ? *sent : 0;
-      datagrams_.fetch_add(ok, std::memory_order_relaxed);
-      send_drops_.fetch_add(views.size() - ok, std::memory_order_relaxed);
-      ready[k].clear();
+    const bool drained = n < batch.capacity();
+    full_batches = drained ? 0 : full_batches + 1;
+    const bool close = drained || full_batches >= kMaxFullBatchesPacking;
+    if (close) full_batches = 0;
+    uint64_t sent = 0, refused = 0;
+    for (NodeQueue& q : queues) {
+      if (close) q.Close();
+      q.Flush();
+      q.TakeCounts(&sent, &refused);
     }
-    lines_.fetch_add(routed, std::memory_order_relaxed);
-    no_node_.fetch_add(unrouted, std::memory_order_relaxed);
+    if (sent > 0) datagrams_.fetch_add(sent, std::memory_order_relaxed);
+    if (refused > 0) send_drops_.fetch_add(refused, std::memory_order_relaxed);
+    if (routed > 0) lines_.fetch_add(routed, std::memory_order_relaxed);
+    if (unrouted > 0) no_node_.fetch_add(unrouted, std::memory_order_relaxed);
     routed = unrouted = 0;
-    if (nap && n < batch.capacity()) nanosleep(&nap_ts, nullptr);
+    if (nap && n > 0 && drained) nanosleep(&nap_ts, nullptr);
   }
 }
 

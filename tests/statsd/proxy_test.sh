@@ -93,6 +93,29 @@ PY
 rc=0
 send "$psg" a; send "$pref" a
 check a 2 || rc=1
+# The stopgap proxy's own counts: all 300 lines routed, none dropped, packed
+# into fewer datagrams than lines (proxy.js sends one a line).
+python3 - "$msg_" <<'PY' || rc=1
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5); s.sendall(b"status\n"); d = b""
+while b"send_drops" not in d:
+    b = s.recv(65536)
+    if not b: break
+    d += b
+c = dict(l.split(": ", 1) for l in d.decode().splitlines() if l.startswith("stopgap."))
+lines, dgrams, drops = int(c["stopgap.lines"]), int(c["stopgap.datagrams"]), int(c["stopgap.send_drops"])
+ok = lines == 300 and drops == 0 and 0 < dgrams < lines
+print("%s: proxy status lines %d, datagrams %d, send_drops %d" % ("ok" if ok else "FAIL", lines, dgrams, drops))
+sys.exit(0 if ok else 1)
+PY
+# A datagram size no UDP socket can send is refused at start, with the flag named.
+if out="$("$bin" statsd proxy --mtu 70000 --node 127.0.0.1:1:2 2>&1)"; then
+  echo "FAIL: --mtu 70000 was accepted"; rc=1
+elif ! grep -q -- "--mtu" <<<"$out"; then
+  echo "FAIL: --mtu 70000 refused without naming the flag: $out"; rc=1
+else
+  echo "ok: --mtu 70000 refused"
+fi
 kill "${node_pid[1]}"; wait "${node_pid[1]}" 2>/dev/null || true
 sleep 1.2   # a few health checks: both proxies take node 1 out of the ring
 send "$psg" b; send "$pref" b
