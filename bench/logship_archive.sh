@@ -9,7 +9,7 @@
 # the same files (MB/s of compressed input).
 #
 #   bench/logship_archive.sh       # HOSTS=100 LOGS=3 DAYS=31 RUNS=3 by default (make bench)
-#   DAYS=365 bash bench/logship_archive.sh   # the issue's 110,000 objects: ~1 h of loading here
+#   DAYS=365 RUNS=5 bash bench/logship_archive.sh   # the issue's 109,500 objects per layout
 #   HOSTS=100 LOGS=3 DAYS=60 bash bench/logship_archive.sh
 set -euo pipefail
 
@@ -18,18 +18,21 @@ BUILD=${STOPGAP_BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$SRC/$BUILD
 BIN=${STOPGAP_BIN:-$BUILD/stopgap}
 HOSTS=${HOSTS:-100} LOGS=${LOGS:-3} DAYS=${DAYS:-31} RUNS=${RUNS:-3}
-THREADS=${THREADS:-8} GREP_OBJECTS=${GREP_OBJECTS:-30}
+THREADS=${THREADS:-4} GREP_OBJECTS=${GREP_OBJECTS:-30}
+SWIFT_DIR_BASE=${SWIFT_DIR_BASE:-/dev/shm} LOADER=${LOADER:-rows}
+[[ $LOADER == objects ]] && export SWIFT_WORKERS=${SWIFT_WORKERS:-2}
 [[ -x $BIN ]] || { echo "bench: no stopgap binary at $BIN" >&2; exit 1; }
 
 T=$(mktemp -d /var/tmp/logship_archive_bench.XXXXXX)
+SW=$(mktemp -d "$SWIFT_DIR_BASE/logship_archive_swift.XXXXXX")
 cleanup() {
-  "$SRC/scripts/services/swift.sh" stop "$T/swift" >/dev/null 2>&1 || true
-  rm -rf "$T"
+  "$SRC/scripts/services/swift.sh" stop "$SW" >/dev/null 2>&1 || true
+  rm -rf "$T" "$SW"
 }
 trap cleanup EXIT
-"$SRC/scripts/services/swift.sh" start "$T/swift" >/dev/null
+"$SRC/scripts/services/swift.sh" start "$SW" >/dev/null
 # shellcheck disable=SC1091
-source "$T/swift/env"
+source "$SW/env"
 hdrs=$(curl -s -D - -o /dev/null -H "X-Auth-User: $ST_USER" -H "X-Auth-Key: $ST_KEY" "$ST_AUTH" |
   tr -d '\r')
 TOKEN=$(sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p' <<<"$hdrs")
@@ -37,10 +40,15 @@ STORAGE=$(sed -n 's/^[Xx]-[Ss]torage-[Uu]rl: //p' <<<"$hdrs")
 swift -q post arch
 
 n=$((HOSTS * LOGS * DAYS))
-echo "bench: loading $n objects per layout ($((2 * n)) in all) with $THREADS connections" >&2
+echo "bench: loading $n objects per layout ($((2 * n)) in all), LOADER=$LOADER" >&2
 start=$(date +%s.%N)
-python3 "$SRC/bench/archive_load.py" "$STORAGE" "$TOKEN" arch "$HOSTS" "$LOGS" "$DAYS" "$THREADS" >&2
-echo "bench: loaded in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.0f", e-s}') s" >&2
+if [[ $LOADER == rows ]]; then
+  nice -n 10 /usr/bin/python3 "$SRC/bench/archive_load.py" --rows "$SW" arch "$HOSTS" "$LOGS" "$DAYS" >&2
+else
+  nice -n 10 python3 "$SRC/bench/archive_load.py" "$STORAGE" "$TOKEN" arch "$HOSTS" "$LOGS" "$DAYS" \
+    "$THREADS" >&2
+fi
+echo "bench: loaded at $(date -u +%T), load average $(cut -d' ' -f1-3 /proc/loadavg), in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.0f", e-s}') s" >&2
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # query LAYOUT SINCE UNTIL: "seconds listing-requests lines" (median seconds of RUNS).

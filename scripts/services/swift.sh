@@ -14,6 +14,9 @@
 #       authenticates through that Keystone (scripts/services/keystone.sh:
 #       authtoken + keystoneauth, Swift API only) instead of TempAuth + s3api,
 #       and adds itself to Keystone's catalog as the object-store endpoint.
+#   SWIFT_WORKERS=2 scripts/services/swift.sh start DIR
+#       each server forks that many workers (default 0: one process each, as
+#       the tests run it); the benchmark's bulk loader uses it.
 #
 # DIR/env holds: SWIFT_URL, ST_AUTH, ST_USER, ST_KEY, S3_ENDPOINT,
 # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (source it).
@@ -41,7 +44,7 @@ common_default() {
 [DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = $port
-workers = 0
+workers = ${SWIFT_WORKERS:-0}
 user = $(id -un)
 swift_dir = $dir/etc
 devices = $dir/srv
@@ -204,8 +207,15 @@ EOF
 }
 
 cmd_stop() {
-  local dir=${1:?usage: swift.sh stop DIR} f
-  for f in "$dir"/pids/*.pid; do [[ -e $f ]] && stop_pid "$f"; done
+  local dir=${1:?usage: swift.sh stop DIR} f pid
+  for f in "$dir"/pids/*.pid; do
+    [[ -e $f ]] || continue
+    pid=$(cat "$f")
+    stop_pid "$f"
+    # Each server was started by setsid as its own group leader: with
+    # SWIFT_WORKERS its forked workers are in that group.
+    kill -9 -- "-$pid" 2>/dev/null || true
+  done
   return 0
 }
 

@@ -19,7 +19,7 @@ bool MultipartEtag(const std::string& etag) { return etag.find('-') != std::stri
 bool SameObject(const ObjectInfo& source, const ObjectInfo& copy) {
   if (source.size != copy.size) return false;
   if (!source.etag.empty() && source.etag == copy.etag) return true;
-  if (!MultipartEtag(source.etag)) return false;
+  if (!MultipartEtag(source.etag) && !MultipartEtag(copy.etag)) return false;
   for (const char* name : {kMetaDate, kMetaHost, kMetaPath, kMetaUncompressed}) {
     if (MetaValue(source.meta, name) != MetaValue(copy.meta, name)) return false;
   }
@@ -90,15 +90,23 @@ Result<MigrateReport> MigrateLayout(ObjectStore& store, const MigrateOptions& o)
         return fail(AlreadyExists(store.Describe(to) +
                                   " exists and differs from it (size or ETag); left both"));
       }
-      resumed = true;  // copied by a run that was cut off before its delete
-    } else if (!o.dry_run) {
-      if (Status st = store.Copy(from, to); !st.ok()) return fail(st);
+      // Copied by a run that was cut off before its delete; a copy without
+      // the original's expiry (an older stopgap) is made again below.
+      resumed = (*src)->delete_at == (*dest)->delete_at;
+    }
+    if (!resumed && !o.dry_run) {
+      if (Status st = store.Copy(**src, to); !st.ok()) return fail(st);
       dest = store.Stat(to);
       if (!dest.ok()) return fail(dest.status());
       if (!dest->has_value() || !SameObject(**src, **dest)) {
         return fail(DataLoss(store.Describe(to) +
                              ": the copy does not match the original (size, ETag or "
                              "metadata); the original is kept"));
+      }
+      if ((*dest)->delete_at != (*src)->delete_at) {
+        return fail(DataLoss(store.Describe(to) + ": the copy expires at '" + (*dest)->delete_at +
+                             "', the original at '" + (*src)->delete_at +
+                             "' (X-Delete-At); the original is kept"));
       }
     }
     if (!o.dry_run) {

@@ -46,8 +46,9 @@ struct MigrateReport {
 };
 
 // Whether `copy` is a faithful copy of `source`: same size, and the same
-// ETag, or (a multipart S3 source, whose server-side copy gets a new ETag)
-// the same stopgap metadata.
+// ETag, or (a multipart S3 source or copy, whose ETag is not the MD5 of the
+// whole) the same stopgap metadata. An expiry (Swift's X-Delete-At) is
+// compared by MigrateLayout, not here.
 bool SameObject(const ObjectInfo& source, const ObjectInfo& copy);
 
 Result<MigrateReport> MigrateLayout(ObjectStore& store, const MigrateOptions& options);

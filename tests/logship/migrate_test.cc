@@ -32,7 +32,7 @@ class CutOffStore final : public ObjectStore {
   Status Download(const std::string& k, net::ResponseSink& s) override {
     return real_.Download(k, s);
   }
-  Status Copy(const std::string& a, const std::string& b) override { return real_.Copy(a, b); }
+  Status Copy(const ObjectInfo& a, const std::string& b) override { return real_.Copy(a, b); }
   Status Delete(const std::string& k) override {
     if (budget_-- <= 0) return Unavailable("cut off");
     return real_.Delete(k);

@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseS3Error(xml);
   (void)ParseInitiateMultipart(xml);
   (void)ParseCompleteMultipart(xml);
+  (void)ParseCopyPartResult(xml);
   auto page = ParseListBucket(xml);
   if (page.ok()) {
     for (const auto& o : page->objects) {

@@ -37,6 +37,22 @@ TEST(S3XmlTest, InitiateAndComplete) {
   EXPECT_NE(err.status().message().find("InternalError"), std::string::npos);
 }
 
+TEST(S3XmlTest, CopyPartResult) {
+  Result<std::string> etag = ParseCopyPartResult(
+      "<CopyPartResult><LastModified>2026-12-07T00:00:00.000Z</LastModified>"
+      "<ETag>\"5d41402abc4b2a76b9719d911017c592\"</ETag></CopyPartResult>");
+  ASSERT_TRUE(etag.ok());
+  EXPECT_EQ(*etag, "5d41402abc4b2a76b9719d911017c592");
+  Result<std::string> err =
+      ParseCopyPartResult("<Error><Code>SlowDown</Code><Message>x</Message></Error>");
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(err.status().message().find("SlowDown"), std::string::npos);
+  EXPECT_EQ(ParseCopyPartResult("<CopyPartResult/>").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ParseCopyPartResult("<Other><ETag>x</ETag></Other>").status().code(),
+            StatusCode::kDataLoss);
+}
+
 TEST(S3XmlTest, ListBucketPages) {
   Result<S3ListPage> p = ParseListBucket(
       "<ListBucketResult><Name>b</Name><Prefix>p/</Prefix><IsTruncated>true</IsTruncated>"

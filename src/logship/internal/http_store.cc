@@ -43,6 +43,11 @@ Result<ObjectInfo> ObjectInfoFromHead(const std::string& key, const net::HttpRes
   o.last_modified = head.Header("last-modified");
   o.content_type = head.Header("content-type");
   o.meta = MetaFromHeaders(head.headers, meta_prefix);
+  // Kept only when it is a time: it goes back out as a header on a copy.
+  std::string at = head.Header("x-delete-at");
+  if (!at.empty() && at.size() <= 20 && at.find_first_not_of("0123456789") == std::string::npos) {
+    o.delete_at = at;
+  }
   return o;
 }
 

@@ -167,7 +167,8 @@ class FileStore final : public ObjectStore {
     return st;
   }
 
-  Status Copy(const std::string& from, const std::string& to) override {
+  Status Copy(const ObjectInfo& source, const std::string& to) override {
+    const std::string& from = source.key;
     STOPGAP_RETURN_IF_ERROR(CheckKey(from));
     STOPGAP_RETURN_IF_ERROR(CheckKey(to));
     const std::string src = Path(from), dest = Path(to);

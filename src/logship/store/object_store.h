@@ -43,6 +43,7 @@ struct ObjectInfo {
   std::string last_modified;
   std::string content_type;  // Stat() only
   ObjectMeta meta;           // Stat() only (listings carry no metadata)
+  std::string delete_at;     // Stat() only: Swift's X-Delete-At (epoch seconds), "" = none
 };
 
 // The first value of `name` in meta, or "".
@@ -99,6 +100,10 @@ struct StoreOptions {
   // many days after the day in their stopgap-date metadata (else after
   // today); 0 = never. S3 expires by a bucket rule instead (Lifecycle()).
   int remote_keep_days = 0;
+  // S3: Copy() of a larger source goes as a multipart copy (UploadPartCopy
+  // of part_size ranges), since CopyObject stops at 5 GiB. Tests lower it
+  // through the environment (STOPGAP_TEST_S3_MAX_SINGLE_COPY=bytes).
+  uint64_t max_single_copy = 5ull << 30;
 };
 
 class ObjectStore {
@@ -132,13 +137,16 @@ class ObjectStore {
   }
   // Streams the object's bytes into sink.
   virtual Status Download(const std::string& key, net::ResponseSink& sink) = 0;
-  // A server-side copy of `from` to `to` (no bytes through this host), with
-  // its metadata and Content-Type: S3 CopyObject (objects up to 5 GiB),
-  // Swift PUT with X-Copy-From (an SLO's manifest is copied, its segments
-  // are shared), file:// a hard link and the sidecar. Overwrites `to`.
-  // Callers verify the copy with Stat() before relying on it.
-  virtual Status Copy(const std::string& from, const std::string& /*to*/) {
-    return FailedPrecondition(Describe(from) + ": this store cannot copy objects");
+  // A server-side copy of `from` (as Stat() described it just before) to
+  // `to` (no bytes through this host), with its metadata and Content-Type:
+  // S3 CopyObject, or above max_single_copy a multipart copy
+  // (UploadPartCopy, its ETag then "<md5>-N"); Swift PUT with X-Copy-From
+  // (an SLO's manifest is copied, its segments are shared) and the source's
+  // X-Delete-At, which Swift's copy drops; file:// a hard link and the
+  // sidecar. Overwrites `to`. Callers verify the copy with Stat() before
+  // relying on it.
+  virtual Status Copy(const ObjectInfo& from, const std::string& /*to*/) {
+    return FailedPrecondition(Describe(from.key) + ": this store cannot copy objects");
   }
   // Deletes one object (an SLO's manifest only: its segments may be shared
   // by a copy). Deleting an absent object is Ok.

@@ -3,6 +3,7 @@
 #include "logship/store/s3_store.h"
 
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -47,6 +48,15 @@ class S3Store final : public ObjectStore {
                                       host_.starts_with("localhost") || host_.starts_with("["));
     if (ip_host) options_.path_style = true;
     if (!options_.path_style) host_ = bucket_ + "." + host_;
+    // Test-only: the 5 GiB CopyObject limit, lowered so the multipart copy
+    // can be tested against a real store without a 5 GiB object.
+    max_single_copy_ = options_.max_single_copy;
+    std::string test_max = options_.getenv("STOPGAP_TEST_S3_MAX_SINGLE_COPY");
+    uint64_t v = 0;
+    if (auto [p, ec] = std::from_chars(test_max.data(), test_max.data() + test_max.size(), v);
+        !test_max.empty() && ec == std::errc() && p == test_max.data() + test_max.size()) {
+      max_single_copy_ = v;
+    }
   }
 
   Result<UploadResult> Upload(const std::string& local_path, uint64_t size, const std::string& key,
@@ -193,12 +203,13 @@ class S3Store final : public ObjectStore {
     return Status::Ok();
   }
 
-  Status Copy(const std::string& from, const std::string& to) override {
+  Status Copy(const ObjectInfo& source, const std::string& to) override {
+    if (source.size > max_single_copy_) return CopyMultipart(source, to);
     // CopyObject keeps the metadata and Content-Type (directive COPY);
     // encryption and storage class are asked for again, as on upload.
-    net::HttpHeaders h = {
-        {"x-amz-copy-source", "/" + bucket_ + "/" + net::UrlEncode(Full(from), true)},
-        {"x-amz-metadata-directive", "COPY"}};
+    const std::string& from = source.key;
+    net::HttpHeaders h = {{"x-amz-copy-source", CopySource(from)},
+                          {"x-amz-metadata-directive", "COPY"}};
     for (auto& kv : ObjectHeaders(to, {})) {
       if (kv.first != "Content-Type") h.push_back(std::move(kv));
     }
@@ -278,6 +289,97 @@ class S3Store final : public ObjectStore {
 
   void Count(std::atomic<uint64_t> StoreStats::*counter) const {
     if (options_.stats != nullptr) ++(options_.stats->*counter);
+  }
+
+  std::string CopySource(const std::string& key) const {
+    return "/" + bucket_ + "/" + net::UrlEncode(Full(key), true);
+  }
+
+  // Initiates a multipart upload of key with these headers (creating the
+  // bucket on first use); returns its UploadId.
+  Result<std::string> StartMultipart(const std::string& key, const net::HttpHeaders& h) {
+    auto http = pool_.Get();
+    Result<net::HttpResponse> r =
+        http->Send(Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), h));
+    if (r.ok() && NoSuchBucket(*r)) {
+      STOPGAP_RETURN_IF_ERROR(CreateBucket());
+      r = http->Send(Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), h));
+    }
+    if (!r.ok()) return r.status().WithContext(Describe(key));
+    if (!r->ok()) return HttpError(*r, key);
+    Result<std::string> id = ParseInitiateMultipart(r->body);
+    if (!id.ok()) return id.status().WithContext(Describe(key));
+    return *id;
+  }
+
+  Result<net::HttpResponse> SendComplete(const std::string& key, const std::string& upload_id,
+                                         const std::vector<CompletedPart>& done) {
+    std::string body = BuildCompleteMultipart(done);
+    net::HttpRequest req = Build("POST", key, {{"uploadId", upload_id}}, Sha256Hex(body));
+    req.body = body;
+    req.headers.emplace_back("Content-Type", "application/xml");
+    auto http = pool_.Get();
+    return http->Send(req);
+  }
+
+  // Aborts so the store frees the parts; best effort.
+  void AbortUpload(const std::string& key, const std::string& upload_id) {
+    auto http = pool_.Get();
+    (void)http->Send(Build("DELETE", key, {{"uploadId", upload_id}}, Sha256Hex("")));
+  }
+
+  // A copy above CopyObject's 5 GiB: a multipart upload of `to` whose parts
+  // are byte ranges of the source (UploadPartCopy), part_size each, parallel.
+  // The metadata and Content-Type are the source's (as Stat() read them),
+  // encryption and storage class asked for as on upload. The result's ETag
+  // is the parts' "<md5>-N": callers verify by size and metadata.
+  Status CopyMultipart(const ObjectInfo& source, const std::string& to) {
+    const std::string what = "copy " + Describe(source.key) + " to " + Describe(to);
+    net::HttpHeaders h = ObjectHeaders(to, source.meta);
+    if (!source.content_type.empty()) h.front().second = source.content_type;
+    Result<std::string> upload_id = StartMultipart(to, h);
+    if (!upload_id.ok()) return upload_id.status().WithContext(what);
+    std::vector<internal::Part> parts = internal::PlanParts(source.size, options_.part_size);
+    std::vector<CompletedPart> done(parts.size());
+    Status st = internal::RunParts(parts, options_.parallel, [&](const internal::Part& p) {
+      const std::string range =
+          "bytes=" + std::to_string(p.offset) + "-" + std::to_string(p.offset + p.length - 1);
+      net::HttpHeaders ph = {{"x-amz-copy-source", CopySource(source.key)},
+                             {"x-amz-copy-source-range", range}};
+      // A source replaced meanwhile fails the part. Only for an MD5 ETag:
+      // Swift's s3api matches a multipart source's "<md5>-N" against its
+      // SLO ETag and refuses every part (412).
+      if (!source.etag.empty() && source.etag.find('-') == std::string::npos) {
+        ph.emplace_back("x-amz-copy-source-if-match", "\"" + source.etag + "\"");
+      }
+      net::HttpRequest req =
+          Build("PUT", to, {{"partNumber", std::to_string(p.number)}, {"uploadId", *upload_id}},
+                Sha256Hex(""), ph);
+      auto http = pool_.Get();
+      Result<net::HttpResponse> r = http->Send(req);
+      const std::string part = what + " part " + std::to_string(p.number);
+      if (!r.ok()) return r.status().WithContext(part);
+      if (!r->ok()) return HttpError(*r, source.key).WithContext(part);
+      Result<std::string> etag = ParseCopyPartResult(r->body);
+      if (!etag.ok()) return etag.status().WithContext(part);
+      done[static_cast<size_t>(p.number - 1)] = CompletedPart{p.number, *etag};
+      return Status::Ok();
+    });
+    if (st.ok()) {
+      Result<net::HttpResponse> r = SendComplete(to, *upload_id, done);
+      if (!r.ok()) {
+        st = r.status().WithContext(what);
+      } else if (!r->ok()) {
+        st = HttpError(*r, to).WithContext(what);
+      } else if (Result<std::string> etag = ParseCompleteMultipart(r->body);
+                 !etag.ok() && etag.status().code() == StatusCode::kUnavailable) {
+        st = etag.status().WithContext(what);
+      } else {
+        return Status::Ok();  // the caller's Stat() judges the copy
+      }
+    }
+    AbortUpload(to, *upload_id);
+    return st;
   }
 
   // The headers an object is created with (PUT, multipart initiate): its
@@ -387,25 +489,11 @@ class S3Store final : public ObjectStore {
 
   Result<UploadResult> UploadMultipart(const std::string& local_path, uint64_t size,
                                        const std::string& key, const ObjectMeta& meta) {
-    std::string upload_id;
-    {
-      // The object's Content-Type is the initiating POST's: without one,
-      // curl's form default would stick to the object.
-      net::HttpRequest req =
-          Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), ObjectHeaders(key, meta));
-      auto http = pool_.Get();
-      Result<net::HttpResponse> r = http->Send(req);
-      if (r.ok() && NoSuchBucket(*r)) {
-        STOPGAP_RETURN_IF_ERROR(CreateBucket());
-        req = Build("POST", key, {{"uploads", ""}}, Sha256Hex(""), ObjectHeaders(key, meta));
-        r = http->Send(req);
-      }
-      if (!r.ok()) return r.status().WithContext(Describe(key));
-      if (!r->ok()) return HttpError(*r, key);
-      Result<std::string> id = ParseInitiateMultipart(r->body);
-      if (!id.ok()) return id.status().WithContext(Describe(key));
-      upload_id = *id;
-    }
+    // The object's Content-Type is the initiating POST's: without one,
+    // curl's form default would stick to the object.
+    Result<std::string> started = StartMultipart(key, ObjectHeaders(key, meta));
+    if (!started.ok()) return started.status();
+    const std::string upload_id = *started;
     std::vector<internal::Part> parts = internal::PlanParts(size, options_.part_size);
     std::vector<std::string> digests(parts.size());
     std::vector<CompletedPart> done(parts.size());
@@ -440,12 +528,7 @@ class S3Store final : public ObjectStore {
       return Status::Ok();
     });
     if (st.ok()) {
-      std::string body = BuildCompleteMultipart(done);
-      net::HttpRequest req = Build("POST", key, {{"uploadId", upload_id}}, Sha256Hex(body));
-      req.body = body;
-      req.headers.emplace_back("Content-Type", "application/xml");
-      auto http = pool_.Get();
-      Result<net::HttpResponse> r = http->Send(req);
+      Result<net::HttpResponse> r = SendComplete(key, upload_id, done);
       if (!r.ok()) {
         st = r.status().WithContext(Describe(key));
       } else if (!r->ok()) {
@@ -480,10 +563,7 @@ class S3Store final : public ObjectStore {
         }
       }
     }
-    // Abort so the store frees the parts; best effort.
-    net::HttpRequest abort = Build("DELETE", key, {{"uploadId", upload_id}}, Sha256Hex(""));
-    auto http = pool_.Get();
-    (void)http->Send(abort);
+    AbortUpload(key, upload_id);
     return st;
   }
 
@@ -493,6 +573,7 @@ class S3Store final : public ObjectStore {
   internal::ClientPool pool_;
   internal::Md5Hasher hasher_;
   std::string region_, scheme_, host_;
+  uint64_t max_single_copy_ = 5ull << 30;
 };
 
 }  // namespace

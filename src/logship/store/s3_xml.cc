@@ -35,18 +35,31 @@ Result<std::string> ParseInitiateMultipart(std::string_view xml) {
   return id;
 }
 
-Result<std::string> ParseCompleteMultipart(std::string_view xml) {
+namespace {
+
+// The ETag in a <root> answer; an <Error> document is kUnavailable.
+Result<std::string> ResultEtag(std::string_view xml, const char* root, const std::string& what) {
   pugi::xml_document doc;
-  if (!Load(&doc, xml)) return DataLoss("multipart complete: unparseable XML");
+  if (!Load(&doc, xml)) return DataLoss(what + ": unparseable XML");
   if (pugi::xml_node err = doc.child("Error")) {
-    return Unavailable(std::string("multipart complete failed: ") + err.child_value("Code") + ": " +
+    return Unavailable(what + " failed: " + err.child_value("Code") + ": " +
                        err.child_value("Message"));
   }
-  pugi::xml_node r = doc.child("CompleteMultipartUploadResult");
-  if (!r) return DataLoss("multipart complete: unexpected answer");
+  pugi::xml_node r = doc.child(root);
+  if (!r) return DataLoss(what + ": unexpected answer");
   std::string etag = internal::Unquote(r.child_value("ETag"));
-  if (etag.empty()) return DataLoss("multipart complete: no ETag in the answer");
+  if (etag.empty()) return DataLoss(what + ": no ETag in the answer");
   return etag;
+}
+
+}  // namespace
+
+Result<std::string> ParseCompleteMultipart(std::string_view xml) {
+  return ResultEtag(xml, "CompleteMultipartUploadResult", "multipart complete");
+}
+
+Result<std::string> ParseCopyPartResult(std::string_view xml) {
+  return ResultEtag(xml, "CopyPartResult", "part copy");
 }
 
 Result<S3ListPage> ParseListBucket(std::string_view xml) {

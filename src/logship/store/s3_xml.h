@@ -23,6 +23,9 @@ Result<std::string> ParseInitiateMultipart(std::string_view xml);
 // may send one with HTTP 200) is kUnavailable naming its code; any other
 // document is kDataLoss (callers judge the upload by a HEAD then).
 Result<std::string> ParseCompleteMultipart(std::string_view xml);
+// CopyPartResult (UploadPartCopy) -> ETag (unquoted); <Error> (which may come
+// with HTTP 200) is kUnavailable, anything else kDataLoss.
+Result<std::string> ParseCopyPartResult(std::string_view xml);
 
 struct S3ListPage {
   std::vector<ObjectInfo> objects;  // keys as stored (full, with the prefix)

@@ -100,14 +100,18 @@ class SwiftStore final : public ObjectStore {
     return Status::Ok();
   }
 
-  Status Copy(const std::string& from, const std::string& to) override {
+  Status Copy(const ObjectInfo& source, const std::string& to) override {
     // multipart-manifest=get: an SLO's manifest is copied (its segments are
     // then shared), not its whole content (which Swift caps at 5 GiB); a
-    // plain object is copied as is. Metadata and Content-Type come along.
-    Result<net::HttpResponse> r = Request(
-        "PUT", ObjectPath(container_, Full(to)) + "?multipart-manifest=get",
-        {{"X-Copy-From", "/" + net::UrlEncode(container_) + "/" + net::UrlEncode(Full(from), true)},
-         {"Content-Length", "0"}});
+    // plain object is copied as is. Metadata and Content-Type come along;
+    // X-Delete-At does not (Swift's copy drops it): it is set again.
+    const std::string& from = source.key;
+    net::HttpHeaders h = {
+        {"X-Copy-From", "/" + net::UrlEncode(container_) + "/" + net::UrlEncode(Full(from), true)},
+        {"Content-Length", "0"}};
+    if (!source.delete_at.empty()) h.emplace_back("X-Delete-At", source.delete_at);
+    Result<net::HttpResponse> r =
+        Request("PUT", ObjectPath(container_, Full(to)) + "?multipart-manifest=get", h);
     if (!r.ok()) return r.status().WithContext("copy " + Describe(from) + " to " + Describe(to));
     if (r->status == 404) return NotFound(Describe(from) + ": no such object");
     if (!r->ok()) return HttpError(*r, "copy " + Describe(from) + " to " + Describe(to));
