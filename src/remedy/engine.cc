@@ -747,8 +747,17 @@ Result<ExecutionRecord> RemediationEngine::Decide(ExecutionId id, ApprovalDecisi
 
 Result<int> RemediationEngine::ExpireApprovals() {
   if (!approvals_) return 0;
-  Result<std::vector<ExecutionRecord>> list = approvals_->ListAwaitingApproval(1000);
+  constexpr int kMax = 1000;
+  Result<std::vector<ExecutionRecord>> list = approvals_->ListAwaitingApproval(kMax);
   if (!list.ok()) return list.status();
+  if (list->size() < static_cast<size_t>(kMax)) {
+    // Decided by another node sharing the ledger: forget them here. (One
+    // parked meanwhile and forgotten is rebuilt from the ledger if decided.)
+    std::set<ExecutionId> waiting;
+    for (const ExecutionRecord& e : *list) waiting.insert(e.id);
+    std::lock_guard lock(mu_);
+    std::erase_if(awaiting_, [&](const auto& kv) { return !waiting.contains(kv.first); });
+  }
   const WallTime now = clock_.Now();
   int n = 0;
   for (const ExecutionRecord& e : *list) {
