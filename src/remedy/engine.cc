@@ -225,13 +225,14 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
                                                 const Alert& alert,
                                                 const std::map<std::string, std::string>& group,
                                                 const std::set<std::string>& closed,
-                                                const std::set<std::string>& unknown, Status* error,
-                                                BreakerState* breaker) {
+                                                const std::set<std::string>& unknown,
+                                                LimitQueries& limits, BreakerLedger* latch_ledger,
+                                                Status* error, BreakerState* breaker) {
   const WallTime now = clock_.Now();
   internal::LimitInputs in;
   BreakerState latch;
-  if (breaker_) {
-    Result<BreakerState> b = breaker_->GetBreaker();
+  if (latch_ledger) {
+    Result<BreakerState> b = latch_ledger->GetBreaker();
     if (!b.ok()) {
       *error = b.status();
       return std::nullopt;
@@ -249,7 +250,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
   in.wait_when_busy = options_.queue_when_busy && w.limits.on_busy == OnBusy::kQueue;
   in.elapsed = [this](WallTime then) { return Elapsed(then); };
   in.group = group;
-  Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, ledger_);
+  Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, limits);
   if (!r.ok()) {
     *error = r.status();
     return std::nullopt;
@@ -273,7 +274,7 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
       GroupOf(w->limits, masker->MaskMap(alert.labels));
   Status error;
   std::optional<Refusal> refusal =
-      Check(*catalog, *w, alert, group, closed, unknown, &error, nullptr);
+      Check(*catalog, *w, alert, group, closed, unknown, ledger_, breaker_, &error, nullptr);
   if (!error.ok()) return error;
 
   Plan plan;
@@ -328,62 +329,80 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   }
   const Workaround* w = catalog->Find(workaround_id);
   if (!w) return NotFound("no workaround '" + std::string(workaround_id) + "' in the catalog");
-  // Without a ledger that records decisions (the PostgreSQL one, today) an
-  // approve-mode execution could never be decided: refuse to start it.
+  // Without a ledger that records decisions an approve-mode execution could
+  // never be decided: refuse to start it.
   if (w->mode == Mode::kApprove && !approvals_) {
     return FailedPrecondition("workaround " + w->id +
-                              ": mode approve needs a ledger that records approvals (the "
-                              "SQLite ledger; not the PostgreSQL one yet)");
+                              ": mode approve needs a ledger that records approvals");
   }
   auto pending = std::make_unique<Pending>();
   pending->safe_labels = masker->MaskMap(alert.labels);
   // Label values name the group as the ledger stores labels: masked.
   const std::map<std::string, std::string> group = GroupOf(w->limits, pending->safe_labels);
-  Status error;
   BreakerState breaker;
-  std::optional<Refusal> refusal =
-      Check(*catalog, *w, alert, group, closed, unknown, &error, &breaker);
-  if (!error.ok()) return error;
-  // A budget or the hourly breaker refusing for the first time trips the
-  // latch: from now on every admission is refused until a person resets it.
-  // A budget counted per group (limits.group_by) does not: one host's budget
-  // must not stop every other host; it refuses its own group only, for its
-  // window (a latch per group is not built yet).
+  std::optional<Refusal> refusal;
   bool tripped = false;
-  if (refusal && breaker_ && !breaker.tripped &&
-      ((refusal->reason == RefusalReason::kBudget && w->limits.group_by.empty()) ||
-       refusal->reason == RefusalReason::kCircuitBreaker)) {
-    const std::string why = std::string(RefusalReasonName(refusal->reason)) + ": workaround " +
-                            w->id + ": " + refusal->detail;
-    Result<bool> t = breaker_->TripBreaker(why, clock_.Now());
-    if (!t.ok()) return t.status();
-    tripped = *t;
-    if (tripped) {
-      Result<BreakerState> b = breaker_->GetBreaker();
-      if (!b.ok()) return b.status();
-      breaker = std::move(*b);
+  // The limits, the latch and the execution to record. With a shared ledger
+  // (AdmissionLedger) this runs inside its admission transaction, under its
+  // cluster-wide lock, and may run again after a lost connection.
+  auto decide = [&](LimitQueries& limits, BreakerLedger* latch) -> Result<NewExecution> {
+    tripped = false;
+    Status error;
+    refusal = Check(*catalog, *w, alert, group, closed, unknown, limits, latch, &error, &breaker);
+    if (!error.ok()) return error;
+    // A budget or the hourly breaker refusing for the first time trips the
+    // latch: from now on every admission is refused until a person resets it.
+    // A budget counted per group (limits.group_by) does not: one host's budget
+    // must not stop every other host; it refuses its own group only, for its
+    // window (a latch per group is not built yet).
+    if (refusal && latch && !breaker.tripped &&
+        ((refusal->reason == RefusalReason::kBudget && w->limits.group_by.empty()) ||
+         refusal->reason == RefusalReason::kCircuitBreaker)) {
+      const std::string why = std::string(RefusalReasonName(refusal->reason)) + ": workaround " +
+                              w->id + ": " + refusal->detail;
+      Result<bool> t = latch->TripBreaker(why, clock_.Now());
+      if (!t.ok()) return t.status();
+      tripped = *t;
+      if (tripped) {
+        Result<BreakerState> b = latch->GetBreaker();
+        if (!b.ok()) return b.status();
+        breaker = std::move(*b);
+      }
     }
-  }
-
+    NewExecution e;
+    e.workaround_id = w->id;
+    e.issue = w->issue.text;
+    e.fingerprint = alert.fingerprint;
+    e.alert_id = alert_id;
+    e.source = std::string(source);
+    e.token = alert.token;
+    e.labels = pending->safe_labels;
+    e.at = StampNow();
+    if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
+    e.attempt = attempt;
+    e.group = group;
+    e.mode = std::string(ModeName(w->mode));
+    if (refusal) {
+      e.state = ExecutionState::kRefused;
+      e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
+      e.detail = refusal->detail;
+    }
+    return e;
+  };
   NewExecution e;
-  e.workaround_id = w->id;
-  e.issue = w->issue.text;
-  e.fingerprint = alert.fingerprint;
-  e.alert_id = alert_id;
-  e.source = std::string(source);
-  e.token = alert.token;
-  e.labels = pending->safe_labels;
-  e.at = StampNow();
-  if (alert.starts_at != WallTime{}) e.instance_start = alert.starts_at;
-  e.attempt = attempt;
-  e.group = group;
-  e.mode = std::string(ModeName(w->mode));
-  if (refusal) {
-    e.state = ExecutionState::kRefused;
-    e.refusal_reason = std::string(RefusalReasonName(refusal->reason));
-    e.detail = refusal->detail;
+  Result<ExecutionId> id = Internal("not admitted");
+  if (AdmissionLedger* shared = AsAdmissionLedger(ledger_)) {
+    id = shared->Admit([&](LimitQueries& limits, BreakerLedger& latch) -> Result<NewExecution> {
+      Result<NewExecution> d = decide(limits, &latch);
+      if (d.ok()) e = *d;
+      return d;
+    });
+  } else {
+    Result<NewExecution> d = decide(ledger_, breaker_);
+    if (!d.ok()) return d.status();
+    e = std::move(*d);
+    id = ledger_.CreateExecution(e);
   }
-  Result<ExecutionId> id = ledger_.CreateExecution(e);
   if (!id.ok()) return id.status();
   if (!refusal) {
     pending->catalog = catalog;
@@ -728,8 +747,17 @@ Result<ExecutionRecord> RemediationEngine::Decide(ExecutionId id, ApprovalDecisi
 
 Result<int> RemediationEngine::ExpireApprovals() {
   if (!approvals_) return 0;
-  Result<std::vector<ExecutionRecord>> list = approvals_->ListAwaitingApproval(1000);
+  constexpr int kMax = 1000;
+  Result<std::vector<ExecutionRecord>> list = approvals_->ListAwaitingApproval(kMax);
   if (!list.ok()) return list.status();
+  if (list->size() < static_cast<size_t>(kMax)) {
+    // Decided by another node sharing the ledger: forget them here. (One
+    // parked meanwhile and forgotten is rebuilt from the ledger if decided.)
+    std::set<ExecutionId> waiting;
+    for (const ExecutionRecord& e : *list) waiting.insert(e.id);
+    std::lock_guard lock(mu_);
+    std::erase_if(awaiting_, [&](const auto& kv) { return !waiting.contains(kv.first); });
+  }
   const WallTime now = clock_.Now();
   int n = 0;
   for (const ExecutionRecord& e : *list) {

@@ -30,8 +30,11 @@
 // workers can never both pass a limit; catalog(), SetCatalog() and the other
 // accessors never wait for it. Run() for different executions may run
 // concurrently. Observers are called on the calling thread, without the lock.
-// Limits are per engine: several engines (processes) sharing a ledger each
-// enforce them against the shared counts but may race by one execution.
+// With a ledger several processes share (PostgreSQL: an AdmissionLedger) the
+// checks, the latch and the insert also run in one database transaction under
+// a cluster-wide lock, so limits and the latch hold across nodes. On a SQLite
+// file shared with another process (`stopgap run` beside `serve`) each
+// process enforces them against the shared counts but may race by one.
 #pragma once
 
 #include <deque>
@@ -252,8 +255,8 @@ class RemediationEngine {
   std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
                                const std::map<std::string, std::string>& group,
                                const std::set<std::string>& closed,
-                               const std::set<std::string>& unknown, Status* error,
-                               BreakerState* breaker);
+                               const std::set<std::string>& unknown, LimitQueries& limits,
+                               BreakerLedger* latch_ledger, Status* error, BreakerState* breaker);
   // mode: approve: keeps the execution (its labels, argv and bundle) until Decide().
   void ParkIfAwaiting(ExecutionId id, const ExecutionOutcome& out, std::unique_ptr<Pending>& p);
   Result<std::unique_ptr<Pending>> Resume(const ExecutionRecord& e);

@@ -65,6 +65,10 @@ BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger) {
   return dynamic_cast<BreakerLedger*>(&ledger);
 }
 
+AdmissionLedger* AsAdmissionLedger(ExecutionLedger& ledger) {
+  return dynamic_cast<AdmissionLedger*>(&ledger);
+}
+
 std::string SqlStateList(StateSet set) {
   std::string out = "(";
   for (size_t i = 0; i < std::size(kStateNames); ++i) {

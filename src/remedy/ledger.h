@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -413,8 +414,8 @@ std::string SqlStateList(StateSet set);
 
 // A role beside ExecutionLedger (it stays as it is): limits per group of
 // label values (limits.group_by) and the time degraded each bandaid answered.
-// The SQLite ledger implements it (schema migration 5); GroupLimitsOf() finds
-// it on a ledger. Same thread safety and durability as ExecutionLedger.
+// Both ledgers implement it (SQLite migration 5, PostgreSQL 3); GroupLimitsOf()
+// finds it on a ledger. Same thread safety and durability as ExecutionLedger.
 class GroupLimitsLedger {
  public:
   virtual ~GroupLimitsLedger() = default;
@@ -445,10 +446,13 @@ GroupLimitsLedger* GroupLimitsOf(LimitQueries& ledger);
 GroupLimitsLedger* GroupLimitsOf(AlertLog& ledger);
 
 // ---- role interfaces beside ExecutionLedger -------------------------------
-// Small interfaces for the callers that need one capability each. The SQLite
-// ledger implements them all; AsApprovalLedger / AsBreakerLedger return null
-// for a backend that does not (the engine then refuses `mode: approve` and
-// keeps no latch). Same durability and threading as ExecutionLedger.
+// Small interfaces for the callers that need one capability each. Both
+// ledgers implement ApprovalLedger and BreakerLedger; AsApprovalLedger /
+// AsBreakerLedger return null for a backend that does not (the engine then
+// refuses `mode: approve` and keeps no latch). Same durability and threading
+// as ExecutionLedger. On PostgreSQL a decision locks its execution's row, so
+// of two nodes deciding (or expiring) one execution at once, one records it
+// and the other gets kFailedPrecondition.
 
 // Per workaround, executions of approve mode still in the ledger.
 struct ApprovalCounts {
@@ -503,9 +507,33 @@ class BreakerLedger {
   virtual Result<BreakerState> ResetBreaker(const BreakerReset& reset) = 0;
 };
 
+// Admission that holds across every process sharing the ledger (the
+// PostgreSQL one): the limit look-ups, the breaker's latch and the insert of
+// the execution in one database transaction under one cluster-wide lock, so
+// two nodes can never both pass a limit, and a latch tripped by several nodes
+// at once is one trip. A ledger without it (SQLite: one node) is admitted
+// under the engine's own lock, against the same counts.
+class AdmissionLedger {
+ public:
+  virtual ~AdmissionLedger() = default;
+  // `limits` answers the LimitQueries and, through GroupLimitsOf(limits), the
+  // group counts; `latch` reads and trips the breaker. Both read inside the
+  // admission's transaction and are valid only during the call.
+  using Decision = std::function<Result<NewExecution>(LimitQueries& limits, BreakerLedger& latch)>;
+  // Takes the lock, calls `decide` and inserts what it returns as
+  // CreateExecution does, then commits (which releases the lock). An error
+  // from `decide` rolls everything back, a trip included. kAlreadyExists as
+  // CreateExecution, and also when `decide` refused an alert whose firing
+  // window another node has claimed: that alert is a duplicate, not a
+  // refusal (its trip is rolled back). `decide` may be called again after a
+  // lost connection, so it must do nothing outside the ledger.
+  virtual Result<ExecutionId> Admit(const Decision& decide) = 0;
+};
+
 // The role interfaces of `ledger` (null when its backend lacks one).
 ApprovalLedger* AsApprovalLedger(ExecutionLedger& ledger);
 BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger);
+AdmissionLedger* AsAdmissionLedger(ExecutionLedger& ledger);
 
 // Secrets: every write masks what it stores with a SecretMasker
 // (remedy/secrets.h) built from the config's redact patterns (the defaults

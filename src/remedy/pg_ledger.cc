@@ -1,10 +1,11 @@
 // PgLedger: the ExecutionLedger on PostgreSQL, shared by several `stopgap
-// serve` nodes. Same semantics as SqliteLedger (its unit tests run against
-// both), plus what several nodes need: a claim row per alert fingerprint +
-// firing window (unique by its primary key: the losing node's
-// CreateExecution fails kAlreadyExists), and leases on unfinished executions
-// that a housekeeping thread renews; executions whose lease lapsed (their
-// node died) are marked interrupted by whichever node sweeps next.
+// serve` nodes. Same semantics and roles as SqliteLedger (its unit tests run
+// against both), plus what several nodes need: a claim row per alert
+// fingerprint + firing window (unique by its primary key: the losing node's
+// CreateExecution fails kAlreadyExists), leases on unfinished executions
+// that a housekeeping thread renews (executions whose lease lapsed, their
+// node dead, are marked interrupted by whichever node sweeps next), and
+// admission under a cluster-wide advisory lock (AdmissionLedger, pg_roles.h).
 // Thread safety: every method from any thread; a pool of connections, each
 // used by one call at a time; one housekeeping thread per ledger.
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "remedy/internal/ledger_codec.h"
 #include "remedy/internal/owner.h"
 #include "remedy/internal/pg_db.h"
+#include "remedy/internal/pg_roles.h"
 #include "remedy/internal/pg_schema.h"
 #include "remedy/ledger.h"
 #include "remedy/secrets.h"
@@ -38,10 +40,12 @@ using internal::PgPool;
 using internal::PgResult;
 
 // The columns ReadExecution reads, in its order.
-#define STOPGAP_PG_EXECUTION_COLUMNS                                                          \
-  "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
-  "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
-  "attempt, token "
+#define STOPGAP_PG_EXECUTION_COLUMNS                                                             \
+  "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "                \
+  "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, "    \
+  "attempt, token, group_json, degraded_end, "                                                   \
+  "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id), " \
+  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at "
 
 ExecutionRecord ReadExecution(const PgResult& q, int i) {
   ExecutionRecord r;
@@ -63,6 +67,13 @@ ExecutionRecord ReadExecution(const PgResult& q, int i) {
   if (auto s = q.OptInt(i, 14)) r.instance_start = FromMs(*s);
   r.attempt = static_cast<int>(q.Int(i, 15));
   r.token = q.Text(i, 16);
+  r.group = JsonMap(q.Text(i, 17));
+  if (auto d = q.OptInt(i, 18)) r.degraded_end = FromMs(*d);
+  r.acting = std::chrono::milliseconds(q.Int(i, 19));
+  r.mode = q.Text(i, 20);
+  if (auto d = q.OptInt(i, 21)) r.approval_deadline = FromMs(*d);
+  r.approval =
+      internal::ApprovalFromColumns(q.Text(i, 22), q.Text(i, 23), q.Text(i, 24), q.OptInt(i, 25));
   return r;
 }
 
@@ -71,8 +82,6 @@ struct PgStateSql {
   std::string unfinished = SqlStateList(StateSet::kRunning);
   std::string open = SqlStateList(StateSet::kOpen);
   std::string finished = SqlStateList(StateSet::kFinished);
-  std::string count_in_flight =
-      "SELECT COUNT(*) FROM executions WHERE workaround_id = $1 AND state IN " + unfinished;
   std::string in_flight_by_fingerprint =
       "SELECT id FROM executions WHERE fingerprint = $1 AND fingerprint != '' AND state IN " +
       open + " ORDER BY id DESC LIMIT 1";
@@ -89,7 +98,11 @@ const PgStateSql& States() {
   return *s;
 }
 
-class PgLedger final : public ExecutionLedger {
+class PgLedger final : public ExecutionLedger,
+                       public GroupLimitsLedger,
+                       public ApprovalLedger,
+                       public BreakerLedger,
+                       public AdmissionLedger {
  public:
   PgLedger(const Clock& clock, SecretMasker masker, std::string conninfo, PgLedgerOptions o)
       : clock_(clock),
@@ -246,46 +259,82 @@ class PgLedger final : public ExecutionLedger {
   // ---- executions ----
 
   Result<ExecutionId> CreateExecution(const NewExecution& e) override {
+    ExecutionId id = 0;
+    std::optional<ExecutionId> lost_to;
+    Status st = InTx([&](PgConn& c) -> Status { return InsertExecution(c, e, &id, &lost_to); });
+    return Created(e, st, id, lost_to);
+  }
+
+  // Counts a claim won or lost; the id when `st` is OK.
+  Result<ExecutionId> Created(const NewExecution& e, const Status& st, ExecutionId id,
+                              const std::optional<ExecutionId>& lost_to) {
+    if (lost_to) ++claims_lost_;
+    if (!st.ok()) return st;
+    if (e.state != ExecutionState::kRefused && !e.fingerprint.empty()) ++claims_won_;
+    return id;
+  }
+
+  // The firing window of an alert's claim: its start, else the last resolve
+  // of its fingerprint.
+  Result<std::string> ClaimWindow(PgConn& c, const NewExecution& e) {
+    if (e.instance_start) return "s:" + std::to_string(Ms(*e.instance_start));
+    Result<PgResult> r = c.Run("claim_last_resolved",
+                               "SELECT COALESCE(MAX(received_at), 0) FROM alerts WHERE "
+                               "fingerprint = $1 AND status = 'resolved'",
+                               {P(e.fingerprint)});
+    if (!r.ok()) return r.status();
+    return "r:" + r->Text(0, 0);
+  }
+
+  // The execution holding the claim of e's firing window, if any.
+  Result<std::optional<ExecutionId>> ClaimedBy(PgConn& c, const NewExecution& e,
+                                               const std::string& window) {
+    Result<PgResult> who = c.Run("claimed_by",
+                                 "SELECT execution_id FROM claims WHERE fingerprint = $1 "
+                                 "AND window_key = $2 AND attempt = $3",
+                                 {P(e.fingerprint), P(window), P(int64_t{e.attempt})});
+    if (!who.ok()) return who.status();
+    if (who->Rows() == 0) return std::optional<ExecutionId>();
+    return std::optional<ExecutionId>(who->Int(0, 0));
+  }
+
+  // CreateExecution's insert, in the caller's transaction. kAlreadyExists
+  // (with *lost_to) when another execution holds the claim.
+  Status InsertExecution(PgConn& c, const NewExecution& e, ExecutionId* out,
+                         std::optional<ExecutionId>* lost_to) {
     if (e.state != ExecutionState::kMatched && e.state != ExecutionState::kRefused) {
       return InvalidArgument("a new execution is matched or refused");
     }
     const bool refused = e.state == ExecutionState::kRefused;
     const int64_t at = Ms(e.at);
     const std::string labels = MapJson(masker_.MaskMap(e.labels));
-    ExecutionId id = 0;
-    std::optional<ExecutionId> lost_to;
-    Status st = InTx([&](PgConn& c) -> Status {
-      lost_to.reset();
+    {
+      lost_to->reset();
       Result<PgResult> ins =
           c.Run("create_execution",
                 "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                 "labels_json, state, refusal_reason, detail, created_at, updated_at, finished_at, "
-                "owner, instance_start, attempt, token, lease_until) "
-                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+                "owner, instance_start, attempt, token, lease_until, group_json, mode) "
+                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
+                "RETURNING id",
                 {P(e.workaround_id), P(e.issue), P(e.fingerprint), P(e.alert_id), P(e.source),
                  P(labels), P(ExecutionStateName(e.state)), P(e.refusal_reason), P(e.detail), P(at),
                  P(at), refused ? P(std::optional<int64_t>(at)) : std::nullopt,
                  P(refused ? std::string() : self_),
                  P(e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt),
                  P(int64_t{e.attempt}), P(e.token),
-                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease))});
+                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease)), P(MapJson(e.group)),
+                 P(e.mode)});
       if (!ins.ok()) return ins.status();
-      id = ins->Int(0, 0);
+      const ExecutionId id = ins->Int(0, 0);
+      *out = id;
       if (!refused && !e.fingerprint.empty()) {
         // The claim: one row per fingerprint + firing window + attempt. The
         // primary key decides between nodes; a concurrent insert of the same
         // key waits for the other transaction and then does nothing.
-        std::string window;
-        if (e.instance_start) {
-          window = "s:" + std::to_string(Ms(*e.instance_start));
-        } else {
-          Result<PgResult> r = c.Run("claim_last_resolved",
-                                     "SELECT COALESCE(MAX(received_at), 0) FROM alerts WHERE "
-                                     "fingerprint = $1 AND status = 'resolved'",
-                                     {P(e.fingerprint)});
-          if (!r.ok()) return r.status();
-          window = "r:" + r->Text(0, 0);
-        }
+        Result<std::string> w = ClaimWindow(c, e);
+        if (!w.ok()) return w.status();
+        const std::string& window = *w;
         Result<PgResult> cl =
             c.Run("claim",
                   "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) VALUES "
@@ -293,14 +342,11 @@ class PgLedger final : public ExecutionLedger {
                   {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)});
         if (!cl.ok()) return cl.status();
         if (cl->Rows() == 0) {
-          Result<PgResult> who = c.Run("claimed_by",
-                                       "SELECT execution_id FROM claims WHERE fingerprint = $1 "
-                                       "AND window_key = $2 AND attempt = $3",
-                                       {P(e.fingerprint), P(window), P(int64_t{e.attempt})});
+          Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, window);
           if (!who.ok()) return who.status();
-          lost_to = who->Rows() ? who->Int(0, 0) : 0;
+          *lost_to = who->value_or(0);
           return AlreadyExists("alert " + e.fingerprint + " (firing window " + window +
-                               ") is already claimed by execution " + std::to_string(*lost_to));
+                               ") is already claimed by execution " + std::to_string(**lost_to));
         }
       }
       STOPGAP_RETURN_IF_ERROR(InsertTransition(c, id, e.state, at, e.detail));
@@ -320,11 +366,38 @@ class PgLedger final : public ExecutionLedger {
           "workaround_totals.refusals_total + excluded.refusals_total",
           {P(e.workaround_id), P(e.issue), P(int64_t{!refused}), P(int64_t{refused})});
       return wt.ok() ? Status::Ok() : wt.status();
+    }
+  }
+
+  // ---- AdmissionLedger: limits, latch and insert under the admission lock ----
+
+  Result<ExecutionId> Admit(const Decision& decide) override {
+    ExecutionId id = 0;
+    std::optional<ExecutionId> lost_to;
+    NewExecution e;
+    Status st = InTx([&](PgConn& c) -> Status {
+      lost_to.reset();
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      internal::PgAdmissionView view(c);
+      Result<NewExecution> d = decide(view, view);
+      if (!d.ok()) return d.status();
+      e = std::move(*d);
+      if (e.state == ExecutionState::kRefused && !e.fingerprint.empty()) {
+        // Another node acted on this firing window (its claim committed
+        // before we took the lock): a duplicate of that, not a refusal.
+        Result<std::string> w = ClaimWindow(c, e);
+        if (!w.ok()) return w.status();
+        Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, *w);
+        if (!who.ok()) return who.status();
+        if (*who) {
+          lost_to = **who;
+          return AlreadyExists("alert " + e.fingerprint + " (firing window " + *w +
+                               ") is already claimed by execution " + std::to_string(**who));
+        }
+      }
+      return InsertExecution(c, e, &id, &lost_to);
     });
-    if (lost_to) ++claims_lost_;
-    if (!st.ok()) return st;
-    if (!refused && !e.fingerprint.empty()) ++claims_won_;
-    return id;
+    return Created(e, st, id, lost_to);
   }
 
   Status InsertTransition(PgConn& c, ExecutionId id, ExecutionState s, int64_t at,
@@ -368,10 +441,25 @@ class PgLedger final : public ExecutionLedger {
                    u.detail ? P(*u.detail) : std::nullopt, P(id)});
         if (!up.ok()) return up.status();
         STOPGAP_RETURN_IF_ERROR(InsertTransition(c, id, *u.state, at, u.detail.value_or("")));
+        if (*u.state == ExecutionState::kSucceeded) {
+          // Its verify passed: the degradation it answered ends here, unless
+          // a resolve ended it first.
+          Result<PgResult> end = c.Run(
+              "end_degraded",
+              "UPDATE executions SET degraded_end = $1 WHERE id = $2 AND degraded_end IS NULL",
+              {P(at), P(id)});
+          if (!end.ok()) return end.status();
+        }
       } else if (u.detail) {
         Result<PgResult> up = c.Run(
             "update_detail", "UPDATE executions SET detail = $1, updated_at = $2 WHERE id = $3",
             {P(*u.detail), P(at), P(id)});
+        if (!up.ok()) return up.status();
+      }
+      if (u.approval_deadline) {
+        Result<PgResult> up = c.Run("set_approval_deadline",
+                                    "UPDATE executions SET approval_deadline = $1 WHERE id = $2",
+                                    {P(Ms(*u.approval_deadline)), P(id)});
         if (!up.ok()) return up.status();
       }
       if (u.bundle_dir) {
@@ -643,31 +731,188 @@ class PgLedger final : public ExecutionLedger {
     return v;
   }
 
+  // Runs `f` on a pooled connection (Mode as InTx) and returns its result.
+  template <typename T>
+  Result<T> On(Mode mode, const std::function<Result<T>(PgConn&)>& f) {
+    std::optional<Result<T>> out;
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.emplace(f(c));
+          return out->ok() ? Status::Ok() : out->status();
+        },
+        mode);
+    if (!st.ok()) return st;
+    return std::move(*out);
+  }
+
   Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) override {
-    if (workaround_id.empty()) {
-      return Scalar("count_runs_all",
-                    "SELECT COUNT(*) FROM executions WHERE created_at > $1 AND state != 'refused'",
-                    {P(Ms(since))});
-    }
-    return Scalar("count_runs",
-                  "SELECT COUNT(*) FROM executions WHERE workaround_id = $1 AND created_at > $2 "
-                  "AND state != 'refused'",
-                  {P(workaround_id), P(Ms(since))});
+    return On<int64_t>(Mode::kRead, [&](PgConn& c) {
+      return internal::PgCountRunsSince(c, workaround_id, since);
+    });
   }
 
   Result<int64_t> CountInFlight(std::string_view workaround_id) override {
-    return Scalar("count_in_flight", States().count_in_flight, {P(workaround_id)});
+    return On<int64_t>(Mode::kRead,
+                       [&](PgConn& c) { return internal::PgCountInFlight(c, workaround_id); });
   }
 
   Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) override {
-    Result<std::optional<int64_t>> v = OptScalar(
-        "last_run_at",
-        "SELECT COALESCE(finished_at, created_at) FROM executions WHERE workaround_id = $1 AND "
-        "state != 'refused' ORDER BY id DESC LIMIT 1",
-        {P(workaround_id)});
-    if (!v.ok()) return v.status();
-    if (!*v) return std::optional<WallTime>();
-    return std::optional<WallTime>(FromMs(**v));
+    return On<std::optional<WallTime>>(
+        Mode::kRead, [&](PgConn& c) { return internal::PgLastRunAt(c, workaround_id); });
+  }
+
+  // ---- GroupLimitsLedger ----
+
+  Result<int64_t> CountGroupRunsSince(std::string_view workaround_id,
+                                      const std::map<std::string, std::string>& group,
+                                      WallTime since) override {
+    return On<int64_t>(Mode::kRead, [&](PgConn& c) {
+      return internal::PgCountGroupRunsSince(c, workaround_id, group, since);
+    });
+  }
+
+  Result<int64_t> CountGroupInFlight(std::string_view workaround_id,
+                                     const std::map<std::string, std::string>& group) override {
+    return On<int64_t>(Mode::kRead, [&](PgConn& c) {
+      return internal::PgCountGroupInFlight(c, workaround_id, group);
+    });
+  }
+
+  Result<std::optional<WallTime>> GroupLastRunAt(
+      std::string_view workaround_id, const std::map<std::string, std::string>& group) override {
+    return On<std::optional<WallTime>>(Mode::kRead, [&](PgConn& c) {
+      return internal::PgGroupLastRunAt(c, workaround_id, group);
+    });
+  }
+
+  Result<int64_t> RecordResolve(std::string_view fingerprint, WallTime at) override {
+    if (fingerprint.empty()) return int64_t{0};
+    return On<int64_t>(Mode::kTransaction, [&](PgConn& c) -> Result<int64_t> {
+      Result<PgResult> up = c.Run("record_resolve",
+                                  "UPDATE executions SET degraded_end = $1 WHERE fingerprint = $2 "
+                                  "AND degraded_end IS NULL AND (instance_start IS NULL OR "
+                                  "instance_start <= $1)",
+                                  {P(Ms(at)), P(fingerprint)});
+      if (!up.ok()) return up.status();
+      return up->Changes();
+    });
+  }
+
+  Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) override {
+    return Executions("list_runs_since",
+                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+                      "FROM executions WHERE created_at >= $1 AND state != 'refused' ORDER BY id "
+                      "LIMIT $2",
+                      {P(Ms(since)), P(int64_t{std::clamp(limit, 1, 100000)})});
+  }
+
+  // The executions one read statement selects (STOPGAP_PG_EXECUTION_COLUMNS).
+  Result<std::vector<ExecutionRecord>> Executions(const char* name, const std::string& sql,
+                                                  const std::vector<PgParam>& params) {
+    return On<std::vector<ExecutionRecord>>(Mode::kRead,
+                                            [&](PgConn& c) -> Result<std::vector<ExecutionRecord>> {
+                                              Result<PgResult> q = c.Run(name, sql, params);
+                                              if (!q.ok()) return q.status();
+                                              std::vector<ExecutionRecord> out;
+                                              for (int i = 0; i < q->Rows(); ++i)
+                                                out.push_back(ReadExecution(*q, i));
+                                              return out;
+                                            });
+  }
+
+  // ---- ApprovalLedger ----
+
+  Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) override {
+    return Executions("list_awaiting_approval",
+                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+                      "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT $1",
+                      {P(int64_t{std::clamp(limit, 1, 1000)})});
+  }
+
+  // The row is locked (FOR UPDATE): of two nodes deciding at once, the
+  // second waits, then reads the first one's decision and is refused.
+  Result<ExecutionRecord> Decide(ExecutionId id, const ApprovalRecord& d) override {
+    Status st = InTx([&](PgConn& c) -> Status {
+      Result<PgResult> q =
+          c.Run("lock_execution", "SELECT state FROM executions WHERE id = $1 FOR UPDATE", {P(id)});
+      if (!q.ok()) return q.status();
+      if (q->Rows() == 0) return NotFound("no execution " + std::to_string(id));
+      if (q->Text(0, 0) != ExecutionStateName(ExecutionState::kAwaitingApproval)) {
+        return FailedPrecondition("execution " + std::to_string(id) + " is " + q->Text(0, 0) +
+                                  ", not awaiting approval");
+      }
+      const ExecutionState next = internal::StateAfter(d.decision);
+      const bool terminal = IsTerminal(next);
+      const int64_t at = Ms(d.at);
+      const std::string detail = internal::DecisionDetail(d);
+      // Approved: this node owns it from now on, under a lease it renews.
+      Result<PgResult> up =
+          c.Run("decide",
+                "UPDATE executions SET state = $1, updated_at = $2, finished_at = $3, detail = $4, "
+                "owner = $5, lease_until = $6, approval_decision = $7, approval_by = $8, "
+                "approval_comment = $9, approval_at = $2 WHERE id = $10",
+                {P(ExecutionStateName(next)), P(at),
+                 terminal ? P(std::optional<int64_t>(at)) : std::nullopt, P(detail),
+                 P(terminal ? std::string() : self_),
+                 terminal ? std::nullopt : P(Ms(clock_.Now() + options_.lease)),
+                 P(ApprovalDecisionName(d.decision)), P(d.by), P(d.comment), P(id)});
+      if (!up.ok()) return up.status();
+      return InsertTransition(c, id, next, at, detail);
+    });
+    if (!st.ok()) return st;
+    return GetExecution(id);
+  }
+
+  Result<std::vector<ApprovalCounts>> CountApprovals() override {
+    return On<std::vector<ApprovalCounts>>(
+        Mode::kRead, [&](PgConn& c) -> Result<std::vector<ApprovalCounts>> {
+          Result<PgResult> q = c.Run(
+              "count_approvals",
+              "SELECT workaround_id, "
+              "COUNT(*) FILTER (WHERE approval_decision = 'approved'), "
+              "COUNT(*) FILTER (WHERE approval_decision = 'denied'), "
+              "COUNT(*) FILTER (WHERE approval_decision = 'expired'), "
+              "COUNT(*) FILTER (WHERE state = 'awaiting-approval'), "
+              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state = 'succeeded'), "
+              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state IN "
+              "('failed','interrupted')) "
+              "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
+              "ORDER BY workaround_id COLLATE \"C\"");
+          if (!q.ok()) return q.status();
+          std::vector<ApprovalCounts> out;
+          for (int i = 0; i < q->Rows(); ++i) {
+            ApprovalCounts x;
+            x.workaround_id = q->Text(i, 0);
+            x.approved = q->Int(i, 1);
+            x.denied = q->Int(i, 2);
+            x.expired = q->Int(i, 3);
+            x.pending = q->Int(i, 4);
+            x.succeeded = q->Int(i, 5);
+            x.failed = q->Int(i, 6);
+            out.push_back(std::move(x));
+          }
+          return out;
+        });
+  }
+
+  // ---- BreakerLedger: writes under the admission lock (pg_roles.h) ----
+
+  Result<BreakerState> GetBreaker() override {
+    return On<BreakerState>(Mode::kRead, [](PgConn& c) { return internal::PgGetBreaker(c); });
+  }
+
+  Result<bool> TripBreaker(std::string_view reason, WallTime at) override {
+    return On<bool>(Mode::kTransaction, [&](PgConn& c) -> Result<bool> {
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      return internal::PgTripBreaker(c, reason, at);
+    });
+  }
+
+  Result<BreakerState> ResetBreaker(const BreakerReset& r) override {
+    return On<BreakerState>(Mode::kTransaction, [&](PgConn& c) -> Result<BreakerState> {
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      return internal::PgResetBreaker(c, r);
+    });
   }
 
   // ---- alerts ----

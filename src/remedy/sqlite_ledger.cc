@@ -92,16 +92,7 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   r.acting = std::chrono::milliseconds(s.Int(19));
   r.mode = s.Text(20);
   if (auto d = s.OptInt(21)) r.approval_deadline = FromMs(*d);
-  const std::string decision = s.Text(22);
-  for (ApprovalDecision d :
-       {ApprovalDecision::kApproved, ApprovalDecision::kDenied, ApprovalDecision::kExpired}) {
-    if (decision != ApprovalDecisionName(d)) continue;
-    ApprovalRecord& a = r.approval.emplace();
-    a.decision = d;
-    a.by = s.Text(23);
-    a.comment = s.Text(24);
-    a.at = FromMs(s.OptInt(25).value_or(0));
-  }
+  r.approval = internal::ApprovalFromColumns(s.Text(22), s.Text(23), s.Text(24), s.OptInt(25));
   return r;
 }
 
@@ -925,13 +916,9 @@ class SqliteLedger final : public ExecutionLedger,
                                   ", not awaiting approval");
       }
     }
-    const ExecutionState next = d.decision == ApprovalDecision::kApproved ? ExecutionState::kActing
-                                : d.decision == ApprovalDecision::kDenied
-                                    ? ExecutionState::kDenied
-                                    : ExecutionState::kApprovalExpired;
+    const ExecutionState next = internal::StateAfter(d.decision);
     const int64_t at = Ms(d.at);
-    const std::string detail = std::string(ApprovalDecisionName(d.decision)) + " by " + d.by +
-                               (d.comment.empty() ? "" : ": " + d.comment);
+    const std::string detail = internal::DecisionDetail(d);
     {
       STOPGAP_SQL(up, db_,
                   "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, detail = ?, "

@@ -406,12 +406,9 @@ TEST_P(LedgerTest, Sync) { EXPECT_TRUE(ledger_->Sync().ok()); }
 TEST_P(LedgerTest, OneClaimPerFiringWindowAcrossNodes) {
   if (!pg()) GTEST_SKIP() << "one SQLite node serialises its intake instead";
   constexpr int kNodes = 3, kRounds = 20;
-  std::vector<std::unique_ptr<ExecutionLedger>> nodes;
-  for (int i = 0; i < kNodes; ++i) {
-    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    nodes.push_back(std::move(*l));
-  }
+  std::vector<std::unique_ptr<ExecutionLedger>> nodes =
+      testing::OpenNodes(kNodes, [&] { return OpenAnother(); });
+  ASSERT_EQ(nodes.size(), size_t{kNodes});
   for (int round = 0; round < kRounds; ++round) {
     NewExecution e;
     e.workaround_id = "w";

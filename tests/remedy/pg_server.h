@@ -11,9 +11,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "remedy/ledger.h"
 
 namespace stopgap::remedy::testing {
 
@@ -30,6 +34,22 @@ inline int FreeLoopbackPort() {
   }
   ::close(fd);
   return port;
+}
+
+// `n` ledgers opened by `open`, as n nodes on one database would; a failure
+// is recorded (ADD_FAILURE) and ends the list early.
+inline std::vector<std::unique_ptr<ExecutionLedger>> OpenNodes(
+    int n, const std::function<Result<std::unique_ptr<ExecutionLedger>>()>& open) {
+  std::vector<std::unique_ptr<ExecutionLedger>> nodes;
+  for (int i = 0; i < n; ++i) {
+    Result<std::unique_ptr<ExecutionLedger>> l = open();
+    if (!l.ok()) {
+      ADD_FAILURE() << "node " << i << ": " << l.status().ToString();
+      break;
+    }
+    nodes.push_back(std::move(*l));
+  }
+  return nodes;
 }
 
 class PgServer {

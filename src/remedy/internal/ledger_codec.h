@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "remedy/ledger.h"
 
 namespace stopgap::remedy::internal {
 
@@ -59,6 +60,32 @@ inline std::vector<std::string> JsonList(const std::string& s) {
   for (const nlohmann::json& e : j)
     if (e.is_string()) out.push_back(e.get<std::string>());
   return out;
+}
+
+// The approval columns (approval_decision, _by, _comment, _at) as a record;
+// none while undecided.
+inline std::optional<ApprovalRecord> ApprovalFromColumns(const std::string& decision,
+                                                         std::string by, std::string comment,
+                                                         std::optional<int64_t> at) {
+  for (ApprovalDecision d :
+       {ApprovalDecision::kApproved, ApprovalDecision::kDenied, ApprovalDecision::kExpired}) {
+    if (decision == ApprovalDecisionName(d)) {
+      return ApprovalRecord{d, std::move(by), std::move(comment), FromMs(at.value_or(0))};
+    }
+  }
+  return std::nullopt;
+}
+
+// Where a decision moves an execution awaiting approval, and the detail it
+// records ("approved by ops: looks right").
+inline ExecutionState StateAfter(ApprovalDecision d) {
+  return d == ApprovalDecision::kApproved ? ExecutionState::kActing
+         : d == ApprovalDecision::kDenied ? ExecutionState::kDenied
+                                          : ExecutionState::kApprovalExpired;
+}
+inline std::string DecisionDetail(const ApprovalRecord& d) {
+  return std::string(ApprovalDecisionName(d.decision)) + " by " + d.by +
+         (d.comment.empty() ? "" : ": " + d.comment);
 }
 
 }  // namespace stopgap::remedy::internal

@@ -5,7 +5,8 @@
 // concurrency, cooldown and budget count the executions of the alert's group
 // only (GroupLimitsLedger); the circuit breaker stays global. The first that fails is
 // the refusal. Counts come from the ledger; the caller (the engine) holds its
-// admission lock so the check and the insert that follows are atomic.
+// admission lock so the check and the insert that follows are atomic (with a
+// shared ledger, the ledger's AdmissionLedger transaction and its lock).
 //
 // Thread safety: stateless; the ledger is thread-safe.
 #pragma once

@@ -2,7 +2,8 @@
 // Migration 1 is the SQLite schema at its version 4 (same tables, columns and
 // meanings; BIGSERIAL ids, BIGINT milliseconds); 2 adds what several nodes
 // need: execution leases, claims (one per fingerprint + firing window) and
-// singleton leases. Applied in order under an advisory lock (nodes starting
+// singleton leases; 3 is SQLite's 5 and 6 (groups, degraded time,
+// approvals, the breaker's latch). Applied in order under an advisory lock (nodes starting
 // together migrate once), recorded in schema_version. Never edit a released
 // migration: add a new one.
 //
@@ -130,6 +131,39 @@ CREATE TABLE singleton_leases (
   name     TEXT PRIMARY KEY,
   holder   TEXT   NOT NULL,
   until_ms BIGINT NOT NULL
+);
+)sql",
+    // 3: SQLite's migrations 5 and 6, same names. Limits per group
+    // (limits.group_by: canonical JSON of the label values, '{}' without)
+    // and the end of the degraded time each execution answered; the mode of
+    // each execution and, for approve mode, the wait's deadline and the
+    // decision with who made it; the storm breaker's latch as events (it is
+    // tripped while the newest is a trip). Admission and the latch are made
+    // atomic across nodes by advisory locks (docs/ledger-schema.md), not by
+    // anything in the schema.
+    R"sql(
+ALTER TABLE executions ADD COLUMN group_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE executions ADD COLUMN degraded_end BIGINT;
+UPDATE executions SET degraded_end = finished_at WHERE state = 'succeeded';
+CREATE INDEX executions_runs_by_group ON executions(workaround_id, group_json, id)
+  WHERE state != 'refused';
+CREATE INDEX executions_open_by_fingerprint ON executions(fingerprint)
+  WHERE degraded_end IS NULL;
+ALTER TABLE executions ADD COLUMN mode TEXT NOT NULL DEFAULT 'auto';
+ALTER TABLE executions ADD COLUMN approval_deadline BIGINT;
+ALTER TABLE executions ADD COLUMN approval_decision TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN approval_at BIGINT;
+CREATE INDEX executions_awaiting_approval ON executions(id)
+  WHERE state = 'awaiting-approval';
+CREATE TABLE breaker_events (
+  id      BIGSERIAL PRIMARY KEY,
+  kind    TEXT   NOT NULL,
+  reason  TEXT   NOT NULL DEFAULT '',
+  actor   TEXT   NOT NULL DEFAULT '',
+  comment TEXT   NOT NULL DEFAULT '',
+  at      BIGINT NOT NULL
 );
 )sql",
 };
