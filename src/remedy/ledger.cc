@@ -65,6 +65,12 @@ BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger) {
   return dynamic_cast<BreakerLedger*>(&ledger);
 }
 
+RerunLedger* AsRerunLedger(ExecutionLedger& ledger) { return dynamic_cast<RerunLedger*>(&ledger); }
+
+ClusterLedger* AsClusterLedger(ExecutionLedger& ledger) {
+  return dynamic_cast<ClusterLedger*>(&ledger);
+}
+
 std::string SqlStateList(StateSet set) {
   std::string out = "(";
   for (size_t i = 0; i < std::size(kStateNames); ++i) {

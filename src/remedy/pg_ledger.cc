@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -41,7 +42,7 @@ using internal::PgResult;
 #define STOPGAP_PG_EXECUTION_COLUMNS                                                          \
   "id, workaround_id, issue, fingerprint, alert_id, source, labels_json, state, "             \
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, " \
-  "attempt, token "
+  "attempt, token, resume, rerun_of "
 
 ExecutionRecord ReadExecution(const PgResult& q, int i) {
   ExecutionRecord r;
@@ -63,6 +64,8 @@ ExecutionRecord ReadExecution(const PgResult& q, int i) {
   if (auto s = q.OptInt(i, 14)) r.instance_start = FromMs(*s);
   r.attempt = static_cast<int>(q.Int(i, 15));
   r.token = q.Text(i, 16);
+  r.resume = q.Text(i, 17);
+  r.rerun_of = q.OptInt(i, 18);
   return r;
 }
 
@@ -89,7 +92,7 @@ const PgStateSql& States() {
   return *s;
 }
 
-class PgLedger final : public ExecutionLedger {
+class PgLedger final : public ExecutionLedger, public RerunLedger, public ClusterLedger {
  public:
   PgLedger(const Clock& clock, SecretMasker masker, std::string conninfo, PgLedgerOptions o)
       : clock_(clock),
@@ -229,7 +232,19 @@ class PgLedger final : public ExecutionLedger {
         Log(LogLevel::kWarn, "ledger lease sweep failed",
             {{"ledger", url_}, {"error", n.status().ToString()}});
       }
+      NoteContact(n.ok() ? renewed : n.status());
       lock.lock();
+    }
+  }
+
+  // Each housekeeping round is the node's contact with the database (Health()).
+  void NoteContact(const Status& st) {
+    std::lock_guard lock(health_mu_);
+    if (st.ok()) {
+      last_contact_ = clock_.Now();
+      last_error_.clear();
+    } else {
+      last_error_ = st.ToString();
     }
   }
 
@@ -239,8 +254,32 @@ class PgLedger final : public ExecutionLedger {
           c.Run("renew", States().renew, {P(Ms(clock_.Now() + options_.lease)), P(self_)});
       return r.ok() ? Status::Ok() : r.status();
     });
-    if (st.ok()) ++renewals_;
+    ++(st.ok() ? renewals_ : renewal_failures_);
     return st;
+  }
+
+  // ---- ClusterLedger ----
+
+  ClusterCounters Counters() const override {
+    return {.claims_won = claims_won_,
+            .claims_lost = claims_lost_,
+            .lease_renewals = renewals_,
+            .lease_renewal_failures = renewal_failures_,
+            .failovers = interrupted_,
+            .reconnects = failovers_};
+  }
+
+  ClusterHealth Health(WallTime now) const override {
+    ClusterHealth h;
+    h.lease = options_.lease;
+    std::lock_guard lock(health_mu_);
+    h.last_contact = last_contact_;
+    h.error = last_error_;
+    // Answered within two housekeeping rounds, and the last one did not fail.
+    const Duration round = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    h.reachable = last_error_.empty() && last_contact_ && now - *last_contact_ <= 2 * round;
+    for (const auto& [name, until] : singletons_) h.singletons[name] = until > now;
+    return h;
   }
 
   // ---- executions ----
@@ -254,24 +293,37 @@ class PgLedger final : public ExecutionLedger {
     const std::string labels = MapJson(masker_.MaskMap(e.labels));
     ExecutionId id = 0;
     std::optional<ExecutionId> lost_to;
+    bool rerun_lost = false;
     Status st = InTx([&](PgConn& c) -> Status {
       lost_to.reset();
+      rerun_lost = false;
+      // A rerun's claim is its rerun_of (unique): a second node's insert
+      // waits for the first and then does nothing.
       Result<PgResult> ins =
           c.Run("create_execution",
                 "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                 "labels_json, state, refusal_reason, detail, created_at, updated_at, finished_at, "
-                "owner, instance_start, attempt, token, lease_until) "
-                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+                "owner, instance_start, attempt, token, lease_until, resume, rerun_of) "
+                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
+                "ON CONFLICT (rerun_of) WHERE rerun_of IS NOT NULL DO NOTHING RETURNING id",
                 {P(e.workaround_id), P(e.issue), P(e.fingerprint), P(e.alert_id), P(e.source),
                  P(labels), P(ExecutionStateName(e.state)), P(e.refusal_reason), P(e.detail), P(at),
                  P(at), refused ? P(std::optional<int64_t>(at)) : std::nullopt,
                  P(refused ? std::string() : self_),
                  P(e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt),
                  P(int64_t{e.attempt}), P(e.token),
-                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease))});
+                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease)), P(e.resume),
+                 P(e.rerun_of)});
       if (!ins.ok()) return ins.status();
+      if (ins->Rows() == 0) {
+        rerun_lost = true;
+        return AlreadyExists("execution " + std::to_string(e.rerun_of.value_or(0)) +
+                             " is already rerun by another execution");
+      }
       id = ins->Int(0, 0);
-      if (!refused && !e.fingerprint.empty()) {
+      // The alert's claim belongs to the interrupted execution; its rerun
+      // holds the rerun_of claim instead.
+      if (!refused && !e.fingerprint.empty() && !e.rerun_of) {
         // The claim: one row per fingerprint + firing window + attempt. The
         // primary key decides between nodes; a concurrent insert of the same
         // key waits for the other transaction and then does nothing.
@@ -321,9 +373,9 @@ class PgLedger final : public ExecutionLedger {
           {P(e.workaround_id), P(e.issue), P(int64_t{!refused}), P(int64_t{refused})});
       return wt.ok() ? Status::Ok() : wt.status();
     });
-    if (lost_to) ++claims_lost_;
+    if (lost_to || rerun_lost) ++claims_lost_;
     if (!st.ok()) return st;
-    if (!refused && !e.fingerprint.empty()) ++claims_won_;
+    if (!refused && (!e.fingerprint.empty() || e.rerun_of)) ++claims_won_;
     return id;
   }
 
@@ -424,17 +476,18 @@ class PgLedger final : public ExecutionLedger {
   }
 
   Result<int64_t> MarkUnfinishedInterrupted(WallTime now) override {
-    int64_t n = 0;
+    int64_t n = 0, others = 0;
     const int64_t at = Ms(now);
     Status st = InTx([&](PgConn& c) -> Status {
       n = 0;
+      others = 0;
       Result<PgResult> q = c.Run("lapsed", States().lapsed, {P(at)});
       if (!q.ok()) return q.status();
       for (int i = 0; i < q->Rows(); ++i) {
         const ExecutionId id = q->Int(i, 0);
         std::string detail = "the node running it (" + q->Text(i, 2) +
                              ") stopped renewing its lease while it was " + q->Text(i, 1) +
-                             "; it will not be re-run by itself";
+                             "; it is not re-run by itself (only with resume: rerun)";
         Result<PgResult> up = c.Run(
             "interrupt",
             "UPDATE executions SET state = $1, updated_at = $2, finished_at = $2, detail = $3, "
@@ -443,12 +496,13 @@ class PgLedger final : public ExecutionLedger {
         if (!up.ok()) return up.status();
         STOPGAP_RETURN_IF_ERROR(InsertTransition(c, id, ExecutionState::kInterrupted, at, detail));
         ++n;
+        if (q->Text(i, 2) != self_) ++others;
       }
       return Status::Ok();
     });
     if (!st.ok()) return st;
     if (n > 0) {
-      interrupted_ += n;
+      interrupted_ += others;  // failovers: another node's executions
       Log(LogLevel::kWarn, "executions whose node stopped renewing their lease marked interrupted",
           {{"count", std::to_string(n)}});
     }
@@ -803,8 +857,36 @@ class PgLedger final : public ExecutionLedger {
       held = q->Rows() == 1;
       return Status::Ok();
     });
+    {
+      std::lock_guard lock(health_mu_);
+      // Not held (or unknown after an error): it lapsed for us, if we had it.
+      singletons_[std::string(name)] = st.ok() && held ? now + lease : WallTime{};
+    }
     if (!st.ok()) return st;
     return held;
+  }
+
+  // ---- reruns (resume: rerun) ----
+
+  Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
+    std::vector<ExecutionRecord> out;
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q = c.Run(
+              "rerun_candidates",
+              "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+              "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
+              "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
+              "ORDER BY id LIMIT $1",
+              {P(int64_t{std::clamp(limit, 1, 1000)})});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
+          return Status::Ok();
+        },
+        Mode::kRead);
+    if (!st.ok()) return st;
+    return out;
   }
 
   // ---- retention ----
@@ -906,8 +988,12 @@ class PgLedger final : public ExecutionLedger {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread housekeeper_;
-  std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, failovers_{0},
-      interrupted_{0};
+  std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, renewal_failures_{0},
+      failovers_{0}, interrupted_{0};
+  mutable std::mutex health_mu_;  // guards the three below
+  std::optional<WallTime> last_contact_;
+  std::string last_error_;
+  std::map<std::string, WallTime> singletons_;  // name -> held until (past: not held)
 };
 
 // Splits our own parameters (lease=) off a libpq URL; libpq refuses unknown ones.
