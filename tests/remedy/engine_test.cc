@@ -343,11 +343,13 @@ TEST_F(EngineTest, RerunOfAnInterruptedExecutionRunsOnceWithItsLabels) {
   // The catalog no longer says rerun: nothing is recorded.
   Workaround plain = MakeWorkaround("w");
   engine->SetCatalog(MakeCatalog({plain}, dir_.path() + "/bundles"));
-  Result<std::vector<ExecutionRecord>> before = ledger_->ListExecutions({.limit = 100});
+  Result<std::vector<ExecutionRecord>> before =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 100});
   orig->id = 999;  // as if another interrupted one
   Result<Admission> none = engine->BeginRerun(*orig);
   EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
-  Result<std::vector<ExecutionRecord>> after = ledger_->ListExecutions({.limit = 100});
+  Result<std::vector<ExecutionRecord>> after =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 100});
   EXPECT_EQ(before->size(), after->size());
 }
 

@@ -605,7 +605,8 @@ TEST_P(LedgerTest, OneRerunPerInterruptedExecutionAcrossNodes) {
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->empty()) << "claimed: no longer a candidate";
   // The child's rerun: linked, and when interrupted too, never a candidate.
-  Result<std::vector<ExecutionRecord>> all = ledger_->ListExecutions({.limit = 10});
+  Result<std::vector<ExecutionRecord>> all =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 10});
   ASSERT_TRUE(all.ok());
   const ExecutionRecord& rerun = all->front();  // newest first
   ASSERT_EQ(rerun.rerun_of, std::optional<ExecutionId>(*orig));
