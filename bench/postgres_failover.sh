@@ -109,7 +109,7 @@ death_round() {  # LEASE DB ROUND: prints "<ms to interrupted> <ms to rerun star
   t2=""
   for _ in $(seq 1 3000); do
     if grep -q "^$n nodeB " "$TMP/side.log"; then
-      t2=$(awk -v n="$n" '$1 == n && $2 == "nodeB" {print int($3 / 1000000)}' "$TMP/side.log")
+      t2=$(awk -v n="$n" '$1 == n && $2 == "nodeB" {print substr($3, 1, length($3) - 6)}' "$TMP/side.log")
       break
     fi
     sleep 0.02
