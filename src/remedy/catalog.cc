@@ -49,6 +49,8 @@ std::string_view ModeName(Mode m) {
   return "?";
 }
 
+std::string_view ResumeName(Resume r) { return r == Resume::kRerun ? "rerun" : "escalate"; }
+
 std::string_view WorkaroundStateName(WorkaroundState state) {
   switch (state) {
     case WorkaroundState::kActive:

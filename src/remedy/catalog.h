@@ -121,6 +121,16 @@ struct Repeat {
 enum class Mode { kAuto, kObserve, kApprove };
 std::string_view ModeName(Mode m);  // "auto", "observe", "approve"
 
+// `resume:` — what becomes of an execution that was cut short (its node
+// died and its lease lapsed, its process was killed, a shutdown stopped it)
+// and so reads `interrupted`. escalate (the default): it stays recorded, and a
+// re-notification of its still-firing alert escalates on the issue. rerun: a
+// `stopgap serve` runs the workaround once more for it, as a new execution
+// linked to it (rerun_of), claimed in the ledger so that one node only does.
+// A rerun that is itself interrupted escalates: it is never rerun again.
+enum class Resume { kEscalate, kRerun };
+std::string_view ResumeName(Resume r);  // "escalate", "rerun"
+
 struct Workaround {
   std::string id;
   IssueRef issue;
@@ -140,7 +150,8 @@ struct Workaround {
   std::optional<Repeat> repeat;
   Mode mode = Mode::kAuto;
   Duration approval_timeout = 15min;  // mode: approve: the longest wait for a decision
-  int line = 0;                       // line of the `- id:` entry
+  Resume resume = Resume::kEscalate;
+  int line = 0;  // line of the `- id:` entry
 };
 
 // ---- Top-level sections --------------------------------------------------------

@@ -295,6 +295,24 @@ void LoadMode(YamlReader& r, const YAML::Node& n, Workaround* w) {
   }
 }
 
+void LoadResume(YamlReader& r, const YAML::Node& n, Workaround* w) {
+  auto v = r.String(n, "resume", "resume");
+  if (!v) return;
+  if (*v == ResumeName(Resume::kRerun)) {
+    w->resume = Resume::kRerun;
+  } else if (*v != ResumeName(Resume::kEscalate)) {
+    r.Error(ChildOf(n, "resume"), "resume", "bad-value",
+            "resume is escalate (the default: an interrupted execution is recorded and its "
+            "still-firing alert escalates) or rerun (run the workaround once more), not '" +
+                *v + "'");
+    return;
+  }
+  if (w->resume == Resume::kRerun && w->mode == Mode::kObserve) {
+    r.Warn(ChildOf(n, "resume"), "resume", "unused",
+           "resume: rerun reruns the diagnostics only in mode: observe (nothing acts)");
+  }
+}
+
 void LoadLimits(YamlReader& r, const YAML::Node& n, Limits* out) {
   if (!r.CheckMap(
           n, "limits",
@@ -485,7 +503,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   if (!r.CheckMap(n, "",
                   {"id", "issue", "cause", "diagnosed", "root_cause", "description", "expires",
                    "match", "labels", "diagnostics", "action", "verify", "limits", "repeat", "mode",
-                   "approval_timeout"})) {
+                   "approval_timeout", "resume"})) {
     return std::nullopt;
   }
   Workaround w;
@@ -574,6 +592,7 @@ std::optional<Workaround> LoadWorkaround(YamlReader& r, const YAML::Node& n, con
   YAML::Node repeat = ChildOf(n, "repeat");
   if (!IsAbsent(repeat)) LoadRepeat(r, repeat, &w.repeat);
   LoadMode(r, n, &w);
+  LoadResume(r, n, &w);
   return w;
 }
 

@@ -227,7 +227,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
                                                 const std::set<std::string>& closed,
                                                 const std::set<std::string>& unknown,
                                                 LimitQueries& limits, BreakerLedger* latch_ledger,
-                                                Status* error, BreakerState* breaker) {
+                                                Status* error, BreakerState* breaker, bool rerun) {
   const WallTime now = clock_.Now();
   internal::LimitInputs in;
   BreakerState latch;
@@ -250,6 +250,7 @@ std::optional<Refusal> RemediationEngine::Check(const Catalog& catalog, const Wo
   in.wait_when_busy = options_.queue_when_busy && w.limits.on_busy == OnBusy::kQueue;
   in.elapsed = [this](WallTime then) { return Elapsed(then); };
   in.group = group;
+  in.rerun = rerun;
   Result<std::optional<Refusal>> r = internal::CheckLimits(catalog, w, in, limits);
   if (!r.ok()) {
     *error = r.status();
@@ -314,6 +315,31 @@ Result<Plan> RemediationEngine::PlanFor(std::string_view workaround_id, const Al
 Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const Alert& alert,
                                            std::string_view source, std::optional<AlertId> alert_id,
                                            int attempt) {
+  return Admit(workaround_id, alert, source, alert_id, attempt, nullptr);
+}
+
+Result<Admission> RemediationEngine::BeginRerun(const ExecutionRecord& e) {
+  {
+    std::lock_guard lock(mu_);
+    const Workaround* w = catalog_->Find(e.workaround_id);
+    if (!w || w->resume != Resume::kRerun) {
+      return FailedPrecondition(
+          "execution " + std::to_string(e.id) + ": workaround '" + e.workaround_id + "' " +
+          (w ? "no longer says resume: rerun" : "left the catalog") + "; not rerun");
+    }
+  }
+  Alert alert;
+  alert.fingerprint = e.fingerprint;
+  alert.labels = e.labels;  // as stored: secrets masked
+  alert.source = e.source;
+  alert.token = e.token;
+  if (e.instance_start) alert.starts_at = *e.instance_start;
+  return Admit(e.workaround_id, alert, e.source, e.alert_id, e.attempt, &e);
+}
+
+Result<Admission> RemediationEngine::Admit(std::string_view workaround_id, const Alert& alert,
+                                           std::string_view source, std::optional<AlertId> alert_id,
+                                           int attempt, const ExecutionRecord* rerun) {
   std::unique_lock admission(admission_mu_);
   std::shared_ptr<const Catalog> catalog;
   std::set<std::string> closed, unknown;
@@ -348,8 +374,27 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
   auto decide = [&](LimitQueries& limits, BreakerLedger* latch) -> Result<NewExecution> {
     tripped = false;
     Status error;
-    refusal = Check(*catalog, *w, alert, group, closed, unknown, limits, latch, &error, &breaker);
+    refusal = Check(*catalog, *w, alert, group, closed, unknown, limits, latch, &error, &breaker,
+                    rerun != nullptr);
     if (!error.ok()) return error;
+    if (rerun && !refusal) {
+      // The ledger keeps labels masked: an action built from a masked value
+      // would act on "***". The secret is gone; a person re-sends the alert.
+      std::vector<std::vector<std::string>> argv[3];
+      (void)SubstituteAll(*w, alert, argv);  // checked above
+      for (const auto& phase : argv) {
+        for (const auto& step : phase) {
+          for (const std::string& a : step) {
+            if (a.find(kSecretMask) == std::string::npos) continue;
+            refusal = Refusal{RefusalReason::kUnsafeLabel,
+                              "a step needs a label the ledger stores masked as a secret"};
+          }
+        }
+      }
+    }
+    if (refusal && rerun) {
+      refusal->detail = "rerun of execution " + std::to_string(rerun->id) + ": " + refusal->detail;
+    }
     // A budget or the hourly breaker refusing for the first time trips the
     // latch: from now on every admission is refused until a person resets it.
     // A budget counted per group (limits.group_by) does not: one host's budget
@@ -382,6 +427,11 @@ Result<Admission> RemediationEngine::Begin(std::string_view workaround_id, const
     e.attempt = attempt;
     e.group = group;
     e.mode = std::string(ModeName(w->mode));
+    e.resume = std::string(ResumeName(w->resume));
+    if (rerun) {
+      e.rerun_of = rerun->id;
+      e.detail = "rerun of interrupted execution " + std::to_string(rerun->id);
+    }
     if (refusal) {
       e.state = ExecutionState::kRefused;
       e.refusal_reason = std::string(RefusalReasonName(refusal->reason));

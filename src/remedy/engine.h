@@ -189,6 +189,18 @@ class RemediationEngine {
                           std::string_view source, std::optional<AlertId> alert_id = {},
                           int attempt = 1);
 
+  // `resume: rerun`: admits a rerun of the interrupted execution `e` (a
+  // RerunLedger candidate) as a new execution with rerun_of = e.id, the
+  // same fingerprint, labels (as stored: masked), firing instance and
+  // attempt. Every admission check applies except the cooldown; a label the
+  // ledger stores masked that a step needs refuses it (unsafe-label: the
+  // secret is gone). A refusal is recorded like any other and ends the
+  // matter: the interrupted execution is never considered again.
+  // kAlreadyExists when another process claimed the rerun first;
+  // kFailedPrecondition when the workaround left the catalog or no longer
+  // says resume: rerun (nothing is recorded). Then Run(id) as after Begin().
+  Result<Admission> BeginRerun(const ExecutionRecord& e);
+
   // Runs an admitted execution to its end. Each id runs at most once
   // (kFailedPrecondition in `error` otherwise). With queue_when_busy, an
   // execution that finds no free slot comes back `waiting`; the thread whose
@@ -256,7 +268,12 @@ class RemediationEngine {
                                const std::map<std::string, std::string>& group,
                                const std::set<std::string>& closed,
                                const std::set<std::string>& unknown, LimitQueries& limits,
-                               BreakerLedger* latch_ledger, Status* error, BreakerState* breaker);
+                               BreakerLedger* latch_ledger, Status* error, BreakerState* breaker,
+                               bool rerun = false);
+  // Begin(), and BeginRerun() with `rerun` set.
+  Result<Admission> Admit(std::string_view workaround_id, const Alert& alert,
+                          std::string_view source, std::optional<AlertId> alert_id, int attempt,
+                          const ExecutionRecord* rerun);
   // mode: approve: keeps the execution (its labels, argv and bundle) until Decide().
   void ParkIfAwaiting(ExecutionId id, const ExecutionOutcome& out, std::unique_ptr<Pending>& p);
   Result<std::unique_ptr<Pending>> Resume(const ExecutionRecord& e);

@@ -67,6 +67,9 @@ FiringDecision DecideFiring(const Workaround& w, const std::optional<ExecutionRe
       }
       break;
     case ExecutionState::kInterrupted:
+      // resume: rerun: a node will run it once more (RerunLedger); a rerun
+      // that was itself interrupted escalates.
+      if (e.resume == ResumeName(Resume::kRerun) && !e.rerun_of) return duplicate("rerun-pending");
       break;
     default:
       return duplicate("in-flight");

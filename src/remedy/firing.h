@@ -37,7 +37,7 @@ struct FiringDecision {
   ExecutionId of = 0;  // the instance's execution (duplicate, escalate, repeat)
   int attempt = 1;     // the attempt an admitted execution records
   std::string why;     // duplicates: "same-instance", "refused", "repeat-wait", "still-firing",
-                       // "denied", "approval-expired"
+                       // "denied", "approval-expired", "rerun-pending"
 };
 
 // Whether `alert` belongs to the firing instance of `last` (an execution of
@@ -59,7 +59,8 @@ bool SameInstance(const ExecutionRecord& last, const Alert& alert,
 //  - failed or interrupted: with `repeat:` and a failed attempt below
 //    repeat.max, repeat once repeat.every has passed since it finished
 //    (duplicate "repeat-wait" before); else escalate (an interrupted run is
-//    never repeated by itself).
+//    never repeated by itself; one created with resume: rerun that is not
+//    itself a rerun is a duplicate "rerun-pending": a node reruns it).
 FiringDecision DecideFiring(const Workaround& w, const std::optional<ExecutionRecord>& last,
                             bool same_instance, WallTime now);
 

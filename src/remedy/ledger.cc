@@ -69,6 +69,12 @@ AdmissionLedger* AsAdmissionLedger(ExecutionLedger& ledger) {
   return dynamic_cast<AdmissionLedger*>(&ledger);
 }
 
+RerunLedger* AsRerunLedger(ExecutionLedger& ledger) { return dynamic_cast<RerunLedger*>(&ledger); }
+
+ClusterLedger* AsClusterLedger(ExecutionLedger& ledger) {
+  return dynamic_cast<ClusterLedger*>(&ledger);
+}
+
 std::string SqlStateList(StateSet set) {
   std::string out = "(";
   for (size_t i = 0; i < std::size(kStateNames); ++i) {

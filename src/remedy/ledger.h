@@ -10,7 +10,9 @@
 //
 // States: matched -> refused | diagnosing -> acting -> verifying ->
 // succeeded | failed; an execution its process did not finish reads
-// interrupted (set by MarkUnfinishedInterrupted, which Open runs; never re-run).
+// interrupted (set by MarkUnfinishedInterrupted, which Open runs), never re-run
+// by itself: only a workaround with `resume: rerun` runs once more, as a new
+// execution linked to it (rerun_of; RerunLedger).
 // A workaround in `mode: observe` ends diagnosing -> observed (the action is
 // recorded as would-run steps); in `mode: approve` diagnosing ->
 // awaiting-approval -> acting (approved) | denied | approval-expired
@@ -128,6 +130,13 @@ struct NewExecution {
   // count per group through GroupLimitsLedger.
   std::map<std::string, std::string> group;
   std::string mode = "auto";  // the workaround's mode: "auto", "observe", "approve"
+  // The workaround's `resume:` ("escalate", "rerun"), kept with the execution:
+  // what becomes of it if it is interrupted (RerunLedger).
+  std::string resume = "escalate";
+  // Set: this execution reruns that interrupted one. At most one execution
+  // per interrupted one, made unique by the ledger (an index, not a check):
+  // the second CreateExecution with the same rerun_of fails kAlreadyExists.
+  std::optional<ExecutionId> rerun_of;
 };
 
 // A person's (or the timeout's) decision on an execution awaiting approval.
@@ -171,6 +180,8 @@ struct ExecutionRecord {
   std::string mode = "auto";                  // see NewExecution
   std::optional<WallTime> approval_deadline;  // set on entering awaiting-approval
   std::optional<ApprovalRecord> approval;     // the decision, once made
+  std::string resume = "escalate";            // see NewExecution
+  std::optional<ExecutionId> rerun_of;        // see NewExecution
   // Filled by GetExecution only.
   std::vector<StepRecord> steps;
   std::vector<TransitionRecord> transitions;
@@ -530,10 +541,55 @@ class AdmissionLedger {
   virtual Result<ExecutionId> Admit(const Decision& decide) = 0;
 };
 
+// `resume: rerun`: interrupted executions to run once more. Both backends
+// implement it. Which process interrupted an execution does not matter (its
+// node's lease lapsed, its process died, a shutdown stopped it): what counts
+// is that it was cut short and its workaround said rerun when it was created.
+class RerunLedger {
+ public:
+  virtual ~RerunLedger() = default;
+  // Interrupted executions created with resume "rerun" that are not
+  // themselves reruns and that no execution reruns yet, oldest first (at
+  // most `limit`). A caller claims one with CreateExecution(rerun_of = id):
+  // exactly one claim per interrupted execution succeeds, across nodes.
+  virtual Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) = 0;
+};
+
+// What a node sharing the ledger with other nodes knows about itself, for
+// /healthz and /metrics. Counters only grow, for the life of the ledger object.
+struct ClusterCounters {
+  int64_t claims_won = 0;              // alert claims this node inserted (it runs the alert)
+  int64_t claims_lost = 0;             // alert claims another node held first (a duplicate here)
+  int64_t lease_renewals = 0;          // renewal rounds that committed
+  int64_t lease_renewal_failures = 0;  // renewal rounds that failed (database away)
+  // Executions this node marked interrupted because the node running them
+  // stopped renewing their lease.
+  int64_t failovers = 0;
+  int64_t reconnects = 0;  // calls retried on a new connection (database restart, failover)
+};
+struct ClusterHealth {
+  // The database answered the last housekeeping round (every lease/3).
+  bool reachable = false;
+  std::optional<WallTime> last_contact;  // the last round that answered
+  std::string error;                     // why the last round failed; empty when it did not
+  Duration lease{0};
+  // Singleton leases this node asked for (HoldSingleton), and whether it
+  // holds each now (taken or renewed, and not lapsed since).
+  std::map<std::string, bool> singletons;
+};
+class ClusterLedger {
+ public:
+  virtual ~ClusterLedger() = default;
+  virtual ClusterCounters Counters() const = 0;
+  virtual ClusterHealth Health(WallTime now) const = 0;
+};
+
 // The role interfaces of `ledger` (null when its backend lacks one).
 ApprovalLedger* AsApprovalLedger(ExecutionLedger& ledger);
 BreakerLedger* AsBreakerLedger(ExecutionLedger& ledger);
 AdmissionLedger* AsAdmissionLedger(ExecutionLedger& ledger);
+RerunLedger* AsRerunLedger(ExecutionLedger& ledger);
+ClusterLedger* AsClusterLedger(ExecutionLedger& ledger);  // PostgreSQL only
 
 // Secrets: every write masks what it stores with a SecretMasker
 // (remedy/secrets.h) built from the config's redact patterns (the defaults
@@ -580,6 +636,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
     PgLedgerOptions options = {});
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 6;
+inline constexpr int kLedgerSchemaVersion = 7;
 
 }  // namespace stopgap::remedy

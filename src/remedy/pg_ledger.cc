@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -45,7 +46,8 @@ using internal::PgResult;
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, "    \
   "attempt, token, group_json, degraded_end, "                                                   \
   "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id), " \
-  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at "
+  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at, "      \
+  "resume, rerun_of "
 
 ExecutionRecord ReadExecution(const PgResult& q, int i) {
   ExecutionRecord r;
@@ -74,6 +76,8 @@ ExecutionRecord ReadExecution(const PgResult& q, int i) {
   if (auto d = q.OptInt(i, 21)) r.approval_deadline = FromMs(*d);
   r.approval =
       internal::ApprovalFromColumns(q.Text(i, 22), q.Text(i, 23), q.Text(i, 24), q.OptInt(i, 25));
+  r.resume = q.Text(i, 26);
+  r.rerun_of = q.OptInt(i, 27);
   return r;
 }
 
@@ -102,7 +106,9 @@ class PgLedger final : public ExecutionLedger,
                        public GroupLimitsLedger,
                        public ApprovalLedger,
                        public BreakerLedger,
-                       public AdmissionLedger {
+                       public AdmissionLedger,
+                       public RerunLedger,
+                       public ClusterLedger {
  public:
   PgLedger(const Clock& clock, SecretMasker masker, std::string conninfo, PgLedgerOptions o)
       : clock_(clock),
@@ -242,7 +248,19 @@ class PgLedger final : public ExecutionLedger,
         Log(LogLevel::kWarn, "ledger lease sweep failed",
             {{"ledger", url_}, {"error", n.status().ToString()}});
       }
+      NoteContact(n.ok() ? renewed : n.status());
       lock.lock();
+    }
+  }
+
+  // Each housekeeping round is the node's contact with the database (Health()).
+  void NoteContact(const Status& st) {
+    std::lock_guard lock(health_mu_);
+    if (st.ok()) {
+      last_contact_ = clock_.Now();
+      last_error_.clear();
+    } else {
+      last_error_ = st.ToString();
     }
   }
 
@@ -252,8 +270,32 @@ class PgLedger final : public ExecutionLedger,
           c.Run("renew", States().renew, {P(Ms(clock_.Now() + options_.lease)), P(self_)});
       return r.ok() ? Status::Ok() : r.status();
     });
-    if (st.ok()) ++renewals_;
+    ++(st.ok() ? renewals_ : renewal_failures_);
     return st;
+  }
+
+  // ---- ClusterLedger ----
+
+  ClusterCounters Counters() const override {
+    return {.claims_won = claims_won_,
+            .claims_lost = claims_lost_,
+            .lease_renewals = renewals_,
+            .lease_renewal_failures = renewal_failures_,
+            .failovers = interrupted_,
+            .reconnects = failovers_};
+  }
+
+  ClusterHealth Health(WallTime now) const override {
+    ClusterHealth h;
+    h.lease = options_.lease;
+    std::lock_guard lock(health_mu_);
+    h.last_contact = last_contact_;
+    h.error = last_error_;
+    // Answered within two housekeeping rounds, and the last one did not fail.
+    const Duration round = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    h.reachable = last_error_.empty() && last_contact_ && now - *last_contact_ <= 2 * round;
+    for (const auto& [name, until] : singletons_) h.singletons[name] = until > now;
+    return h;
   }
 
   // ---- executions ----
@@ -270,7 +312,9 @@ class PgLedger final : public ExecutionLedger,
                               const std::optional<ExecutionId>& lost_to) {
     if (lost_to) ++claims_lost_;
     if (!st.ok()) return st;
-    if (e.state != ExecutionState::kRefused && !e.fingerprint.empty()) ++claims_won_;
+    if (e.state != ExecutionState::kRefused && (!e.fingerprint.empty() || e.rerun_of)) {
+      ++claims_won_;
+    }
     return id;
   }
 
@@ -310,13 +354,16 @@ class PgLedger final : public ExecutionLedger,
     const std::string labels = MapJson(masker_.MaskMap(e.labels));
     {
       lost_to->reset();
+      // A rerun's claim is its rerun_of (unique): a second node's insert
+      // waits for the first and then does nothing.
       Result<PgResult> ins =
           c.Run("create_execution",
                 "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                 "labels_json, state, refusal_reason, detail, created_at, updated_at, finished_at, "
-                "owner, instance_start, attempt, token, lease_until, group_json, mode) "
-                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
-                "RETURNING id",
+                "owner, instance_start, attempt, token, lease_until, group_json, mode, resume, "
+                "rerun_of) "
+                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,"
+                "$21) ON CONFLICT (rerun_of) WHERE rerun_of IS NOT NULL DO NOTHING RETURNING id",
                 {P(e.workaround_id), P(e.issue), P(e.fingerprint), P(e.alert_id), P(e.source),
                  P(labels), P(ExecutionStateName(e.state)), P(e.refusal_reason), P(e.detail), P(at),
                  P(at), refused ? P(std::optional<int64_t>(at)) : std::nullopt,
@@ -324,11 +371,20 @@ class PgLedger final : public ExecutionLedger,
                  P(e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt),
                  P(int64_t{e.attempt}), P(e.token),
                  refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease)), P(MapJson(e.group)),
-                 P(e.mode)});
+                 P(e.mode), P(e.resume), P(e.rerun_of)});
       if (!ins.ok()) return ins.status();
+      if (ins->Rows() == 0) {
+        // Another node reruns that execution already (counted as a claim
+        // lost; the id of its rerun is not needed).
+        *lost_to = ExecutionId{0};
+        return AlreadyExists("execution " + std::to_string(e.rerun_of.value_or(0)) +
+                             " is already rerun by another execution");
+      }
       const ExecutionId id = ins->Int(0, 0);
       *out = id;
-      if (!refused && !e.fingerprint.empty()) {
+      // The alert's claim belongs to the interrupted execution; its rerun
+      // holds the rerun_of claim instead.
+      if (!refused && !e.fingerprint.empty() && !e.rerun_of) {
         // The claim: one row per fingerprint + firing window + attempt. The
         // primary key decides between nodes; a concurrent insert of the same
         // key waits for the other transaction and then does nothing.
@@ -382,8 +438,9 @@ class PgLedger final : public ExecutionLedger,
       Result<NewExecution> d = decide(view, view);
       if (!d.ok()) return d.status();
       e = std::move(*d);
-      if (e.state == ExecutionState::kRefused && !e.fingerprint.empty()) {
-        // Another node acted on this firing window (its claim committed
+      if (e.state == ExecutionState::kRefused && !e.fingerprint.empty() && !e.rerun_of) {
+        // (A refused rerun is recorded: its window's claim is the interrupted
+        // execution's own.) Another node acted on this firing window (its claim committed
         // before we took the lock): a duplicate of that, not a refusal.
         Result<std::string> w = ClaimWindow(c, e);
         if (!w.ok()) return w.status();
@@ -512,17 +569,18 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<int64_t> MarkUnfinishedInterrupted(WallTime now) override {
-    int64_t n = 0;
+    int64_t n = 0, others = 0;
     const int64_t at = Ms(now);
     Status st = InTx([&](PgConn& c) -> Status {
       n = 0;
+      others = 0;
       Result<PgResult> q = c.Run("lapsed", States().lapsed, {P(at)});
       if (!q.ok()) return q.status();
       for (int i = 0; i < q->Rows(); ++i) {
         const ExecutionId id = q->Int(i, 0);
         std::string detail = "the node running it (" + q->Text(i, 2) +
                              ") stopped renewing its lease while it was " + q->Text(i, 1) +
-                             "; it will not be re-run by itself";
+                             "; it is not re-run by itself (only with resume: rerun)";
         Result<PgResult> up = c.Run(
             "interrupt",
             "UPDATE executions SET state = $1, updated_at = $2, finished_at = $2, detail = $3, "
@@ -531,12 +589,13 @@ class PgLedger final : public ExecutionLedger,
         if (!up.ok()) return up.status();
         STOPGAP_RETURN_IF_ERROR(InsertTransition(c, id, ExecutionState::kInterrupted, at, detail));
         ++n;
+        if (q->Text(i, 2) != self_) ++others;
       }
       return Status::Ok();
     });
     if (!st.ok()) return st;
     if (n > 0) {
-      interrupted_ += n;
+      interrupted_ += others;  // failovers: another node's executions
       Log(LogLevel::kWarn, "executions whose node stopped renewing their lease marked interrupted",
           {{"count", std::to_string(n)}});
     }
@@ -1048,8 +1107,36 @@ class PgLedger final : public ExecutionLedger,
       held = q->Rows() == 1;
       return Status::Ok();
     });
+    {
+      std::lock_guard lock(health_mu_);
+      // Not held (or unknown after an error): it lapsed for us, if we had it.
+      singletons_[std::string(name)] = st.ok() && held ? now + lease : WallTime{};
+    }
     if (!st.ok()) return st;
     return held;
+  }
+
+  // ---- reruns (resume: rerun) ----
+
+  Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
+    std::vector<ExecutionRecord> out;
+    Status st = InTx(
+        [&](PgConn& c) -> Status {
+          out.clear();
+          Result<PgResult> q = c.Run(
+              "rerun_candidates",
+              "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+              "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
+              "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
+              "ORDER BY id LIMIT $1",
+              {P(int64_t{std::clamp(limit, 1, 1000)})});
+          if (!q.ok()) return q.status();
+          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
+          return Status::Ok();
+        },
+        Mode::kRead);
+    if (!st.ok()) return st;
+    return out;
   }
 
   // ---- retention ----
@@ -1151,8 +1238,12 @@ class PgLedger final : public ExecutionLedger,
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread housekeeper_;
-  std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, failovers_{0},
-      interrupted_{0};
+  std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, renewal_failures_{0},
+      failovers_{0}, interrupted_{0};
+  mutable std::mutex health_mu_;  // guards the three below
+  std::optional<WallTime> last_contact_;
+  std::string last_error_;
+  std::map<std::string, WallTime> singletons_;  // name -> held until (past: not held)
 };
 
 // Splits our own parameters (lease=) off a libpq URL; libpq refuses unknown ones.

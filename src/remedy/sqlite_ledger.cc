@@ -66,7 +66,8 @@ const StateSql& States() {
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, "    \
   "attempt, token, group_json, degraded_end, "                                                   \
   "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id), " \
-  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at "
+  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at, "     \
+  "resume, rerun_of "
 ExecutionRecord ReadExecution(const Stmt& s) {
   ExecutionRecord r;
   r.id = s.Int(0);
@@ -93,13 +94,16 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   r.mode = s.Text(20);
   if (auto d = s.OptInt(21)) r.approval_deadline = FromMs(*d);
   r.approval = internal::ApprovalFromColumns(s.Text(22), s.Text(23), s.Text(24), s.OptInt(25));
+  r.resume = s.Text(26);
+  r.rerun_of = s.OptInt(27);
   return r;
 }
 
 class SqliteLedger final : public ExecutionLedger,
                            public GroupLimitsLedger,
                            public ApprovalLedger,
-                           public BreakerLedger {
+                           public BreakerLedger,
+                           public RerunLedger {
  public:
   SqliteLedger(const Clock& clock, SecretMasker masker)
       : clock_(clock), masker_(std::move(masker)) {}
@@ -218,12 +222,24 @@ class SqliteLedger final : public ExecutionLedger,
     STOPGAP_RETURN_IF_ERROR(tx.Begin());
     const int64_t at = Ms(e.at);
     const bool refused = e.state == ExecutionState::kRefused;
+    if (e.rerun_of) {
+      // BEGIN IMMEDIATE holds the write lock: no other process inserts
+      // between this look-up and the insert (the unique index backs it).
+      STOPGAP_SQL(q, db_, "SELECT id FROM executions WHERE rerun_of = ?");
+      q.Bind(1, *e.rerun_of);
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (*row) {
+        return AlreadyExists("execution " + std::to_string(*e.rerun_of) +
+                             " is already rerun by execution " + std::to_string(q.Int(0)));
+      }
+    }
     {
       STOPGAP_SQL(ins, db_,
                   "INSERT INTO executions(workaround_id, issue, fingerprint, alert_id, source, "
                   "labels_json, state, refusal_reason, detail, created_at, updated_at, "
-                  "finished_at, owner, instance_start, attempt, token, group_json, mode) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  "finished_at, owner, instance_start, attempt, token, group_json, mode, resume, "
+                  "rerun_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       ins.Bind(1, e.workaround_id).Bind(2, e.issue).Bind(3, e.fingerprint).Bind(4, e.alert_id);
       ins.Bind(5, e.source).Bind(6, MapJson(masker_.MaskMap(e.labels)));
       ins.Bind(7, ExecutionStateName(e.state)).Bind(16, e.token);
@@ -232,6 +248,7 @@ class SqliteLedger final : public ExecutionLedger,
       ins.Bind(13, refused ? std::string() : internal::SelfOwnerId());
       ins.Bind(14, e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt);
       ins.Bind(15, int64_t{e.attempt}).Bind(17, MapJson(e.group)).Bind(18, e.mode);
+      ins.Bind(19, e.resume).Bind(20, e.rerun_of);
       STOPGAP_RETURN_IF_ERROR(ins.Run());
     }
     last_id_ = db_.LastInsertId();
@@ -419,8 +436,8 @@ class SqliteLedger final : public ExecutionLedger,
     STOPGAP_RETURN_IF_ERROR(tx.Begin());
     const int64_t at = Ms(now);
     for (const auto& [id, was] : open) {
-      std::string detail =
-          "the process running it ended while it was " + was + "; it will not be re-run by itself";
+      std::string detail = "the process running it ended while it was " + was +
+                           "; it is not re-run by itself (only with resume: rerun)";
       STOPGAP_SQL(up, db_,
                   "UPDATE executions SET state = ?, updated_at = ?, finished_at = ?, "
                   "detail = ? WHERE id = ?");
@@ -429,6 +446,26 @@ class SqliteLedger final : public ExecutionLedger,
       STOPGAP_RETURN_IF_ERROR(InsertTransition(id, ExecutionState::kInterrupted, at, detail));
     }
     return tx.Commit();
+  }
+
+  // ---- reruns (resume: rerun) ----
+
+  Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
+    std::lock_guard lock(mu_);
+    STOPGAP_SQL(q, db_,
+                "SELECT " STOPGAP_EXECUTION_COLUMNS
+                "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
+                "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = "
+                "executions.id) ORDER BY id LIMIT ?");
+    q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
+    std::vector<ExecutionRecord> out;
+    for (;;) {
+      Result<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(ReadExecution(q));
+    }
+    return out;
   }
 
   // ---- queries ----

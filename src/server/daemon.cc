@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "diag/bundle.h"
 #include "net/http_client.h"
+#include "server/cluster_status.h"
 #include "server/internal/daemon_impl.h"
 #include "server/service_manager.h"
 
@@ -21,6 +22,7 @@ namespace stopgap::server {
 namespace {
 constexpr const char* kPruned = "stopgap_ledger_pruned_total";
 constexpr const char* kReloads = "stopgap_catalog_reloads_total";
+constexpr const char* kReruns = "stopgap_reruns_total";
 // How long Shutdown waits for steps it stopped after the grace period: the
 // default kill_grace (5 s, SIGTERM -> SIGKILL) and a margin.
 constexpr Duration kStopWait = std::chrono::seconds(10);
@@ -88,6 +90,11 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   d.metrics.Describe(kPruned, MetricType::kCounter,
                      "Ledger rows (policy.retain) and bundles (policy.retain_bundles) removed.");
   d.metrics.Describe(kReloads, MetricType::kCounter, "Catalog reloads by result (ok, refused).");
+  d.metrics.Describe(kReruns, MetricType::kCounter,
+                     "Interrupted executions (resume: rerun) this node took up, by result: "
+                     "started, refused (an admission check said no), lost (another node's "
+                     "rerun claim came first).");
+  if (remedy::AsClusterLedger(*d.ledger)) DescribeClusterMetrics(d.metrics);
 
   d.metrics.Describe("stopgap_bundles_archived_total", MetricType::kCounter,
                      "Diagnostics bundles shipped to the archive store, by result (ok, failed, "
@@ -196,13 +203,56 @@ void StopgapDaemon::Impl::Housekeeping() {
   }
 }
 
+// resume: rerun. Interrupted executions whose workaround said rerun run once
+// more, on this node or another: the ledger's unique rerun_of decides which,
+// so of two nodes that find the same one, one starts it and the other loses
+// the claim. Runs every second (ApprovalTimer), and so right after a start
+// that marked this process's dead predecessor's executions interrupted.
+void StopgapDaemon::Impl::RerunInterrupted() {
+  remedy::RerunLedger* reruns = remedy::AsRerunLedger(*ledger);
+  if (!reruns || !engine->StorageFault().ok()) return;
+  auto list = reruns->ListRerunCandidates(100);
+  if (!list.ok()) {
+    Log(LogLevel::kWarn, "cannot list executions to rerun", {{"error", list.status().ToString()}});
+    return;
+  }
+  for (const remedy::ExecutionRecord& e : *list) {
+    if (stopping || rerun_skipped.contains(e.id)) continue;
+    std::optional<ExecutionQueue::Slot> slot = queue->Reserve();
+    if (!slot) return;  // the queue is full: the next round tries again
+    auto a = engine->BeginRerun(e);
+    if (!a.ok()) {
+      if (a.status().code() == StatusCode::kAlreadyExists) {
+        metrics.Add(kReruns, {{"result", "lost"}});
+        continue;
+      }
+      if (a.status().code() == StatusCode::kFailedPrecondition) rerun_skipped.insert(e.id);
+      Log(LogLevel::kWarn, "interrupted execution not rerun",
+          {{"execution", std::to_string(e.id)}, {"error", a.status().ToString()}});
+      continue;
+    }
+    if (a->refusal) {
+      metrics.Add(kReruns, {{"result", "refused"}});
+      continue;  // Begin logged it
+    }
+    metrics.Add(kReruns, {{"result", "started"}});
+    Log(LogLevel::kWarn, "rerunning an interrupted execution (resume: rerun)",
+        {{"execution", std::to_string(a->id)},
+         {"rerun_of", std::to_string(e.id)},
+         {"workaround", e.workaround_id}});
+    queue->Commit(std::move(*slot), a->id);
+  }
+}
+
 // Approvals past their deadline end approval-expired. The deadlines live in
 // the ledger, so one written before a restart expires on time after it.
+// Interrupted executions with resume: rerun are taken up on the same tick.
 void StopgapDaemon::Impl::ApprovalTimer() {
   ::pthread_setname_np(::pthread_self(), "sg-approvals");
   std::unique_lock<std::mutex> l(tick_mu);
   while (!stopping) {
     l.unlock();
+    RerunInterrupted();
     Result<int> n = engine->ExpireApprovals();
     if (!n.ok()) {
       Log(LogLevel::kError, "cannot expire approvals", {{"error", n.status().ToString()}});

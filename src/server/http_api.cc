@@ -13,6 +13,7 @@
 #include "remedy/matcher.h"
 #include "server/alert_intake.h"
 #include "server/api_json.h"
+#include "server/cluster_status.h"
 #include "server/internal/daemon_impl.h"
 #include "server/web_routes.h"
 
@@ -104,6 +105,9 @@ void StopgapDaemon::Impl::RefreshGauges() {
     if (static_cast<double>(total) > seen) metrics.Add(name, labels, total - seen);
   };
   catch_up("stopgap_statsd_dropped_total", {}, static_cast<int64_t>(statsd->dropped()));
+  if (const remedy::ClusterLedger* cluster = remedy::AsClusterLedger(*ledger)) {
+    RefreshClusterMetrics(metrics, *cluster, clock->Now());
+  }
   if (const auto& archive = remediation->archive) {
     app::ArchiveQueueStats a = archive->stats();
     catch_up("stopgap_bundles_archived_total", {{"result", "ok"}}, a.shipped);
@@ -501,8 +505,19 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                         {"queue_depth", queue->depth()},
                         {"running", queue->running()}});
     }
-    return Json(200,
-                {{"status", "ok"}, {"queue_depth", queue->depth()}, {"running", queue->running()}});
+    // Liveness: 200 while this process serves. A database out of reach
+    // reads "degraded" (a restart would not bring it back, and the systemd
+    // watchdog must not restart a node over it); the leases it holds say
+    // which housekeeping jobs this node does for the cluster.
+    const remedy::ClusterLedger* cluster = remedy::AsClusterLedger(*ledger);
+    const WallTime now = clock->Now();
+    json ledger_health = LedgerHealthJson(catalog->Get()->ledger.kind, cluster, now);
+    const bool reachable = ledger_health.value("reachable", true);
+    return Json(200, {{"status", reachable ? "ok" : "degraded"},
+                      {"queue_depth", queue->depth()},
+                      {"running", queue->running()},
+                      {"ledger", std::move(ledger_health)},
+                      {"singletons", SingletonsJson(cluster, now)}});
   });
 
   http->Handle(

@@ -192,6 +192,39 @@ TEST(CatalogTest, ModeAndApprovalTimeout) {
   EXPECT_TRUE(warned);
 }
 
+TEST(CatalogTest, Resume) {
+  Loaded l = Parse(kBase);
+  ASSERT_TRUE(l.catalog.ok());
+  EXPECT_EQ(l.catalog->workarounds[0].resume, Resume::kEscalate);  // the default
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    resume: rerun\n"));
+  ASSERT_TRUE(l.catalog.ok()) << l.catalog.status().ToString();
+  EXPECT_EQ(l.catalog->workarounds[0].resume, Resume::kRerun);
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    resume: escalate\n"));
+  ASSERT_TRUE(l.catalog.ok());
+  EXPECT_EQ(l.catalog->workarounds[0].resume, Resume::kEscalate);
+  for (const char* bad : {"retry", "true", "[rerun]"}) {
+    l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                      std::string("    issue: acme/infra#123\n    resume: ") + bad + "\n"));
+    ASSERT_FALSE(l.catalog.ok()) << bad;
+    bool named = false;
+    for (const Violation& v : l.violations) {
+      if (v.field == "resume" && v.line > 0 && v.severity == Severity::kError) named = true;
+    }
+    EXPECT_TRUE(named) << bad;
+  }
+  // Rerunning an observe-mode workaround reruns diagnostics only: a warning.
+  l = Parse(Replace(kBase, "    issue: acme/infra#123\n",
+                    "    issue: acme/infra#123\n    mode: observe\n    resume: rerun\n"));
+  ASSERT_TRUE(l.catalog.ok());
+  bool warned = false;
+  for (const Violation& v : l.violations) {
+    if (v.field == "resume" && v.severity == Severity::kWarning) warned = true;
+  }
+  EXPECT_TRUE(warned);
+}
+
 TEST(CatalogTest, ServerTokensScopesAndHosts) {
   Loaded l = Parse(Replace(
       kBase, "server: {listen: 127.0.0.1:9470, token_file: /etc/stopgap/token}",

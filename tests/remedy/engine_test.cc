@@ -278,6 +278,81 @@ TEST_F(EngineTest, SecretLabelRunsRealButIsRecordedMasked) {
   EXPECT_NE(manifest->find("db1"), std::string::npos);
 }
 
+// resume: rerun. An interrupted execution runs once more with its recorded
+// labels (the cooldown its own run started does not refuse it); a second
+// BeginRerun finds the rerun claimed; a step needing a masked secret refuses
+// it; a workaround that no longer says rerun records nothing.
+TEST_F(EngineTest, RerunOfAnInterruptedExecutionRunsOnceWithItsLabels) {
+  FakeRunner runner;
+  Workaround w = MakeWorkaround("w");
+  w.resume = Resume::kRerun;
+  w.limits.cooldown = 1h;
+  w.action = {RunOf({"systemctl", "restart", "{{labels.service}}"})};
+  Workaround s = MakeWorkaround("s");
+  s.resume = Resume::kRerun;
+  s.action = {RunOf({"curl", "{{labels.api_token}}"})};
+  auto engine = Engine({w, s}, runner, clock_);
+  Alert a;
+  a.fingerprint = "fp";
+  a.labels = {{"service", "nova-compute"}};
+  Result<Admission> first = engine->Begin("w", a, "alertmanager");
+  ASSERT_TRUE(first.ok() && !first->refusal);
+  // Its process dies before running it: interrupted.
+  ExecutionUpdate cut;
+  cut.state = ExecutionState::kInterrupted;
+  cut.at = clock_.Now();
+  ASSERT_TRUE(ledger_->Update(first->id, cut).ok());
+  Result<ExecutionRecord> orig = ledger_->GetExecution(first->id);
+  ASSERT_TRUE(orig.ok());
+  EXPECT_EQ(orig->resume, "rerun");
+  clock_.Advance(1min);  // well within the cooldown
+  Result<Admission> rerun = engine->BeginRerun(*orig);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  ASSERT_FALSE(rerun->refusal) << rerun->refusal->detail;
+  ExecutionOutcome o = engine->Run(rerun->id);
+  EXPECT_EQ(o.state, ExecutionState::kSucceeded);
+  EXPECT_EQ(runner.runs.back(), (std::vector<std::string>{"systemctl", "restart", "nova-compute"}));
+  Result<ExecutionRecord> r = ledger_->GetExecution(rerun->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rerun_of, std::optional<ExecutionId>(first->id));
+  EXPECT_EQ(r->fingerprint, "fp");
+  Result<Admission> again = engine->BeginRerun(*orig);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+
+  // A secret the ledger keeps masked: refused unsafe-label, recorded.
+  Alert b;
+  b.fingerprint = "fp2";
+  b.labels = {{"api_token", "tok-SECRET"}};
+  Result<Admission> secret = engine->Begin("s", b, "alertmanager");
+  ASSERT_TRUE(secret.ok() && !secret->refusal);
+  ASSERT_TRUE(ledger_->Update(secret->id, cut).ok());
+  Result<ExecutionRecord> sorig = ledger_->GetExecution(secret->id);
+  ASSERT_TRUE(sorig.ok());
+  const size_t runs = runner.count();
+  Result<Admission> srerun = engine->BeginRerun(*sorig);
+  ASSERT_TRUE(srerun.ok()) << srerun.status().ToString();
+  ASSERT_TRUE(srerun->refusal);
+  EXPECT_EQ(srerun->refusal->reason, RefusalReason::kUnsafeLabel);
+  EXPECT_EQ(runner.count(), runs);
+  Result<ExecutionRecord> sr = ledger_->GetExecution(srerun->id);
+  ASSERT_TRUE(sr.ok());
+  EXPECT_EQ(sr->state, ExecutionState::kRefused);
+  EXPECT_EQ(sr->rerun_of, std::optional<ExecutionId>(secret->id));
+
+  // The catalog no longer says rerun: nothing is recorded.
+  Workaround plain = MakeWorkaround("w");
+  engine->SetCatalog(MakeCatalog({plain}, dir_.path() + "/bundles"));
+  Result<std::vector<ExecutionRecord>> before =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 100});
+  orig->id = 999;  // as if another interrupted one
+  Result<Admission> none = engine->BeginRerun(*orig);
+  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  Result<std::vector<ExecutionRecord>> after =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 100});
+  EXPECT_EQ(before->size(), after->size());
+}
+
 Alert WithLabels(std::map<std::string, std::string> labels) {
   Alert a;
   a.labels = std::move(labels);

@@ -95,6 +95,23 @@ TEST(DecideFiringTest, AFailedInstanceEscalatesByDefault) {
   }
 }
 
+// resume: rerun: the interrupted instance is rerun by a node, not escalated;
+// once its rerun exists the rerun decides (and a rerun is never rerun).
+TEST(DecideFiringTest, AnInterruptedInstanceWithResumeRerunWaitsForItsRerun) {
+  Workaround w = MakeWorkaround("w");
+  w.resume = Resume::kRerun;
+  ExecutionRecord e = Exec(ExecutionState::kInterrupted);
+  e.resume = "rerun";
+  FiringDecision d = DecideFiring(w, e, true, kT0 + 1h);
+  EXPECT_EQ(d.verdict, FiringVerdict::kDuplicate);
+  EXPECT_EQ(d.why, "rerun-pending");
+  e.rerun_of = 6;  // this one is the rerun, and it was interrupted too
+  EXPECT_EQ(DecideFiring(w, e, true, kT0 + 1h).verdict, FiringVerdict::kEscalate);
+  // Created before the catalog said rerun: what the execution recorded counts.
+  ExecutionRecord old = Exec(ExecutionState::kInterrupted);
+  EXPECT_EQ(DecideFiring(w, old, true, kT0 + 1h).verdict, FiringVerdict::kEscalate);
+}
+
 TEST(DecideFiringTest, RepeatAllowsMoreAttemptsEveryIntervalUpToMax) {
   Workaround w = MakeWorkaround("w");
   w.repeat = Repeat{30min, 3};

@@ -519,6 +519,102 @@ TEST_P(LedgerTest, SingletonMovesWhenItsHolderStopsRenewing) {
   EXPECT_FALSE(*ledger_->HoldSingleton("retention", clock_.Now() + 12s, 10s));
 }
 
+// resume: rerun. An interrupted execution created with resume "rerun" is a
+// candidate until one execution names it in rerun_of; a second claim, from
+// this or another process (node), fails already-exists; a rerun is never a
+// candidate itself, even interrupted; "escalate" ones never are.
+TEST_P(LedgerTest, OneRerunPerInterruptedExecutionAcrossNodes) {
+  RerunLedger* reruns = AsRerunLedger(*ledger_);
+  ASSERT_NE(reruns, nullptr);
+  auto make = [&](std::string resume, std::optional<ExecutionId> rerun_of) {
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "acme/infra#1";
+    e.source = "alertmanager";
+    e.fingerprint = "fp1";
+    e.labels = {{"alertname", "A"}, {"host", "db1"}};
+    e.instance_start = kT0 - 1h;
+    e.at = clock_.Now();
+    e.resume = std::move(resume);
+    e.rerun_of = rerun_of;
+    return ledger_->CreateExecution(e);
+  };
+  Result<ExecutionId> plain = make("escalate", std::nullopt);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  Finish(*plain, ExecutionState::kInterrupted);
+  Result<ExecutionId> orig = make("rerun", std::nullopt);
+  // PostgreSQL: the same firing window is claimed by `plain` already.
+  if (pg()) {
+    ASSERT_EQ(orig.status().code(), StatusCode::kAlreadyExists);
+    clock_.Advance(1s);
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "acme/infra#1";
+    e.source = "alertmanager";
+    e.fingerprint = "fp2";
+    e.labels = {{"alertname", "A"}, {"host", "db1"}};
+    e.instance_start = kT0 - 1h;
+    e.at = clock_.Now();
+    e.resume = "rerun";
+    orig = ledger_->CreateExecution(e);
+  }
+  ASSERT_TRUE(orig.ok()) << orig.status().ToString();
+  Result<std::vector<ExecutionRecord>> c = reruns->ListRerunCandidates(10);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->empty()) << "still running: not a candidate";
+  Finish(*orig, ExecutionState::kInterrupted);
+  c = reruns->ListRerunCandidates(10);
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].id, *orig);
+  EXPECT_EQ((*c)[0].resume, "rerun");
+  EXPECT_EQ((*c)[0].labels.at("host"), "db1");
+  EXPECT_FALSE((*c)[0].rerun_of);
+
+  // Another node claims it first (a child process plays it).
+  ledger_.reset();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<ExecutionLedger>> l = OpenAnother();
+    if (!l.ok()) ::_exit(3);
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "acme/infra#1";
+    e.source = "alertmanager";
+    e.fingerprint = "fp2";
+    e.at = clock_.Now();
+    e.resume = "rerun";
+    e.rerun_of = *orig;
+    Result<ExecutionId> id = (*l)->CreateExecution(e);
+    ::_exit(id.ok() ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  Open();
+  reruns = AsRerunLedger(*ledger_);
+  Result<ExecutionId> second = make("rerun", *orig);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kAlreadyExists) << second.status().ToString();
+  c = reruns->ListRerunCandidates(10);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->empty()) << "claimed: no longer a candidate";
+  // The child's rerun: linked, and when interrupted too, never a candidate.
+  Result<std::vector<ExecutionRecord>> all =
+      ledger_->ListExecutions(ExecutionFilter{"", "", std::nullopt, 10});
+  ASSERT_TRUE(all.ok());
+  const ExecutionRecord& rerun = all->front();  // newest first
+  ASSERT_EQ(rerun.rerun_of, std::optional<ExecutionId>(*orig));
+  // The child process is gone: opening the ledger (SQLite) or its lapsed
+  // lease (PostgreSQL) interrupts its rerun; here, directly.
+  if (rerun.state != ExecutionState::kInterrupted) Finish(rerun.id, ExecutionState::kInterrupted);
+  c = reruns->ListRerunCandidates(10);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->empty()) << "a rerun is never rerun";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& i) {

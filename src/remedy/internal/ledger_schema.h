@@ -158,6 +158,17 @@ CREATE TABLE breaker_events (
   at      INTEGER NOT NULL
 );
 )sql",
+    // 7: resume. The workaround's `resume:` (escalate, rerun) kept with each
+    // execution, and the link from a rerun to the interrupted execution it
+    // runs again: unique, so one interrupted execution is rerun at most once
+    // however many processes race for it. Older rows read 'escalate'.
+    R"sql(
+ALTER TABLE executions ADD COLUMN resume TEXT NOT NULL DEFAULT 'escalate';
+ALTER TABLE executions ADD COLUMN rerun_of INTEGER;
+CREATE UNIQUE INDEX executions_rerun_of ON executions(rerun_of) WHERE rerun_of IS NOT NULL;
+CREATE INDEX executions_rerun_candidates ON executions(id)
+  WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

@@ -100,7 +100,7 @@ Result<std::optional<Refusal>> CheckLimits(const Catalog& catalog, const Workaro
                   std::to_string(*in_flight) + " execution(s) already in flight" + g.For() +
                       " (concurrency " + std::to_string(w.limits.concurrency) + ")"));
   }
-  if (w.limits.cooldown.count() > 0) {
+  if (w.limits.cooldown.count() > 0 && !in.rerun) {
     Result<std::optional<WallTime>> last = g.LastRunAt();
     if (!last.ok()) return last.status();
     if (*last &&

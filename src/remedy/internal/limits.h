@@ -41,6 +41,10 @@ struct LimitInputs {
   // GroupOf(w.limits, alert labels): the group the limits count in.
   std::map<std::string, std::string> group;
   const BreakerState* breaker = nullptr;  // the latch; null: none
+  // A rerun (resume: rerun) of an interrupted execution: the cooldown does
+  // not refuse it (the last run is the very one it finishes); every other
+  // check holds.
+  bool rerun = false;
 };
 
 // nullopt: admitted. An error only when the ledger could not be read.

@@ -166,6 +166,18 @@ CREATE TABLE breaker_events (
   at      BIGINT NOT NULL
 );
 )sql",
+    // 4 (pglease; 3 is pgroles' mirror of SQLite's 5 and 6): SQLite's 7,
+    // same names. The workaround's `resume:` kept with each execution, and
+    // the link from a rerun to the interrupted execution it runs again:
+    // unique, so of two nodes that race to rerun it, one inserts and the
+    // other's insert does nothing (ON CONFLICT), not a check before it.
+    R"sql(
+ALTER TABLE executions ADD COLUMN resume TEXT NOT NULL DEFAULT 'escalate';
+ALTER TABLE executions ADD COLUMN rerun_of BIGINT;
+CREATE UNIQUE INDEX executions_rerun_of ON executions(rerun_of) WHERE rerun_of IS NOT NULL;
+CREATE INDEX executions_rerun_candidates ON executions(id)
+  WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal

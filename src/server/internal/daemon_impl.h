@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -68,7 +69,10 @@ struct StopgapDaemon::Impl {
   std::condition_variable tick_cv;
   std::thread housekeeping;
   std::thread watchdog;   // only under systemd with WatchdogSec= (WatchdogProbe)
-  std::thread approvals;  // ApprovalTimer: expires approvals past their deadline
+  std::thread approvals;  // ApprovalTimer: expires approvals past their deadline, starts reruns
+  // Interrupted executions this node will not rerun (their workaround left
+  // the catalog or no longer says rerun): logged once. ApprovalTimer only.
+  std::set<remedy::ExecutionId> rerun_skipped;
 
   std::shared_ptr<const AccessPolicy> Access() {
     std::lock_guard<std::mutex> l(token_mu);
@@ -78,6 +82,7 @@ struct StopgapDaemon::Impl {
   void Housekeeping();
   void WatchdogProbe(Duration interval);
   void ApprovalTimer();
+  void RerunInterrupted();
   Status PruneNow();
   void RegisterRoutes();
   void RefreshGauges();
