@@ -117,8 +117,18 @@ sweep_loop() {
 
 say "soak: ${SOAK_SECONDS}s, $ALERT_RATE alerts/s, $METRIC_RATE metrics/s, a sweep every ${SWEEP_EVERY}s"
 T0=$(date +%s)
-"$LOADGEN" --port "$UDP" --rate "$METRIC_RATE" --seconds "$SOAK_SECONDS" --names 1000 \
-  --per-packet 20 >"$T/loadgen.json" 2>"$T/loadgen.err" &
+# statsd_loadgen stops itself after 600 s at most: one run per 600 s, one
+# JSON line each.
+statsd_load() {
+  local left=$SOAK_SECONDS n
+  while ((left > 0)); do
+    n=$((left > 600 ? 600 : left))
+    "$LOADGEN" --port "$UDP" --rate "$METRIC_RATE" --seconds "$n" --names 1000 \
+      --per-packet 20 >>"$T/loadgen.json" 2>>"$T/loadgen.err" || return 1
+    left=$((left - n))
+  done
+}
+statsd_load &
 LOADGEN_PID=$!
 extra_pids+=("$LOADGEN_PID")
 sweep_loop &
@@ -162,7 +172,8 @@ done
 say "load done; the last sweep, statsd's last metrics and flush"
 wait "$SWEEPER_PID" || true
 wait "$LOADGEN_PID" || fail "statsd_loadgen failed: $(cat "$T/loadgen.err")"
-sent=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"])' "$T/loadgen.json")
+sent=$($PY -c 'import json,sys; print(sum(json.loads(l)["metrics"] for l in open(sys.argv[1])))' \
+  "$T/loadgen.json")
 prev=-1
 for _ in $(seq 1 50); do  # received stops moving once the socket is drained
   recv=$(stat_of stopgap.metrics_received "$(admin stats)")
