@@ -214,7 +214,7 @@ done <"$T/all.md5"
 segments=$( (swift list soak_segments 2>/dev/null || true) | wc -l)  # none yet: no container
 slos=$(($(wc -l <"$T/all.md5") / 5))
 
-$PY "$SRC/tests/faults/soak_report.py" "$OUT" --warmup "$WARMUP_SECONDS" \
+$PY "$SRC/tests/faults/soak_report.py" "$OUT" --warmup "$WARMUP_SECONDS" --offered-rate "$ALERT_RATE" \
   --ledger "$ledger" --statsd-sent "$sent" --statsd-received "$recv" \
   --statsd-flushed "$flushed" --statsd-drops "$drops" --statsd-max-loss "$STATSD_MAX_LOSS" \
   --rotations "$(wc -l <"$T/all.md5")" --rotations-not-in-store "$unverified" \

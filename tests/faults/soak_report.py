@@ -12,6 +12,7 @@ exits 1 when a criterion fails:
   - p99 of the intake does not drift: the median p99 of the last tenth of the
     run (at least 3 intervals) is at most max(1.5 x, + 2 ms) the median p99 of
     the first tenth after warm-up;
+  - the load was taken: at least 95 % of the offered alerts/s acknowledged;
   - no error: no 503, no other status, no transport error, no bad statsd line,
     every sweep exited 0 with 0 failed, no error in serve's log;
   - nothing lost: no acknowledged alert missing from the ledger, no action run
@@ -123,6 +124,8 @@ def main():
               "rotations-not-in-store", "segments", "segments-expected", "errors-logged"):
         p.add_argument("--" + k, type=int, default=0)
     p.add_argument("--statsd-max-loss", type=float, default=0.001)
+    p.add_argument("--offered-rate", type=float, default=1000,
+                   help="alerts/s offered; the soak counts only if >= 95 %% was taken")
     a = p.parse_args()
     rows = read_csv(os.path.join(a.dir, "samples.csv"))
     sweeps = read_csv(os.path.join(a.dir, "sweeps.csv"))
@@ -166,6 +169,10 @@ def main():
                    "intake errors: %d x 503, %d other statuses, %d transport errors of %d requests"
                    % (sums["status_503"], sums["status_other"], sums["transport_errors"],
                       sums["requests"])))
+    taken = sums["acked"] / t_end
+    checks.append((taken >= 0.95 * a.offered_rate,
+                   "intake rate: %.0f alerts/s acknowledged of %.0f/s offered (a server or "
+                   "client that falls behind stretches the intervals)" % (taken, a.offered_rate)))
     checks.append((bad_lines == 0, "statsd bad lines: %d" % bad_lines))
     checks.append((not sweeps_bad and len(sweeps) > 0,
                    "sweeps: %d, %d failed or exited non-zero" % (len(sweeps), len(sweeps_bad))))
