@@ -32,9 +32,8 @@ cmd_install() {
   [[ -x $BIN ]] || die "install failed"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # free_port, stop_pid
 
 cmd_start() {
   local dir=${1:?usage: alertmanager.sh start DIR WEBHOOK_URL [TOKEN_FILE] [PORT] [REPEAT]}
@@ -84,15 +83,7 @@ YAML
 
 cmd_stop() {
   local dir=${1:?usage: alertmanager.sh stop DIR}
-  [[ -f $dir/alertmanager.pid ]] || return 0
-  local pid
-  pid=$(cat "$dir/alertmanager.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$dir/alertmanager.pid"
+  stop_pid "$dir/alertmanager.pid"
 }
 
 case "${1:-}" in

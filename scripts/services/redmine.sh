@@ -31,9 +31,8 @@ cmd_install() {
   fi
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # free_port, stop_pid
 
 launch() {  # DIR PORT: start WEBrick in the background and wait until it answers
   local dir=$1 port=$2
@@ -83,19 +82,9 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local dir=${1:?usage: redmine.sh stop DIR} pid=""
-  [[ -f $dir/server.pid ]] && pid=$(cat "$dir/server.pid")
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  if [[ -f $dir/launcher.pid ]]; then
-    pid=$(cat "$dir/launcher.pid")
-    kill "$pid" 2>/dev/null || true
-    rm -f "$dir/launcher.pid"
-  fi
-  rm -f "$dir/server.pid"
+  local dir=${1:?usage: redmine.sh stop DIR}
+  stop_pid "$dir/server.pid" 10
+  stop_pid "$dir/launcher.pid"
 }
 
 cmd_restart() {

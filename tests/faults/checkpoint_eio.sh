@@ -10,23 +10,9 @@
 # ledger. Prints one FIGURE line.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-SHIM=${FSYNC_SHIM:-$BUILD/tests/faults/fsync_fail.so}
-[[ -f $SHIM ]] || fail "no shim at $SHIM (build target fsync_fail)"
-
-TMP=$(mktemp -d /tmp/stopgap-ckpt.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
-cleanup() {
-  kill9_serve
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS" "$TMP/state"
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-write_catalog "$TMP/stopgap.yaml" "$PORT" "$TMP/state" 0.01
-load() { $FAULTS load "$URL" "$TMP/token" "$TMP/acked" --rate 400 --match 0.05 "$@"; }
-field() { $PY -c "import json,sys; print(json.loads(sys.argv[1])$2)" "$1"; }
+SHIM=$(fsync_shim)
+faults_serve_scratch ckpt 0.01
+LOAD_RATE=400 LOAD_MATCH=0.05
 
 # Only the database file: its fsyncs happen in checkpoints only.
 export STOPGAP_FAULT_PATHS="$TMP/state/ledger.db\$" STOPGAP_FAULT_TRIGGER=$TMP/fail-now \

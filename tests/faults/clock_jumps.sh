@@ -11,15 +11,7 @@ source "$(dirname "$0")/lib.sh"
 FT=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1}
 [[ -f $FT ]] || fail "no libfaketime at $FT (apt-get install faketime; scripts/install-deps --services)"
 
-TMP=$(mktemp -d /tmp/stopgap-clock.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
-cleanup() {
-  kill9_serve
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS"
+faults_scratch clock
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 ACT='[sh, -c, '"'"'touch "$0/$STOPGAP_EXECUTION_ID.$$"; sleep "$1"'"'"', "'"$MARKERS"'"'

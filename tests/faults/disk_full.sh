@@ -10,23 +10,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root for mount -t tmpfs"; exit 77; }
 
-TMP=$(mktemp -d /tmp/stopgap-diskfull.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
+faults_on_exit() { mountpoint -q "$MNT" && umount "$MNT"; }
+faults_serve_scratch diskfull 0.02
 MNT=$TMP/state
-cleanup() {
-  kill9_serve
-  mountpoint -q "$MNT" && umount "$MNT"
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS" "$MNT"
 mount -t tmpfs -o size=${FS_SIZE:-16m},mode=0700 stopgap-faults "$MNT"
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-write_catalog "$TMP/stopgap.yaml" "$PORT" "$MNT" 0.02
-load() { $FAULTS load "$URL" "$TMP/token" "$TMP/acked" --rate 300 --match 0.3 "$@"; }
-field() { $PY -c "import json,sys; print(json.loads(sys.argv[1])$2)" "$1"; }
+LOAD_RATE=300 LOAD_MATCH=0.3
 
 start_serve "$TMP/stopgap.yaml" --workers 4
 say "room on the disk"

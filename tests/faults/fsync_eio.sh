@@ -9,23 +9,9 @@
 # integrity_check is ok. Prints one FIGURE line.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-SHIM=${FSYNC_SHIM:-$BUILD/tests/faults/fsync_fail.so}
-[[ -f $SHIM ]] || fail "no shim at $SHIM (build target fsync_fail)"
-
-TMP=$(mktemp -d /tmp/stopgap-fsync.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
-cleanup() {
-  kill9_serve
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS" "$TMP/state"
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-write_catalog "$TMP/stopgap.yaml" "$PORT" "$TMP/state" 0.02
-load() { $FAULTS load "$URL" "$TMP/token" "$TMP/acked" --rate 200 --match 0.2 "$@"; }
-field() { $PY -c "import json,sys; print(json.loads(sys.argv[1])$2)" "$1"; }
+SHIM=$(fsync_shim)
+faults_serve_scratch fsync 0.02
+LOAD_RATE=200 LOAD_MATCH=0.2
 
 export STOPGAP_FAULT_PATHS=$TMP/state STOPGAP_FAULT_TRIGGER=$TMP/fail-now \
   STOPGAP_FAULT_LOG=$TMP/faults.log

@@ -8,16 +8,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 KILLS=${KILLS:-5}
 
-TMP=$(mktemp -d /tmp/stopgap-kill9-run.XXXXXX)
-MARKERS=$TMP/markers
 RUN_PID=""
-cleanup() {
-  [[ -n $RUN_PID ]] && kill -KILL "$RUN_PID" 2>/dev/null || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS"
-write_catalog "$TMP/stopgap.yaml" "$(free_port)" "$TMP/state" 0.5
+faults_on_exit() { [[ -z $RUN_PID ]] || kill -KILL "$RUN_PID" 2>/dev/null; }
+faults_serve_scratch kill9-run 0.5
 run() { "$BIN" run -c "$TMP/stopgap.yaml" fault-load --offline "$@"; }
 
 in_action=0

@@ -11,20 +11,9 @@ source "$(dirname "$0")/lib.sh"
 KILLS=${KILLS:-5}
 RATE=${RATE:-200}
 
-TMP=$(mktemp -d /tmp/stopgap-kill9.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
 LOAD_PID=""
-cleanup() {
-  [[ -n $LOAD_PID ]] && kill "$LOAD_PID" 2>/dev/null || true
-  kill9_serve
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS"
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-write_catalog "$TMP/stopgap.yaml" "$PORT" "$TMP/state" 0.05
+faults_on_exit() { [[ -z $LOAD_PID ]] || kill "$LOAD_PID" 2>/dev/null; }
+faults_serve_scratch kill9 0.05
 
 recover_max=0
 recover_sum=0

@@ -14,17 +14,8 @@ AM=$SRC/scripts/services/alertmanager.sh
 ALERTS=${ALERTS:-4}
 FAULTS_N=${NFAULTS:-12}
 
-TMP=$(mktemp -d /tmp/stopgap-net-am.XXXXXX)
-SERVE_LOG=$TMP/serve.log
-MARKERS=$TMP/markers
-cleanup() {
-  stop_fault_proxies
-  "$AM" stop "$TMP/am" >/dev/null 2>&1 || true
-  kill9_serve
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-mkdir -p "$MARKERS"
+faults_on_exit() { "$AM" stop "$TMP/am" >/dev/null 2>&1; }
+faults_scratch net-am
 "$AM" install
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT

@@ -14,17 +14,14 @@ source "$(dirname "$0")/lib.sh"
 OUTAGE=${OUTAGE:-20}
 RATE=${RATE:-50}  # increments per second, per statsd
 
-TMP=$(mktemp -d /tmp/stopgap-net-carbon.XXXXXX)
 CARBON_PID=""
 PIDS=()
-cleanup() {
-  stop_fault_proxies
+faults_on_exit() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -n $CARBON_PID ]] && "$SRC/scripts/services/carbon.sh" stop "$CARBON_PID" >/dev/null 2>&1 || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+  [[ -z $CARBON_PID ]] || "$SRC/scripts/services/carbon.sh" stop "$CARBON_PID" >/dev/null 2>&1
 }
-trap cleanup EXIT
+faults_scratch net-carbon
 
 LINE=$(free_port)
 CARBON_PID=$("$SRC/scripts/services/carbon.sh" start "$TMP/carbon" "$LINE" "$(free_port)" "$(free_port)")

@@ -5,7 +5,8 @@
 # stalls, trickles. Promise (docs/reliability.md): uploads retry with backoff
 # and the ones that still fail finish on a later sweep; nothing local is
 # deleted before the store holds exactly its bytes (checked after every
-# sweep, against the store directly); no multipart upload is left open.
+# sweep, against the store directly); no multipart upload is left open, no
+# Swift SLO segment is left that no manifest names.
 # Prints one FIGURE line per API (APIS="swift s3"). Soak: FILES=40 ROUNDS=3 STALL=35 (a stall
 # past the 30 s low-speed timeout).
 set -euo pipefail
@@ -59,6 +60,50 @@ verify_deleted() {
   echo "$bad_n"
 }
 
+# orphan_segments CONTAINER: segments in CONTAINER_segments that no SLO
+# manifest in CONTAINER names (read directly from Swift, not through the
+# proxy): what uploads cut mid-way and their retries left behind.
+orphan_segments() {
+  $PY - "$SWIFT_URL/v1/AUTH_test" "$TOKEN" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+base, token, container = sys.argv[1:4]
+def get(path):
+    req = urllib.request.Request(base + path, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, dict(r.headers), r.read()
+def listing(c):
+    names, marker = [], ""
+    while True:
+        try:
+            st, _, body = get("/%s?format=json&marker=%s" % (c, urllib.parse.quote(marker)))
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return names
+            raise
+        page = json.loads(body) if st == 200 else []
+        if not page:
+            return names
+        names += [o["name"] for o in page]
+        marker = page[-1]["name"]
+named = set()
+for name in listing(container):
+    q = urllib.parse.quote(name)
+    req = urllib.request.Request("%s/%s/%s" % (base, container, q), method="HEAD",
+                                 headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        if r.headers.get("X-Static-Large-Object", "").lower() != "true":
+            continue
+    _, _, body = get("/%s/%s?multipart-manifest=get" % (container, q))
+    for seg in json.loads(body):
+        named.add(seg["name"].split("/", 2)[2])
+segs = listing(container + "_segments")
+orphans = [s for s in segs if s not in named]
+for s in orphans[:5]:
+    print("    orphan segment: %s_segments/%s" % (container, s), file=sys.stderr)
+print(len(orphans), len(segs))
+PY
+}
+
 # A plan that hits PUTs and POSTs (uploads, parts, multipart initiate and
 # complete): every kind of fault, then a run of five 503s, more than one
 # request's four attempts, so at least one upload fails in this sweep.
@@ -109,16 +154,21 @@ run_api() {  # run_api NAME URL CONTAINER PREFIX [flags]
     [[ $got == "$sum" ]] || lost=$((lost + 1))
   done <"$d.md5"
   check "$api: the store holds every rotation of the last round, identical" test "$lost" = 0
-  local open_mpu=0
+  local open_mpu=0 orphans=-
   if [[ $api == s3 ]]; then
     open_mpu=$(aws s3api list-multipart-uploads --bucket "$container" --prefix "$prefix/" \
       --query 'length(Uploads || `[]`)' --output text)
     check "s3: no multipart upload left open (ListMultipartUploads)" test "$open_mpu" = 0
   else
-    # Swift has no multipart uploads; SLO segments of the verified objects only.
-    :
+    # Swift has no multipart uploads: what an SLO upload cut mid-way leaves
+    # is segments. After the retries, every segment is named by a manifest.
+    local seg_counts
+    seg_counts=$(orphan_segments "$container")
+    orphans=${seg_counts% *}
+    check "swift: no orphan SLO segment (${seg_counts#* } segments in ${container}_segments)" \
+      test "$orphans" = 0
   fi
-  echo "FIGURE net-logship-$api: faults_injected=$faults files=$((FILES * ROUNDS)) sweeps=$sweeps deleted_unverified=$unverified lost=$lost open_multipart=$open_mpu ran_twice=0 time_to_complete_ms=$((t_end - t0))"
+  echo "FIGURE net-logship-$api: faults_injected=$faults files=$((FILES * ROUNDS)) sweeps=$sweeps deleted_unverified=$unverified lost=$lost open_multipart=$open_mpu orphan_segments=$orphans ran_twice=0 time_to_complete_ms=$((t_end - t0))"
 }
 
 # single_faults NAME URL CONTAINER PREFIX [flags]: each kind of fault alone,

@@ -17,16 +17,9 @@ OUTAGE=${OUTAGE:-10}
 ISSUES=${ISSUES:-3}
 PLAN=${PLAN:-'["503", "ack_reset", "reset_answer", "503"]'}
 
-TMP=$(mktemp -d /tmp/stopgap-net-tracker.XXXXXX)
+faults_on_exit() { "$REDMINE" stop "$TMP/redmine" >/dev/null 2>&1; }
+faults_scratch net-tracker
 chmod 755 "$TMP"  # WEBrick runs as www-data and keeps its database here
-SERVE_LOG=$TMP/serve.log
-cleanup() {
-  kill9_serve
-  stop_fault_proxies
-  "$REDMINE" stop "$TMP/redmine" >/dev/null 2>&1 || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
 
 say "starting Redmine"
 read -r RURL KEY < <("$REDMINE" start "$TMP/redmine")
