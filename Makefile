@@ -5,6 +5,7 @@
 #                     ASan/UBSan unit tests and fuzz smoke runs (clang, build-asan/)
 #   make bench        benchmarks against peers (long; see docs/benchmarks.md)
 #   make soak         long-running soak tests and every fuzz target for 10 M runs
+#                     (build-fuzz/: clang -O2, ASan+UBSan; scripts/fuzz-soak)
 #   make format       clang-format the tree
 #   make deb          the Debian packages (stopgap, libstopgap-guru0, -dev) in build-deb/,
 #                     built from a copy of the tracked files (the tree stays clean), lintian-checked
@@ -12,7 +13,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps deps-services run test test-unit test-integration test-asan format format-check bench soak clean deb
+.PHONY: all build build-asan build-fuzz deps deps-services run test test-unit test-integration test-asan format format-check bench soak clean deb
 
 all: build
 
@@ -30,6 +31,13 @@ build-asan: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DSTOPGAP_SANITIZE=ON -DSTOPGAP_FUZZ=ON -DSTOPGAP_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
+
+# The soak fuzz build: clang, -O2, ASan+UBSan, every library coverage-instrumented
+# (fuzz targets only; scripts/fuzz-soak runs them).
+build-fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSTOPGAP_SANITIZE=ON -DSTOPGAP_FUZZ=ON -DSTOPGAP_BENCH=OFF -DSTOPGAP_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_all
 
 run: build
 	@scripts/run-example
@@ -58,7 +66,7 @@ test: format-check deps-services build
 bench: deps-services build
 	@scripts/bench-all
 
-soak: deps-services build build-asan
+soak: deps-services build build-fuzz
 	@ctest --test-dir build -L soak --output-on-failure
 	@scripts/fuzz-soak
 

@@ -156,6 +156,22 @@ HttpServerResponse ErrorResponse(int status, std::string_view reason) {
   return {status, "application/json", "{\"error\":\"" + std::string(reason) + "\"}\n", {}};
 }
 
+// ServerCore::ExamineHeader's answer: what the connection does next.
+struct HeadVerdict {
+  enum Next {
+    kClose,     // close without an answer (the client left, a timeout)
+    kRefuse,    // answer `response` and close; the body is never read
+    kNotFound,  // answer 404; with a body, close after it (unread)
+    kDispatch,  // no body: run the handler
+    kReadBody,  // read the body (after a 100 Continue when expect_continue)
+  };
+  Next next = kClose;
+  HttpServerResponse response;  // kRefuse, kNotFound
+  bool keep_alive = false;      // what the client asked for
+  bool has_body = false;
+  bool expect_continue = false;
+};
+
 // What the acceptor and Stop() need of a connection, whatever its stream.
 class SessionBase {
  public:
@@ -198,7 +214,31 @@ struct ServerCore {
   void Release(const std::string& addr, uint64_t id);
   const Route* Match(const std::string& method, const std::string& path,
                      std::vector<std::string>* params, bool* path_known) const;
+  // A header parser with the header and body caps of opts.
+  void LimitParser(bhttp::request_parser<bhttp::empty_body>& p) const;
+  // What a connection does once async_read_header finished with `ec`: the
+  // caps, Content-Encoding and Transfer-Encoding refusals, routing and the
+  // pre-body check, all before any body byte is read. Fills *request and
+  // *route (a routed request).
+  HeadVerdict ExamineHeader(beast::error_code ec, const bhttp::request_parser<bhttp::empty_body>& p,
+                            const std::string& addr, HttpServerRequest* request,
+                            const Route** route) const;
 };
+
+// The same after the body was read (async_read finished with `ec`): nullopt
+// to dispatch; a refusal; or *close to close without an answer.
+std::optional<HttpServerResponse> ExamineBody(beast::error_code ec, bool* close) {
+  *close = false;
+  if (ec == bhttp::error::body_limit) return ErrorResponse(413, "request body too large");
+  if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+      ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
+    *close = true;
+    return std::nullopt;
+  }
+  if (ec) return ErrorResponse(400, "bad request");
+  return std::nullopt;
+}
 
 namespace {
 
@@ -266,9 +306,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void ReadHeader() {
     phase_ = Phase::kHeader;
     header_parser_.emplace();
-    header_parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(s_.opts.max_header_bytes, std::numeric_limits<uint32_t>::max())));
-    header_parser_->body_limit(s_.opts.max_body_bytes);
+    s_.LimitParser(*header_parser_);
     Tcp().expires_at(start_ + std::min(s_.opts.header_timeout, s_.opts.request_timeout));
     bhttp::async_read_header(
         stream_, buffer_, *header_parser_,
@@ -276,64 +314,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      return Refuse(ErrorResponse(431, "request header fields too large"));
+    if (phase_ == Phase::kClosed) return CloseNow();
+    HeadVerdict v = s_.ExamineHeader(ec, *header_parser_, addr_, &request_, &route_);
+    keep_alive_ = v.keep_alive;
+    switch (v.next) {
+      case HeadVerdict::kClose:
+        return CloseNow();
+      case HeadVerdict::kRefuse:
+        return Refuse(std::move(v.response));
+      case HeadVerdict::kNotFound:
+        // Unread body: answer and close rather than read it for nothing.
+        if (v.has_body) keep_alive_ = false;
+        return Answer(std::move(v.response), v.has_body);
+      case HeadVerdict::kDispatch:
+        return Dispatch();
+      case HeadVerdict::kReadBody:
+        break;
     }
-    if (ec == bhttp::error::body_limit) {
-      return Refuse(ErrorResponse(413, "request body too large"));
-    }
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == bhttp::error::partial_message ||
-        phase_ == Phase::kClosed) {
-      return CloseNow();
-    }
-    if (ec) return Refuse(ErrorResponse(400, "bad request"));
-
-    const auto& h = header_parser_->get();
-    size_t count = 0;
-    for (auto it = h.begin(); it != h.end(); ++it) ++count;
-    if (count > s_.opts.max_header_count) {
-      return Refuse(ErrorResponse(431, "too many request header fields"));
-    }
-    keep_alive_ = h.keep_alive();
-    request_ = HttpServerRequest();
-    request_.method = Str(h.method_string());
-    ParseTarget(std::string_view(h.target().data(), h.target().size()), request_);
-    request_.headers.reserve(count);
-    for (const auto& f : h) request_.headers.emplace_back(Str(f.name_string()), Str(f.value()));
-    request_.remote_addr = addr_;
-    bool has_body = !header_parser_->is_done();
-
-    // Nothing here inflates a body, so a compressed one could only be a bomb
-    // for whoever does later: refuse any coding, content or transfer.
-    if (has_body && !request_.Header("Content-Encoding").empty()) {
-      return Refuse(ErrorResponse(415, "Content-Encoding is not accepted on request bodies"));
-    }
-    if (std::string te = request_.Header("Transfer-Encoding");
-        !te.empty() && !beast::iequals(te, "chunked")) {
-      return Refuse(ErrorResponse(415, "only Transfer-Encoding: chunked is accepted"));
-    }
-    bool path_known = false;
-    route_ = s_.Match(request_.method, request_.path, &request_.path_params, &path_known);
-    if (route_ == nullptr) {
-      // Unread body: answer and close rather than read it for nothing.
-      if (has_body) keep_alive_ = false;
-      return Answer(ErrorResponse(404, "not found"), has_body);
-    }
-    if (s_.gate) {
-      std::optional<HttpServerResponse> refusal;
-      try {
-        refusal = s_.gate(request_);
-      } catch (const std::exception& e) {
-        Log(LogLevel::kError, "http pre-body check threw",
-            {{"path", request_.path}, {"error", e.what()}});
-        refusal = ErrorResponse(500, "internal error");
-      }
-      if (refusal) return Refuse(std::move(*refusal));
-    }
-    if (!has_body) return Dispatch();
-    if (beast::iequals(h[bhttp::field::expect], "100-continue")) {
+    if (v.expect_continue) {
       phase_ = Phase::kBody;
       Tcp().expires_at(start_ + s_.opts.request_timeout);
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -358,16 +356,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      return Refuse(ErrorResponse(413, "request body too large"));
+    if (phase_ == Phase::kClosed) return CloseNow();
+    bool close = false;
+    if (std::optional<HttpServerResponse> refusal = ExamineBody(ec, &close)) {
+      return Refuse(std::move(*refusal));
     }
-    if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == bhttp::error::partial_message ||
-        phase_ == Phase::kClosed) {
-      return CloseNow();
-    }
-    if (ec) return Refuse(ErrorResponse(400, "bad request"));
+    if (close) return CloseNow();
     request_.body = body_parser_->release().body();
     body_parser_.reset();
     Dispatch();
@@ -634,6 +628,86 @@ const Route* ServerCore::Match(const std::string& method, const std::string& pat
   return nullptr;
 }
 
+void ServerCore::LimitParser(bhttp::request_parser<bhttp::empty_body>& p) const {
+  p.header_limit(static_cast<uint32_t>(
+      std::min<size_t>(opts.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+  p.body_limit(opts.max_body_bytes);
+}
+
+HeadVerdict ServerCore::ExamineHeader(beast::error_code ec,
+                                      const bhttp::request_parser<bhttp::empty_body>& p,
+                                      const std::string& addr, HttpServerRequest* request,
+                                      const Route** route) const {
+  HeadVerdict v;
+  auto refuse = [&v](int status, std::string_view reason) {
+    v.next = HeadVerdict::kRefuse;
+    v.response = ErrorResponse(status, reason);
+    return v;
+  };
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    return refuse(431, "request header fields too large");
+  }
+  if (ec == bhttp::error::body_limit) return refuse(413, "request body too large");
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == bhttp::error::partial_message) {
+    return v;  // kClose
+  }
+  if (ec) return refuse(400, "bad request");
+
+  const auto& h = p.get();
+  size_t count = 0;
+  for (auto it = h.begin(); it != h.end(); ++it) ++count;
+  if (count > opts.max_header_count) return refuse(431, "too many request header fields");
+  v.keep_alive = h.keep_alive();
+  HttpServerRequest& r = *request;
+  r = HttpServerRequest();
+  r.method = Str(h.method_string());
+  ParseTarget(std::string_view(h.target().data(), h.target().size()), r);
+  r.headers.reserve(count);
+  for (const auto& f : h) r.headers.emplace_back(Str(f.name_string()), Str(f.value()));
+  r.remote_addr = addr;
+  v.has_body = !p.is_done();
+
+  // Nothing here inflates a body, so a compressed one could only be a bomb
+  // for whoever does later: refuse any coding, content or transfer.
+  if (v.has_body && !r.Header("Content-Encoding").empty()) {
+    return refuse(415, "Content-Encoding is not accepted on request bodies");
+  }
+  if (std::string te = r.Header("Transfer-Encoding");
+      !te.empty() && !beast::iequals(te, "chunked")) {
+    return refuse(415, "only Transfer-Encoding: chunked is accepted");
+  }
+  bool path_known = false;
+  *route = Match(r.method, r.path, &r.path_params, &path_known);
+  if (*route == nullptr) {
+    v.next = HeadVerdict::kNotFound;
+    v.response = ErrorResponse(404, "not found");
+    return v;
+  }
+  if (gate) {
+    std::optional<HttpServerResponse> refusal;
+    try {
+      refusal = gate(r);
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "http pre-body check threw", {{"path", r.path}, {"error", e.what()}});
+      refusal = ErrorResponse(500, "internal error");
+    }
+    if (refusal) {
+      v.next = HeadVerdict::kRefuse;
+      v.response = std::move(*refusal);
+      return v;
+    }
+  }
+  if (!v.has_body) {
+    v.next = HeadVerdict::kDispatch;
+    return v;
+  }
+  v.next = HeadVerdict::kReadBody;
+  v.expect_continue = beast::iequals(h[bhttp::field::expect], "100-continue");
+  return v;
+}
+
 void ServerCore::DoAccept() {
   acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
     OnAccept(ec, std::move(s));
@@ -737,7 +811,9 @@ Result<std::pair<std::string, int>> SplitHostPort(std::string_view listen) {
 }
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  impl_->opts = options_;  // ServeBytes() runs without Start()
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -778,6 +854,100 @@ void HttpServer::HandleStream(std::string pattern, std::string content_type,
 }
 
 void HttpServer::SetPreBodyCheck(HttpPreBodyCheck check) { impl_->gate = std::move(check); }
+
+std::vector<int> HttpServer::ServeBytes(std::string_view bytes) {
+  using http_internal::HeadVerdict;
+  const http_internal::ServerCore& core = *impl_;
+  std::vector<int> statuses;
+  size_t served = 0;
+  // Offers the rest of the input to `parser` until done(parser), as a
+  // connection's reads do; when it needs more than is left: the client's FIN.
+  auto feed = [&bytes](auto& parser, auto done, beast::error_code& ec) {
+    while (!done(parser)) {
+      size_t n = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(n);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+      } else if (ec) {
+        return;
+      }
+      if (done(parser)) return;
+      if (n > 0 && !bytes.empty()) continue;
+      if (!parser.got_some()) {
+        ec = bhttp::error::end_of_stream;
+        return;
+      }
+      parser.put_eof(ec);
+      if (!ec && !done(parser)) ec = bhttp::error::partial_message;
+      return;
+    }
+  };
+  // One request per turn, as a kept-alive connection reads them.
+  while (!bytes.empty()) {
+    bhttp::request_parser<bhttp::empty_body> header;
+    core.LimitParser(header);
+    beast::error_code ec;
+    feed(
+        header, [](const auto& p) { return p.is_header_done(); }, ec);
+    HttpServerRequest request;
+    const http_internal::Route* route = nullptr;
+    HeadVerdict v = core.ExamineHeader(ec, header, "127.0.0.1", &request, &route);
+    HttpServerResponse answer;
+    bool keep = v.keep_alive;
+    switch (v.next) {
+      case HeadVerdict::kClose:
+        return statuses;
+      case HeadVerdict::kRefuse:
+        statuses.push_back(v.response.status);
+        return statuses;
+      case HeadVerdict::kNotFound:
+        statuses.push_back(v.response.status);
+        if (v.has_body) return statuses;
+        ++served;
+        if (!keep || served >= options_.keep_alive_max_requests) return statuses;
+        continue;
+      case HeadVerdict::kDispatch:
+      case HeadVerdict::kReadBody:
+        break;
+    }
+    if (v.next == HeadVerdict::kReadBody) {
+      if (v.expect_continue) statuses.push_back(100);
+      bhttp::request_parser<bhttp::string_body> body(std::move(header));
+      body.body_limit(options_.max_body_bytes);
+      body.eager(true);
+      ec = {};
+      feed(
+          body, [](const auto& p) { return p.is_done(); }, ec);
+      bool close = false;
+      if (std::optional<HttpServerResponse> refusal = http_internal::ExamineBody(ec, &close)) {
+        statuses.push_back(refusal->status);
+        return statuses;
+      }
+      if (close) return statuses;
+      request.body = body.release().body();
+    }
+    if (route->stream_handler) {
+      // A stream answers once and keeps the connection: nothing after it is read.
+      std::optional<HttpServerResponse> r =
+          route->stream_handler(request, HttpStream(std::make_shared<HttpStream::State>()));
+      statuses.push_back(r ? r->status : 200);
+      return statuses;
+    }
+    {
+      HttpResponder respond(std::make_shared<HttpResponder::State>(
+          [&answer](HttpServerResponse r) { answer = std::move(r); }));
+      try {
+        route->handler(request, respond);
+      } catch (...) {
+        respond(http_internal::ErrorResponse(500, "internal error"));
+      }
+    }  // an unanswered responder answers 500 here
+    statuses.push_back(answer.status);
+    ++served;
+    if (!keep || served >= options_.keep_alive_max_requests) return statuses;
+  }
+  return statuses;
+}
 
 bool HttpServer::tls() const {
   return !options_.tls_cert_file.empty() && !options_.tls_key_file.empty();

@@ -173,6 +173,15 @@ class HttpServer {
   // The gate for routed requests (unrouted ones get 404 first). Before Start().
   void SetPreBodyCheck(HttpPreBodyCheck check);
 
+  // Runs `bytes`, all that one client sent on a connection before closing
+  // its side, through what a connection does (the parser, every cap, the
+  // Content-Encoding and Transfer-Encoding refusals, routing, the pre-body
+  // check, the body read, the handler, keep-alive), in the calling thread:
+  // no socket, no thread, no deadline. The statuses answered, in order.
+  // For the in-process fuzz target (fuzz/net/http_parse_fuzz.cc); the routes
+  // and the check must be set; Start() is not needed.
+  std::vector<int> ServeBytes(std::string_view bytes);
+
   // Loads TLS material, binds and starts serving on background threads.
   // Fails (and serves nothing) on a bad address, a busy port, bad TLS files or
   // a bad route pattern.

@@ -19,10 +19,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace stopgap::net {
 namespace {
@@ -632,6 +635,93 @@ TEST(HttpServerHostileTest, ExpectContinueGetsContinueThenTheAnswer) {
 
 namespace stopgap::net {
 namespace {
+
+// Every status line a connection answered with (after the client sent all
+// of `bytes` and closed its side), in order.
+std::vector<int> StatusesOverSocket(int port, std::string_view bytes) {
+  int fd = Connect(port);
+  EXPECT_GE(fd, 0);
+  SendAll(fd, bytes);
+  shutdown(fd, SHUT_WR);
+  std::string in;
+  auto deadline = SteadyClock::now() + std::chrono::seconds(5);
+  while (SteadyClock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  std::vector<int> out;
+  for (size_t at = in.find("HTTP/1.1 "); at != std::string::npos;
+       at = in.find("HTTP/1.1 ", at + 1)) {
+    out.push_back(std::stoi(in.substr(at + 9, 3)));
+  }
+  return out;
+}
+
+// ServeBytes (the in-process fuzz target's driver) answers what a real
+// connection answers, for the fuzz seeds' kinds of input.
+TEST(HttpServerServeBytesTest, AnswersAsAConnectionDoes) {
+  auto make = [] {
+    HttpServerOptions o = Local();
+    o.max_body_bytes = 16;
+    o.max_header_count = 5;
+    o.keep_alive_max_requests = 3;
+    auto s = std::make_unique<HttpServer>(o);
+    auto echo = [](const HttpServerRequest& r) {
+      return HttpServerResponse{r.body == "boom" ? 500 : 200, "text/plain", r.body, {}};
+    };
+    s->Handle("GET", "/healthz", echo);
+    s->Handle("POST", "/in", echo);
+    s->Handle("GET", "/items/([0-9]+)", echo);
+    s->SetPreBodyCheck([](const HttpServerRequest& r) -> std::optional<HttpServerResponse> {
+      if (!r.Header("X-Deny").empty()) return HttpServerResponse{401, "text/plain", "no", {}};
+      return std::nullopt;
+    });
+    return s;
+  };
+  auto served = make();
+  ASSERT_TRUE(served->Start().ok());
+  auto local = make();
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::vector<std::pair<std::string, std::vector<int>>> cases = {
+      {get, {200}},
+      {get + get + "GET /items/7?x=%41 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + get,
+       {200, 200, 200}},
+      {get + get + get + get, {200, 200, 200}},  // keep_alive_max_requests
+      {"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" + get, {404, 200}},
+      {"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab" + get, {404}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + get, {200, 200}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nboom", {500}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       {200}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n10\r\n0123456789abcdef\r\n"
+       "1\r\nx\r\n0\r\n\r\n",
+       {413}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n", {413}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz",
+       {415}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", {415}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nContent-Length: 2\r\n\r\nab", {401}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+       {100, 200}},
+      {"GET /healthz HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\n\r\n", {431}},
+      {"GET /healthz HTTP/1.1\r\nHost: " + std::string(20 << 10, 'h') + "\r\n\r\n", {431}},
+      {"POST /in HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel", {}},  // FIN mid-body
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\n", {}},                          // FIN mid-header
+      {"\x01\x02 garbage\r\n\r\n", {400}},
+  };
+  for (const auto& [bytes, want] : cases) {
+    SCOPED_TRACE(bytes.substr(0, 80));
+    EXPECT_EQ(StatusesOverSocket(served->port(), bytes), want);
+    EXPECT_EQ(local->ServeBytes(bytes), want);
+  }
+  served->Stop();
+}
 
 TEST(HttpServerAsyncTest, AnswersFromAnotherThreadLaterAndDroppedResponderIs500) {
   HttpServer http(Local());

@@ -6,6 +6,7 @@
 // Thread safety: none; one owner thread (or the caller's lock).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -76,13 +77,17 @@ class NameArena {
  public:
   std::string_view Copy(std::string_view s) {
     if (s.size() > kChunk / 4) {
-      big_.push_back(std::make_unique<char[]>(s.size() + 1));
+      big_.push_back(std::make_unique_for_overwrite<char[]>(s.size() + 1));
       std::memcpy(big_.back().get(), s.data(), s.size());
       bytes_ += s.size();
       return {big_.back().get(), s.size()};
     }
-    if (chunks_.empty() || used_ + s.size() > kChunk) {
-      chunks_.push_back(std::make_unique<char[]>(kChunk));
+    if (chunks_.empty() || used_ + s.size() > chunk_) {
+      // Chunks grow from kFirstChunk to kChunk: a table of a few names (a
+      // forwarded interval, a test) does not allocate 64 KiB per map.
+      chunk_ = chunks_.empty() ? kFirstChunk : std::min(chunk_ * 2, kChunk);
+      while (chunk_ < s.size()) chunk_ *= 2;
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(chunk_));
       used_ = 0;
     }
     char* dst = chunks_.back().get() + used_;
@@ -95,13 +100,16 @@ class NameArena {
     chunks_.clear();
     big_.clear();
     used_ = 0;
+    chunk_ = 0;
     bytes_ = 0;
   }
   size_t bytes() const { return bytes_; }
 
  private:
+  static constexpr size_t kFirstChunk = 1024;
   static constexpr size_t kChunk = 64 * 1024;
   std::vector<std::unique_ptr<char[]>> chunks_;
+  size_t chunk_ = 0;  // the size of chunks_.back()
   std::vector<std::unique_ptr<char[]>> big_;
   size_t used_ = 0;
   size_t bytes_ = 0;
