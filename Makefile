@@ -36,7 +36,8 @@ build-asan: deps
 # (fuzz targets only; scripts/fuzz-soak runs them).
 build-fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSTOPGAP_SANITIZE=ON -DSTOPGAP_FUZZ=ON -DSTOPGAP_BENCH=OFF -DSTOPGAP_TESTS=OFF >/dev/null
+	  -DSTOPGAP_SANITIZE=ON -DSTOPGAP_FUZZ=ON -DSTOPGAP_FUZZ_COVERAGE=ON -DSTOPGAP_BENCH=OFF \
+	  -DSTOPGAP_TESTS=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_all
 
 run: build
