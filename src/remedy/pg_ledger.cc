@@ -46,7 +46,7 @@ using internal::PgResult;
   "refusal_reason, detail, created_at, updated_at, finished_at, bundle_dir, instance_start, "    \
   "attempt, token, group_json, degraded_end, "                                                   \
   "(SELECT COALESCE(SUM(duration_ms), 0) FROM steps WHERE steps.execution_id = executions.id), " \
-  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at, "      \
+  "mode, approval_deadline, approval_decision, approval_by, approval_comment, approval_at, "     \
   "resume, rerun_of "
 
 ExecutionRecord ReadExecution(const PgResult& q, int i) {
@@ -364,14 +364,27 @@ class PgLedger final : public ExecutionLedger,
                 "rerun_of) "
                 "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,"
                 "$21) ON CONFLICT (rerun_of) WHERE rerun_of IS NOT NULL DO NOTHING RETURNING id",
-                {P(e.workaround_id), P(e.issue), P(e.fingerprint), P(e.alert_id), P(e.source),
-                 P(labels), P(ExecutionStateName(e.state)), P(e.refusal_reason), P(e.detail), P(at),
-                 P(at), refused ? P(std::optional<int64_t>(at)) : std::nullopt,
+                {P(e.workaround_id),
+                 P(e.issue),
+                 P(e.fingerprint),
+                 P(e.alert_id),
+                 P(e.source),
+                 P(labels),
+                 P(ExecutionStateName(e.state)),
+                 P(e.refusal_reason),
+                 P(e.detail),
+                 P(at),
+                 P(at),
+                 refused ? P(std::optional<int64_t>(at)) : std::nullopt,
                  P(refused ? std::string() : self_),
                  P(e.instance_start ? std::optional<int64_t>(Ms(*e.instance_start)) : std::nullopt),
-                 P(int64_t{e.attempt}), P(e.token),
-                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease)), P(MapJson(e.group)),
-                 P(e.mode), P(e.resume), P(e.rerun_of)});
+                 P(int64_t{e.attempt}),
+                 P(e.token),
+                 refused ? std::nullopt : P(Ms(clock_.Now() + options_.lease)),
+                 P(MapJson(e.group)),
+                 P(e.mode),
+                 P(e.resume),
+                 P(e.rerun_of)});
       if (!ins.ok()) return ins.status();
       if (ins->Rows() == 0) {
         // Another node reruns that execution already (counted as a claim
