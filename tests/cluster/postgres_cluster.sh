@@ -206,7 +206,11 @@ T_FIRST=$(( ($(date +%s%N) - T_STOP) / 1000000 ))
 sleep 3
 for n in $(seq 1 "$last"); do
   c=$(runs "$n")
-  [[ $c == 1 ]] || fail "after the failover, alert n=$n ran $c times"
+  # On a failure, say which executions ran it (a double run was seen once
+  # under heavy load and not reproduced since: issue 14's closing note).
+  [[ $c == 1 ]] || fail "after the failover, alert n=$n ran $c times: $(grep "^$n " "$ACTLOG" | tr '\n' ' ')
+executions: $(db_count "$P2" "SELECT id, state, owner, attempt, instance_start, rerun_of, detail FROM executions WHERE labels_json LIKE '%\"n\":\"$n\"%' ORDER BY id")
+alerts: $(db_count "$P2" "SELECT id, disposition, execution_id, reason FROM alerts WHERE labels_json LIKE '%\"n\":\"$n\"%' ORDER BY id")"
 done
 execs=$(db_count "$P2" "SELECT count(*) FROM executions WHERE workaround_id='once'")
 [[ $execs == "$last" ]] || fail "$execs executions for $last alerts after the failover"
