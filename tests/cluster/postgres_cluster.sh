@@ -13,31 +13,16 @@
 #      every alert acknowledged before and after runs exactly once.
 # Env: STOPGAP_BIN, STOPGAP_SRC. KEEP_TMP=1 keeps the scratch directory.
 set -euo pipefail
-# shellcheck source=../e2e/lib.sh
-source "$(dirname "$0")/../e2e/lib.sh"
-PG=$SRC/scripts/pg-scratch
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 AMBIN=/usr/bin/prometheus-alertmanager
 N=${N:-12}
 
-TMP=$(mktemp -d /tmp/stopgap-cluster.XXXXXX)
-chmod 0711 "$TMP"
-declare -a NODE_PID=() NODE_URL=()
+cluster_scratch cluster standby primary
 AM_PIDS=()
-cleanup() {
-  for p in "${NODE_PID[@]}" "${AM_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+cluster_on_exit() {
+  for p in "${AM_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   [[ -s $TMP/slow.pid ]] && kill -9 "$(cat "$TMP/slow.pid")" 2>/dev/null || true
-  "$PG" stop "$TMP/standby" immediate || true
-  "$PG" stop "$TMP/primary" immediate || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for i in 0 1 2; do
-    echo "--- node $i log" >&2
-    tail -15 "$TMP/node$i.log" >&2 || true
-  done
-  exit 1
 }
 
 [[ -x $AMBIN ]] || "$SRC/scripts/services/alertmanager.sh" install
@@ -51,8 +36,6 @@ P2=$(free_port)
 "$PG" createdb "$P1" stopgap
 LEDGER="postgresql://postgres@127.0.0.1:$P1,127.0.0.1:$P2/stopgap?target_session_attrs=read-write&connect_timeout=2&lease=3s"
 psql_() { psql "postgresql://postgres@127.0.0.1:$1/stopgap" -qAt -c "$2"; }
-
-healthy() { curl -fsS -o /dev/null "$1${2:-/healthz}" 2>/dev/null; }
 
 step "three stopgap nodes"
 EXPIRES=$(date -u -d '+20 days' +%F)
@@ -93,9 +76,7 @@ workarounds:
     limits: {cooldown: 0s, concurrency: 100}
 YAML
   # The first node creates the shared token file; the others read it.
-  "$BIN" serve -c "$TMP/node$i.yaml" --log-format json >>"$TMP/node$i.log" 2>&1 &
-  NODE_PID[$i]=$!
-  wait_for 20 healthy "${NODE_URL[$i]}" || fail "node $i not healthy"
+  start_node "$i"
 done
 TOKEN=$(cat "$TMP/token")
 AUTH=(-H "Authorization: Bearer $TOKEN")

@@ -19,28 +19,10 @@
 # `resume: rerun` execution runs once more at restart, the other does not.
 # Env: STOPGAP_BIN, STOPGAP_SRC. KEEP_TMP=1 keeps the scratch directory.
 set -euo pipefail
-# shellcheck source=../e2e/lib.sh
-source "$(dirname "$0")/../e2e/lib.sh"
-PG=$SRC/scripts/pg-scratch
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
-TMP=$(mktemp -d /tmp/stopgap-leases.XXXXXX)
-chmod 0711 "$TMP"
-declare -a NODE_PID=() NODE_URL=()
-cleanup() {
-  for p in "${NODE_PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  "$PG" stop "$TMP/primary" immediate || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$TMP"/node*.log; do
-    echo "--- $f" >&2
-    tail -15 "$f" >&2 || true
-  done
-  exit 1
-}
-healthy() { curl -fsS -o /dev/null "$1/healthz" 2>/dev/null; }
+cluster_scratch leases primary
 
 step "postgres"
 P1=$(free_port)
@@ -98,9 +80,7 @@ for i in 0 1 2; do
   catalog "node$i" "$port" "$LEDGER" \
     "tracker: {kind: redmine, url: \"http://127.0.0.1:$DEAD\", token_file: \"$TMP/redmine.key\", refresh: 1h}" \
     >"$TMP/node$i.yaml"
-  "$BIN" serve -c "$TMP/node$i.yaml" --log-format json >>"$TMP/node$i.log" 2>&1 &
-  NODE_PID[$i]=$!
-  wait_for 20 healthy "${NODE_URL[$i]}" || fail "node $i not healthy"
+  start_node "$i"
 done
 TOKEN=$(cat "$TMP/token")
 AUTH=(-H "Authorization: Bearer $TOKEN")

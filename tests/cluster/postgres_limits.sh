@@ -14,30 +14,13 @@
 # Env: STOPGAP_BIN, STOPGAP_SRC; ROUNDS, BURST, LIMIT. KEEP_TMP=1 keeps the
 # scratch directory. Prints "round R: admitted A of limit L" per round.
 set -euo pipefail
-# shellcheck source=../e2e/lib.sh
-source "$(dirname "$0")/../e2e/lib.sh"
-PG=$SRC/scripts/pg-scratch
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 BURST=${BURST:-20}
 LIMIT=${LIMIT:-4}
 
-TMP=$(mktemp -d /tmp/stopgap-limits.XXXXXX)
-chmod 0711 "$TMP"
-declare -a NODE_PID=() NODE_URL=()
-cleanup() {
-  for p in "${NODE_PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$PG" stop "$TMP/pg" immediate || true
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for i in 0 1 2; do
-    echo "--- node $i log" >&2
-    tail -15 "$TMP/node$i.log" >&2 || true
-  done
-  exit 1
-}
+cluster_scratch limits pg
 
 step "postgres"
 PGPORT=$(free_port)
@@ -51,7 +34,6 @@ EXPIRES=$(date -u -d '+20 days' +%F)
 ACTLOG=$TMP/actions.log
 touch "$ACTLOG"
 chmod 0666 "$ACTLOG"
-healthy() { curl -fsS -o /dev/null "$1/healthz" 2>/dev/null; }
 for i in 0 1 2; do
   port=$(free_port)
   NODE_URL[$i]="http://127.0.0.1:$port"
@@ -97,9 +79,7 @@ YAML
     done
   } >"$TMP/node$i.yaml"
   # The first node creates the shared token file; the others read it.
-  "$BIN" serve -c "$TMP/node$i.yaml" --log-format json >>"$TMP/node$i.log" 2>&1 &
-  NODE_PID[$i]=$!
-  wait_for 20 healthy "${NODE_URL[$i]}" || fail "node $i not healthy"
+  start_node "$i"
 done
 TOKEN=$(cat "$TMP/token")
 AUTH=(-H "Authorization: Bearer $TOKEN")
