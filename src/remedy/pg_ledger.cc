@@ -167,7 +167,7 @@ class PgLedger final : public ExecutionLedger,
       }();
       if (st.ok() || !internal::IsConnectionError(st)) return st;
       c.Close();  // never reuse it: it may be a standby now
-      ++failovers_;
+      ++reconnects_;
       if (committing) {
         return Unavailable("ledger " + url_ + ": the connection was lost during COMMIT (" +
                            st.message() + "); the outcome is unknown, nothing is acknowledged");
@@ -281,8 +281,8 @@ class PgLedger final : public ExecutionLedger,
             .claims_lost = claims_lost_,
             .lease_renewals = renewals_,
             .lease_renewal_failures = renewal_failures_,
-            .failovers = interrupted_,
-            .reconnects = failovers_};
+            .failovers = failovers_,
+            .reconnects = reconnects_};
   }
 
   ClusterHealth Health(WallTime now) const override {
@@ -608,7 +608,7 @@ class PgLedger final : public ExecutionLedger,
     });
     if (!st.ok()) return st;
     if (n > 0) {
-      interrupted_ += others;  // failovers: another node's executions
+      failovers_ += others;  // failovers: another node's executions
       Log(LogLevel::kWarn, "executions whose node stopped renewing their lease marked interrupted",
           {{"count", std::to_string(n)}});
     }
@@ -1252,7 +1252,7 @@ class PgLedger final : public ExecutionLedger,
   bool stop_ = false;
   std::thread housekeeper_;
   std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, renewal_failures_{0},
-      failovers_{0}, interrupted_{0};
+      reconnects_{0}, failovers_{0};
   mutable std::mutex health_mu_;  // guards the three below
   std::optional<WallTime> last_contact_;
   std::string last_error_;
