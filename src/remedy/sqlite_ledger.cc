@@ -99,6 +99,18 @@ ExecutionRecord ReadExecution(const Stmt& s) {
   return r;
 }
 
+// Every row of `q` (a SELECT of STOPGAP_EXECUTION_COLUMNS), in order.
+Result<std::vector<ExecutionRecord>> ReadExecutions(Stmt& q) {
+  std::vector<ExecutionRecord> out;
+  for (;;) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadExecution(q));
+  }
+  return out;
+}
+
 class SqliteLedger final : public ExecutionLedger,
                            public GroupLimitsLedger,
                            public ApprovalLedger,
@@ -458,14 +470,7 @@ class SqliteLedger final : public ExecutionLedger,
                 "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = "
                 "executions.id) ORDER BY id LIMIT ?");
     q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
-    std::vector<ExecutionRecord> out;
-    for (;;) {
-      Result<bool> row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(ReadExecution(q));
-    }
-    return out;
+    return ReadExecutions(q);
   }
 
   // ---- queries ----
@@ -479,14 +484,7 @@ class SqliteLedger final : public ExecutionLedger,
     q.Bind(1, f.workaround_id).Bind(2, f.issue);
     q.Bind(3, f.before_id.value_or(std::numeric_limits<int64_t>::max()));
     q.Bind(4, int64_t{std::clamp(f.limit, 1, 1000)});
-    std::vector<ExecutionRecord> out;
-    for (;;) {
-      Result<bool> row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(ReadExecution(q));
-    }
-    return out;
+    return ReadExecutions(q);
   }
 
   Result<ExecutionRecord> GetExecution(ExecutionId id) override {
@@ -713,14 +711,7 @@ class SqliteLedger final : public ExecutionLedger,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE created_at >= ? AND state != 'refused' ORDER BY id LIMIT ?");
     q.Bind(1, Ms(since)).Bind(2, int64_t{std::clamp(limit, 1, 100000)});
-    std::vector<ExecutionRecord> out;
-    for (;;) {
-      Result<bool> row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(ReadExecution(q));
-    }
-    return out;
+    return ReadExecutions(q);
   }
 
   // ---- alerts ----
@@ -920,14 +911,7 @@ class SqliteLedger final : public ExecutionLedger,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT ?");
     q.Bind(1, int64_t{std::clamp(limit, 1, 1000)});
-    std::vector<ExecutionRecord> out;
-    for (;;) {
-      Result<bool> row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.push_back(ReadExecution(q));
-    }
-    return out;
+    return ReadExecutions(q);
   }
 
   Result<ExecutionRecord> Decide(ExecutionId id, const ApprovalRecord& d) override {
