@@ -636,6 +636,6 @@ Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
     PgLedgerOptions options = {});
 
 // The schema version this build writes (see docs/ledger-schema.md).
-inline constexpr int kLedgerSchemaVersion = 7;
+inline constexpr int kLedgerSchemaVersion = 8;
 
 }  // namespace stopgap::remedy

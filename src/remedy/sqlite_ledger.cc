@@ -620,16 +620,13 @@ class SqliteLedger final : public ExecutionLedger,
     // Two statements, so each one scans only its index range of the window
     // (an "?1 = '' OR" filter would defeat the index).
     if (workaround_id.empty()) {
-      STOPGAP_SQL(q, db_,
-                  "SELECT COUNT(*) FROM executions WHERE created_at > ?1 AND state != 'refused'");
+      STOPGAP_SQL(q, db_, internal::kSqlCountRunsAll);
       q.Bind(1, Ms(since));
       Result<bool> row = q.Step();
       if (!row.ok()) return row.status();
       return q.Int(0);
     }
-    STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND created_at > ?2 "
-                "AND state != 'refused'");
+    STOPGAP_SQL(q, db_, internal::kSqlCountRuns);
     q.Bind(1, workaround_id).Bind(2, Ms(since));
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();
@@ -663,9 +660,7 @@ class SqliteLedger final : public ExecutionLedger,
                                       const std::map<std::string, std::string>& group,
                                       WallTime since) override {
     std::lock_guard lock(mu_);
-    STOPGAP_SQL(q, db_,
-                "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND group_json = ?2 "
-                "AND created_at > ?3 AND state != 'refused'");
+    STOPGAP_SQL(q, db_, internal::kSqlCountGroupRuns);
     q.Bind(1, workaround_id).Bind(2, MapJson(group)).Bind(3, Ms(since));
     Result<bool> row = q.Step();
     if (!row.ok()) return row.status();

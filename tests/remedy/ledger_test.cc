@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "pg_server.h"
+#include "remedy/internal/ledger_schema.h"
 #include "test_util.h"
 
 namespace stopgap::remedy {
@@ -259,6 +260,44 @@ TEST_P(LedgerTest, LimitQueries) {
   EXPECT_EQ(*ledger_->CountInFlight("w"), 0);
   EXPECT_EQ(**ledger_->LastRunAt("w"), kT0 + 11min);  // finish time counts
   EXPECT_FALSE(ledger_->LastRunAt("nobody")->has_value());
+}
+
+// The limit checks run for every alert, so their cost must not grow with the
+// refusals of the window: under a refusal storm (a workaround in cooldown,
+// 1,000 alerts/s) the breaker's hourly count walked every refused row of the
+// hour (found by the one-hour soak). SQLite counts the virtual-machine steps of
+// a statement; walking 3,000 refusals takes more than 3,000.
+TEST_P(LedgerTest, LimitCountsDoNotWalkRefusals) {
+  if (pg()) GTEST_SKIP() << "SQLite's statement counters; PostgreSQL has the same indexes";
+  for (int i = 0; i < 3; ++i) Create("w");  // matched: runs in flight
+  for (int i = 0; i < 3000; ++i) Create("w", ExecutionState::kRefused);
+  ledger_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  struct Case {
+    const char* sql;
+    std::vector<std::string> args;
+  };
+  const std::string since = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>((kT0 - 1h).time_since_epoch()).count());
+  for (const Case& c :
+       {Case{internal::kSqlCountRunsAll, {since}}, Case{internal::kSqlCountRuns, {"w", since}},
+        Case{internal::kSqlCountGroupRuns, {"w", "{}", since}}}) {
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, c.sql, -1, &s, nullptr), SQLITE_OK) << c.sql;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      if (i + 1 == c.args.size()) {
+        sqlite3_bind_int64(s, static_cast<int>(i + 1), std::stoll(c.args[i]));
+      } else {
+        sqlite3_bind_text(s, static_cast<int>(i + 1), c.args[i].c_str(), -1, SQLITE_TRANSIENT);
+      }
+    }
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW) << c.sql;
+    EXPECT_EQ(sqlite3_column_int(s, 0), 3) << c.sql;
+    EXPECT_LT(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0), 200) << c.sql;
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
 }
 
 TEST_P(LedgerTest, CountsAndTotalsSurvivePruning) {

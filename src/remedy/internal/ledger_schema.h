@@ -169,6 +169,32 @@ CREATE UNIQUE INDEX executions_rerun_of ON executions(rerun_of) WHERE rerun_of I
 CREATE INDEX executions_rerun_candidates ON executions(id)
   WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
 )sql",
+    // 8: the limit checks' counts of runs in a window (kSqlCountRuns*) leave
+    // refused rows out of their index, as migration 2 did for the last run.
+    // Before, the storm breaker's hourly count walked every execution of the
+    // hour, refusals included, for every alert: under a refusal storm of
+    // 1,000 alerts/s each admission grew by a million row visits an hour.
+    R"sql(
+CREATE INDEX executions_runs_by_created ON executions(created_at)
+  WHERE state != 'refused';
+CREATE INDEX executions_runs_by_workaround_created ON executions(workaround_id, created_at)
+  WHERE state != 'refused';
+CREATE INDEX executions_runs_by_group_created
+  ON executions(workaround_id, group_json, created_at) WHERE state != 'refused';
+)sql",
 };
+
+// The limit checks' counts of runs (executions not refused) created after a
+// time: of every workaround (the storm breaker), of one, of one group. Each
+// is answered from a partial index of migration 8 without visiting refused
+// rows (LedgerTest.LimitCountsDoNotWalkRefusals).
+inline constexpr const char* kSqlCountRunsAll =
+    "SELECT COUNT(*) FROM executions WHERE created_at > ?1 AND state != 'refused'";
+inline constexpr const char* kSqlCountRuns =
+    "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND created_at > ?2 "
+    "AND state != 'refused'";
+inline constexpr const char* kSqlCountGroupRuns =
+    "SELECT COUNT(*) FROM executions WHERE workaround_id = ?1 AND group_json = ?2 "
+    "AND created_at > ?3 AND state != 'refused'";
 
 }  // namespace stopgap::remedy::internal

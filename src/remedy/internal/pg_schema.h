@@ -178,6 +178,17 @@ CREATE UNIQUE INDEX executions_rerun_of ON executions(rerun_of) WHERE rerun_of I
 CREATE INDEX executions_rerun_candidates ON executions(id)
   WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
 )sql",
+    // 5: SQLite's 8, same names. The limit checks' counts of runs in a window
+    // leave refused rows out of their index, so a refusal storm does not slow
+    // every later admission (the breaker's hourly count walked them all).
+    R"sql(
+CREATE INDEX executions_runs_by_created ON executions(created_at)
+  WHERE state != 'refused';
+CREATE INDEX executions_runs_by_workaround_created ON executions(workaround_id, created_at)
+  WHERE state != 'refused';
+CREATE INDEX executions_runs_by_group_created
+  ON executions(workaround_id, group_json, created_at) WHERE state != 'refused';
+)sql",
 };
 
 }  // namespace stopgap::remedy::internal
