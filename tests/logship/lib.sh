@@ -29,7 +29,7 @@ check() {  # check DESCRIPTION COMMAND...
 # logship_it_init NAME: $T (not tmpfs: Swift needs user xattrs), Swift
 # started in $T/swift, its env sourced, the logship state under $T/state.
 logship_it_init() {
-  T=$(mktemp -d "/var/tmp/$1.XXXXXX")
+  T=$(mktemp -d "${LOGSHIP_IT_DIR:-/var/tmp}/$1.XXXXXX")
   trap logship_it_cleanup EXIT
   "$SWIFT_SH" start "$T/swift" >/dev/null
   # shellcheck disable=SC1091
