@@ -47,9 +47,7 @@ struct StateSql {
   // '+': use the executions_unfinished index.
   std::string count_in_flight =
       "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND state IN " + unfinished;
-  std::string in_flight_by_fingerprint =
-      "SELECT id FROM executions WHERE fingerprint = ? AND fingerprint != '' AND state IN " + open +
-      " ORDER BY id DESC LIMIT 1";
+  std::string in_flight_by_fingerprint = internal::SqlInFlightByFingerprint();
   std::string count_group_in_flight =
       "SELECT COUNT(*) FROM executions WHERE +workaround_id = ? AND +group_json = ? AND state IN " +
       unfinished;

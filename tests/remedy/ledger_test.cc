@@ -262,42 +262,55 @@ TEST_P(LedgerTest, LimitQueries) {
   EXPECT_FALSE(ledger_->LastRunAt("nobody")->has_value());
 }
 
-// The limit checks run for every alert, so their cost must not grow with the
-// refusals of the window: under a refusal storm (a workaround in cooldown,
+// Intake's look-up and the limit checks run for every alert, so their cost must
+// not grow with refusals: under a refusal storm (a workaround in cooldown,
 // 1,000 alerts/s) the breaker's hourly count walked every refused row of the
-// hour (found by the one-hour soak). SQLite counts the virtual-machine steps of
-// a statement; walking 3,000 refusals takes more than 3,000.
+// hour and the in-flight look-up every row of the fingerprint (found by the
+// one-hour soak). SQLite counts the virtual-machine steps of a statement;
+// walking 3,000 refusals takes more than 3,000.
 TEST_P(LedgerTest, LimitCountsDoNotWalkRefusals) {
   if (pg()) GTEST_SKIP() << "SQLite's statement counters; PostgreSQL has the same indexes";
   for (int i = 0; i < 3; ++i) Create("w");  // matched: runs in flight
-  for (int i = 0; i < 3000; ++i) Create("w", ExecutionState::kRefused);
+  for (int i = 0; i < 3000; ++i) Create("w", ExecutionState::kRefused, "acme/infra#1", "fp");
   ledger_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  struct Case {
-    const char* sql;
-    std::vector<std::string> args;
-  };
-  const std::string since = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>((kT0 - 1h).time_since_epoch()).count());
-  for (const Case& c :
-       {Case{internal::kSqlCountRunsAll, {since}}, Case{internal::kSqlCountRuns, {"w", since}},
-        Case{internal::kSqlCountGroupRuns, {"w", "{}", since}}}) {
+  const int64_t since =
+      std::chrono::duration_cast<std::chrono::milliseconds>((kT0 - 1h).time_since_epoch()).count();
+  // Runs the statement with text arguments and then `since`; its first
+  // column (or -1 without a row) and its VM steps.
+  auto run = [&](const std::string& sql, const std::vector<std::string>& text, bool with_since) {
     sqlite3_stmt* s = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, c.sql, -1, &s, nullptr), SQLITE_OK) << c.sql;
-    for (size_t i = 0; i < c.args.size(); ++i) {
-      if (i + 1 == c.args.size()) {
-        sqlite3_bind_int64(s, static_cast<int>(i + 1), std::stoll(c.args[i]));
-      } else {
-        sqlite3_bind_text(s, static_cast<int>(i + 1), c.args[i].c_str(), -1, SQLITE_TRANSIENT);
-      }
-    }
-    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW) << c.sql;
-    EXPECT_EQ(sqlite3_column_int(s, 0), 3) << c.sql;
-    EXPECT_LT(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0), 200) << c.sql;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+    int i = 1;
+    for (const std::string& t : text) sqlite3_bind_text(s, i++, t.c_str(), -1, SQLITE_TRANSIENT);
+    if (with_since) sqlite3_bind_int64(s, i, since);
+    const int64_t value = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    const int steps = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
     sqlite3_finalize(s);
+    return std::pair<int64_t, int>(value, steps);
+  };
+  for (auto [sql, text] :
+       {std::pair<std::string, std::vector<std::string>>{internal::kSqlCountRunsAll, {}},
+        {internal::kSqlCountRuns, {"w"}},
+        {internal::kSqlCountGroupRuns, {"w", "{}"}}}) {
+    auto [value, steps] = run(sql, text, true);
+    EXPECT_EQ(value, 3) << sql;
+    EXPECT_LT(steps, 200) << sql;
   }
+  auto [open, steps] = run(internal::SqlInFlightByFingerprint(), {"fp"}, false);
+  EXPECT_EQ(open, -1);  // only refusals: none open
+  EXPECT_LT(steps, 200) << internal::SqlInFlightByFingerprint();
   sqlite3_close(db);
+}
+
+// SQLite uses a partial index only when the query holds the index's WHERE
+// word for word: the in-flight index's list is the open states' list.
+TEST(LedgerStates, InFlightIndexListsTheOpenStates) {
+  const std::string where = "WHERE state IN " + SqlStateList(StateSet::kOpen);
+  const std::string m8 = internal::kLedgerMigrations[7];
+  EXPECT_NE(m8.find("executions(fingerprint, id)\n  " + where), std::string::npos) << m8;
+  EXPECT_NE(internal::SqlInFlightByFingerprint().find(where.substr(6)), std::string::npos);
 }
 
 TEST_P(LedgerTest, CountsAndTotalsSurvivePruning) {

@@ -179,8 +179,8 @@ CREATE INDEX executions_rerun_candidates ON executions(id)
   WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
 )sql",
     // 5: SQLite's 8, same names. The limit checks' counts of runs in a window
-    // leave refused rows out of their index, so a refusal storm does not slow
-    // every later admission (the breaker's hourly count walked them all).
+    // and the in-flight look-up of a fingerprint read indexes without refused
+    // rows, so a refusal storm does not slow every later alert.
     R"sql(
 CREATE INDEX executions_runs_by_created ON executions(created_at)
   WHERE state != 'refused';
@@ -188,6 +188,8 @@ CREATE INDEX executions_runs_by_workaround_created ON executions(workaround_id, 
   WHERE state != 'refused';
 CREATE INDEX executions_runs_by_group_created
   ON executions(workaround_id, group_json, created_at) WHERE state != 'refused';
+CREATE INDEX executions_in_flight_by_fingerprint ON executions(fingerprint, id)
+  WHERE state IN ('matched','diagnosing','acting','verifying','awaiting-approval');
 )sql",
 };
 
