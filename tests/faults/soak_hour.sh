@@ -26,10 +26,16 @@
 # loop device in RAM). That is their drift, not stopgap's. fsync on tmpfs
 # returns at once: the soak measures drift (RSS, fds, p99, errors, loss), the
 # kill -9 and fsync-EIO rows measure durability.
+# SOAK_RT=N (root only) runs the soak and everything it starts under SCHED_RR
+# priority N (chrt), so other sessions' processes on a shared machine do not
+# preempt it; the soak's own processes still share the cores among themselves.
 # Env: SOAK_SECONDS, SOAK_INTERVAL, ALERT_RATE, METRIC_RATE, SWEEP_EVERY,
 # WARMUP_SECONDS (10 % of the run, at least 30), SOAK_OUT (a directory that
 # keeps the CSVs and SVGs; default: removed with the scratch directory).
 set -euo pipefail
+if [[ -n ${SOAK_RT:-} && -z ${SOAK_RT_ON:-} && $(id -u) == 0 ]]; then
+  SOAK_RT_ON=1 exec chrt -r "$SOAK_RT" bash "$0" "$@"
+fi
 source "$(dirname "$0")/lib.sh"
 source "$SRC/tests/logship/lib.sh"
 SOAK_SECONDS=${SOAK_SECONDS:-3600}
@@ -50,7 +56,7 @@ soak_fs_off() {
   rmdir "$SOAK_MNT" 2>/dev/null || true
 }
 if [[ -n ${SOAK_FS_SIZE:-} ]]; then
-  [[ $(id -u) == 0 ]] || fail "SOAK_FS_SIZE needs root (mount -t tmpfs)"
+  [[ $(id -u) == 0 ]] || fail "SOAK_FS_SIZE needs root (mount -t tmpfs); unset it"
   SOAK_MNT=$(mktemp -d /var/tmp/soak_fs.XXXXXX)
   mount -t tmpfs -o "size=$SOAK_FS_SIZE,mode=0700" soak-ram "$SOAK_MNT"
   export LOGSHIP_IT_DIR=$SOAK_MNT
