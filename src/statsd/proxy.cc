@@ -182,15 +182,17 @@ void StatsdProxy::ReceiveLoop() {
     full_batches = drained ? 0 : full_batches + 1;
     const bool close = drained || full_batches >= kMaxFullBatchesPacking;
     if (close) full_batches = 0;
-    uint64_t sent = 0, refused = 0, fallbacks = 0;
+    uint64_t sent = 0, refused = 0, fallbacks = 0, messages = 0;
     for (internal::NodeQueue& q : queues) {
       if (close) q.Close();
       q.Flush();
       q.TakeCounts(&sent, &refused);
       fallbacks += q.gso_fallbacks();
+      messages += q.messages();
     }
-    if (fallbacks != gso_fallbacks_.load(std::memory_order_relaxed))
-      gso_fallbacks_.store(fallbacks, std::memory_order_relaxed);
+    // The queues' running totals, published (one writer: this thread).
+    gso_fallbacks_.store(fallbacks, std::memory_order_relaxed);
+    messages_.store(messages, std::memory_order_relaxed);
     if (sent > 0) datagrams_.fetch_add(sent, std::memory_order_relaxed);
     if (refused > 0) send_drops_.fetch_add(refused, std::memory_order_relaxed);
     if (routed > 0) lines_.fetch_add(routed, std::memory_order_relaxed);
@@ -267,8 +269,8 @@ void StatsdProxy::HealthLoop() {
 std::vector<std::string> StatsdProxy::RingNodes() const { return Ring()->nodes(); }
 
 ProxyCounters StatsdProxy::Counters() const {
-  return ProxyCounters{lines_.load(), datagrams_.load(), no_node_.load(), send_drops_.load(),
-                       gso_fallbacks_.load()};
+  return ProxyCounters{lines_.load(),      datagrams_.load(), no_node_.load(),
+                       send_drops_.load(), messages_.load(),  gso_fallbacks_.load()};
 }
 
 std::string StatsdProxy::HandleAdminLine(std::string_view line, bool* close) {
@@ -292,6 +294,7 @@ std::string StatsdProxy::HandleAdminLine(std::string_view line, bool* close) {
          "\nstopgap.datagrams: " + std::to_string(c.datagrams) +
          "\nstopgap.no_node: " + std::to_string(c.no_node) +
          "\nstopgap.send_drops: " + std::to_string(c.send_drops) +
+         "\nstopgap.messages: " + std::to_string(c.messages) +
          "\nstopgap.gso_fallbacks: " + std::to_string(c.gso_fallbacks) + "\n";
     return r;
   }

@@ -62,6 +62,7 @@ struct ProxyCounters {
   uint64_t datagrams = 0;      // sent to nodes
   uint64_t no_node = 0;        // lines dropped: no healthy node
   uint64_t send_drops = 0;     // datagrams the kernel refused (full buffer, refused port)
+  uint64_t messages = 0;       // send messages (a GSO message carries several datagrams)
   uint64_t gso_fallbacks = 0;  // node sockets that refused GSO (sent without it since)
 };
 
@@ -98,7 +99,8 @@ class StatsdProxy {
   net::SocketAddress udp_addr_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> health_up_{true};
-  std::atomic<uint64_t> lines_{0}, datagrams_{0}, no_node_{0}, send_drops_{0}, gso_fallbacks_{0};
+  std::atomic<uint64_t> lines_{0}, datagrams_{0}, no_node_{0}, send_drops_{0}, messages_{0},
+      gso_fallbacks_{0};
   bool gro_ = false;  // UDP_GRO is on for in_
   int64_t startup_time_ = 0;
   std::mutex health_mu_;
