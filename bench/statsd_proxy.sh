@@ -9,7 +9,8 @@
 # drains left to the scheduler. BASE_STOPGAP=PATH (another build's stopgap
 # binary, e.g. main's) runs as kind "base" beside this build's, at every MTU.
 #   loss: 1 - lines counted at the 3 drains / lines the generator sent (end to end);
-#   CPU per metric: the proxy's utime+stime from /proc/PID/stat over the run / lines sent;
+#   CPU per metric: the proxy's utime+stime from /proc/PID/stat over the run / lines
+#   forwarded (counted at the drains: the same as sent when nothing is lost);
 #   the split: CPU cores used by the proxy, the generator and the 3 drains together,
 #   and the machine's softirq and busy cores (/proc/stat: every process on it);
 #   kernel drops: datagrams the kernel dropped at the proxy's and the drains'
@@ -17,6 +18,7 @@
 # REPS runs per rate; one line per run, then the median of each column.
 #   STOPGAP_BUILD=build bench/statsd_proxy.sh   (SECS=5, REPS=3, SG_RATES="1000000 5000000 0",
 #   MTUS="1432 8972" (one series per --mtu), REF_RATES="50000 100000", DRAIN_NAP_US=1000,
+#   DRAIN_GRO=1 (the drains take coalesced datagrams, UDP_GRO),
 #   PROXY_ARGS="--no-gso" adds flags to this build's stopgap statsd proxy, KINDS="base stopgap
 #   proxyjs", BASE_STOPGAP=/path/to/main/stopgap, GEN_ARGS="--gso")
 set -euo pipefail
@@ -28,6 +30,7 @@ SG_RATES="${SG_RATES:-1000000 5000000 0}"
 REF_RATES="${REF_RATES:-50000 100000}"
 DRAIN_NAP_US="${DRAIN_NAP_US:-1000}"
 MTUS="${MTUS:-1432 8972}"
+DRAIN_GRO="${DRAIN_GRO:-0}"
 KINDS="${KINDS:-base stopgap proxyjs}"
 GEN_ARGS="${GEN_ARGS---gso}"
 [[ -n "${BASE_STOPGAP:-}" ]] || KINDS="${KINDS//base/}"
@@ -74,7 +77,7 @@ run() {  # KIND RATE REP MTU
   local drains=() admins=() dports=()
   for i in 0 1 2; do
     dp="$(port_udp)"; ap="$(port_tcp)"
-    "$build/bench/statsd_drain" "$dp" $((32 << 20)) "$DRAIN_NAP_US" >"$d/drain$i.out" &
+    "$build/bench/statsd_drain" "$dp" $((32 << 20)) "$DRAIN_NAP_US" "$DRAIN_GRO" >"$d/drain$i.out" &
     drains+=($!); pids+=($!); dports+=("$dp")
     python3 -c '
 import socket,sys,threading
@@ -129,7 +132,7 @@ cpu = (c1 - c0) / tck
 # the machine's ticks span the generator's run and the wait for empty queues: per wall second
 print("| %s | %s | %.2f | %.3f %% | %d | %.3f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |" % (
     kind, "max" if rate == "0" else "%g M/s" % (int(rate) / 1e6), o["offered_per_s"] / 1e6,
-    100.0 * (1 - got / sent) if sent else 0, q["drops"], cpu * 1e6 / sent if sent else 0,
+    100.0 * (1 - got / sent) if sent else 0, q["drops"], cpu * 1e6 / got if got else 0,
     cpu / o["seconds"], o["cpu_s"] / o["seconds"], sum(x["cpu_s"] for x in drains) / o["seconds"],
     (m1[1] - m0[1]) / tck / wall, (m1[0] - m0[0]) / tck / wall,
     got / sum(x["packets"] for x in drains) if got else 0, q["waited_s"]))
