@@ -25,6 +25,7 @@ struct ProxyFlags {
   int check_interval_ms = 0;
   size_t mtu = 0;
   int receive_nap_us = -1;  // -1: the default
+  bool no_gso = false, no_gro = false;
   std::string log_level = "info";
 };
 
@@ -62,6 +63,9 @@ CommandMain SetupStatsdProxy(CLI::App& sub) {
   sub.add_option("--receive-nap-us", f->receive_nap_us,
                  "sleep after a batch that emptied the socket, µs (1000; 0 = never)")
       ->check(CLI::Range(0, 100000));
+  sub.add_flag("--no-gso", f->no_gso,
+               "send each datagram on its own, not runs of equal-length ones with UDP GSO");
+  sub.add_flag("--no-gro", f->no_gro, "leave UDP_GRO off on the listening socket");
   sub.add_option("--log-level", f->log_level)->capture_default_str();
   return [f]() -> int {
     LogLevel level;
@@ -98,6 +102,8 @@ CommandMain SetupStatsdProxy(CLI::App& sub) {
     if (f->check_interval_ms > 0) c.check_interval_ms = f->check_interval_ms;
     if (f->mtu > 0) c.mtu = f->mtu;
     if (f->receive_nap_us >= 0) c.receive_nap_us = f->receive_nap_us;
+    if (f->no_gso) c.gso = false;
+    if (f->no_gro) c.gro = false;
 
     sigset_t set;
     sigemptyset(&set);

@@ -1,6 +1,7 @@
 // StatsdProxy: receive, route by proxy.js's ring, pack per node, health checks.
 #include "statsd/proxy.h"
 
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "core/log.h"
 #include "statsd/internal/name_map.h"
+#include "statsd/internal/node_queue.h"
 #include "statsd/internal/receive_batch.h"
 #include "statsd/internal/tcp.h"
 #include "statsd/js_number.h"
@@ -57,6 +59,12 @@ Status StatsdProxy::Init() {
       net::BindUdp(config_.udp, {.rcvbuf_bytes = 32 << 20, .recv_timeout_ms = 200});
   if (!in.ok()) return in.status().WithContext("--udp");
   in_ = std::move(*in);
+  if (config_.gro) {
+    // Datagrams the kernel coalesced (a GSO sender on this host, GRO on the
+    // NIC) arrive as one packet and are split by the UDP_GRO cmsg's size.
+    int one = 1;
+    gro_ = ::setsockopt(in_.fd(), SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+  }
   Result<net::SocketAddress> a = in_.LocalAddress();
   if (!a.ok()) return a.status();
   udp_addr_ = *a;
@@ -104,100 +112,8 @@ std::shared_ptr<const ProxyHashRing> StatsdProxy::Ring() const {
   return ring_;
 }
 
-namespace {
-
-// Sends msgs[0..count) on a connected socket with sendmmsg. A message the
-// kernel refuses (full socket buffer, an ECONNREFUSED left by an earlier
-// datagram to a dead node) is skipped, not retried. Returns the number sent.
-// (net::SendBatch builds its headers per call from views and stops at a full
-// buffer; the proxy's headers are prepared once.)
-size_t SendMessages(int fd, ::mmsghdr* msgs, size_t count) {
-  size_t done = 0, sent = 0;
-  while (done < count) {
-    int r = ::sendmmsg(fd, msgs + done, static_cast<unsigned>(count - done), 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      ++done;
-      continue;
-    }
-    done += static_cast<size_t>(r);
-    sent += static_cast<size_t>(r);
-  }
-  return sent;
-}
-
-// The datagrams being packed for one node: up to kQueued datagrams of at most
-// mtu bytes in one flat buffer, their mmsghdrs prepared once, sent with one
-// sendmmsg (SendMessages). Nothing is allocated per line or datagram.
-class NodeQueue {
- public:
-  static constexpr size_t kQueued = 64;
-
-  NodeQueue(int fd, size_t mtu)
-      : fd_(fd), mtu_(mtu), buf_(new char[kQueued * mtu]), iovs_(kQueued), msgs_(kQueued) {
-    for (size_t i = 0; i < kQueued; ++i) {
-      iovs_[i].iov_base = buf_.get() + i * mtu_;
-      std::memset(&msgs_[i], 0, sizeof(::mmsghdr));
-      msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-      msgs_[i].msg_hdr.msg_iovlen = 1;
-    }
-  }
-
-  // Appends one line (without its '\n'), joined to the previous one by '\n'.
-  void Add(std::string_view line) {
-    if (used_ > 0 && used_ + 1 + line.size() > mtu_) Close();
-    if (line.size() > mtu_) {  // longer than a datagram: alone, as proxy.js would
-      Flush();
-      ++attempted_;
-      if (::send(fd_, line.data(), line.size(), MSG_DONTWAIT) >= 0) ++sent_;
-      return;
-    }
-    char* d = buf_.get() + ready_ * mtu_ + used_;
-    if (used_ > 0) {
-      *d++ = '\n';
-      ++used_;
-    }
-    std::memcpy(d, line.data(), line.size());
-    used_ += line.size();
-  }
-  // Ends the datagram being packed, if any (sent by the next Flush).
-  void Close() {
-    if (used_ == 0) return;
-    iovs_[ready_].iov_len = used_;
-    ++ready_;
-    used_ = 0;
-    if (ready_ == kQueued) Flush();
-  }
-  // Sends the finished datagrams.
-  void Flush() {
-    if (ready_ == 0) return;
-    sent_ += SendMessages(fd_, msgs_.data(), ready_);
-    attempted_ += ready_;
-    ready_ = 0;
-  }
-  bool packing() const { return used_ > 0; }
-  // Datagrams sent and refused since the last call.
-  void TakeCounts(uint64_t* sent, uint64_t* refused) {
-    *sent += sent_;
-    *refused += attempted_ - sent_;
-    sent_ = attempted_ = 0;
-  }
-
- private:
-  const int fd_;
-  const size_t mtu_;
-  std::unique_ptr<char[]> buf_;
-  std::vector<::iovec> iovs_;
-  std::vector<::mmsghdr> msgs_;
-  size_t ready_ = 0;  // finished datagrams
-  size_t used_ = 0;   // bytes of datagram ready_, being packed
-  uint64_t sent_ = 0, attempted_ = 0;
-};
-
-}  // namespace
-
 void StatsdProxy::ReceiveLoop() {
-  internal::ReceiveBatch batch(64, 65536);
+  internal::ReceiveBatch batch(64, 65536, gro_);
   // name -> node index for this ring version: the interner of the receive path
   // (seeded per process), cleared when the ring changes or it holds cache_size
   // names. A name is hashed once per line (the interner's hash); proxy.js's MD5
@@ -207,9 +123,9 @@ void StatsdProxy::ReceiveLoop() {
   for (size_t i = 0; i < names_.size(); ++i) index_of[names_[i]] = static_cast<int>(i);
   uint64_t version = ring_version_.load();
   std::shared_ptr<const ProxyHashRing> ring = Ring();
-  std::vector<NodeQueue> queues;
+  std::vector<internal::NodeQueue> queues;
   queues.reserve(out_.size());
-  for (const net::UdpSocket& s : out_) queues.emplace_back(s.fd(), config_.mtu);
+  for (const net::UdpSocket& s : out_) queues.emplace_back(s.fd(), config_.mtu, config_.gso);
   // Napping after a short batch, as the server does: at 1 M metrics/s the
   // thread otherwise wakes for every datagram or two, and the wakeups cost
   // more than the routing.
@@ -230,42 +146,53 @@ void StatsdProxy::ReceiveLoop() {
     for (int i = 0; i < n; ++i) {
       if (batch.Truncated(i)) continue;
       const std::string_view p = batch.Packet(i);
-      const char* s = p.data();
-      const char* const e = s + p.size();
-      while (s < e) {  // every non-empty line, as proxy.js splits on "\n"
-        const char* nl = static_cast<const char*>(std::memchr(s, '\n', static_cast<size_t>(e - s)));
-        const char* le = nl != nullptr ? nl : e;
-        if (le > s) {
-          const std::string_view line(s, static_cast<size_t>(le - s));
-          const char* colon = static_cast<const char*>(std::memchr(s, ':', line.size()));
-          const std::string_view key(s, static_cast<size_t>((colon != nullptr ? colon : le) - s));
-          if (node_of.size() >= config_.cache_size) node_of.Clear();
-          bool inserted = false;
-          int& node = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
-          if (inserted) {
-            const std::string* name = ring->Get(key);
-            node = name != nullptr ? index_of[*name] : -1;
+      // A packet coalesced by UDP_GRO is several datagrams of `seg` bytes
+      // (the last one shorter): a datagram's end also ends its last line.
+      const size_t seg = batch.SegmentSize(i);
+      for (size_t off = 0; off<p.size(); off += seg> 0 ? seg : p.size()) {
+        const char* s = p.data() + off;
+        const char* const e = seg > 0 && p.size() - off > seg ? s + seg : p.data() + p.size();
+        while (s < e) {  // every non-empty line, as proxy.js splits on "\n"
+          const char* nl =
+              static_cast<const char*>(std::memchr(s, '\n', static_cast<size_t>(e - s)));
+          const char* le = nl != nullptr ? nl : e;
+          if (le > s) {
+            const std::string_view line(s, static_cast<size_t>(le - s));
+            const char* colon = static_cast<const char*>(std::memchr(s, ':', line.size()));
+            const std::string_view key(s, static_cast<size_t>((colon != nullptr ? colon : le) - s));
+            if (node_of.size() >= config_.cache_size) node_of.Clear();
+            bool inserted = false;
+            int& node = node_of.at(node_of.FindOrInsert(key, &inserted)).value;
+            if (inserted) {
+              const std::string* name = ring->Get(key);
+              node = name != nullptr ? index_of[*name] : -1;
+            }
+            if (node >= 0) {
+              queues[static_cast<size_t>(node)].Add(line);
+              ++routed;
+            } else {
+              ++unrouted;
+            }
           }
-          if (node >= 0) {
-            queues[static_cast<size_t>(node)].Add(line);
-            ++routed;
-          } else {
-            ++unrouted;
-          }
+          s = le + 1;
         }
-        s = le + 1;
       }
     }
     const bool drained = n < batch.capacity();
     full_batches = drained ? 0 : full_batches + 1;
     const bool close = drained || full_batches >= kMaxFullBatchesPacking;
     if (close) full_batches = 0;
-    uint64_t sent = 0, refused = 0;
-    for (NodeQueue& q : queues) {
+    uint64_t sent = 0, refused = 0, fallbacks = 0, messages = 0;
+    for (internal::NodeQueue& q : queues) {
       if (close) q.Close();
       q.Flush();
       q.TakeCounts(&sent, &refused);
+      fallbacks += q.gso_fallbacks();
+      messages += q.messages();
     }
+    // The queues' running totals, published (one writer: this thread).
+    gso_fallbacks_.store(fallbacks, std::memory_order_relaxed);
+    messages_.store(messages, std::memory_order_relaxed);
     if (sent > 0) datagrams_.fetch_add(sent, std::memory_order_relaxed);
     if (refused > 0) send_drops_.fetch_add(refused, std::memory_order_relaxed);
     if (routed > 0) lines_.fetch_add(routed, std::memory_order_relaxed);
@@ -342,7 +269,8 @@ void StatsdProxy::HealthLoop() {
 std::vector<std::string> StatsdProxy::RingNodes() const { return Ring()->nodes(); }
 
 ProxyCounters StatsdProxy::Counters() const {
-  return ProxyCounters{lines_.load(), datagrams_.load(), no_node_.load(), send_drops_.load()};
+  return ProxyCounters{lines_.load(),      datagrams_.load(), no_node_.load(),
+                       send_drops_.load(), messages_.load(),  gso_fallbacks_.load()};
 }
 
 std::string StatsdProxy::HandleAdminLine(std::string_view line, bool* close) {
@@ -365,7 +293,9 @@ std::string StatsdProxy::HandleAdminLine(std::string_view line, bool* close) {
     r += "\nstopgap.lines: " + std::to_string(c.lines) +
          "\nstopgap.datagrams: " + std::to_string(c.datagrams) +
          "\nstopgap.no_node: " + std::to_string(c.no_node) +
-         "\nstopgap.send_drops: " + std::to_string(c.send_drops) + "\n";
+         "\nstopgap.send_drops: " + std::to_string(c.send_drops) +
+         "\nstopgap.messages: " + std::to_string(c.messages) +
+         "\nstopgap.gso_fallbacks: " + std::to_string(c.gso_fallbacks) + "\n";
     return r;
   }
   if (cmd == "config") {

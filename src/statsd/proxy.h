@@ -3,9 +3,9 @@
 // one StatsD node on proxy.js's consistent-hash ring (ProxyHashRing: the same
 // node as proxy.js for every name), and lines bound for one node are packed
 // into datagrams of at most `mtu` bytes (proxy.js sends one datagram per
-// line). A health-check thread asks each node's admin port `health` every
-// check interval: a node that does not answer "up" leaves the ring, and
-// rejoins when it answers "up" again (proxy.js's rule).
+// line), sent with UDP GSO where the kernel takes it (internal::NodeQueue). A health-check thread
+// asks each node's admin port `health` every check interval: a node that does not answer "up"
+// leaves the ring, and rejoins when it answers "up" again (proxy.js's rule).
 //
 //   Result<std::unique_ptr<StatsdProxy>> p = StatsdProxy::Start(config);
 //   ...  (*p)->Stop();
@@ -50,13 +50,20 @@ struct ProxyConfig {
   // long so the next batch is full (far fewer wakeups; <= this much added
   // latency). Only with a receive buffer of >= 8 MiB; 0 = never.
   int receive_nap_us = 1000;
+  // UDP GSO: a run of equal-length datagrams to a node goes down the stack as
+  // one message, cut back into the same datagrams (internal::NodeQueue).
+  bool gso = true;
+  // UDP_GRO on the listening socket: coalesced datagrams split on receipt.
+  bool gro = true;
 };
 
 struct ProxyCounters {
-  uint64_t lines = 0;       // routed
-  uint64_t datagrams = 0;   // sent to nodes
-  uint64_t no_node = 0;     // lines dropped: no healthy node
-  uint64_t send_drops = 0;  // datagrams the kernel refused (full buffer, refused port)
+  uint64_t lines = 0;          // routed
+  uint64_t datagrams = 0;      // sent to nodes
+  uint64_t no_node = 0;        // lines dropped: no healthy node
+  uint64_t send_drops = 0;     // datagrams the kernel refused (full buffer, refused port)
+  uint64_t messages = 0;       // send messages (a GSO message carries several datagrams)
+  uint64_t gso_fallbacks = 0;  // node sockets that refused GSO (sent without it since)
 };
 
 class StatsdProxy {
@@ -92,7 +99,9 @@ class StatsdProxy {
   net::SocketAddress udp_addr_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> health_up_{true};
-  std::atomic<uint64_t> lines_{0}, datagrams_{0}, no_node_{0}, send_drops_{0};
+  std::atomic<uint64_t> lines_{0}, datagrams_{0}, no_node_{0}, send_drops_{0}, messages_{0},
+      gso_fallbacks_{0};
+  bool gro_ = false;  // UDP_GRO is on for in_
   int64_t startup_time_ = 0;
   std::mutex health_mu_;
   std::condition_variable health_cv_;

@@ -4,6 +4,10 @@
 # proxy.js config file: every name sent once through each proxy must land on
 # one node with a count of 2 (same routing), before a node is killed and after
 # it is restarted (it leaves the ring on a failed health check, then returns).
+# The stopgap proxy runs with --mtu 100, so that its ~10 lines a datagram make
+# runs of equal-length datagrams (sent with UDP GSO: fewer send messages than
+# datagrams), and it also gets the names as one UDP GSO message (coalesced on
+# receipt by UDP_GRO: split back into datagrams by their size).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 statsd_test_init proxy
@@ -44,7 +48,7 @@ JS
 psg="$(free_udp_port)"; pref="$(free_udp_port)"; msg_="$(free_port)"
 write_conf "$work/sg.js" "$psg" "$msg_"
 write_conf "$work/ref.js" "$pref" "$(free_port)"
-"$bin" statsd proxy --config "$work/sg.js" --log-level warn 2>"$work/sgproxy.log" &
+"$bin" statsd proxy --config "$work/sg.js" --mtu 100 --log-level warn 2>"$work/sgproxy.log" &
 pids+=($!)
 (cd "$pkg" && exec node proxy.js "$work/ref.js" >"$work/refproxy.log" 2>&1) &
 pids+=($!)
@@ -57,6 +61,18 @@ lines = [b"%s.n%d:1|c" % (sys.argv[2].encode(), i) for i in range(300)]
 for i in range(0, 300, 10):
     s.sendto(b"\n".join(lines[i:i + 10]), ("127.0.0.1", int(sys.argv[1])))
     time.sleep(0.002)
+PY
+}
+send_gso() {  # PORT PREFIX: the same 300 names in 30 datagrams padded with '\n' to one
+  # length (the longest unpadded: a datagram's end ends its last line), one GSO message
+  python3 - "$1" "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+lines = [b"%s.n%d:1|c" % (sys.argv[2].encode(), i) for i in range(300)]
+dgrams = [b"\n".join(lines[i:i + 10]) for i in range(0, 300, 10)]
+size = max(len(d) for d in dgrams)
+payload = b"".join(d.ljust(size, b"\n") for d in dgrams)
+s.sendmsg([payload], [(socket.SOL_UDP, 103, struct.pack("H", size))], 0, ("127.0.0.1", int(sys.argv[1])))
 PY
 }
 # check PREFIX WANT [DEAD]: each name on exactly one node with WANT in total;
@@ -93,19 +109,24 @@ PY
 rc=0
 send "$psg" a; send "$pref" a
 check a 2 || rc=1
-# The stopgap proxy's own counts: all 300 lines routed, none dropped, packed
-# into fewer datagrams than lines (proxy.js sends one a line).
+send_gso "$psg" g; send "$pref" g
+check g 2 || rc=1
+# The stopgap proxy's own counts: all 600 lines routed, none dropped, packed
+# into fewer datagrams than lines (proxy.js sends one a line), sent in fewer
+# messages than datagrams (GSO), no socket refused GSO.
 python3 - "$msg_" <<'PY' || rc=1
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5); s.sendall(b"status\n"); d = b""
-while b"send_drops" not in d:
+while b"gso_fallbacks" not in d:
     b = s.recv(65536)
     if not b: break
     d += b
 c = dict(l.split(": ", 1) for l in d.decode().splitlines() if l.startswith("stopgap."))
 lines, dgrams, drops = int(c["stopgap.lines"]), int(c["stopgap.datagrams"]), int(c["stopgap.send_drops"])
-ok = lines == 300 and drops == 0 and 0 < dgrams < lines
-print("%s: proxy status lines %d, datagrams %d, send_drops %d" % ("ok" if ok else "FAIL", lines, dgrams, drops))
+msgs, fallbacks = int(c["stopgap.messages"]), int(c["stopgap.gso_fallbacks"])
+ok = lines == 600 and drops == 0 and 0 < msgs < dgrams < lines and fallbacks == 0
+print("%s: proxy status lines %d, datagrams %d in %d messages, send_drops %d, gso_fallbacks %d" % (
+    "ok" if ok else "FAIL", lines, dgrams, msgs, drops, fallbacks))
 sys.exit(0 if ok else 1)
 PY
 # A datagram size no UDP socket can send is refused at start, with the flag named.

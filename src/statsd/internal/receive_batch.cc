@@ -2,19 +2,22 @@
 // Single owner thread.
 #include "statsd/internal/receive_batch.h"
 
+#include <netinet/udp.h>
+
 #include <cerrno>
 #include <cstring>
 
 namespace stopgap::statsd::internal {
 
-ReceiveBatch::ReceiveBatch(int count, size_t max_packet_bytes)
+ReceiveBatch::ReceiveBatch(int count, size_t max_packet_bytes, bool gro)
     : count_(count > 0 ? count : 1),
       inline_bytes_(max_packet_bytes < kInlineBytes ? max_packet_bytes : kInlineBytes),
       overflow_bytes_(max_packet_bytes - inline_bytes_),
       inline_(static_cast<size_t>(count_) * kStride),
       overflow_(new char[static_cast<size_t>(count_) * overflow_bytes_ + 1]),
       msgs_(static_cast<size_t>(count_)),
-      iovs_(static_cast<size_t>(count_) * 2) {
+      iovs_(static_cast<size_t>(count_) * 2),
+      control_(gro ? static_cast<size_t>(count_) : 0) {
   for (size_t i = 0; i < static_cast<size_t>(count_); ++i) {
     iovs_[2 * i].iov_base = inline_.data() + i * kStride;
     iovs_[2 * i].iov_len = inline_bytes_;
@@ -27,7 +30,13 @@ ReceiveBatch::ReceiveBatch(int count, size_t max_packet_bytes)
 }
 
 int ReceiveBatch::Receive(int fd) {
-  for (auto& m : msgs_) m.msg_hdr.msg_flags = 0;
+  for (size_t i = 0; i < msgs_.size(); ++i) {
+    msgs_[i].msg_hdr.msg_flags = 0;
+    if (!control_.empty()) {
+      msgs_[i].msg_hdr.msg_control = &control_[i];
+      msgs_[i].msg_hdr.msg_controllen = sizeof(Control);
+    }
+  }
   int n = ::recvmmsg(fd, msgs_.data(), static_cast<unsigned>(count_), MSG_WAITFORONE, nullptr);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
@@ -50,6 +59,19 @@ std::string_view ReceiveBatch::Packet(int i) {
 
 bool ReceiveBatch::Truncated(int i) const {
   return (msgs_[static_cast<size_t>(i)].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+size_t ReceiveBatch::SegmentSize(int i) {
+  if (control_.empty()) return 0;
+  ::msghdr& h = msgs_[static_cast<size_t>(i)].msg_hdr;
+  for (::cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      return size > 0 ? static_cast<size_t>(size) : 0;
+    }
+  }
+  return 0;
 }
 
 }  // namespace stopgap::statsd::internal

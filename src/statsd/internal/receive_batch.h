@@ -5,6 +5,10 @@
 // its own overflow area and is joined on access. Datagrams longer than
 // max_packet_bytes are truncated and flagged.
 //
+// With `gro` (for a socket with UDP_GRO on) each message also carries the
+// kernel's UDP_GRO cmsg: a received packet may then be several datagrams of
+// SegmentSize(i) bytes each (the last one shorter), coalesced by the kernel.
+//
 // Thread safety: one owner thread. A view from Packet(i) is valid until the
 // next Packet() or Receive() call.
 #pragma once
@@ -23,7 +27,7 @@ class ReceiveBatch {
  public:
   static constexpr size_t kInlineBytes = 2048;
 
-  ReceiveBatch(int count, size_t max_packet_bytes);
+  ReceiveBatch(int count, size_t max_packet_bytes, bool gro = false);
   ReceiveBatch(const ReceiveBatch&) = delete;
   ReceiveBatch& operator=(const ReceiveBatch&) = delete;
 
@@ -32,6 +36,8 @@ class ReceiveBatch {
   int Receive(int fd);
   std::string_view Packet(int i);
   bool Truncated(int i) const;
+  // The datagram size of a coalesced packet (UDP_GRO cmsg), 0 for one datagram.
+  size_t SegmentSize(int i);
   int capacity() const { return count_; }
 
  private:
@@ -44,6 +50,11 @@ class ReceiveBatch {
   std::vector<::mmsghdr> msgs_;
   std::vector<::iovec> iovs_;  // two per message: inline, overflow
   std::string joined_;
+  union Control {  // per message, with gro: room for the UDP_GRO cmsg
+    ::cmsghdr header;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  };
+  std::vector<Control> control_;
 };
 
 }  // namespace stopgap::statsd::internal
