@@ -85,6 +85,7 @@ struct Route {
   std::string method, pattern;
   std::regex re;
   HttpAsyncHandler handler;
+  HandlerThread where = HandlerThread::kPool;
   HttpStreamHandler stream_handler;  // set: a streaming route (HandleStream)
   std::string stream_content_type;
   // The pattern's leading bytes that hold no regex syntax; `literal` when
@@ -387,6 +388,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         respond(ErrorResponse(500, "internal error"));
       }
     };
+    // On the io thread: the answer is posted to this strand, so it is
+    // written after this returns, as from the pool.
+    if (route_->where == HandlerThread::kIoThread) return run();
     asio::post(*s_.pool, std::move(run));
   }
 
@@ -698,6 +702,7 @@ HeadVerdict ServerCore::ExamineHeader(beast::error_code ec,
       v.response = std::move(*refusal);
       return v;
     }
+    r.pre_checked = true;
   }
   if (!v.has_body) {
     v.next = HeadVerdict::kDispatch;
@@ -824,9 +829,10 @@ void HttpServer::Handle(std::string_view method, std::string pattern, HttpHandle
               });
 }
 
-void HttpServer::HandleAsync(std::string_view method, std::string pattern,
-                             HttpAsyncHandler handler) {
-  http_internal::Route r{std::string(method), pattern, {}, std::move(handler), {}, {}, {}, false};
+void HttpServer::HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler,
+                             HandlerThread where) {
+  http_internal::Route r{
+      std::string(method), pattern, {}, std::move(handler), where, {}, {}, {}, false};
   r.prefix = http_internal::LiteralPrefix(pattern);
   r.literal = r.prefix == pattern;
   try {

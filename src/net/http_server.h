@@ -29,9 +29,10 @@
 // a 503 written without waiting).
 //
 // Thread safety: register handlers and the pre-body check before Start().
-// Handlers and the pre-body check run concurrently (handler pool and io
-// threads respectively) and must be thread-safe; the pre-body check runs on an
-// io thread and must not block. Stop() may be called from any thread (not
+// Handlers and the pre-body check run concurrently (handler pool, or io
+// threads for HandlerThread::kIoThread routes, and io threads respectively)
+// and must be thread-safe; the pre-body check runs on an io thread and must
+// not block. Stop() may be called from any thread (not
 // from a handler); it is idempotent. Stop() closes every stream at once.
 #pragma once
 
@@ -92,6 +93,11 @@ struct HttpServerRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
   std::string remote_addr;
+  // Set by the pre-body check when it lets the request through (e.g. the
+  // name of the token that authenticated), so a handler need not run the
+  // same check again; `pre_checked` says the check ran and passed.
+  std::string principal;
+  bool pre_checked = false;
 
   // First header / query parameter with that name (headers case-insensitive), or "".
   std::string Header(std::string_view name) const;
@@ -155,7 +161,16 @@ using HttpStreamHandler =
 // Called with the request's method, path, path_params, query, headers and
 // remote_addr (body empty) before any body byte is read. A response refuses
 // the request: it is sent and the connection closed, the body never read.
-using HttpPreBodyCheck = std::function<std::optional<HttpServerResponse>(const HttpServerRequest&)>;
+// nullopt lets it through (the server then sets pre_checked); the check may
+// set `principal` for the handler.
+using HttpPreBodyCheck = std::function<std::optional<HttpServerResponse>(HttpServerRequest&)>;
+
+// Where a route's handler runs. kPool: the handler pool (it may block
+// briefly). kIoThread: on the io thread that read the request, with no thread
+// hop, for a handler that never blocks on anything slower than a local
+// database write (an fsync belongs elsewhere, e.g. GroupSync); while it runs,
+// the other connections of that io thread wait.
+enum class HandlerThread { kPool, kIoThread };
 
 class HttpServer {
  public:
@@ -167,7 +182,8 @@ class HttpServer {
   // method is "GET", "POST", "PUT", "DELETE". Register before Start().
   void Handle(std::string_view method, std::string pattern, HttpHandler handler);
   // The same, for a handler that answers through its responder.
-  void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler);
+  void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler,
+                   HandlerThread where = HandlerThread::kPool);
   // A streaming route (GET only), e.g. "text/event-stream". Before Start().
   void HandleStream(std::string pattern, std::string content_type, HttpStreamHandler handler);
   // The gate for routed requests (unrouted ones get 404 first). Before Start().
