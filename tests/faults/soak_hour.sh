@@ -33,7 +33,11 @@
 # WARMUP_SECONDS (10 % of the run, at least 30), SOAK_OUT (a directory that
 # keeps the CSVs and SVGs; default: removed with the scratch directory).
 set -euo pipefail
-if [[ -n ${SOAK_RT:-} && -z ${SOAK_RT_ON:-} && $(id -u) == 0 ]]; then
+if [[ -n ${SOAK_RT:-} && $(id -u) != 0 ]]; then
+  echo "soak_hour: SOAK_RT and SOAK_FS_SIZE need root; running without them" >&2
+  unset SOAK_RT SOAK_FS_SIZE
+fi
+if [[ -n ${SOAK_RT:-} && -z ${SOAK_RT_ON:-} ]]; then
   SOAK_RT_ON=1 exec chrt -r "$SOAK_RT" bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
@@ -56,7 +60,7 @@ soak_fs_off() {
   rmdir "$SOAK_MNT" 2>/dev/null || true
 }
 if [[ -n ${SOAK_FS_SIZE:-} ]]; then
-  [[ $(id -u) == 0 ]] || fail "SOAK_FS_SIZE needs root (mount -t tmpfs); unset it"
+  [[ $(id -u) == 0 ]] || fail "SOAK_FS_SIZE needs root (mount -t tmpfs)"
   SOAK_MNT=$(mktemp -d /var/tmp/soak_fs.XXXXXX)
   mount -t tmpfs -o "size=$SOAK_FS_SIZE,mode=0700" soak-ram "$SOAK_MNT"
   export LOGSHIP_IT_DIR=$SOAK_MNT
@@ -211,12 +215,14 @@ drops=$(udp_drops)
 kill -TERM "$STATSD_PID"  # a final flush on the way out
 wait "$STATSD_PID" || fail "stopgap statsd exited $? on SIGTERM"
 STATSD_PID=""
-flushed_sum() { awk '$1 ~ /^stats_counts\.bench\./ {s += $2} END {printf "%d", s}' "$T/sink"; }
+# %.0f: mawk's %d stops at 2^31-1, and an hour is 3.6 G metrics.
+flushed_sum() { awk '$1 ~ /^stats_counts\.bench\./ {s += $2} END {printf "%.0f", s}' "$T/sink"; }
 all_flushed() { [[ $(flushed_sum) == "$recv" ]]; }
 wait_for 10 all_flushed || true  # the sink writes each flush when its connection ends
 flushed=$(flushed_sum)
 say "statsd: sent=$sent received=$recv flushed=$flushed udp_drops=$drops"
-[[ $flushed == "$recv" ]] || fail "statsd flushed $flushed metrics of the $recv it received"
+# Judged with the rest by soak_report.py: a failed check must not cost the
+# run's other figures.
 
 # Nothing runs again by itself once the load stops.
 before=$(ls "$MARKERS" | wc -l)
