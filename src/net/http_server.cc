@@ -85,7 +85,6 @@ struct Route {
   std::string method, pattern;
   std::regex re;
   HttpAsyncHandler handler;
-  HandlerThread where = HandlerThread::kPool;
   HttpStreamHandler stream_handler;  // set: a streaming route (HandleStream)
   std::string stream_content_type;
   // The pattern's leading bytes that hold no regex syntax; `literal` when
@@ -388,9 +387,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         respond(ErrorResponse(500, "internal error"));
       }
     };
-    // On the io thread: the answer is posted to this strand, so it is
-    // written after this returns, as from the pool.
-    if (route_->where == HandlerThread::kIoThread) return run();
     asio::post(*s_.pool, std::move(run));
   }
 
@@ -829,10 +825,9 @@ void HttpServer::Handle(std::string_view method, std::string pattern, HttpHandle
               });
 }
 
-void HttpServer::HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler,
-                             HandlerThread where) {
-  http_internal::Route r{
-      std::string(method), pattern, {}, std::move(handler), where, {}, {}, {}, false};
+void HttpServer::HandleAsync(std::string_view method, std::string pattern,
+                             HttpAsyncHandler handler) {
+  http_internal::Route r{std::string(method), pattern, {}, std::move(handler), {}, {}, {}, false};
   r.prefix = http_internal::LiteralPrefix(pattern);
   r.literal = r.prefix == pattern;
   try {

@@ -29,10 +29,9 @@
 // a 503 written without waiting).
 //
 // Thread safety: register handlers and the pre-body check before Start().
-// Handlers and the pre-body check run concurrently (handler pool, or io
-// threads for HandlerThread::kIoThread routes, and io threads respectively)
-// and must be thread-safe; the pre-body check runs on an io thread and must
-// not block. Stop() may be called from any thread (not
+// Handlers and the pre-body check run concurrently (handler pool and io
+// threads respectively) and must be thread-safe; the pre-body check runs on an
+// io thread and must not block. Stop() may be called from any thread (not
 // from a handler); it is idempotent. Stop() closes every stream at once.
 #pragma once
 
@@ -165,13 +164,6 @@ using HttpStreamHandler =
 // set `principal` for the handler.
 using HttpPreBodyCheck = std::function<std::optional<HttpServerResponse>(HttpServerRequest&)>;
 
-// Where a route's handler runs. kPool: the handler pool (it may block
-// briefly). kIoThread: on the io thread that read the request, with no thread
-// hop, for a handler that never blocks on anything slower than a local
-// database write (an fsync belongs elsewhere, e.g. GroupSync); while it runs,
-// the other connections of that io thread wait.
-enum class HandlerThread { kPool, kIoThread };
-
 class HttpServer {
  public:
   explicit HttpServer(HttpServerOptions options);
@@ -182,8 +174,7 @@ class HttpServer {
   // method is "GET", "POST", "PUT", "DELETE". Register before Start().
   void Handle(std::string_view method, std::string pattern, HttpHandler handler);
   // The same, for a handler that answers through its responder.
-  void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler,
-                   HandlerThread where = HandlerThread::kPool);
+  void HandleAsync(std::string_view method, std::string pattern, HttpAsyncHandler handler);
   // A streaming route (GET only), e.g. "text/event-stream". Before Start().
   void HandleStream(std::string pattern, std::string content_type, HttpStreamHandler handler);
   // The gate for routed requests (unrouted ones get 404 first). Before Start().

@@ -3,11 +3,11 @@
 // Every route but /healthz goes through AccessPolicy::Check (server/access.h):
 // the Host allow-list, the Origin, then the token and its scope.
 //
-// Threading: handlers run on the HTTP server's handler pool, but the intake
-// routes run on the io thread that read the request (no thread hop: they only
-// parse, look up and insert; the fsync is GroupSync's) and answer from the
-// GroupSync thread once their writes are durable. The access check runs once,
-// before the body is read (the pre-body check); handlers reuse its verdict.
+// Threading: handlers run on the HTTP server's handler pool (not the io
+// threads: intake waits for the ledger, whose lock a worker may hold through
+// an fsync); the intake routes answer from the GroupSync thread once their
+// writes are durable. The access check runs once, before the body is read
+// (the pre-body check); handlers reuse its verdict.
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -278,8 +278,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
         }
         for (remedy::Alert& a : p->alerts) a.token = token;
         intake_respond(intake->Accept(p->alerts), std::move(warnings), std::move(respond));
-      }),
-      net::HandlerThread::kIoThread);
+      }));
 
   http->HandleAsync("POST", "/api/v1/alerts",
                     guarded_async([this, intake_respond, unavailable](const HttpServerRequest& r,
@@ -296,8 +295,7 @@ void StopgapDaemon::Impl::RegisterRoutes() {
                       }
                       for (remedy::Alert& a : *alerts) a.token = token;
                       intake_respond(intake->Accept(*alerts), {}, std::move(respond));
-                    }),
-                    net::HandlerThread::kIoThread);
+                    }));
 
   http->Handle(
       "GET", "/api/v1/workarounds", guarded([this](const HttpServerRequest&, const std::string&) {
