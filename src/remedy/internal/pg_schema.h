@@ -10,6 +10,8 @@
 // Thread safety: constants.
 #pragma once
 
+#include "remedy/internal/ledger_schema.h"
+
 namespace stopgap::remedy::internal {
 
 inline constexpr const char* kPgLedgerMigrations[] = {
@@ -178,19 +180,9 @@ CREATE UNIQUE INDEX executions_rerun_of ON executions(rerun_of) WHERE rerun_of I
 CREATE INDEX executions_rerun_candidates ON executions(id)
   WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL;
 )sql",
-    // 5: SQLite's 8, same names. The limit checks' counts of runs in a window
-    // and the in-flight look-up of a fingerprint read indexes without refused
-    // rows, so a refusal storm does not slow every later alert.
-    R"sql(
-CREATE INDEX executions_runs_by_created ON executions(created_at)
-  WHERE state != 'refused';
-CREATE INDEX executions_runs_by_workaround_created ON executions(workaround_id, created_at)
-  WHERE state != 'refused';
-CREATE INDEX executions_runs_by_group_created
-  ON executions(workaround_id, group_json, created_at) WHERE state != 'refused';
-CREATE INDEX executions_in_flight_by_fingerprint ON executions(fingerprint, id)
-  WHERE state IN ('matched','diagnosing','acting','verifying','awaiting-approval');
-)sql",
+    // 5: SQLite's 8, the same text: the per-alert look-ups read indexes
+    // without refused rows, so a refusal storm does not slow every later alert.
+    kPerAlertIndexes,
 };
 
 }  // namespace stopgap::remedy::internal
