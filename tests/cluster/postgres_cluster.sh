@@ -112,10 +112,14 @@ two_peers() { [[ $(peers) == 2 ]]; }
 wait_for 20 two_peers || fail "the Alertmanagers did not form a cluster"
 found "Alertmanager cluster of 2 ($AM1_URL, $AM2_URL)"
 
+# An HA Prometheus sends each alert to every Alertmanager with the same startsAt (the
+# rule's activeAt). Without one, each Alertmanager stamps its own receive time, and
+# the two deliveries are two firing windows: two claims, two runs by design.
+STARTS_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 post_alerts() {  # ALERTNAME FROM TO: to both Alertmanagers, as an HA Prometheus does
   local body="[" n
   for n in $(seq "$2" "$3"); do
-    body+="{\"labels\":{\"alertname\":\"$1\",\"n\":\"$n\"}},"
+    body+="{\"labels\":{\"alertname\":\"$1\",\"n\":\"$n\"},\"startsAt\":\"$STARTS_AT\"},"
   done
   body="${body%,}]"
   curl -fsS -X POST -H 'Content-Type: application/json' "$AM1_URL/api/v2/alerts" --data "$body" >/dev/null &
