@@ -359,6 +359,18 @@ class AlertLog {
   // The newest execution (any state) of `workaround_id` for `fingerprint`.
   virtual Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                                   std::string_view fingerprint) = 0;
+
+  // Group commit of the intake's alert writes (serve with --ack fsync): once
+  // enabled, RecordAlert and SetAlertDisposition of every request join one
+  // open transaction, committed by the next Sync() (or by any other ledger
+  // call), instead of a commit each. Whoever enables it must Sync() after
+  // those writes on every path. A commit that fails loses every write in it,
+  // other requests' included: CommitFailures() counts such commits, so a
+  // request that read it before its first write and reads the same count
+  // after its Sync() knows its writes are committed. Backends that commit
+  // each write ignore both (PostgreSQL).
+  virtual void EnableGroupCommit() {}
+  virtual uint64_t CommitFailures() const { return 0; }
 };
 
 // policy.retain (the daemon).

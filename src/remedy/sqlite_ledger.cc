@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -117,6 +118,10 @@ class SqliteLedger final : public ExecutionLedger,
  public:
   SqliteLedger(const Clock& clock, SecretMasker masker)
       : clock_(clock), masker_(std::move(masker)) {}
+  ~SqliteLedger() override {
+    std::lock_guard lock(mu_);
+    EndGroupLocked();  // closing the connection would roll it back
+  }
 
   Status Open(const std::string& path) {
     path_ = path;
@@ -222,7 +227,7 @@ class SqliteLedger final : public ExecutionLedger,
     if (e.state != ExecutionState::kMatched && e.state != ExecutionState::kRefused) {
       return InvalidArgument("a new execution is matched or refused");
     }
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_RETURN_IF_ERROR(CreateLocked(e));
     return last_id_;
   }
@@ -294,7 +299,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Status Update(ExecutionId id, const ExecutionUpdate& u) override {
     {
-      std::lock_guard lock(mu_);
+      auto lock = Lock();
       STOPGAP_RETURN_IF_ERROR(UpdateLocked(id, u));
     }
     // Durable: fsync the WAL *outside* the lock, so intake and other workers
@@ -305,6 +310,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Status Sync() override {
+    { auto lock = Lock(); }  // commits the open group; the fsync below covers it
     // Never retry a failed fsync (see StorageFault in ledger.h).
     if (Status f = StorageFault(); !f.ok()) return f;
     // path_ is fixed after Open; no lock needed.
@@ -421,7 +427,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<int64_t> MarkUnfinishedInterrupted(WallTime now) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     std::vector<std::pair<ExecutionId, std::string>> open;
     {
       STOPGAP_SQL(q, db_, States().select_unfinished.c_str());
@@ -461,7 +467,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- reruns (resume: rerun) ----
 
   Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
@@ -474,7 +480,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- queries ----
 
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE (?1 = '' OR workaround_id = ?1) AND (?2 = '' OR issue = ?2) "
@@ -486,7 +492,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<ExecutionRecord> GetExecution(ExecutionId id) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     ExecutionRecord r;
     {
       STOPGAP_SQL(q, db_, "SELECT " STOPGAP_EXECUTION_COLUMNS "FROM executions WHERE id = ?");
@@ -549,7 +555,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<IssueCounts>> CountByIssue(WallTime now) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     std::vector<IssueCounts> out;
     STOPGAP_SQL(q, db_,
                 "SELECT t.issue, t.runs_total, t.refusals_total, "
@@ -578,7 +584,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     std::vector<WorkaroundCounts> out;
     STOPGAP_SQL(q, db_,
                 "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
@@ -614,7 +620,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- limits ----
 
   Result<int64_t> CountRunsSince(std::string_view workaround_id, WallTime since) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     // Two statements, so each one scans only its index range of the window
     // (an "?1 = '' OR" filter would defeat the index).
     if (workaround_id.empty()) {
@@ -632,7 +638,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<int64_t> CountInFlight(std::string_view workaround_id) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_, States().count_in_flight.c_str());
     q.Bind(1, workaround_id);
     Result<bool> row = q.Step();
@@ -641,7 +647,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::optional<WallTime>> LastRunAt(std::string_view workaround_id) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT COALESCE(finished_at, created_at) FROM executions WHERE workaround_id = ? "
                 "AND state != 'refused' ORDER BY id DESC LIMIT 1");
@@ -657,7 +663,7 @@ class SqliteLedger final : public ExecutionLedger,
   Result<int64_t> CountGroupRunsSince(std::string_view workaround_id,
                                       const std::map<std::string, std::string>& group,
                                       WallTime since) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_, internal::kSqlCountGroupRuns);
     q.Bind(1, workaround_id).Bind(2, MapJson(group)).Bind(3, Ms(since));
     Result<bool> row = q.Step();
@@ -667,7 +673,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<int64_t> CountGroupInFlight(std::string_view workaround_id,
                                      const std::map<std::string, std::string>& group) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_, States().count_group_in_flight.c_str());
     q.Bind(1, workaround_id).Bind(2, MapJson(group));
     Result<bool> row = q.Step();
@@ -677,7 +683,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<std::optional<WallTime>> GroupLastRunAt(
       std::string_view workaround_id, const std::map<std::string, std::string>& group) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT COALESCE(finished_at, created_at) FROM executions WHERE workaround_id = ? "
                 "AND group_json = ? AND state != 'refused' ORDER BY id DESC LIMIT 1");
@@ -690,7 +696,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<int64_t> RecordResolve(std::string_view fingerprint, WallTime at) override {
     if (fingerprint.empty()) return int64_t{0};
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(up, db_,
                 "UPDATE executions SET degraded_end = ?1 WHERE fingerprint = ?2 AND degraded_end "
                 "IS NULL AND (instance_start IS NULL OR instance_start <= ?1)");
@@ -699,12 +705,60 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE created_at >= ? AND state != 'refused' ORDER BY id LIMIT ?");
     q.Bind(1, Ms(since)).Bind(2, int64_t{std::clamp(limit, 1, 100000)});
     return ReadExecutions(q);
+  }
+
+  // ---- group commit (see AlertLog::EnableGroupCommit) ----
+
+  void EnableGroupCommit() override {
+    std::lock_guard lock(mu_);
+    group_enabled_ = true;
+  }
+  uint64_t CommitFailures() const override { return group_failures_.load(); }
+
+  // mu_, with the open group committed first: every method but the intake's
+  // alert writes and look-ups commits (and fails) on its own, as without
+  // group commit.
+  std::unique_lock<std::mutex> Lock() {
+    std::unique_lock lock(mu_);
+    EndGroupLocked();
+    return lock;
+  }
+
+  void EndGroupLocked() {
+    if (!group_open_) return;
+    group_open_ = false;
+    Status st = db_.Exec("COMMIT");
+    if (st.ok()) return;
+    if (!sqlite3_get_autocommit(db_.raw())) (void)db_.Exec("ROLLBACK");
+    GroupLost(st);
+  }
+
+  Status JoinGroupLocked() {
+    if (!group_enabled_ || group_open_) return Status::Ok();
+    STOPGAP_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    group_open_ = true;
+    return Status::Ok();
+  }
+
+  // A failed write inside the group: SQLite rolls the whole transaction back
+  // on some errors (a full disk, I/O), losing the group's earlier writes too.
+  Status GroupWrite(Status st) {
+    if (!st.ok() && group_open_ && sqlite3_get_autocommit(db_.raw())) {
+      group_open_ = false;
+      GroupLost(st);
+    }
+    return st;
+  }
+
+  void GroupLost(const Status& st) {
+    group_failures_.fetch_add(1);
+    Log(LogLevel::kError, "ledger group commit lost", {{"error", st.ToString()}});
   }
 
   // ---- alerts ----
@@ -713,6 +767,7 @@ class SqliteLedger final : public ExecutionLedger,
                               std::string_view reason,
                               std::optional<ExecutionId> execution) override {
     std::lock_guard lock(mu_);
+    STOPGAP_RETURN_IF_ERROR(JoinGroupLocked());
     STOPGAP_SQL(ins, db_,
                 "INSERT INTO alerts(received_at, source, fingerprint, name, status, labels_json, "
                 "annotations_json, disposition, reason, execution_id, token) "
@@ -723,23 +778,24 @@ class SqliteLedger final : public ExecutionLedger,
         .Bind(7, MapJson(masker_.MaskMap(a.annotations)));
     ins.Bind(11, a.token);
     ins.Bind(8, AlertDispositionName(d)).Bind(9, reason).Bind(10, execution);
-    STOPGAP_RETURN_IF_ERROR(ins.Run());
+    STOPGAP_RETURN_IF_ERROR(GroupWrite(ins.Run()));
     return db_.LastInsertId();
   }
 
   Status SetAlertDisposition(AlertId id, AlertDisposition d, std::optional<ExecutionId> exec,
                              std::string_view reason) override {
     std::lock_guard lock(mu_);
+    STOPGAP_RETURN_IF_ERROR(JoinGroupLocked());
     STOPGAP_SQL(up, db_,
                 "UPDATE alerts SET disposition = ?, execution_id = ?, reason = ? WHERE id = ?");
-    STOPGAP_RETURN_IF_ERROR(
-        up.Bind(1, AlertDispositionName(d)).Bind(2, exec).Bind(3, reason).Bind(4, id).Run());
+    STOPGAP_RETURN_IF_ERROR(GroupWrite(
+        up.Bind(1, AlertDispositionName(d)).Bind(2, exec).Bind(3, reason).Bind(4, id).Run()));
     if (db_.Changes() == 0) return NotFound("no alert " + std::to_string(id));
     return Status::Ok();
   }
 
   Result<std::vector<AlertRecord>> ListAlerts(int limit) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
                 "disposition, execution_id, reason, token, annotations_json FROM alerts ORDER BY "
@@ -815,7 +871,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- retention ----
 
   Result<PruneResult> Prune(WallTime before) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     Transaction tx(db_);
     STOPGAP_RETURN_IF_ERROR(tx.Begin());
     PruneResult r;
@@ -842,7 +898,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- outbox ----
 
   Result<int64_t> Enqueue(const OutboxItem& item) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(ins, db_,
                 "INSERT INTO tracker_outbox(issue, kind, payload_json, created_at, attempts, "
                 "next_attempt_at) VALUES (?,?,?,?,0,?)");
@@ -853,7 +909,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
                 "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= ? "
@@ -879,7 +935,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Status MarkDone(int64_t id, WallTime at) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(up, db_, "UPDATE tracker_outbox SET done_at = ? WHERE id = ?");
     STOPGAP_RETURN_IF_ERROR(up.Bind(1, Ms(at)).Bind(2, id).Run());
     if (db_.Changes() == 0) return NotFound("no outbox item " + std::to_string(id));
@@ -887,7 +943,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Status MarkAttempt(int64_t id, WallTime next_attempt_at, std::string_view error) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(up, db_,
                 "UPDATE tracker_outbox SET attempts = attempts + 1, next_attempt_at = ?, "
                 "last_error = ? WHERE id = ?");
@@ -899,7 +955,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- approvals ----
 
   Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT " STOPGAP_EXECUTION_COLUMNS
                 "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT ?");
@@ -909,7 +965,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<ExecutionRecord> Decide(ExecutionId id, const ApprovalRecord& d) override {
     {
-      std::lock_guard lock(mu_);
+      auto lock = Lock();
       STOPGAP_RETURN_IF_ERROR(DecideLocked(id, d));
     }
     STOPGAP_RETURN_IF_ERROR(Sync());
@@ -949,7 +1005,7 @@ class SqliteLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ApprovalCounts>> CountApprovals() override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     STOPGAP_SQL(q, db_,
                 "SELECT workaround_id, SUM(approval_decision = 'approved'), "
                 "SUM(approval_decision = 'denied'), SUM(approval_decision = 'expired'), "
@@ -979,7 +1035,7 @@ class SqliteLedger final : public ExecutionLedger,
   // ---- the storm breaker's latch ----
 
   Result<BreakerState> GetBreaker() override {
-    std::lock_guard lock(mu_);
+    auto lock = Lock();
     return BreakerLocked();
   }
 
@@ -1007,7 +1063,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<bool> TripBreaker(std::string_view reason, WallTime at) override {
     {
-      std::lock_guard lock(mu_);
+      auto lock = Lock();
       Transaction tx(db_);
       STOPGAP_RETURN_IF_ERROR(tx.Begin());
       Result<BreakerState> b = BreakerLocked();
@@ -1023,7 +1079,7 @@ class SqliteLedger final : public ExecutionLedger,
 
   Result<BreakerState> ResetBreaker(const BreakerReset& r) override {
     {
-      std::lock_guard lock(mu_);
+      auto lock = Lock();
       Transaction tx(db_);
       STOPGAP_RETURN_IF_ERROR(tx.Begin());
       Result<BreakerState> b = BreakerLocked();
@@ -1047,6 +1103,11 @@ class SqliteLedger final : public ExecutionLedger,
   std::mutex fault_mu_;  // guards fault_ only; never held with mu_ waiting on it
   Status fault_;
   ExecutionId last_id_ = 0;
+  // Group commit (EnableGroupCommit): guarded by mu_, but the failure count is
+  // read without it.
+  bool group_enabled_ = false;
+  bool group_open_ = false;
+  std::atomic<uint64_t> group_failures_{0};
 };
 
 }  // namespace

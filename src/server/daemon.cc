@@ -126,6 +126,8 @@ Result<std::unique_ptr<StopgapDaemon>> StopgapDaemon::Create(DaemonOptions optio
   if (d.options.ack_fsync) {
     remedy::ExecutionStore* ledger = d.ledger.get();
     d.ack_sync = std::make_unique<GroupSync>([ledger] { return ledger->Sync(); });
+    // Every intake path syncs through ack_sync (http_api.cc), which commits.
+    d.ledger->EnableGroupCommit();
   }
 
   net::HttpServerOptions http;

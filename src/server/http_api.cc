@@ -215,13 +215,21 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     res.headers.emplace_back("Retry-After", std::to_string(options.retry_after_seconds));
     return res;
   };
+  // With group commit (ledger.h: EnableGroupCommit) the intake's writes sit in
+  // an open transaction until the next sync commits them: every path that
+  // wrote syncs, the ones that answer at once too.
+  auto commit_soon = [this] {
+    if (ack_sync) ack_sync->AfterDurable([](const Status&) {});
+  };
   // Answers an intake: at once on an error; else 202 (503 when the queue was
-  // full) once a group fsync that began after the writes has completed. The
-  // handler thread does not wait for the fsync.
-  auto intake_respond = [this, unavailable](const IntakeResult& result,
-                                            std::vector<std::string> warnings,
-                                            net::HttpResponder respond) {
+  // full) once a group fsync that began after the writes has completed, and
+  // no group commit was lost since `failures` was read, before the first
+  // write. The handler thread does not wait for the fsync.
+  auto intake_respond = [this, unavailable, commit_soon](
+                            const IntakeResult& result, uint64_t failures,
+                            std::vector<std::string> warnings, net::HttpResponder respond) {
     if (!result.error.ok()) {
+      commit_soon();
       // A storage fault or a full disk: refused, not acknowledged; retry later.
       if (Status f = engine->StorageFault(); !f.ok()) {
         return respond(unavailable(StorageFaultText(f)));
@@ -243,26 +251,31 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       res = Json(202, body);
     }
     if (!ack_sync) return respond(std::move(res));
-    ack_sync->AfterDurable(
-        [respond = std::move(respond), res = std::move(res), unavailable](Status s) mutable {
-          if (s.ok()) return respond(std::move(res));
-          Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
-          respond(unavailable("ledger sync failed, alert not acknowledged: " + s.message()));
-        });
+    ack_sync->AfterDurable([this, failures, respond = std::move(respond), res = std::move(res),
+                            unavailable](Status s) mutable {
+      if (s.ok() && ledger->CommitFailures() != failures) {
+        s = Unavailable("a group commit of the ledger failed");
+      }
+      if (s.ok()) return respond(std::move(res));
+      Log(LogLevel::kError, "ledger sync failed", {{"error", s.ToString()}});
+      respond(unavailable("ledger sync failed, alert not acknowledged: " + s.message()));
+    });
   };
 
   http->HandleAsync(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded_async([this, intake_respond, unavailable](const HttpServerRequest& r,
-                                                        const std::string& token,
-                                                        net::HttpResponder respond) {
+      guarded_async([this, intake_respond, unavailable, commit_soon](const HttpServerRequest& r,
+                                                                     const std::string& token,
+                                                                     net::HttpResponder respond) {
         if (stopping) return respond(Error(503, "shutting down"));
         if (Status f = engine->StorageFault(); !f.ok()) {
           return respond(unavailable(StorageFaultText(f)));
         }
+        const uint64_t failures = ledger->CommitFailures();
         auto p = ParseAlertmanagerPayload(r.body);
         if (!p.ok()) {
           intake->RecordRejectedBody("alertmanager", p.status().message());
+          commit_soon();
           Log(LogLevel::kWarn, "alertmanager payload rejected",
               {{"reason", p.status().message()}, {"remote", r.remote_addr}});
           return respond(Error(400, p.status().message()));
@@ -277,24 +290,27 @@ void StopgapDaemon::Impl::RegisterRoutes() {
               {{"truncated", std::to_string(p->truncated_alerts)}, {"group_key", p->group_key}});
         }
         for (remedy::Alert& a : p->alerts) a.token = token;
-        intake_respond(intake->Accept(p->alerts), std::move(warnings), std::move(respond));
+        intake_respond(intake->Accept(p->alerts), failures, std::move(warnings),
+                       std::move(respond));
       }));
 
   http->HandleAsync("POST", "/api/v1/alerts",
-                    guarded_async([this, intake_respond, unavailable](const HttpServerRequest& r,
-                                                                      const std::string& token,
-                                                                      net::HttpResponder respond) {
+                    guarded_async([this, intake_respond, unavailable, commit_soon](
+                                      const HttpServerRequest& r, const std::string& token,
+                                      net::HttpResponder respond) {
                       if (stopping) return respond(Error(503, "shutting down"));
                       if (Status f = engine->StorageFault(); !f.ok()) {
                         return respond(unavailable(StorageFaultText(f)));
                       }
+                      const uint64_t failures = ledger->CommitFailures();
                       auto alerts = ParseGenericAlerts(r.body);
                       if (!alerts.ok()) {
                         intake->RecordRejectedBody("generic", alerts.status().message());
+                        commit_soon();
                         return respond(Error(400, alerts.status().message()));
                       }
                       for (remedy::Alert& a : *alerts) a.token = token;
-                      intake_respond(intake->Accept(*alerts), {}, std::move(respond));
+                      intake_respond(intake->Accept(*alerts), failures, {}, std::move(respond));
                     }));
 
   http->Handle(

@@ -413,6 +413,52 @@ TEST_P(LedgerTest, Alerts) {
             StatusCode::kNotFound);
 }
 
+// Group commit (serve --ack fsync): the intake's alert writes wait in one
+// open transaction for the next Sync(); any other ledger call commits them
+// first, and so does closing the ledger.
+TEST_P(LedgerTest, GroupCommitHoldsAlertWritesUntilTheSync) {
+  if (pg()) GTEST_SKIP() << "PostgreSQL commits each write";
+  auto committed = [&] {  // alerts another connection sees
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM alerts", -1, &s, nullptr), SQLITE_OK);
+    const int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  };
+  Alert a;
+  a.name = "NovaRPC";
+  a.labels = {{"alertname", "NovaRPC"}};
+  a.fingerprint = "fp1";
+  a.source = "alertmanager";
+  a.status = AlertStatus::kResolved;
+  ledger_->EnableGroupCommit();
+  ASSERT_TRUE(ledger_->RecordAlert(a, clock_.Now(), AlertDisposition::kResolved).ok());
+  Result<AlertId> second = ledger_->RecordAlert(a, clock_.Now());
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(ledger_->SetAlertDisposition(*second, AlertDisposition::kUnmatched, {}).ok());
+  EXPECT_EQ(committed(), 0);
+  // The intake's look-ups read the open group.
+  Result<std::optional<WallTime>> resolved = ledger_->LastResolvedAt("fp1");
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_TRUE(resolved->has_value());
+  ASSERT_TRUE(ledger_->Sync().ok());
+  EXPECT_EQ(committed(), 2);
+  // Another write commits the group before its own transaction.
+  ASSERT_TRUE(ledger_->RecordAlert(a, clock_.Now()).ok());
+  EXPECT_EQ(committed(), 2);
+  Create("w");
+  EXPECT_EQ(committed(), 3);
+  // Closing commits what is open.
+  ASSERT_TRUE(ledger_->RecordAlert(a, clock_.Now()).ok());
+  ledger_.reset();
+  EXPECT_EQ(committed(), 4);
+  Open();
+  EXPECT_EQ(ledger_->CommitFailures(), 0u);
+}
+
 TEST_P(LedgerTest, Outbox) {
   OutboxItem item;
   item.issue = "acme/infra#1";
