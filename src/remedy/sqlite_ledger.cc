@@ -121,6 +121,7 @@ class SqliteLedger final : public ExecutionLedger,
   ~SqliteLedger() override {
     std::lock_guard lock(mu_);
     EndGroupLocked();  // closing the connection would roll it back
+    if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
   Status Open(const std::string& path) {
@@ -313,17 +314,33 @@ class SqliteLedger final : public ExecutionLedger,
     { auto lock = Lock(); }  // commits the open group; the fsync below covers it
     // Never retry a failed fsync (see StorageFault in ledger.h).
     if (Status f = StorageFault(); !f.ok()) return f;
-    // path_ is fixed after Open; no lock needed.
-    std::string wal = path_ + "-wal";
-    int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("ledger sync: open " + wal, errno);
+    // The WAL stays open for the ledger's life: SQLite keeps that file (it
+    // truncates or rewrites it, never replaces it) while our connection is
+    // open, and an open and a close per group sync cost more than a commit.
+    // Without a WAL yet, the database file.
+    int fd = wal_fd_.load();
+    bool own = false;
+    if (fd < 0) {
+      const std::string wal = path_ + "-wal";  // path_ is fixed after Open
+      fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        int none = -1;
+        if (!wal_fd_.compare_exchange_strong(none, fd)) {
+          ::close(fd);
+          fd = none;
+        }
+      } else if (errno == ENOENT) {
+        fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        own = true;
+      }
+      if (fd < 0) return ErrnoStatus("ledger sync: open " + wal, errno);
+    }
     // fdatasync: the WAL's data and size, not its timestamps.
     int rc = ::fdatasync(fd);
     int err = errno;
-    ::close(fd);
+    if (own) ::close(fd);
     if (rc != 0) {
-      Status st = ErrnoStatus("ledger sync: fdatasync " + wal, err);
+      Status st = ErrnoStatus("ledger sync: fdatasync " + path_ + "-wal", err);
       Latch(st);
       return st;
     }
@@ -1108,6 +1125,7 @@ class SqliteLedger final : public ExecutionLedger,
   bool group_enabled_ = false;
   bool group_open_ = false;
   std::atomic<uint64_t> group_failures_{0};
+  std::atomic<int> wal_fd_{-1};  // Sync()'s, opened by the first
 };
 
 }  // namespace
