@@ -1,7 +1,7 @@
 // internal::NodeQueue over real loopback sockets: the datagrams a node
 // receives are exactly the greedy packing of the lines, byte for byte, with
-// UDP GSO on (equal-length runs go as one message), without it, after the
-// socket refused GSO (SO_NO_CHECK makes the kernel answer EINVAL to a GSO
+// UDP GSO on (full datagrams padded to one length, runs as one message),
+// without it, after the socket refused GSO (SO_NO_CHECK makes the kernel answer EINVAL to a GSO
 // send: the fallback), and when a flush comes while a datagram is still
 // being packed. Also internal::ReceiveBatch's UDP_GRO side: a GSO message
 // into a socket with UDP_GRO on arrives as one packet with its segment size.
@@ -45,12 +45,15 @@ std::vector<std::string> ReceiveAll(int fd) {
   }
 }
 
-// The greedy packing NodeQueue promises: lines joined by '\n' up to mtu bytes.
-std::vector<std::string> Packed(const std::vector<std::string>& lines, size_t mtu) {
+// The greedy packing NodeQueue promises: lines joined by '\n' up to mtu bytes;
+// with `pad` (GSO on) a datagram closed because the next line did not fit is
+// padded to mtu bytes with '\n'.
+std::vector<std::string> Packed(const std::vector<std::string>& lines, size_t mtu, bool pad) {
   std::vector<std::string> out;
   std::string cur;
   for (const std::string& l : lines) {
     if (!cur.empty() && cur.size() + 1 + l.size() > mtu) {
+      if (pad && l.size() <= mtu) cur.resize(mtu, '\n');
       out.push_back(cur);
       cur.clear();
     }
@@ -89,15 +92,32 @@ TEST(NodeQueueTest, GsoRunsArriveAsTheSameDatagrams) {
     const std::vector<std::string> lines = Lines(600, equal);
     uint64_t sent = 0;
     EXPECT_EQ(SendAll(&q, lines, &sent), 0u);
-    const std::vector<std::string> want = Packed(lines, 200);
+    const std::vector<std::string> want = Packed(lines, 200, /*pad=*/true);
     EXPECT_EQ(ReceiveAll(p.rx.fd()), want) << "equal=" << equal;
     EXPECT_EQ(sent, want.size());
     EXPECT_EQ(q.gso_fallbacks(), 0u);
-    if (equal) {
-      // Equal lines pack into equal datagrams: GSO carried many per message.
-      EXPECT_LT(q.messages() * 10, want.size()) << q.messages() << " messages";
+    // Full datagrams are padded to one length, so lines of varied length too
+    // go as GSO runs: many datagrams a message.
+    EXPECT_LT(q.messages() * 10, want.size()) << q.messages() << " messages, equal=" << equal;
+  }
+}
+
+// What a node makes of a padded datagram: the same lines, the padding read as
+// empty lines and skipped (as the reference's stats.js does).
+TEST(NodeQueueTest, PaddingIsOnlyEmptyLines) {
+  const std::vector<std::string> lines = Lines(600, false);
+  std::vector<std::string> back;
+  for (const std::string& d : Packed(lines, 200, /*pad=*/true)) {
+    EXPECT_LE(d.size(), 200u);
+    size_t start = 0;
+    while (start <= d.size()) {
+      size_t end = d.find('\n', start);
+      if (end == std::string::npos) end = d.size();
+      if (end > start) back.push_back(d.substr(start, end - start));
+      start = end + 1;
     }
   }
+  EXPECT_EQ(back, lines);
 }
 
 TEST(NodeQueueTest, WithoutGsoOneMessageADatagram) {
@@ -106,7 +126,7 @@ TEST(NodeQueueTest, WithoutGsoOneMessageADatagram) {
   const std::vector<std::string> lines = Lines(300, true);
   uint64_t sent = 0;
   SendAll(&q, lines, &sent);
-  const std::vector<std::string> want = Packed(lines, 200);
+  const std::vector<std::string> want = Packed(lines, 200, /*pad=*/false);
   EXPECT_EQ(ReceiveAll(p.rx.fd()), want);
   EXPECT_EQ(q.messages(), want.size());
 }
@@ -119,7 +139,8 @@ TEST(NodeQueueTest, FallsBackWhenTheSocketRefusesGso) {
   const std::vector<std::string> lines = Lines(400, true);
   uint64_t sent = 0;
   EXPECT_EQ(SendAll(&q, lines, &sent), 0u);
-  const std::vector<std::string> want = Packed(lines, 200);
+  // Packed (and padded) while GSO was on; refused at the first send.
+  const std::vector<std::string> want = Packed(lines, 200, /*pad=*/true);
   EXPECT_EQ(ReceiveAll(p.rx.fd()), want);
   EXPECT_EQ(sent, want.size());
   EXPECT_EQ(q.gso_fallbacks(), 1u);
@@ -140,7 +161,7 @@ TEST(NodeQueueTest, FlushWhilePackingKeepsThePartialDatagram) {
     }
     q.Close();
     q.Flush();
-    EXPECT_EQ(ReceiveAll(p.rx.fd()), Packed(lines, 200)) << "gso=" << gso;
+    EXPECT_EQ(ReceiveAll(p.rx.fd()), Packed(lines, 200, gso)) << "gso=" << gso;
   }
 }
 
@@ -162,7 +183,7 @@ TEST(ReceiveBatchGroTest, CoalescedPacketCarriesItsSegmentSize) {
   const std::vector<std::string> lines = Lines(100, true);
   uint64_t sent = 0;
   SendAll(&q, lines, &sent);
-  const std::vector<std::string> want = Packed(lines, 200);
+  const std::vector<std::string> want = Packed(lines, 200, /*pad=*/true);
   internal::ReceiveBatch batch(8, 65536, /*gro=*/true);
   std::vector<std::string> got;
   bool coalesced = false;

@@ -29,7 +29,16 @@ NodeQueue::NodeQueue(int fd, size_t mtu, bool gso)
 }
 
 void NodeQueue::Add(std::string_view line) {
-  if (used_ > 0 && used_ + 1 + line.size() > mtu_) Close();
+  if (used_ > 0 && used_ + 1 + line.size() > mtu_) {
+    // Full: with GSO, padded to mtu with empty lines (every StatsD server
+    // skips them, the reference included), so that full datagrams share one
+    // length and go as GSO runs whatever the lengths of their lines.
+    if (gso_ && line.size() <= mtu_) {
+      std::memset(buf_.get() + ready_ * mtu_ + used_, '\n', mtu_ - used_);
+      used_ = mtu_;
+    }
+    Close();
+  }
   if (line.size() > mtu_) {  // longer than a datagram: alone, as proxy.js would
     Flush();
     ++attempted_;

@@ -5,7 +5,10 @@
 // shorter datagram after them) go as one message with a UDP_SEGMENT cmsg:
 // the kernel cuts it back into exactly those datagrams, so a node receives
 // the same datagrams byte for byte, for one pass down the stack instead of
-// one per datagram. A socket that refuses GSO (EIO, EINVAL, ENOPROTOOPT,
+// one per datagram. With GSO, a datagram closed because the next line did
+// not fit is padded to `mtu` bytes with '\n' (empty lines, which StatsD
+// servers skip), so that lines of varied length still make equal-length
+// runs. A socket that refuses GSO (EIO, EINVAL, ENOPROTOOPT,
 // EOPNOTSUPP, EMSGSIZE: no checksum offload, a path MTU below the segment, an
 // old kernel) gets the refused datagrams again without it, and GSO stays off
 // for that queue (counted by gso_fallbacks()).
