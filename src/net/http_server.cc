@@ -667,6 +667,7 @@ HeadVerdict ServerCore::ExamineHeader(beast::error_code ec,
   r.headers.reserve(count);
   for (const auto& f : h) r.headers.emplace_back(Str(f.name_string()), Str(f.value()));
   r.remote_addr = addr;
+  r.received = std::chrono::steady_clock::now();
   v.has_body = !p.is_done();
 
   // Nothing here inflates a body, so a compressed one could only be a bomb

@@ -35,6 +35,7 @@
 // from a handler); it is idempotent. Stop() closes every stream at once.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -97,6 +98,8 @@ struct HttpServerRequest {
   // same check again; `pre_checked` says the check ran and passed.
   std::string principal;
   bool pre_checked = false;
+  // When the request's header had been read (for latency metrics).
+  std::chrono::steady_clock::time_point received;
 
   // First header / query parameter with that name (headers case-insensitive), or "".
   std::string Header(std::string_view name) const;

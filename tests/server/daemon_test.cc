@@ -187,6 +187,9 @@ TEST_F(DaemonTest, ReSendIsADuplicateInFlightThenOfItsInstanceThenWithinCooldown
         std::string::npos)
         << why;
   }
+  // Each of the four 202s timed, from its header to its ack.
+  EXPECT_NE(m->body.find("stopgap_alert_ack_seconds_count 4\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("stopgap_alert_ack_seconds_bucket{le=\"+Inf\"} 4\n"), std::string::npos);
 }
 
 // Two hosts' alerts in one group notification, concurrency 1: the second
