@@ -130,6 +130,11 @@ class PgLedger final : public ExecutionLedger,
   Status Open(bool for_reading) {
     if (for_reading) return CheckVersion();
     STOPGAP_RETURN_IF_ERROR(Migrate());
+    {
+      // The open is the first contact: leases created from now on are fresh.
+      std::lock_guard lock(health_mu_);
+      last_renewal_ = clock_.Monotonic();
+    }
     housekeeper_ = std::thread([this] { Housekeep(); });
     return Status::Ok();
   }
@@ -233,15 +238,28 @@ class PgLedger final : public ExecutionLedger,
 
   // ---- housekeeping: lease renewal and the sweep of lapsed leases ----
 
+  // One housekeeping round (renewal, then sweep) every lease/4, at least
+  // every 100 ms: a fence (lease_fence.h) follows at lease/2 without a
+  // renewal, so one slow or lost round does not fence a node.
+  Duration Round() const {
+    return std::max(options_.lease / 4, Duration(std::chrono::milliseconds(100)));
+  }
+
+  // Rounds are timed from the start of the previous one (not its end: a slow
+  // sweep does not delay the next renewal).
   void Housekeep() {
-    const auto period = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    const Duration period = Round();
     std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, period, [&] { return stop_; })) {
+    auto next = std::chrono::steady_clock::now() + period;
+    while (!cv_.wait_until(lock, next, [&] { return stop_; })) {
+      next = std::max(next + period, std::chrono::steady_clock::now());
       lock.unlock();
       Status renewed = RenewLeases();
       if (!renewed.ok()) {
         Log(LogLevel::kWarn, "ledger lease renewal failed",
             {{"ledger", url_}, {"error", renewed.ToString()}});
+      } else {
+        FlushFenced();
       }
       Result<int64_t> n = MarkUnfinishedInterrupted(clock_.Now());
       if (!n.ok()) {
@@ -265,12 +283,18 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Status RenewLeases() {
+    MonoTime attempt{};  // when the attempt that committed began
     Status st = InTx([&](PgConn& c) -> Status {
+      attempt = clock_.Monotonic();
       Result<PgResult> r =
           c.Run("renew", States().renew, {P(Ms(clock_.Now() + options_.lease)), P(self_)});
       return r.ok() ? Status::Ok() : r.status();
     });
     ++(st.ok() ? renewals_ : renewal_failures_);
+    if (st.ok()) {
+      std::lock_guard lock(health_mu_);
+      last_renewal_ = std::max(last_renewal_.value_or(attempt), attempt);
+    }
     return st;
   }
 
@@ -292,9 +316,14 @@ class PgLedger final : public ExecutionLedger,
     h.last_contact = last_contact_;
     h.error = last_error_;
     // Answered within two housekeeping rounds, and the last one did not fail.
-    const Duration round = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    const Duration round = Round();
     h.reachable = last_error_.empty() && last_contact_ && now - *last_contact_ <= 2 * round;
+    h.last_renewal = last_renewal_;
     for (const auto& [name, until] : singletons_) h.singletons[name] = until > now;
+    {
+      std::lock_guard fenced(fenced_mu_);
+      h.fenced_records_pending = static_cast<int64_t>(fenced_pending_.size());
+    }
     return h;
   }
 
@@ -480,6 +509,41 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Status Update(ExecutionId id, const ExecutionUpdate& u) override {
+    Status st = WriteUpdate(id, u);
+    if (!st.ok() && u.fenced && internal::IsConnectionError(st)) {
+      // Fenced and cut off: kept until the database answers (FlushFenced).
+      std::lock_guard lock(fenced_mu_);
+      fenced_pending_[id] = u;
+      return st.WithContext("kept; written once the database answers");
+    }
+    return st;
+  }
+
+  // Writes the records of fenced executions that waited for the database.
+  // Called after a renewal committed. An update that fails on a lost
+  // connection again stays; any other outcome ends its wait.
+  void FlushFenced() {
+    std::map<ExecutionId, ExecutionUpdate> pending;
+    {
+      std::lock_guard lock(fenced_mu_);
+      pending = fenced_pending_;
+    }
+    for (const auto& [id, u] : pending) {
+      Status st = WriteUpdate(id, u);
+      if (!st.ok() && internal::IsConnectionError(st)) return;
+      if (!st.ok()) {
+        Log(LogLevel::kError, "cannot record a fenced execution",
+            {{"execution", std::to_string(id)}, {"error", st.ToString()}});
+      } else {
+        Log(LogLevel::kWarn, "fenced execution recorded interrupted",
+            {{"execution", std::to_string(id)}});
+      }
+      std::lock_guard lock(fenced_mu_);
+      fenced_pending_.erase(id);
+    }
+  }
+
+  Status WriteUpdate(ExecutionId id, const ExecutionUpdate& u) {
     const int64_t at = Ms(u.at);
     return InTx([&](PgConn& c) -> Status {
       Result<PgResult> q =
@@ -487,6 +551,11 @@ class PgLedger final : public ExecutionLedger,
       if (!q.ok()) return q.status();
       if (q->Rows() == 0) return NotFound("execution " + std::to_string(id));
       Result<ExecutionState> cur = ParseExecutionState(q->Text(0, 0));
+      if (cur.ok() && u.fenced && *cur == ExecutionState::kInterrupted) {
+        // Another node marked it interrupted after its lease lapsed (or this
+        // record landed before): its steps, once; no second interrupted record.
+        return AddFencedSteps(c, id, u.steps);
+      }
       if (cur.ok() && IsTerminal(*cur)) {
         return FailedPrecondition("execution " + std::to_string(id) + " is already " +
                                   std::string(ExecutionStateName(*cur)));
@@ -538,23 +607,39 @@ class PgLedger final : public ExecutionLedger,
             {P(*u.bundle_dir), P(at), P(id)});
         if (!up.ok()) return up.status();
       }
-      for (const StepRecord& s : u.steps) {
-        Result<PgResult> ins = c.Run(
-            "insert_step",
-            "INSERT INTO steps(execution_id, phase, idx, kind, argv_json, outcome, exit_code, "
-            "signal, timed_out, truncated, started_at, finished_at, duration_ms, files_json, "
-            "error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
-            {P(id), P(StepPhaseName(s.phase)), P(int64_t{s.index}), P(s.kind),
-             P(ListJson(s.kind == "run" ? masker_.MaskArgv(s.argv) : s.argv)),
-             P(StepOutcomeName(s.outcome)),
-             P(s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt),
-             P(int64_t{s.signal}), P(int64_t{s.timed_out}), P(int64_t{s.truncated}),
-             P(Ms(s.started_at)), P(Ms(s.finished_at)), P(int64_t{s.duration.count()}),
-             P(ListJson(s.files)), P(s.error)});
-        if (!ins.ok()) return ins.status();
-      }
-      return Status::Ok();
+      return InsertSteps(c, id, u.steps);
     });
+  }
+
+  Status InsertSteps(PgConn& c, ExecutionId id, const std::vector<StepRecord>& steps) {
+    for (const StepRecord& s : steps) {
+      Result<PgResult> ins =
+          c.Run("insert_step",
+                "INSERT INTO steps(execution_id, phase, idx, kind, argv_json, outcome, exit_code, "
+                "signal, timed_out, truncated, started_at, finished_at, duration_ms, files_json, "
+                "error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                {P(id), P(StepPhaseName(s.phase)), P(int64_t{s.index}), P(s.kind),
+                 P(ListJson(s.kind == "run" ? masker_.MaskArgv(s.argv) : s.argv)),
+                 P(StepOutcomeName(s.outcome)),
+                 P(s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt),
+                 P(int64_t{s.signal}), P(int64_t{s.timed_out}), P(int64_t{s.truncated}),
+                 P(Ms(s.started_at)), P(Ms(s.finished_at)), P(int64_t{s.duration.count()}),
+                 P(ListJson(s.files)), P(s.error)});
+      if (!ins.ok()) return ins.status();
+    }
+    return Status::Ok();
+  }
+
+  // The steps of a fenced record whose execution is already interrupted,
+  // unless a fenced step of it is recorded already (a retry after a COMMIT
+  // whose outcome was unknown): written once.
+  Status AddFencedSteps(PgConn& c, ExecutionId id, const std::vector<StepRecord>& steps) {
+    Result<PgResult> q = c.Run(
+        "fenced_steps", "SELECT 1 FROM steps WHERE execution_id = $1 AND outcome = $2 LIMIT 1",
+        {P(id), P(StepOutcomeName(StepOutcome::kFenced))});
+    if (!q.ok()) return q.status();
+    if (q->Rows() > 0) return Status::Ok();
+    return InsertSteps(c, id, steps);
   }
 
   Status MoveToRefusals(PgConn& c, ExecutionId id, const std::string& reason) {
@@ -1253,10 +1338,14 @@ class PgLedger final : public ExecutionLedger,
   std::thread housekeeper_;
   std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, renewal_failures_{0},
       reconnects_{0}, failovers_{0};
-  mutable std::mutex health_mu_;  // guards the three below
+  mutable std::mutex health_mu_;  // guards the four below
   std::optional<WallTime> last_contact_;
   std::string last_error_;
   std::map<std::string, WallTime> singletons_;  // name -> held until (past: not held)
+  std::optional<MonoTime> last_renewal_;        // ClusterHealth::last_renewal
+  mutable std::mutex fenced_mu_;                // guards fenced_pending_
+  // Records of fenced executions waiting for the database (Update, FlushFenced).
+  std::map<ExecutionId, ExecutionUpdate> fenced_pending_;
 };
 
 // Splits our own parameters (lease=) off a libpq URL; libpq refuses unknown ones.

@@ -544,6 +544,67 @@ TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
   EXPECT_NE(r->detail.find("lease"), std::string::npos) << r->detail;
 }
 
+// A fenced node's record of its execution (ExecutionUpdate::fenced) is
+// written once: as the interrupted end when no node marked it yet; as its
+// steps only when another node marked it interrupted after its lease lapsed;
+// not again when it is written twice (a retry after an unknown COMMIT).
+TEST_P(LedgerTest, AFencedRecordIsWrittenOnce) {
+  if (!pg()) GTEST_SKIP() << "fencing is the shared ledger's";
+  auto fenced = [&](ExecutionId id) {
+    StepRecord s;
+    s.phase = StepPhase::kAction;
+    s.kind = "run";
+    s.argv = {"sleep", "60"};
+    s.outcome = StepOutcome::kFenced;
+    s.signal = 15;
+    s.started_at = clock_.Now();
+    s.finished_at = clock_.Now();
+    ExecutionUpdate u;
+    u.state = ExecutionState::kInterrupted;
+    u.detail = "action[0] fenced: this node could not renew its cluster lease";
+    u.steps = {s};
+    u.at = clock_.Now();
+    u.fenced = true;
+    return ledger_->Update(id, u);
+  };
+  auto count = [](const ExecutionRecord& r, ExecutionState st, StepOutcome o) {
+    int transitions = 0, steps = 0;
+    for (const TransitionRecord& t : r.transitions) transitions += t.state == st;
+    for (const StepRecord& x : r.steps) steps += x.outcome == o;
+    return std::pair(transitions, steps);
+  };
+  // No other node marked it: the fenced record is its interrupted end.
+  ExecutionId mine = Create("w");
+  ASSERT_TRUE(fenced(mine).ok());
+  Result<ExecutionRecord> r = ledger_->GetExecution(mine);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  EXPECT_NE(r->detail.find("fenced"), std::string::npos);
+  EXPECT_EQ(count(*r, ExecutionState::kInterrupted, StepOutcome::kFenced), std::pair(1, 1));
+  ASSERT_TRUE(fenced(mine).ok()) << "written again: nothing more";
+  EXPECT_EQ(count(*ledger_->GetExecution(mine), ExecutionState::kInterrupted, StepOutcome::kFenced),
+            std::pair(1, 1));
+
+  // Another node marked it first (its lease lapsed): only the steps are added.
+  ExecutionId taken = Create("w");
+  Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  clock_.Advance(31s);
+  ASSERT_EQ(*(*other)->MarkUnfinishedInterrupted(clock_.Now()), 1);
+  ASSERT_TRUE(fenced(taken).ok());
+  ASSERT_TRUE(fenced(taken).ok());
+  r = ledger_->GetExecution(taken);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  EXPECT_NE(r->detail.find("lease"), std::string::npos) << "the other node's record stays";
+  EXPECT_EQ(count(*r, ExecutionState::kInterrupted, StepOutcome::kFenced), std::pair(1, 1));
+  // Not fenced: a terminal execution still refuses an update.
+  ExecutionUpdate late;
+  late.state = ExecutionState::kFailed;
+  late.at = clock_.Now();
+  EXPECT_EQ(ledger_->Update(taken, late).code(), StatusCode::kFailedPrecondition);
+}
+
 // One node at a time holds a singleton; it moves when the holder's lease lapses.
 TEST_P(LedgerTest, SingletonMovesWhenItsHolderStopsRenewing) {
   EXPECT_TRUE(*ledger_->HoldSingleton("retention", clock_.Now(), 10s));
