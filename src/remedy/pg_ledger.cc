@@ -426,18 +426,29 @@ class PgLedger final : public ExecutionLedger,
       *out = id;
       // The alert's claim belongs to the interrupted execution; its rerun
       // holds the rerun_of claim instead.
-      if (!refused && !e.fingerprint.empty() && !e.rerun_of) {
+      if (!e.fingerprint.empty() && !e.rerun_of) {
         // The claim: one row per fingerprint + firing window + attempt. The
         // primary key decides between nodes; a concurrent insert of the same
-        // key waits for the other transaction and then does nothing.
+        // key waits for the other transaction and then does nothing. A
+        // refusal claims the window too (so the nodes that the same alert
+        // reached record one refusal, the others a duplicate of it), but only
+        // a free one; a run takes over a refusal's claim: that alert has not
+        // acted, and a later notification may act (firing.h).
         Result<std::string> w = ClaimWindow(c, e);
         if (!w.ok()) return w.status();
         const std::string& window = *w;
         Result<PgResult> cl =
-            c.Run("claim",
-                  "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) VALUES "
-                  "($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING execution_id",
-                  {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)});
+            refused ? c.Run("claim_refused",
+                            "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) "
+                            "VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING execution_id",
+                            {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)})
+                    : c.Run("claim",
+                            "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) "
+                            "VALUES ($1,$2,$3,$4) ON CONFLICT (fingerprint, window_key, attempt) "
+                            "DO UPDATE SET execution_id = excluded.execution_id WHERE EXISTS "
+                            "(SELECT 1 FROM executions x WHERE x.id = claims.execution_id AND "
+                            "x.state = 'refused') RETURNING execution_id",
+                            {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)});
         if (!cl.ok()) return cl.status();
         if (cl->Rows() == 0) {
           Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, window);
@@ -480,20 +491,9 @@ class PgLedger final : public ExecutionLedger,
       Result<NewExecution> d = decide(view, view);
       if (!d.ok()) return d.status();
       e = std::move(*d);
-      if (e.state == ExecutionState::kRefused && !e.fingerprint.empty() && !e.rerun_of) {
-        // (A refused rerun is recorded: its window's claim is the interrupted
-        // execution's own.) Another node acted on this firing window (its claim committed
-        // before we took the lock): a duplicate of that, not a refusal.
-        Result<std::string> w = ClaimWindow(c, e);
-        if (!w.ok()) return w.status();
-        Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, *w);
-        if (!who.ok()) return who.status();
-        if (*who) {
-          lost_to = **who;
-          return AlreadyExists("alert " + e.fingerprint + " (firing window " + *w +
-                               ") is already claimed by execution " + std::to_string(**who));
-        }
-      }
+      // A refusal of a firing window another node claimed (its run or its
+      // refusal committed before we took the lock) fails kAlreadyExists in
+      // the insert: a duplicate of that, not a refusal; its trip rolls back.
       return InsertExecution(c, e, &id, &lost_to);
     });
     return Created(e, st, id, lost_to);

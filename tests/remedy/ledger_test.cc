@@ -524,6 +524,42 @@ TEST_P(LedgerTest, RefusingAClaimedExecutionReleasesTheClaim) {
   EXPECT_TRUE(ledger_->CreateExecution(e).ok());
 }
 
+// A refusal claims its firing window: the other nodes the same alert reached
+// record a duplicate of it, not a refusal each. A run takes the claim over
+// (the refused alert has not acted; a later notification may act), and then
+// holds it against runs and refusals alike.
+TEST_P(LedgerTest, ARefusalClaimsItsFiringWindowUntilARunTakesIt) {
+  if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
+  Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  NewExecution e;
+  e.workaround_id = "w";
+  e.issue = "#1";
+  e.source = "alertmanager";
+  e.fingerprint = "fp";
+  e.instance_start = kT0;
+  e.at = clock_.Now();
+  NewExecution refusal = e;
+  refusal.state = ExecutionState::kRefused;
+  refusal.refusal_reason = "cooldown";
+  Result<ExecutionId> first = ledger_->CreateExecution(refusal);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ((*other)->CreateExecution(refusal).status().code(), StatusCode::kAlreadyExists);
+  Result<ExecutionId> run = (*other)->CreateExecution(e);
+  ASSERT_TRUE(run.ok()) << "a run takes a refusal's claim: " << run.status().ToString();
+  EXPECT_EQ(ledger_->CreateExecution(e).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->CreateExecution(refusal).status().code(), StatusCode::kAlreadyExists);
+  // One refusal and one run recorded; the losers left nothing behind.
+  Result<std::vector<WorkaroundCounts>> counts = ledger_->CountByWorkaround(clock_.Now());
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].runs_total, 1);
+  EXPECT_EQ((*counts)[0].refusals_total, 1);
+  // Another window is another claim.
+  refusal.instance_start = kT0 + 1h;
+  EXPECT_TRUE((*other)->CreateExecution(refusal).ok());
+}
+
 // A node that stops renewing (it died) loses its executions to the sweep of
 // another; a live node's lease is renewed and its executions are left alone.
 TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
