@@ -442,6 +442,23 @@ TEST_F(PgTransferTest, SqliteToPostgres) {
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(n->rows.at("executions"), 4);
   EXPECT_EQ(n->rows.at("breaker_events"), 3);
+  // SQLite has no claims: the import makes one per firing window (fp1's run,
+  // not the refusal recorded in its window; fp2 and fp3), so an alert
+  // delivered again after the move is a duplicate, not a second run.
+  EXPECT_EQ(n->derived.at("claims"), 3);
+  Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(pg_b_, clock_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  NewExecution again;
+  again.workaround_id = "disk-clean";
+  again.issue = "acme/infra#7";
+  again.fingerprint = "fp1";
+  again.source = "alertmanager";
+  again.instance_start = kT0 - 5min;
+  again.at = clock_.Now();
+  EXPECT_EQ((*l)->CreateExecution(again).status().code(), StatusCode::kAlreadyExists)
+      << "the imported run holds its window (a refusal's claim would be taken over)";
+  again.instance_start = kT0;  // a new firing of fp1 runs
+  EXPECT_TRUE((*l)->CreateExecution(again).ok());
 }
 
 }  // namespace
