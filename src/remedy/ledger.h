@@ -645,6 +645,10 @@ struct PgLedgerOptions {
   // it (every lease/4). After it lapses, any node marks the execution
   // interrupted. The URL's own `lease=30s` parameter overrides it.
   Duration lease = std::chrono::seconds(30);
+  // How long an admission (and a trip or reset of the breaker's latch) waits
+  // for the cluster-wide admission lock before it fails kDeadlineExceeded
+  // (intake: 503, the sender retries). The URL's `admission_timeout=5s`.
+  Duration admission_timeout = std::chrono::seconds(5);
   int pool_size = 4;
   // How long a call keeps reconnecting (with backoff) before it fails.
   std::chrono::milliseconds connect_for{std::chrono::seconds(30)};
@@ -653,8 +657,8 @@ struct PgLedgerOptions {
 };
 
 // `url`: a libpq URL, e.g. postgresql://h1:5432,h2:5432/stopgap?
-// target_session_attrs=read-write&lease=30s (several hosts: the one that
-// takes writes is found, also after a failover). Migrates (under an advisory
+// target_session_attrs=read-write&lease=30s&admission_timeout=5s (several
+// hosts: the one that takes writes is found, also after a failover). Migrates (under an advisory
 // lock), then marks executions whose lease lapsed interrupted.
 Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
     const std::string& url, const Clock& clock, const std::vector<std::string>& redact = {},

@@ -486,7 +486,7 @@ class PgLedger final : public ExecutionLedger,
     NewExecution e;
     Status st = InTx([&](PgConn& c) -> Status {
       lost_to.reset();
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       internal::PgAdmissionView view(c);
       Result<NewExecution> d = decide(view, view);
       if (!d.ok()) return d.status();
@@ -1060,14 +1060,14 @@ class PgLedger final : public ExecutionLedger,
 
   Result<bool> TripBreaker(std::string_view reason, WallTime at) override {
     return On<bool>(Mode::kTransaction, [&](PgConn& c) -> Result<bool> {
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       return internal::PgTripBreaker(c, reason, at);
     });
   }
 
   Result<BreakerState> ResetBreaker(const BreakerReset& r) override {
     return On<BreakerState>(Mode::kTransaction, [&](PgConn& c) -> Result<BreakerState> {
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       return internal::PgResetBreaker(c, r);
     });
   }
@@ -1348,7 +1348,8 @@ class PgLedger final : public ExecutionLedger,
   std::map<ExecutionId, ExecutionUpdate> fenced_pending_;
 };
 
-// Splits our own parameters (lease=) off a libpq URL; libpq refuses unknown ones.
+// Splits our own parameters (lease=, admission_timeout=) off a libpq URL;
+// libpq refuses unknown ones.
 Result<std::string> TakeOptions(std::string url, PgLedgerOptions* o) {
   size_t q = url.find('?');
   if (q == std::string::npos) return url;
@@ -1364,6 +1365,13 @@ Result<std::string> TakeOptions(std::string url, PgLedgerOptions* o) {
         return InvalidArgument("ledger URL: lease= wants a duration of at least 1s, e.g. 30s");
       }
       o->lease = *d;
+    } else if (kv.starts_with("admission_timeout=")) {
+      Result<Duration> d = ParseDuration(kv.substr(18));
+      if (!d.ok() || *d < std::chrono::milliseconds(1)) {
+        return InvalidArgument(
+            "ledger URL: admission_timeout= wants a duration of at least 1ms, e.g. 5s");
+      }
+      o->admission_timeout = *d;
     } else if (!kv.empty()) {
       kept += (kept.empty() ? "" : "&") + kv;
     }

@@ -229,6 +229,13 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       if (result.error.code() == StatusCode::kResourceExhausted) {
         return respond(unavailable("ledger write refused: " + result.error.message()));
       }
+      // The database out of reach (a lost connection, a failover longer than
+      // the reconnect window), the admission lock not granted in time, or
+      // this node fenced: nothing was acknowledged; the sender retries.
+      if (result.error.code() == StatusCode::kUnavailable ||
+          result.error.code() == StatusCode::kDeadlineExceeded) {
+        return respond(unavailable("ledger unavailable: " + result.error.message()));
+      }
       return respond(Error(500, "ledger error: " + result.error.message()));
     }
     PublishAlerts(result.alert_ids);

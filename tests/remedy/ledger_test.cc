@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "pg_server.h"
 #include "remedy/internal/ledger_schema.h"
+#include "remedy/internal/pg_db.h"
+#include "remedy/internal/pg_roles.h"
 #include "test_util.h"
 
 namespace stopgap::remedy {
@@ -558,6 +560,46 @@ TEST_P(LedgerTest, ARefusalClaimsItsFiringWindowUntilARunTakesIt) {
   // Another window is another claim.
   refusal.instance_start = kT0 + 1h;
   EXPECT_TRUE((*other)->CreateExecution(refusal).ok());
+}
+
+// An admission waits for the cluster-wide lock at most admission_timeout
+// (the URL's), then fails kDeadlineExceeded (the intake's 503), and is not
+// retried by the ledger on its own.
+TEST_P(LedgerTest, AdmissionWaitsForTheClusterLockAtMostItsTimeout) {
+  if (!pg()) GTEST_SKIP() << "the admission lock is the shared ledger's";
+  Result<std::unique_ptr<ExecutionLedger>> l =
+      OpenPostgresLedger(url_ + "?admission_timeout=300ms", clock_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  AdmissionLedger* admission = AsAdmissionLedger(**l);
+  ASSERT_NE(admission, nullptr);
+  // Another node holding the lock (stuck mid-admission).
+  internal::PgConn holder;
+  ASSERT_TRUE(holder.Connect(url_).ok());
+  ASSERT_TRUE(holder.Exec("BEGIN").ok());
+  ASSERT_TRUE(
+      holder
+          .Exec("SELECT pg_advisory_xact_lock(" + std::to_string(internal::kPgAdmissionLock) + ")")
+          .ok());
+  auto decide = [&](LimitQueries&, BreakerLedger&) -> Result<NewExecution> {
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "#1";
+    e.source = "manual";
+    e.at = clock_.Now();
+    return e;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  Result<ExecutionId> id = admission->Admit(decide);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(id.status().code(), StatusCode::kDeadlineExceeded) << id.status().ToString();
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 5s);
+  EXPECT_EQ(AsBreakerLedger(**l)->TripBreaker("storm", clock_.Now()).status().code(),
+            StatusCode::kDeadlineExceeded);
+  ASSERT_TRUE(holder.Exec("ROLLBACK").ok());
+  id = admission->Admit(decide);
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*(*l)->CountRunsSince("w", kT0 - 1h), 1);
 }
 
 // A node that stops renewing (it died) loses its executions to the sweep of
