@@ -703,26 +703,16 @@ class PgLedger final : public ExecutionLedger,
   // ---- queries ----
 
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
-    std::vector<ExecutionRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q =
-              c.Run("list_executions",
-                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                    "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
-                    "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
-                    "LIMIT $4::bigint",
-                    {P(f.workaround_id), P(f.issue),
-                     P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
-                     P(int64_t{std::clamp(f.limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<ExecutionRecord>(
+        "list_executions",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
+        "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
+        "LIMIT $4::bigint",
+        {P(f.workaround_id), P(f.issue),
+         P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
+         P(int64_t{std::clamp(f.limit, 1, 1000)})},
+        ReadExecution);
   }
 
   Result<ExecutionRecord> GetExecution(ExecutionId id) override {
@@ -782,77 +772,57 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<IssueCounts>> CountByIssue(WallTime now) override {
-    std::vector<IssueCounts> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
-          Result<PgResult> q = c.Run(
-              "count_by_issue",
-              "SELECT t.issue, t.runs_total, t.refusals_total, "
-              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-              "'refused' AND e.created_at > $1), "
-              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-              "'refused' AND e.created_at > $2), "
-              "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
-              "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
-              "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
-              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            IssueCounts x;
-            x.issue = q->Text(i, 0);
-            x.runs_total = q->Int(i, 1);
-            x.refusals_total = q->Int(i, 2);
-            x.runs_24h = q->Int(i, 3);
-            x.runs_7d = q->Int(i, 4);
-            x.workarounds = internal::SplitNewlines(q->Text(i, 5));
-            out.push_back(std::move(x));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
+    return QueryRows<IssueCounts>(
+        "count_by_issue",
+        "SELECT t.issue, t.runs_total, t.refusals_total, "
+        "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+        "'refused' AND e.created_at > $1), "
+        "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+        "'refused' AND e.created_at > $2), "
+        "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
+        "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
+        "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
+        {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))},
+        [](const PgResult& q, int i) {
+          IssueCounts x;
+          x.issue = q.Text(i, 0);
+          x.runs_total = q.Int(i, 1);
+          x.refusals_total = q.Int(i, 2);
+          x.runs_24h = q.Int(i, 3);
+          x.runs_7d = q.Int(i, 4);
+          x.workarounds = internal::SplitNewlines(q.Text(i, 5));
+          return x;
+        });
   }
 
   Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) override {
-    std::vector<WorkaroundCounts> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "count_by_workaround",
-              "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
-              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-              "e.state != 'refused' AND e.created_at > $1), "
-              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-              "e.state != 'refused' AND e.created_at > $2), "
-              "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
-              "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
-              "executions x WHERE x.workaround_id = w.workaround_id) "
-              "ORDER BY w.workaround_id COLLATE \"C\"",
-              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            WorkaroundCounts x;
-            x.workaround_id = q->Text(i, 0);
-            x.issue = q->Text(i, 1);
-            x.runs_total = q->Int(i, 2);
-            x.refusals_total = q->Int(i, 3);
-            x.runs_24h = q->Int(i, 4);
-            x.runs_7d = q->Int(i, 5);
-            x.last_execution_id = q->OptInt(i, 6);
-            x.last_result = q->Text(i, 7);
-            x.last_refusal_reason = q->Text(i, 8);
-            if (auto t = q->OptInt(i, 9)) x.last_at = FromMs(*t);
-            out.push_back(std::move(x));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<WorkaroundCounts>(
+        "count_by_workaround",
+        "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
+        "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+        "e.state != 'refused' AND e.created_at > $1), "
+        "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+        "e.state != 'refused' AND e.created_at > $2), "
+        "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
+        "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
+        "executions x WHERE x.workaround_id = w.workaround_id) "
+        "ORDER BY w.workaround_id COLLATE \"C\"",
+        {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))},
+        [](const PgResult& q, int i) {
+          WorkaroundCounts x;
+          x.workaround_id = q.Text(i, 0);
+          x.issue = q.Text(i, 1);
+          x.runs_total = q.Int(i, 2);
+          x.refusals_total = q.Int(i, 3);
+          x.runs_24h = q.Int(i, 4);
+          x.runs_7d = q.Int(i, 5);
+          x.last_execution_id = q.OptInt(i, 6);
+          x.last_result = q.Text(i, 7);
+          x.last_refusal_reason = q.Text(i, 8);
+          if (auto t = q.OptInt(i, 9)) x.last_at = FromMs(*t);
+          return x;
+        });
   }
 
   // ---- limits (shared tables: they hold across nodes) ----
@@ -956,34 +926,39 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) override {
-    return Executions("list_runs_since",
-                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                      "FROM executions WHERE created_at >= $1 AND state != 'refused' ORDER BY id "
-                      "LIMIT $2",
-                      {P(Ms(since)), P(int64_t{std::clamp(limit, 1, 100000)})});
+    return QueryRows<ExecutionRecord>(
+        "list_runs_since",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE created_at >= $1 AND state != 'refused' ORDER BY id "
+        "LIMIT $2",
+        {P(Ms(since)), P(int64_t{std::clamp(limit, 1, 100000)})}, ReadExecution);
   }
 
-  // The executions one read statement selects (STOPGAP_PG_EXECUTION_COLUMNS).
-  Result<std::vector<ExecutionRecord>> Executions(const char* name, const std::string& sql,
-                                                  const std::vector<PgParam>& params) {
-    return On<std::vector<ExecutionRecord>>(Mode::kRead,
-                                            [&](PgConn& c) -> Result<std::vector<ExecutionRecord>> {
-                                              Result<PgResult> q = c.Run(name, sql, params);
-                                              if (!q.ok()) return q.status();
-                                              std::vector<ExecutionRecord> out;
-                                              for (int i = 0; i < q->Rows(); ++i)
-                                                out.push_back(ReadExecution(*q, i));
-                                              return out;
-                                            });
+  // One read statement (Mode::kRead: run without a transaction, retried on a
+  // new connection after a lost one) and its rows, each made by `row`; a
+  // retry builds the list afresh.
+  template <typename T>
+  Result<std::vector<T>> QueryRows(const char* name, const std::string& sql,
+                                   const std::vector<PgParam>& params,
+                                   const std::function<T(const PgResult&, int)>& row) {
+    return On<std::vector<T>>(Mode::kRead, [&](PgConn& c) -> Result<std::vector<T>> {
+      Result<PgResult> q = c.Run(name, sql, params);
+      if (!q.ok()) return q.status();
+      std::vector<T> out;
+      out.reserve(static_cast<size_t>(q->Rows()));
+      for (int i = 0; i < q->Rows(); ++i) out.push_back(row(*q, i));
+      return out;
+    });
   }
 
   // ---- ApprovalLedger ----
 
   Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) override {
-    return Executions("list_awaiting_approval",
-                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                      "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT $1",
-                      {P(int64_t{std::clamp(limit, 1, 1000)})});
+    return QueryRows<ExecutionRecord>(
+        "list_awaiting_approval",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, ReadExecution);
   }
 
   // The row is locked (FOR UPDATE): of two nodes deciding at once, the
@@ -1021,34 +996,28 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ApprovalCounts>> CountApprovals() override {
-    return On<std::vector<ApprovalCounts>>(
-        Mode::kRead, [&](PgConn& c) -> Result<std::vector<ApprovalCounts>> {
-          Result<PgResult> q = c.Run(
-              "count_approvals",
-              "SELECT workaround_id, "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'denied'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'expired'), "
-              "COUNT(*) FILTER (WHERE state = 'awaiting-approval'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state = 'succeeded'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state IN "
-              "('failed','interrupted')) "
-              "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
-              "ORDER BY workaround_id COLLATE \"C\"");
-          if (!q.ok()) return q.status();
-          std::vector<ApprovalCounts> out;
-          for (int i = 0; i < q->Rows(); ++i) {
-            ApprovalCounts x;
-            x.workaround_id = q->Text(i, 0);
-            x.approved = q->Int(i, 1);
-            x.denied = q->Int(i, 2);
-            x.expired = q->Int(i, 3);
-            x.pending = q->Int(i, 4);
-            x.succeeded = q->Int(i, 5);
-            x.failed = q->Int(i, 6);
-            out.push_back(std::move(x));
-          }
-          return out;
+    return QueryRows<ApprovalCounts>(
+        "count_approvals",
+        "SELECT workaround_id, "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'denied'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'expired'), "
+        "COUNT(*) FILTER (WHERE state = 'awaiting-approval'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state = 'succeeded'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state IN "
+        "('failed','interrupted')) "
+        "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
+        "ORDER BY workaround_id COLLATE \"C\"",
+        {}, [](const PgResult& q, int i) {
+          ApprovalCounts x;
+          x.workaround_id = q.Text(i, 0);
+          x.approved = q.Int(i, 1);
+          x.denied = q.Int(i, 2);
+          x.expired = q.Int(i, 3);
+          x.pending = q.Int(i, 4);
+          x.succeeded = q.Int(i, 5);
+          x.failed = q.Int(i, 6);
+          return x;
         });
   }
 
@@ -1111,43 +1080,31 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<AlertRecord>> ListAlerts(int limit) override {
-    std::vector<AlertRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "list_alerts",
-              "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-              "disposition, execution_id, reason, token, annotations_json FROM alerts ORDER BY "
-              "id DESC LIMIT $1",
-              {P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            AlertRecord a;
-            a.id = q->Int(i, 0);
-            a.received_at = FromMs(q->Int(i, 1));
-            a.source = q->Text(i, 2);
-            a.fingerprint = q->Text(i, 3);
-            a.name = q->Text(i, 4);
-            a.status = q->Text(i, 5);
-            a.labels_json = q->Text(i, 6);
-            std::string d = q->Text(i, 7);
-            for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
-                                       AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
-                                       AlertDisposition::kResolved, AlertDisposition::kRejected}) {
-              if (AlertDispositionName(x) == d) a.disposition = x;
-            }
-            a.execution_id = q->OptInt(i, 8);
-            a.reason = q->Text(i, 9);
-            a.token = q->Text(i, 10);
-            a.annotations_json = q->Text(i, 11);
-            out.push_back(std::move(a));
+    return QueryRows<AlertRecord>(
+        "list_alerts",
+        "SELECT id, received_at, source, fingerprint, name, status, labels_json, disposition, "
+        "execution_id, reason, token, annotations_json FROM alerts ORDER BY id DESC LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, [](const PgResult& q, int i) {
+          AlertRecord a;
+          a.id = q.Int(i, 0);
+          a.received_at = FromMs(q.Int(i, 1));
+          a.source = q.Text(i, 2);
+          a.fingerprint = q.Text(i, 3);
+          a.name = q.Text(i, 4);
+          a.status = q.Text(i, 5);
+          a.labels_json = q.Text(i, 6);
+          std::string d = q.Text(i, 7);
+          for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
+                                     AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
+                                     AlertDisposition::kResolved, AlertDisposition::kRejected}) {
+            if (AlertDispositionName(x) == d) a.disposition = x;
           }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+          a.execution_id = q.OptInt(i, 8);
+          a.reason = q.Text(i, 9);
+          a.token = q.Text(i, 10);
+          a.annotations_json = q.Text(i, 11);
+          return a;
+        });
   }
 
   Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
@@ -1168,23 +1125,14 @@ class PgLedger final : public ExecutionLedger,
 
   Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                           std::string_view fingerprint) override {
-    std::optional<ExecutionRecord> r;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          r.reset();
-          Result<PgResult> q =
-              c.Run("last_execution_for",
-                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                    "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 "
-                    "ORDER BY id DESC LIMIT 1",
-                    {P(workaround_id), P(fingerprint)});
-          if (!q.ok()) return q.status();
-          if (q->Rows() > 0) r = ReadExecution(*q, 0);
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return r;
+    Result<std::vector<ExecutionRecord>> r = QueryRows<ExecutionRecord>(
+        "last_execution_for",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 ORDER BY id DESC LIMIT 1",
+        {P(workaround_id), P(fingerprint)}, ReadExecution);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return std::optional<ExecutionRecord>();
+    return std::optional<ExecutionRecord>(std::move(r->front()));
   }
 
   // ---- cluster singletons ----
@@ -1217,24 +1165,13 @@ class PgLedger final : public ExecutionLedger,
   // ---- reruns (resume: rerun) ----
 
   Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
-    std::vector<ExecutionRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "rerun_candidates",
-              "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-              "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
-              "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
-              "ORDER BY id LIMIT $1",
-              {P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<ExecutionRecord>(
+        "rerun_candidates",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
+        "ORDER BY id LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, ReadExecution);
   }
 
   // ---- retention ----
@@ -1273,34 +1210,23 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) override {
-    std::vector<OutboxItem> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "list_due",
-              "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
-              "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
-              "ORDER BY next_attempt_at, id LIMIT $2",
-              {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            OutboxItem o;
-            o.id = q->Int(i, 0);
-            o.issue = q->Text(i, 1);
-            o.kind = q->Text(i, 2);
-            o.payload_json = q->Text(i, 3);
-            o.created_at = FromMs(q->Int(i, 4));
-            o.attempts = static_cast<int>(q->Int(i, 5));
-            o.next_attempt_at = FromMs(q->Int(i, 6));
-            o.last_error = q->Text(i, 7);
-            out.push_back(std::move(o));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<OutboxItem>(
+        "list_due",
+        "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
+        "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
+        "ORDER BY next_attempt_at, id LIMIT $2",
+        {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})}, [](const PgResult& q, int i) {
+          OutboxItem o;
+          o.id = q.Int(i, 0);
+          o.issue = q.Text(i, 1);
+          o.kind = q.Text(i, 2);
+          o.payload_json = q.Text(i, 3);
+          o.created_at = FromMs(q.Int(i, 4));
+          o.attempts = static_cast<int>(q.Int(i, 5));
+          o.next_attempt_at = FromMs(q.Int(i, 6));
+          o.last_error = q.Text(i, 7);
+          return o;
+        });
   }
 
   Status MarkDone(int64_t id, WallTime at) override {
