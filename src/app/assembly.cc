@@ -13,6 +13,7 @@ Remediation::~Remediation() { Stop(Duration{0}); }
 void Remediation::Stop(Duration archive_wait) {
   if (tracker) tracker->Stop();
   if (archive) archive->Drain(archive_wait);
+  if (fence) fence->Stop();
 }
 
 Result<std::unique_ptr<Remediation>> AssembleRemediation(
@@ -20,6 +21,10 @@ Result<std::unique_ptr<Remediation>> AssembleRemediation(
     AssemblyOptions options) {
   const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
   auto r = std::make_unique<Remediation>();
+  if (const remedy::ClusterLedger* cluster = remedy::AsClusterLedger(ledger)) {
+    r->fence = std::make_unique<remedy::LeaseFence>(*cluster, r->runner, clock);
+    r->fence->Start();
+  }
   r->diagnostics = remedy::MakeDiagnosticsCollector(*catalog, clock);
   if (catalog->archive) {
     auto archiver = BundleArchiver::Open(*catalog->archive);

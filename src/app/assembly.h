@@ -1,10 +1,11 @@
 // The one place a remediation engine is assembled, for `stopgap serve`,
 // `stopgap run` and any later entry point, with everything the catalog asks
 // of it: the process runner, the diagnostics collector (`collect:`, `guru:`),
-// the tracker (issue states, counts on the issue), and the bundle archive
-// queue (`archive:`). An entry point that builds its engine here cannot run a
-// step kind that another one would record as unsupported; that is how
-// `collect:` once came to be skipped under `serve` while `run` collected.
+// the tracker (issue states, counts on the issue), the bundle archive
+// queue (`archive:`), and on a ledger several nodes share the fence that
+// stops this node's steps when it cannot renew its leases (lease_fence.h). An entry point that
+// builds its engine here cannot run a step kind that another one would record as unsupported; that
+// is how `collect:` once came to be skipped under `serve` while `run` collected.
 //
 //   AssemblyOptions o;  o.queue_when_busy = true;  o.start_tracker = true;   // serve
 //   Result<std::unique_ptr<Remediation>> r = AssembleRemediation(catalog, *ledger, o);
@@ -25,6 +26,7 @@
 #include "remedy/catalog.h"
 #include "remedy/diagnostics.h"
 #include "remedy/engine.h"
+#include "remedy/lease_fence.h"
 #include "remedy/ledger.h"
 #include "remedy/tracker/service.h"
 
@@ -46,14 +48,16 @@ struct AssemblyOptions {
 // reverse order: the engine first, then its observers (archive, tracker).
 struct Remediation {
   PosixProcessRunner runner;
+  std::unique_ptr<remedy::LeaseFence> fence;  // null: a ledger without leases (SQLite)
   std::unique_ptr<remedy::DiagnosticsCollector> diagnostics;
   std::unique_ptr<remedy::tracker::TrackerService> tracker;  // null: no tracker, or run
   std::unique_ptr<BundleArchiveQueue> archive;               // null: no `archive:`
   std::unique_ptr<remedy::RemediationEngine> engine;
 
   ~Remediation();
-  // Stops the tracker thread (no more calls into the engine) and drains the
-  // archive queue for up to `archive_wait`. Idempotent.
+  // Stops the tracker thread (no more calls into the engine), drains the
+  // archive queue for up to `archive_wait` and stops the fence's watchdog.
+  // Idempotent.
   void Stop(Duration archive_wait);
 };
 

@@ -43,6 +43,10 @@ void PrintCounts(const remedy::TransferCounts& c) {
     std::printf("  %-20s %10lld  not carried: the target's backend has no use for them\n",
                 table.c_str(), static_cast<long long>(n));
   }
+  for (const auto& [table, n] : c.derived) {
+    std::printf("  %-20s %10lld  made by the target from the rows above\n", table.c_str(),
+                static_cast<long long>(n));
+  }
 }
 
 int ExportMain(const LedgerOpts& o) {

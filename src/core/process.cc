@@ -1,7 +1,9 @@
 // PosixProcessRunner: posix_spawn into a new process group, poll(2) over the
-// two output pipes and a pidfd, timeout -> SIGTERM to the group -> SIGKILL.
-// Thread safety: no shared state; every fd is O_CLOEXEC so concurrent spawns
-// from other threads never inherit another child's pipes.
+// two output pipes, a pidfd and the call's wake-up eventfd (StopAll, Fence),
+// timeout -> SIGTERM to the group -> SIGKILL.
+// Thread safety: the flags are atomics and the set of wake-up fds has its
+// mutex; every fd is O_CLOEXEC so concurrent spawns from other threads never
+// inherit another child's pipes.
 #include "core/process.h"
 
 #include <errno.h>
@@ -148,7 +150,7 @@ std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
 }  // namespace
 
 std::string ProcessResult::Describe() const {
-  const char* why = timed_out ? " (timed out)" : stopped ? " (stopped)" : "";
+  const char* why = timed_out ? " (timed out)" : stopped ? " (stopped)" : fenced ? " (fenced)" : "";
   if (term_signal != 0) return "signal " + std::to_string(term_signal) + why;
   return "exit " + std::to_string(exit_code) + why;
 }
@@ -175,23 +177,38 @@ Result<std::string> ResolveProgram(std::string_view name, std::string_view path)
   return NotFound("program '" + std::string(name) + "' not found in " + std::string(path));
 }
 
-PosixProcessRunner::PosixProcessRunner(const Clock& clock)
-    : clock_(clock), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+PosixProcessRunner::PosixProcessRunner(const Clock& clock) : clock_(clock) {}
 
-PosixProcessRunner::~PosixProcessRunner() {
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+PosixProcessRunner::~PosixProcessRunner() = default;
+
+void PosixProcessRunner::WakeAll() {
+  std::lock_guard lock(wake_mu_);
+  uint64_t one = 1;
+  for (int fd : wake_fds_) (void)!::write(fd, &one, sizeof one);  // stays readable
 }
 
 void PosixProcessRunner::StopAll() {
   stopping_.store(true);
-  if (wake_fd_ >= 0) {
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);  // level-triggered: stays readable
-  }
+  WakeAll();
 }
+
+void PosixProcessRunner::Fence(Duration grace) {
+  fence_grace_ms_.store(grace.count());
+  // fenced_ before the epoch: a Run() that read the old epoch either sees
+  // fenced_ and refuses, or runs and is stopped for the new epoch.
+  fenced_.store(true);
+  fence_epoch_.fetch_add(1);
+  WakeAll();
+}
+
+void PosixProcessRunner::Unfence() { fenced_.store(false); }
 
 Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   if (stopping_.load()) return Unavailable("stopping: no new steps are started");
+  const uint64_t epoch = fence_epoch_.load();  // before fenced_: see Fence()
+  if (fenced_.load()) {
+    return Unavailable("fenced: this node lost its cluster lease; no new steps are started");
+  }
   if (spec.argv.empty()) return InvalidArgument("empty argv");
   for (const std::string& a : spec.argv) {
     if (a.find('\0') != std::string::npos) return InvalidArgument("NUL byte in an argument");
@@ -264,10 +281,26 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   for (Stream& s : streams) s.cap = spec.output_cap;
 
   Fd pidfd(PidfdOpen(pid));
+  // Our wake-up: readable once StopAll() or Fence() was called. Registered
+  // before the loop's first look at the flags, so no call is missed.
+  Fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (wake.get() >= 0) {
+    std::lock_guard lock(wake_mu_);
+    wake_fds_.insert(wake.get());
+  }
+  struct Unregister {
+    PosixProcessRunner* self;
+    int fd;
+    ~Unregister() {
+      if (fd < 0) return;
+      std::lock_guard lock(self->wake_mu_);
+      self->wake_fds_.erase(fd);
+    }
+  } unregister{this, wake.get()};
   bool exited = false;
   int wstatus = 0;
-  int signals_sent = 0;  // 0 none, 1 SIGTERM, 2 SIGKILL
-  bool stop_seen = false;
+  int signals_sent = 0;    // 0 none, 1 SIGTERM, 2 SIGKILL
+  bool stop_seen = false;  // StopAll() or Fence(): the kill has begun
   auto deadline = mono_start + spec.timeout;
   std::optional<std::chrono::steady_clock::time_point> drain_until;
 
@@ -287,10 +320,11 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
   for (;;) {
     bool streams_open = streams[0].open || streams[1].open;
     auto now = std::chrono::steady_clock::now();
-    // A stop request from StopAll() ends the step like a timeout does.
-    if (!stop_seen && stopping_.load()) {
+    // A stop request from StopAll() or Fence() ends the step like a timeout does.
+    if (!stop_seen && (stopping_.load() || fence_epoch_.load() != epoch)) {
       stop_seen = true;
-      res.stopped = true;
+      res.stopped = stopping_.load();
+      res.fenced = !res.stopped;
       if (signals_sent == 0) deadline = now;
     }
     const bool killing = signals_sent > 0;
@@ -302,10 +336,13 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
     if (exited && killing && (signals_sent == 2 || group_gone())) break;
     if (now >= deadline) {
       if (signals_sent == 0) {
-        res.timed_out = !res.stopped;
+        res.timed_out = !stop_seen;
         ::kill(-pid, SIGTERM);
         signals_sent = 1;
-        deadline = now + spec.kill_grace;
+        Duration grace = spec.kill_grace;
+        // Fenced: another node may take over soon; its grace is the caller's bound.
+        if (res.fenced) grace = std::min(grace, Duration(fence_grace_ms_.load()));
+        deadline = now + grace;
       } else if (signals_sent == 1) {
         ::kill(-pid, SIGKILL);
         signals_sent = 2;
@@ -327,7 +364,7 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
         fds[n++] = {streams[i].pipe.get(), POLLIN, 0};
       }
     }
-    if (!stop_seen && wake_fd_ >= 0) fds[n++] = {wake_fd_, POLLIN, 0};  // StopAll()
+    if (!stop_seen && wake.get() >= 0) fds[n++] = {wake.get(), POLLIN, 0};  // StopAll(), Fence()
     int pid_idx = -1;
     if (!exited && pidfd.get() >= 0) {
       pid_idx = static_cast<int>(n);
@@ -340,6 +377,8 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec) {
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
     // Without a pidfd, notice the child's exit by polling waitpid.
     if (!exited && pidfd.get() < 0) wait_ms = std::min<int64_t>(wait_ms, 10);
+    // Without a wake-up fd (eventfd failed), notice StopAll() and Fence() by polling.
+    if (!stop_seen && wake.get() < 0) wait_ms = std::min<int64_t>(wait_ms, 50);
     int pr = ::poll(fds.data(), n, static_cast<int>(std::min<int64_t>(wait_ms, 60000)));
     if (pr < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {

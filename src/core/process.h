@@ -10,8 +10,8 @@
 //   Result<ProcessResult> r = runner.Run(spec);   // error only when it could not start
 //   if (r.ok() && r->Succeeded()) Use(r->stdout_data);
 //
-// Thread safety: PosixProcessRunner is stateless; Run() may be called from
-// many threads at once (each call owns its child and pipes).
+// Thread safety: Run() may be called from many threads at once (each call
+// owns its child and pipes); StopAll(), Fence() and Unfence() from any thread.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +20,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +57,7 @@ struct ProcessResult {
   int term_signal = 0;  // the signal that ended it, 0 when it exited
   bool timed_out = false;
   bool stopped = false;     // ended by PosixProcessRunner::StopAll (shutdown)
+  bool fenced = false;      // ended by ProcessRunner::Fence (the node lost its cluster lease)
   std::string stdout_data;  // at most output_cap bytes
   std::string stderr_data;
   bool stdout_truncated = false;
@@ -69,7 +72,8 @@ struct ProcessResult {
 
   bool Succeeded() const { return !timed_out && term_signal == 0 && exit_code == 0; }
   bool Truncated() const { return stdout_truncated || stderr_truncated; }
-  // "exit 0", "exit 3", "signal 9 (timed out)", "signal 15 (stopped)".
+  // "exit 0", "exit 3", "signal 9 (timed out)", "signal 15 (stopped)",
+  // "signal 15 (fenced)".
   std::string Describe() const;
 };
 
@@ -82,6 +86,18 @@ class ProcessRunner {
   virtual Result<ProcessResult> Run(const ProcessSpec& spec) = 0;
   // True once the runner stops steps for a shutdown (Run() then refuses).
   virtual bool stopping() const { return false; }
+
+  // Fencing: this node can no longer prove to the other nodes of its
+  // cluster that it is alive (remedy/lease_fence.h), so another node may
+  // soon take its executions over. Every step running now is stopped as a
+  // timeout stops it, with at most `grace` between SIGTERM and SIGKILL (the
+  // result says `fenced`), and Run() refuses new steps (kUnavailable) until
+  // Unfence(). A step running when Fence() is called is stopped even when
+  // Unfence() follows at once. Runners that start nothing real (test
+  // fakes) may ignore it.
+  virtual void Fence(Duration grace) { (void)grace; }
+  virtual void Unfence() {}
+  virtual bool fenced() const { return false; }
 };
 
 class PosixProcessRunner final : public ProcessRunner {
@@ -101,10 +117,22 @@ class PosixProcessRunner final : public ProcessRunner {
   void StopAll();
   bool stopping() const override { return stopping_.load(); }
 
+  void Fence(Duration grace) override;
+  void Unfence() override;
+  bool fenced() const override { return fenced_.load(); }
+
  private:
+  // Wakes every Run() in progress (each polls an eventfd of its own).
+  void WakeAll();
+
   const Clock& clock_;
   std::atomic<bool> stopping_{false};
-  int wake_fd_ = -1;  // eventfd; readable once StopAll() was called
+  std::atomic<bool> fenced_{false};
+  // +1 per Fence(): a Run() that started under another epoch is stopped.
+  std::atomic<uint64_t> fence_epoch_{0};
+  std::atomic<Duration::rep> fence_grace_ms_{0};
+  std::mutex wake_mu_;
+  std::set<int> wake_fds_;  // guarded by wake_mu_: the eventfds of the Run() calls in progress
 };
 
 // Resolves argv[0]: a name containing '/' is used as is (must be executable),

@@ -125,6 +125,8 @@ std::string FailureText(const StepRecord& s) {
       return where + " timed out";
     case StepOutcome::kStopped:
       return where + " stopped: stopgap is shutting down";
+    case StepOutcome::kFenced:
+      return where + " fenced: this node could not renew its cluster lease";
     case StepOutcome::kError:
       return where + " could not start: " + s.error;
     default:
@@ -340,6 +342,11 @@ Result<Admission> RemediationEngine::BeginRerun(const ExecutionRecord& e) {
 Result<Admission> RemediationEngine::Admit(std::string_view workaround_id, const Alert& alert,
                                            std::string_view source, std::optional<AlertId> alert_id,
                                            int attempt, const ExecutionRecord* rerun) {
+  // A fenced node (lease_fence.h) starts nothing: it cannot hold a lease, and
+  // another node may be taking its executions over. The sender retries.
+  if (runner_.fenced()) {
+    return Unavailable("this node is fenced (it could not renew its cluster lease); retry later");
+  }
   std::unique_lock admission(admission_mu_);
   std::shared_ptr<const Catalog> catalog;
   std::set<std::string> closed, unknown;
@@ -913,10 +920,13 @@ StepRecord RemediationEngine::RunOneStep(StepContext& c, StepPhase phase, int in
     r.argv = c.p.record_argv[static_cast<int>(phase)][index];  // secrets masked
     Result<ProcessResult> res = runner_.Run(spec);
     if (!res.ok()) {
-      r.outcome = runner_.stopping() ? StepOutcome::kStopped : StepOutcome::kError;
+      r.outcome = runner_.stopping() ? StepOutcome::kStopped
+                  : runner_.fenced() ? StepOutcome::kFenced
+                                     : StepOutcome::kError;
       r.error = res.status().message();
     } else {
       r.outcome = res->stopped       ? StepOutcome::kStopped
+                  : res->fenced      ? StepOutcome::kFenced
                   : res->timed_out   ? StepOutcome::kTimeout
                   : res->Succeeded() ? StepOutcome::kOk
                                      : StepOutcome::kFailed;
@@ -965,7 +975,9 @@ RemediationEngine::PhaseResult RemediationEngine::RunPhase(StepContext& c, StepP
     const StepRecord& s = r.steps.back();
     if (s.outcome == StepOutcome::kOk) continue;
     if (s.outcome == StepOutcome::kStopped) r.stopped = true;
-    if (stop_at_failure) {
+    // Fenced: another node may take the execution over; nothing more runs here.
+    if (s.outcome == StepOutcome::kFenced) r.fenced = true;
+    if (stop_at_failure || r.fenced) {
       r.failure = FailureText(s);
       break;
     }
@@ -1021,32 +1033,20 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   }
   // 3. Action, then 4. verify when the action succeeded (after step 2 below,
   // or after an approval).
-  auto act_and_verify = [&](StepContext& c, bool diag_stopped) -> ExecutionOutcome {
-    ExecutionBundle* bundle = &c.bundle;
-    PhaseResult last = RunPhase(c, StepPhase::kAction);
-    bool stopped = diag_stopped || last.stopped;
-    if (last.failure.empty() && !w.verify.empty()) {
-      out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
-      if (Status s = record(ExecutionState::kVerifying, std::move(last.steps), false); !s.ok()) {
-        return fail_early(s);
-      }
-      last = RunPhase(c, StepPhase::kVerify);
-      stopped = stopped || last.stopped;
-    }
-    out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
-
-    // A step stopped by a shutdown (the runner's StopAll) interrupts the
-    // execution: it neither succeeded nor failed on its own.
-    const std::string& failure = last.failure;
-    const ExecutionState final_state = failure.empty() ? ExecutionState::kSucceeded
-                                       : stopped       ? ExecutionState::kInterrupted
-                                                       : ExecutionState::kFailed;
+  // The end of an execution that ran (some of) its steps: the final state
+  // with the last phase's steps, and the bundle's manifest. A fenced one is
+  // written once, whether or not another node marked it interrupted first,
+  // and kept by the ledger until its database answers (ExecutionUpdate).
+  auto conclude = [&](ExecutionBundle* bundle, ExecutionState final_state,
+                      const std::string& failure, std::vector<StepRecord> steps,
+                      bool fenced) -> ExecutionOutcome {
     const WallTime end = StampNow();
     ExecutionUpdate u;
     u.state = final_state;
     u.detail = failure;
-    u.steps = std::move(last.steps);
+    u.steps = std::move(steps);
     u.at = end;
+    u.fenced = fenced;
     if (Status s = ledger_.Update(id, u); !s.ok()) {
       out.error = s;
       Log(LogLevel::kError, "cannot record execution result",
@@ -1062,6 +1062,27 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
          {"state", std::string(ExecutionStateName(final_state))},
          {"detail", failure}});
     return finish(final_state, failure);
+  };
+  auto act_and_verify = [&](StepContext& c, bool diag_stopped) -> ExecutionOutcome {
+    PhaseResult last = RunPhase(c, StepPhase::kAction);
+    bool stopped = diag_stopped || last.stopped;
+    if (last.failure.empty() && !w.verify.empty()) {
+      out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
+      if (Status s = record(ExecutionState::kVerifying, std::move(last.steps), false); !s.ok()) {
+        return fail_early(s);
+      }
+      last = RunPhase(c, StepPhase::kVerify);
+      stopped = stopped || last.stopped;
+    }
+    out.steps.insert(out.steps.end(), last.steps.begin(), last.steps.end());
+
+    // A step stopped by a shutdown (the runner's StopAll) or a fence
+    // interrupts the execution: it neither succeeded nor failed on its own.
+    const std::string& failure = last.failure;
+    const ExecutionState final_state = failure.empty()          ? ExecutionState::kSucceeded
+                                       : stopped || last.fenced ? ExecutionState::kInterrupted
+                                                                : ExecutionState::kFailed;
+    return conclude(&c.bundle, final_state, failure, std::move(last.steps), last.fenced);
   };
   auto add_env = [&](StepContext& c) {
     c.env.push_back("STOPGAP_EXECUTION_ID=" + std::to_string(id));
@@ -1106,6 +1127,11 @@ ExecutionOutcome RemediationEngine::RunPending(ExecutionId id, Pending& p) {
   // 1. Diagnostics: always first.
   PhaseResult diag = RunPhase(c, StepPhase::kDiagnostics);
   out.steps = diag.steps;
+  if (diag.fenced) {
+    // The node lost its lease during the diagnostics: nothing acts here.
+    return conclude(bundle, ExecutionState::kInterrupted, diag.failure, std::move(diag.steps),
+                    true);
+  }
   if (w.mode == Mode::kObserve) {
     // Shadow mode: the action is recorded as it would run, and nothing changes.
     const WallTime end = StampNow();

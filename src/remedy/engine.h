@@ -181,8 +181,9 @@ class RemediationEngine {
   Result<Plan> PlanFor(std::string_view workaround_id, const Alert& alert);
 
   // Checks the limits and records the execution as matched or refused, under
-  // the admission lock. kNotFound for an unknown workaround id; other errors
-  // are ledger failures.
+  // the admission lock. kNotFound for an unknown workaround id; kUnavailable
+  // while the runner is fenced (lease_fence.h: nothing is recorded, the
+  // sender retries); other errors are ledger failures.
   // `attempt` > 1 for a repeat of a firing instance (`repeat:`). The alert's
   // starts_at, when set, is recorded as the execution's firing instance.
   Result<Admission> Begin(std::string_view workaround_id, const Alert& alert,
@@ -263,6 +264,7 @@ class RemediationEngine {
     std::vector<StepRecord> steps;
     std::string failure;   // the first failing step (action, verify); empty: all ok
     bool stopped = false;  // a step was stopped by a shutdown
+    bool fenced = false;   // a step was stopped (or refused) by a fence; the phase ended there
   };
   std::optional<Refusal> Check(const Catalog& catalog, const Workaround& w, const Alert& alert,
                                const std::map<std::string, std::string>& group,

@@ -9,8 +9,8 @@ constexpr std::string_view kStateNames[] = {
     "matched",   "refused",           "diagnosing", "acting",
     "verifying", "succeeded",         "failed",     "interrupted",
     "observed",  "awaiting-approval", "denied",     "approval-expired"};
-constexpr std::string_view kOutcomeNames[] = {"ok",      "failed",      "timeout",  "error",
-                                              "stopped", "unsupported", "would-run"};
+constexpr std::string_view kOutcomeNames[] = {"ok",      "failed",      "timeout",   "error",
+                                              "stopped", "unsupported", "would-run", "fenced"};
 constexpr std::string_view kDecisionNames[] = {"approved", "denied", "expired"};
 }  // namespace
 

@@ -83,7 +83,18 @@ std::string_view StepPhaseName(StepPhase p);  // "diagnostics", "action", "verif
 // kLegacyUnsupported is only read back from ledgers written before every
 // build ran collect/guru steps; nothing produces it any more. kWouldRun: an
 // action step of an observe-mode execution, recorded with its argv, not run.
-enum class StepOutcome { kOk, kFailed, kTimeout, kError, kStopped, kLegacyUnsupported, kWouldRun };
+// kFenced: stopped (or refused) because this node lost its cluster lease
+// (ProcessRunner::Fence); the execution reads interrupted.
+enum class StepOutcome {
+  kOk,
+  kFailed,
+  kTimeout,
+  kError,
+  kStopped,
+  kLegacyUnsupported,
+  kWouldRun,
+  kFenced
+};
 std::string_view StepOutcomeName(StepOutcome o);  // "ok", "failed", ..., "would-run"
 Result<StepOutcome> ParseStepOutcome(std::string_view s);
 
@@ -205,6 +216,14 @@ struct ExecutionUpdate {
   bool durable = true;
   // With state kAwaitingApproval: when the wait ends (approval_timeout).
   std::optional<WallTime> approval_deadline;
+  // This node fenced the execution (remedy/lease_fence.h: its lease could
+  // not be renewed, its steps were stopped; state kInterrupted). PostgreSQL
+  // (a SQLite ledger has no leases, so nothing fences it): another node may
+  // have marked it interrupted meanwhile, then only the steps are added (no
+  // second interrupted record), and once only; when the database cannot be
+  // reached the ledger keeps the update and writes it once the database
+  // answers again (the call still returns the error).
+  bool fenced = false;
 };
 
 struct ExecutionFilter {
@@ -580,11 +599,17 @@ struct ClusterCounters {
   int64_t reconnects = 0;  // calls retried on a new connection (database restart, failover)
 };
 struct ClusterHealth {
-  // The database answered the last housekeeping round (every lease/3).
+  // The database answered the last housekeeping round (every lease/4).
   bool reachable = false;
   std::optional<WallTime> last_contact;  // the last round that answered
   std::string error;                     // why the last round failed; empty when it did not
   Duration lease{0};
+  // When the last lease renewal that committed began (monotonic; the open of
+  // the ledger before the first). What LeaseFence watches.
+  std::optional<MonoTime> last_renewal;
+  // Records of executions this node fenced that wait for the database
+  // (ExecutionUpdate::fenced); written, then forgotten, once it answers.
+  int64_t fenced_records_pending = 0;
   // Singleton leases this node asked for (HoldSingleton), and whether it
   // holds each now (taken or renewed, and not lapsed since).
   std::map<std::string, bool> singletons;
@@ -629,9 +654,13 @@ Result<std::unique_ptr<ExecutionLedger>> OpenSqliteLedgerForReading(const std::s
 // The PostgreSQL ledger, shared by several `stopgap serve` nodes.
 struct PgLedgerOptions {
   // How long a claim on an unfinished execution lasts unless its node renews
-  // it (every lease/3). After it lapses, any node marks the execution
+  // it (every lease/4). After it lapses, any node marks the execution
   // interrupted. The URL's own `lease=30s` parameter overrides it.
   Duration lease = std::chrono::seconds(30);
+  // How long an admission (and a trip or reset of the breaker's latch) waits
+  // for the cluster-wide admission lock before it fails kDeadlineExceeded
+  // (intake: 503, the sender retries). The URL's `admission_timeout=5s`.
+  Duration admission_timeout = std::chrono::seconds(5);
   int pool_size = 4;
   // How long a call keeps reconnecting (with backoff) before it fails.
   std::chrono::milliseconds connect_for{std::chrono::seconds(30)};
@@ -640,8 +669,8 @@ struct PgLedgerOptions {
 };
 
 // `url`: a libpq URL, e.g. postgresql://h1:5432,h2:5432/stopgap?
-// target_session_attrs=read-write&lease=30s (several hosts: the one that
-// takes writes is found, also after a failover). Migrates (under an advisory
+// target_session_attrs=read-write&lease=30s&admission_timeout=5s (several
+// hosts: the one that takes writes is found, also after a failover). Migrates (under an advisory
 // lock), then marks executions whose lease lapsed interrupted.
 Result<std::unique_ptr<ExecutionLedger>> OpenPostgresLedger(
     const std::string& url, const Clock& clock, const std::vector<std::string>& redact = {},

@@ -259,6 +259,7 @@ struct LedgerImport::State {
   Status error;
   TransferCounts counts;
   std::map<std::string, int64_t> seen;  // rows per table in the input
+  bool source_has_claims = false;       // its end line lists the claims table
 
   Status Take(std::string_view text);
   Status TakeRow(ExportRow& row);
@@ -365,6 +366,7 @@ Status LedgerImport::State::TakeRow(ExportRow& row) {
 }
 
 Status LedgerImport::State::TakeEnd(const ExportEnd& end) {
+  source_has_claims = end.rows.count("claims") > 0;
   std::set<std::string> names;
   for (const auto& [t, n] : end.rows) names.insert(t);
   for (const auto& [t, n] : seen) names.insert(t);
@@ -400,6 +402,13 @@ Result<TransferCounts> LedgerImport::Finish() {
         return DataLoss("table " + table + " holds " + std::to_string(*have) + " rows after " +
                         std::to_string(n) + " were imported; nothing was imported");
       }
+    }
+    if (!s.source_has_claims) {
+      // From SQLite: each firing window's claim, so that an alert delivered
+      // again after the move is a duplicate, not a second run.
+      Result<int64_t> claims = s.tables->DeriveClaims();
+      if (!claims.ok()) return claims.status().WithContext("claims of the imported executions");
+      if (*claims > 0) s.counts.derived["claims"] = *claims;
     }
     STOPGAP_RETURN_IF_ERROR(s.tables->AdvanceIds());
     return s.tables->Commit();

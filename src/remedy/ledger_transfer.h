@@ -38,6 +38,9 @@ Result<LedgerConfig> ParseLedgerArg(std::string_view arg);
 struct TransferCounts {
   std::map<std::string, int64_t> rows;     // per table: rows exported or imported
   std::map<std::string, int64_t> dropped;  // per table: rows the target has no use for
+  // Import: rows the target made from the imported ones (claims, after a
+  // source without them: LedgerTables::DeriveClaims).
+  std::map<std::string, int64_t> derived;
 };
 
 // Opens the ledger (migrating it, as `report` does; a missing SQLite file

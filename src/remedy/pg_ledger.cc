@@ -130,6 +130,11 @@ class PgLedger final : public ExecutionLedger,
   Status Open(bool for_reading) {
     if (for_reading) return CheckVersion();
     STOPGAP_RETURN_IF_ERROR(Migrate());
+    {
+      // The open is the first contact: leases created from now on are fresh.
+      std::lock_guard lock(health_mu_);
+      last_renewal_ = clock_.Monotonic();
+    }
     housekeeper_ = std::thread([this] { Housekeep(); });
     return Status::Ok();
   }
@@ -233,15 +238,28 @@ class PgLedger final : public ExecutionLedger,
 
   // ---- housekeeping: lease renewal and the sweep of lapsed leases ----
 
+  // One housekeeping round (renewal, then sweep) every lease/4, at least
+  // every 100 ms: a fence (lease_fence.h) follows at lease/2 without a
+  // renewal, so one slow or lost round does not fence a node.
+  Duration Round() const {
+    return std::max(options_.lease / 4, Duration(std::chrono::milliseconds(100)));
+  }
+
+  // Rounds are timed from the start of the previous one (not its end: a slow
+  // sweep does not delay the next renewal).
   void Housekeep() {
-    const auto period = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    const Duration period = Round();
     std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, period, [&] { return stop_; })) {
+    auto next = std::chrono::steady_clock::now() + period;
+    while (!cv_.wait_until(lock, next, [&] { return stop_; })) {
+      next = std::max(next + period, std::chrono::steady_clock::now());
       lock.unlock();
       Status renewed = RenewLeases();
       if (!renewed.ok()) {
         Log(LogLevel::kWarn, "ledger lease renewal failed",
             {{"ledger", url_}, {"error", renewed.ToString()}});
+      } else {
+        FlushFenced();
       }
       Result<int64_t> n = MarkUnfinishedInterrupted(clock_.Now());
       if (!n.ok()) {
@@ -265,12 +283,18 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Status RenewLeases() {
+    MonoTime attempt{};  // when the attempt that committed began
     Status st = InTx([&](PgConn& c) -> Status {
+      attempt = clock_.Monotonic();
       Result<PgResult> r =
           c.Run("renew", States().renew, {P(Ms(clock_.Now() + options_.lease)), P(self_)});
       return r.ok() ? Status::Ok() : r.status();
     });
     ++(st.ok() ? renewals_ : renewal_failures_);
+    if (st.ok()) {
+      std::lock_guard lock(health_mu_);
+      last_renewal_ = std::max(last_renewal_.value_or(attempt), attempt);
+    }
     return st;
   }
 
@@ -292,9 +316,14 @@ class PgLedger final : public ExecutionLedger,
     h.last_contact = last_contact_;
     h.error = last_error_;
     // Answered within two housekeeping rounds, and the last one did not fail.
-    const Duration round = std::max(options_.lease / 3, Duration(std::chrono::milliseconds(100)));
+    const Duration round = Round();
     h.reachable = last_error_.empty() && last_contact_ && now - *last_contact_ <= 2 * round;
+    h.last_renewal = last_renewal_;
     for (const auto& [name, until] : singletons_) h.singletons[name] = until > now;
+    {
+      std::lock_guard fenced(fenced_mu_);
+      h.fenced_records_pending = static_cast<int64_t>(fenced_pending_.size());
+    }
     return h;
   }
 
@@ -397,18 +426,29 @@ class PgLedger final : public ExecutionLedger,
       *out = id;
       // The alert's claim belongs to the interrupted execution; its rerun
       // holds the rerun_of claim instead.
-      if (!refused && !e.fingerprint.empty() && !e.rerun_of) {
+      if (!e.fingerprint.empty() && !e.rerun_of) {
         // The claim: one row per fingerprint + firing window + attempt. The
         // primary key decides between nodes; a concurrent insert of the same
-        // key waits for the other transaction and then does nothing.
+        // key waits for the other transaction and then does nothing. A
+        // refusal claims the window too (so the nodes that the same alert
+        // reached record one refusal, the others a duplicate of it), but only
+        // a free one; a run takes over a refusal's claim: that alert has not
+        // acted, and a later notification may act (firing.h).
         Result<std::string> w = ClaimWindow(c, e);
         if (!w.ok()) return w.status();
         const std::string& window = *w;
         Result<PgResult> cl =
-            c.Run("claim",
-                  "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) VALUES "
-                  "($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING execution_id",
-                  {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)});
+            refused ? c.Run("claim_refused",
+                            "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) "
+                            "VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING execution_id",
+                            {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)})
+                    : c.Run("claim",
+                            "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) "
+                            "VALUES ($1,$2,$3,$4) ON CONFLICT (fingerprint, window_key, attempt) "
+                            "DO UPDATE SET execution_id = excluded.execution_id WHERE EXISTS "
+                            "(SELECT 1 FROM executions x WHERE x.id = claims.execution_id AND "
+                            "x.state = 'refused') RETURNING execution_id",
+                            {P(e.fingerprint), P(window), P(int64_t{e.attempt}), P(id)});
         if (!cl.ok()) return cl.status();
         if (cl->Rows() == 0) {
           Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, window);
@@ -446,25 +486,14 @@ class PgLedger final : public ExecutionLedger,
     NewExecution e;
     Status st = InTx([&](PgConn& c) -> Status {
       lost_to.reset();
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       internal::PgAdmissionView view(c);
       Result<NewExecution> d = decide(view, view);
       if (!d.ok()) return d.status();
       e = std::move(*d);
-      if (e.state == ExecutionState::kRefused && !e.fingerprint.empty() && !e.rerun_of) {
-        // (A refused rerun is recorded: its window's claim is the interrupted
-        // execution's own.) Another node acted on this firing window (its claim committed
-        // before we took the lock): a duplicate of that, not a refusal.
-        Result<std::string> w = ClaimWindow(c, e);
-        if (!w.ok()) return w.status();
-        Result<std::optional<ExecutionId>> who = ClaimedBy(c, e, *w);
-        if (!who.ok()) return who.status();
-        if (*who) {
-          lost_to = **who;
-          return AlreadyExists("alert " + e.fingerprint + " (firing window " + *w +
-                               ") is already claimed by execution " + std::to_string(**who));
-        }
-      }
+      // A refusal of a firing window another node claimed (its run or its
+      // refusal committed before we took the lock) fails kAlreadyExists in
+      // the insert: a duplicate of that, not a refusal; its trip rolls back.
       return InsertExecution(c, e, &id, &lost_to);
     });
     return Created(e, st, id, lost_to);
@@ -480,6 +509,41 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Status Update(ExecutionId id, const ExecutionUpdate& u) override {
+    Status st = WriteUpdate(id, u);
+    if (!st.ok() && u.fenced && internal::IsConnectionError(st)) {
+      // Fenced and cut off: kept until the database answers (FlushFenced).
+      std::lock_guard lock(fenced_mu_);
+      fenced_pending_[id] = u;
+      return st.WithContext("kept; written once the database answers");
+    }
+    return st;
+  }
+
+  // Writes the records of fenced executions that waited for the database.
+  // Called after a renewal committed. An update that fails on a lost
+  // connection again stays; any other outcome ends its wait.
+  void FlushFenced() {
+    std::map<ExecutionId, ExecutionUpdate> pending;
+    {
+      std::lock_guard lock(fenced_mu_);
+      pending = fenced_pending_;
+    }
+    for (const auto& [id, u] : pending) {
+      Status st = WriteUpdate(id, u);
+      if (!st.ok() && internal::IsConnectionError(st)) return;
+      if (!st.ok()) {
+        Log(LogLevel::kError, "cannot record a fenced execution",
+            {{"execution", std::to_string(id)}, {"error", st.ToString()}});
+      } else {
+        Log(LogLevel::kWarn, "fenced execution recorded interrupted",
+            {{"execution", std::to_string(id)}});
+      }
+      std::lock_guard lock(fenced_mu_);
+      fenced_pending_.erase(id);
+    }
+  }
+
+  Status WriteUpdate(ExecutionId id, const ExecutionUpdate& u) {
     const int64_t at = Ms(u.at);
     return InTx([&](PgConn& c) -> Status {
       Result<PgResult> q =
@@ -487,6 +551,11 @@ class PgLedger final : public ExecutionLedger,
       if (!q.ok()) return q.status();
       if (q->Rows() == 0) return NotFound("execution " + std::to_string(id));
       Result<ExecutionState> cur = ParseExecutionState(q->Text(0, 0));
+      if (cur.ok() && u.fenced && *cur == ExecutionState::kInterrupted) {
+        // Another node marked it interrupted after its lease lapsed (or this
+        // record landed before): its steps, once; no second interrupted record.
+        return AddFencedSteps(c, id, u.steps);
+      }
       if (cur.ok() && IsTerminal(*cur)) {
         return FailedPrecondition("execution " + std::to_string(id) + " is already " +
                                   std::string(ExecutionStateName(*cur)));
@@ -538,23 +607,39 @@ class PgLedger final : public ExecutionLedger,
             {P(*u.bundle_dir), P(at), P(id)});
         if (!up.ok()) return up.status();
       }
-      for (const StepRecord& s : u.steps) {
-        Result<PgResult> ins = c.Run(
-            "insert_step",
-            "INSERT INTO steps(execution_id, phase, idx, kind, argv_json, outcome, exit_code, "
-            "signal, timed_out, truncated, started_at, finished_at, duration_ms, files_json, "
-            "error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
-            {P(id), P(StepPhaseName(s.phase)), P(int64_t{s.index}), P(s.kind),
-             P(ListJson(s.kind == "run" ? masker_.MaskArgv(s.argv) : s.argv)),
-             P(StepOutcomeName(s.outcome)),
-             P(s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt),
-             P(int64_t{s.signal}), P(int64_t{s.timed_out}), P(int64_t{s.truncated}),
-             P(Ms(s.started_at)), P(Ms(s.finished_at)), P(int64_t{s.duration.count()}),
-             P(ListJson(s.files)), P(s.error)});
-        if (!ins.ok()) return ins.status();
-      }
-      return Status::Ok();
+      return InsertSteps(c, id, u.steps);
     });
+  }
+
+  Status InsertSteps(PgConn& c, ExecutionId id, const std::vector<StepRecord>& steps) {
+    for (const StepRecord& s : steps) {
+      Result<PgResult> ins =
+          c.Run("insert_step",
+                "INSERT INTO steps(execution_id, phase, idx, kind, argv_json, outcome, exit_code, "
+                "signal, timed_out, truncated, started_at, finished_at, duration_ms, files_json, "
+                "error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                {P(id), P(StepPhaseName(s.phase)), P(int64_t{s.index}), P(s.kind),
+                 P(ListJson(s.kind == "run" ? masker_.MaskArgv(s.argv) : s.argv)),
+                 P(StepOutcomeName(s.outcome)),
+                 P(s.exit_code ? std::optional<int64_t>(*s.exit_code) : std::nullopt),
+                 P(int64_t{s.signal}), P(int64_t{s.timed_out}), P(int64_t{s.truncated}),
+                 P(Ms(s.started_at)), P(Ms(s.finished_at)), P(int64_t{s.duration.count()}),
+                 P(ListJson(s.files)), P(s.error)});
+      if (!ins.ok()) return ins.status();
+    }
+    return Status::Ok();
+  }
+
+  // The steps of a fenced record whose execution is already interrupted,
+  // unless a fenced step of it is recorded already (a retry after a COMMIT
+  // whose outcome was unknown): written once.
+  Status AddFencedSteps(PgConn& c, ExecutionId id, const std::vector<StepRecord>& steps) {
+    Result<PgResult> q = c.Run(
+        "fenced_steps", "SELECT 1 FROM steps WHERE execution_id = $1 AND outcome = $2 LIMIT 1",
+        {P(id), P(StepOutcomeName(StepOutcome::kFenced))});
+    if (!q.ok()) return q.status();
+    if (q->Rows() > 0) return Status::Ok();
+    return InsertSteps(c, id, steps);
   }
 
   Status MoveToRefusals(PgConn& c, ExecutionId id, const std::string& reason) {
@@ -618,26 +703,16 @@ class PgLedger final : public ExecutionLedger,
   // ---- queries ----
 
   Result<std::vector<ExecutionRecord>> ListExecutions(const ExecutionFilter& f) override {
-    std::vector<ExecutionRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q =
-              c.Run("list_executions",
-                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                    "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
-                    "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
-                    "LIMIT $4::bigint",
-                    {P(f.workaround_id), P(f.issue),
-                     P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
-                     P(int64_t{std::clamp(f.limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<ExecutionRecord>(
+        "list_executions",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE ($1::text = '' OR workaround_id = $1::text) AND "
+        "($2::text = '' OR issue = $2::text) AND id < $3::bigint ORDER BY id DESC "
+        "LIMIT $4::bigint",
+        {P(f.workaround_id), P(f.issue),
+         P(f.before_id.value_or(std::numeric_limits<int64_t>::max())),
+         P(int64_t{std::clamp(f.limit, 1, 1000)})},
+        ReadExecution);
   }
 
   Result<ExecutionRecord> GetExecution(ExecutionId id) override {
@@ -697,77 +772,57 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<IssueCounts>> CountByIssue(WallTime now) override {
-    std::vector<IssueCounts> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
-          Result<PgResult> q = c.Run(
-              "count_by_issue",
-              "SELECT t.issue, t.runs_total, t.refusals_total, "
-              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-              "'refused' AND e.created_at > $1), "
-              "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
-              "'refused' AND e.created_at > $2), "
-              "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
-              "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
-              "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
-              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            IssueCounts x;
-            x.issue = q->Text(i, 0);
-            x.runs_total = q->Int(i, 1);
-            x.refusals_total = q->Int(i, 2);
-            x.runs_24h = q->Int(i, 3);
-            x.runs_7d = q->Int(i, 4);
-            x.workarounds = internal::SplitNewlines(q->Text(i, 5));
-            out.push_back(std::move(x));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    // COLLATE "C": the order SQLite gives (bytewise), whatever the database's locale.
+    return QueryRows<IssueCounts>(
+        "count_by_issue",
+        "SELECT t.issue, t.runs_total, t.refusals_total, "
+        "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+        "'refused' AND e.created_at > $1), "
+        "(SELECT COUNT(*) FROM executions e WHERE e.issue = t.issue AND e.state != "
+        "'refused' AND e.created_at > $2), "
+        "(SELECT COALESCE(string_agg(workaround_id, E'\\n' ORDER BY workaround_id COLLATE "
+        "\"C\"), '') FROM workaround_totals w WHERE w.issue = t.issue) "
+        "FROM issue_totals t ORDER BY t.issue COLLATE \"C\"",
+        {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))},
+        [](const PgResult& q, int i) {
+          IssueCounts x;
+          x.issue = q.Text(i, 0);
+          x.runs_total = q.Int(i, 1);
+          x.refusals_total = q.Int(i, 2);
+          x.runs_24h = q.Int(i, 3);
+          x.runs_7d = q.Int(i, 4);
+          x.workarounds = internal::SplitNewlines(q.Text(i, 5));
+          return x;
+        });
   }
 
   Result<std::vector<WorkaroundCounts>> CountByWorkaround(WallTime now) override {
-    std::vector<WorkaroundCounts> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "count_by_workaround",
-              "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
-              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-              "e.state != 'refused' AND e.created_at > $1), "
-              "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
-              "e.state != 'refused' AND e.created_at > $2), "
-              "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
-              "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
-              "executions x WHERE x.workaround_id = w.workaround_id) "
-              "ORDER BY w.workaround_id COLLATE \"C\"",
-              {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            WorkaroundCounts x;
-            x.workaround_id = q->Text(i, 0);
-            x.issue = q->Text(i, 1);
-            x.runs_total = q->Int(i, 2);
-            x.refusals_total = q->Int(i, 3);
-            x.runs_24h = q->Int(i, 4);
-            x.runs_7d = q->Int(i, 5);
-            x.last_execution_id = q->OptInt(i, 6);
-            x.last_result = q->Text(i, 7);
-            x.last_refusal_reason = q->Text(i, 8);
-            if (auto t = q->OptInt(i, 9)) x.last_at = FromMs(*t);
-            out.push_back(std::move(x));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<WorkaroundCounts>(
+        "count_by_workaround",
+        "SELECT w.workaround_id, w.issue, w.runs_total, w.refusals_total, "
+        "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+        "e.state != 'refused' AND e.created_at > $1), "
+        "(SELECT COUNT(*) FROM executions e WHERE e.workaround_id = w.workaround_id AND "
+        "e.state != 'refused' AND e.created_at > $2), "
+        "l.id, l.state, l.refusal_reason, COALESCE(l.finished_at, l.updated_at) "
+        "FROM workaround_totals w LEFT JOIN executions l ON l.id = (SELECT MAX(id) FROM "
+        "executions x WHERE x.workaround_id = w.workaround_id) "
+        "ORDER BY w.workaround_id COLLATE \"C\"",
+        {P(Ms(now - std::chrono::hours(24))), P(Ms(now - std::chrono::hours(24 * 7)))},
+        [](const PgResult& q, int i) {
+          WorkaroundCounts x;
+          x.workaround_id = q.Text(i, 0);
+          x.issue = q.Text(i, 1);
+          x.runs_total = q.Int(i, 2);
+          x.refusals_total = q.Int(i, 3);
+          x.runs_24h = q.Int(i, 4);
+          x.runs_7d = q.Int(i, 5);
+          x.last_execution_id = q.OptInt(i, 6);
+          x.last_result = q.Text(i, 7);
+          x.last_refusal_reason = q.Text(i, 8);
+          if (auto t = q.OptInt(i, 9)) x.last_at = FromMs(*t);
+          return x;
+        });
   }
 
   // ---- limits (shared tables: they hold across nodes) ----
@@ -871,34 +926,39 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ExecutionRecord>> ListRunsSince(WallTime since, int limit) override {
-    return Executions("list_runs_since",
-                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                      "FROM executions WHERE created_at >= $1 AND state != 'refused' ORDER BY id "
-                      "LIMIT $2",
-                      {P(Ms(since)), P(int64_t{std::clamp(limit, 1, 100000)})});
+    return QueryRows<ExecutionRecord>(
+        "list_runs_since",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE created_at >= $1 AND state != 'refused' ORDER BY id "
+        "LIMIT $2",
+        {P(Ms(since)), P(int64_t{std::clamp(limit, 1, 100000)})}, ReadExecution);
   }
 
-  // The executions one read statement selects (STOPGAP_PG_EXECUTION_COLUMNS).
-  Result<std::vector<ExecutionRecord>> Executions(const char* name, const std::string& sql,
-                                                  const std::vector<PgParam>& params) {
-    return On<std::vector<ExecutionRecord>>(Mode::kRead,
-                                            [&](PgConn& c) -> Result<std::vector<ExecutionRecord>> {
-                                              Result<PgResult> q = c.Run(name, sql, params);
-                                              if (!q.ok()) return q.status();
-                                              std::vector<ExecutionRecord> out;
-                                              for (int i = 0; i < q->Rows(); ++i)
-                                                out.push_back(ReadExecution(*q, i));
-                                              return out;
-                                            });
+  // One read statement (Mode::kRead: run without a transaction, retried on a
+  // new connection after a lost one) and its rows, each made by `row`; a
+  // retry builds the list afresh.
+  template <typename T>
+  Result<std::vector<T>> QueryRows(const char* name, const std::string& sql,
+                                   const std::vector<PgParam>& params,
+                                   const std::function<T(const PgResult&, int)>& row) {
+    return On<std::vector<T>>(Mode::kRead, [&](PgConn& c) -> Result<std::vector<T>> {
+      Result<PgResult> q = c.Run(name, sql, params);
+      if (!q.ok()) return q.status();
+      std::vector<T> out;
+      out.reserve(static_cast<size_t>(q->Rows()));
+      for (int i = 0; i < q->Rows(); ++i) out.push_back(row(*q, i));
+      return out;
+    });
   }
 
   // ---- ApprovalLedger ----
 
   Result<std::vector<ExecutionRecord>> ListAwaitingApproval(int limit) override {
-    return Executions("list_awaiting_approval",
-                      "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                      "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT $1",
-                      {P(int64_t{std::clamp(limit, 1, 1000)})});
+    return QueryRows<ExecutionRecord>(
+        "list_awaiting_approval",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE state = 'awaiting-approval' ORDER BY id LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, ReadExecution);
   }
 
   // The row is locked (FOR UPDATE): of two nodes deciding at once, the
@@ -936,34 +996,28 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<ApprovalCounts>> CountApprovals() override {
-    return On<std::vector<ApprovalCounts>>(
-        Mode::kRead, [&](PgConn& c) -> Result<std::vector<ApprovalCounts>> {
-          Result<PgResult> q = c.Run(
-              "count_approvals",
-              "SELECT workaround_id, "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'denied'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'expired'), "
-              "COUNT(*) FILTER (WHERE state = 'awaiting-approval'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state = 'succeeded'), "
-              "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state IN "
-              "('failed','interrupted')) "
-              "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
-              "ORDER BY workaround_id COLLATE \"C\"");
-          if (!q.ok()) return q.status();
-          std::vector<ApprovalCounts> out;
-          for (int i = 0; i < q->Rows(); ++i) {
-            ApprovalCounts x;
-            x.workaround_id = q->Text(i, 0);
-            x.approved = q->Int(i, 1);
-            x.denied = q->Int(i, 2);
-            x.expired = q->Int(i, 3);
-            x.pending = q->Int(i, 4);
-            x.succeeded = q->Int(i, 5);
-            x.failed = q->Int(i, 6);
-            out.push_back(std::move(x));
-          }
-          return out;
+    return QueryRows<ApprovalCounts>(
+        "count_approvals",
+        "SELECT workaround_id, "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'denied'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'expired'), "
+        "COUNT(*) FILTER (WHERE state = 'awaiting-approval'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state = 'succeeded'), "
+        "COUNT(*) FILTER (WHERE approval_decision = 'approved' AND state IN "
+        "('failed','interrupted')) "
+        "FROM executions WHERE mode = 'approve' GROUP BY workaround_id "
+        "ORDER BY workaround_id COLLATE \"C\"",
+        {}, [](const PgResult& q, int i) {
+          ApprovalCounts x;
+          x.workaround_id = q.Text(i, 0);
+          x.approved = q.Int(i, 1);
+          x.denied = q.Int(i, 2);
+          x.expired = q.Int(i, 3);
+          x.pending = q.Int(i, 4);
+          x.succeeded = q.Int(i, 5);
+          x.failed = q.Int(i, 6);
+          return x;
         });
   }
 
@@ -975,14 +1029,14 @@ class PgLedger final : public ExecutionLedger,
 
   Result<bool> TripBreaker(std::string_view reason, WallTime at) override {
     return On<bool>(Mode::kTransaction, [&](PgConn& c) -> Result<bool> {
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       return internal::PgTripBreaker(c, reason, at);
     });
   }
 
   Result<BreakerState> ResetBreaker(const BreakerReset& r) override {
     return On<BreakerState>(Mode::kTransaction, [&](PgConn& c) -> Result<BreakerState> {
-      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c));
+      STOPGAP_RETURN_IF_ERROR(internal::PgLockAdmission(c, options_.admission_timeout));
       return internal::PgResetBreaker(c, r);
     });
   }
@@ -1026,43 +1080,31 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<AlertRecord>> ListAlerts(int limit) override {
-    std::vector<AlertRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "list_alerts",
-              "SELECT id, received_at, source, fingerprint, name, status, labels_json, "
-              "disposition, execution_id, reason, token, annotations_json FROM alerts ORDER BY "
-              "id DESC LIMIT $1",
-              {P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            AlertRecord a;
-            a.id = q->Int(i, 0);
-            a.received_at = FromMs(q->Int(i, 1));
-            a.source = q->Text(i, 2);
-            a.fingerprint = q->Text(i, 3);
-            a.name = q->Text(i, 4);
-            a.status = q->Text(i, 5);
-            a.labels_json = q->Text(i, 6);
-            std::string d = q->Text(i, 7);
-            for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
-                                       AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
-                                       AlertDisposition::kResolved, AlertDisposition::kRejected}) {
-              if (AlertDispositionName(x) == d) a.disposition = x;
-            }
-            a.execution_id = q->OptInt(i, 8);
-            a.reason = q->Text(i, 9);
-            a.token = q->Text(i, 10);
-            a.annotations_json = q->Text(i, 11);
-            out.push_back(std::move(a));
+    return QueryRows<AlertRecord>(
+        "list_alerts",
+        "SELECT id, received_at, source, fingerprint, name, status, labels_json, disposition, "
+        "execution_id, reason, token, annotations_json FROM alerts ORDER BY id DESC LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, [](const PgResult& q, int i) {
+          AlertRecord a;
+          a.id = q.Int(i, 0);
+          a.received_at = FromMs(q.Int(i, 1));
+          a.source = q.Text(i, 2);
+          a.fingerprint = q.Text(i, 3);
+          a.name = q.Text(i, 4);
+          a.status = q.Text(i, 5);
+          a.labels_json = q.Text(i, 6);
+          std::string d = q.Text(i, 7);
+          for (AlertDisposition x : {AlertDisposition::kReceived, AlertDisposition::kMatched,
+                                     AlertDisposition::kUnmatched, AlertDisposition::kDuplicate,
+                                     AlertDisposition::kResolved, AlertDisposition::kRejected}) {
+            if (AlertDispositionName(x) == d) a.disposition = x;
           }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+          a.execution_id = q.OptInt(i, 8);
+          a.reason = q.Text(i, 9);
+          a.token = q.Text(i, 10);
+          a.annotations_json = q.Text(i, 11);
+          return a;
+        });
   }
 
   Result<std::optional<ExecutionId>> FindInFlightByFingerprint(
@@ -1083,23 +1125,14 @@ class PgLedger final : public ExecutionLedger,
 
   Result<std::optional<ExecutionRecord>> LastExecutionFor(std::string_view workaround_id,
                                                           std::string_view fingerprint) override {
-    std::optional<ExecutionRecord> r;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          r.reset();
-          Result<PgResult> q =
-              c.Run("last_execution_for",
-                    "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-                    "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 "
-                    "ORDER BY id DESC LIMIT 1",
-                    {P(workaround_id), P(fingerprint)});
-          if (!q.ok()) return q.status();
-          if (q->Rows() > 0) r = ReadExecution(*q, 0);
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return r;
+    Result<std::vector<ExecutionRecord>> r = QueryRows<ExecutionRecord>(
+        "last_execution_for",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE workaround_id = $1 AND fingerprint = $2 ORDER BY id DESC LIMIT 1",
+        {P(workaround_id), P(fingerprint)}, ReadExecution);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return std::optional<ExecutionRecord>();
+    return std::optional<ExecutionRecord>(std::move(r->front()));
   }
 
   // ---- cluster singletons ----
@@ -1132,24 +1165,13 @@ class PgLedger final : public ExecutionLedger,
   // ---- reruns (resume: rerun) ----
 
   Result<std::vector<ExecutionRecord>> ListRerunCandidates(int limit) override {
-    std::vector<ExecutionRecord> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "rerun_candidates",
-              "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
-              "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS "
-              "NULL AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
-              "ORDER BY id LIMIT $1",
-              {P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) out.push_back(ReadExecution(*q, i));
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<ExecutionRecord>(
+        "rerun_candidates",
+        "SELECT " STOPGAP_PG_EXECUTION_COLUMNS
+        "FROM executions WHERE state = 'interrupted' AND resume = 'rerun' AND rerun_of IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = executions.id) "
+        "ORDER BY id LIMIT $1",
+        {P(int64_t{std::clamp(limit, 1, 1000)})}, ReadExecution);
   }
 
   // ---- retention ----
@@ -1188,34 +1210,23 @@ class PgLedger final : public ExecutionLedger,
   }
 
   Result<std::vector<OutboxItem>> ListDue(WallTime now, int limit) override {
-    std::vector<OutboxItem> out;
-    Status st = InTx(
-        [&](PgConn& c) -> Status {
-          out.clear();
-          Result<PgResult> q = c.Run(
-              "list_due",
-              "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
-              "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
-              "ORDER BY next_attempt_at, id LIMIT $2",
-              {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})});
-          if (!q.ok()) return q.status();
-          for (int i = 0; i < q->Rows(); ++i) {
-            OutboxItem o;
-            o.id = q->Int(i, 0);
-            o.issue = q->Text(i, 1);
-            o.kind = q->Text(i, 2);
-            o.payload_json = q->Text(i, 3);
-            o.created_at = FromMs(q->Int(i, 4));
-            o.attempts = static_cast<int>(q->Int(i, 5));
-            o.next_attempt_at = FromMs(q->Int(i, 6));
-            o.last_error = q->Text(i, 7);
-            out.push_back(std::move(o));
-          }
-          return Status::Ok();
-        },
-        Mode::kRead);
-    if (!st.ok()) return st;
-    return out;
+    return QueryRows<OutboxItem>(
+        "list_due",
+        "SELECT id, issue, kind, payload_json, created_at, attempts, next_attempt_at, "
+        "last_error FROM tracker_outbox WHERE done_at IS NULL AND next_attempt_at <= $1 "
+        "ORDER BY next_attempt_at, id LIMIT $2",
+        {P(Ms(now)), P(int64_t{std::clamp(limit, 1, 1000)})}, [](const PgResult& q, int i) {
+          OutboxItem o;
+          o.id = q.Int(i, 0);
+          o.issue = q.Text(i, 1);
+          o.kind = q.Text(i, 2);
+          o.payload_json = q.Text(i, 3);
+          o.created_at = FromMs(q.Int(i, 4));
+          o.attempts = static_cast<int>(q.Int(i, 5));
+          o.next_attempt_at = FromMs(q.Int(i, 6));
+          o.last_error = q.Text(i, 7);
+          return o;
+        });
   }
 
   Status MarkDone(int64_t id, WallTime at) override {
@@ -1253,13 +1264,18 @@ class PgLedger final : public ExecutionLedger,
   std::thread housekeeper_;
   std::atomic<int64_t> claims_won_{0}, claims_lost_{0}, renewals_{0}, renewal_failures_{0},
       reconnects_{0}, failovers_{0};
-  mutable std::mutex health_mu_;  // guards the three below
+  mutable std::mutex health_mu_;  // guards the four below
   std::optional<WallTime> last_contact_;
   std::string last_error_;
   std::map<std::string, WallTime> singletons_;  // name -> held until (past: not held)
+  std::optional<MonoTime> last_renewal_;        // ClusterHealth::last_renewal
+  mutable std::mutex fenced_mu_;                // guards fenced_pending_
+  // Records of fenced executions waiting for the database (Update, FlushFenced).
+  std::map<ExecutionId, ExecutionUpdate> fenced_pending_;
 };
 
-// Splits our own parameters (lease=) off a libpq URL; libpq refuses unknown ones.
+// Splits our own parameters (lease=, admission_timeout=) off a libpq URL;
+// libpq refuses unknown ones.
 Result<std::string> TakeOptions(std::string url, PgLedgerOptions* o) {
   size_t q = url.find('?');
   if (q == std::string::npos) return url;
@@ -1275,6 +1291,13 @@ Result<std::string> TakeOptions(std::string url, PgLedgerOptions* o) {
         return InvalidArgument("ledger URL: lease= wants a duration of at least 1s, e.g. 30s");
       }
       o->lease = *d;
+    } else if (kv.starts_with("admission_timeout=")) {
+      Result<Duration> d = ParseDuration(kv.substr(18));
+      if (!d.ok() || *d < std::chrono::milliseconds(1)) {
+        return InvalidArgument(
+            "ledger URL: admission_timeout= wants a duration of at least 1ms, e.g. 5s");
+      }
+      o->admission_timeout = *d;
     } else if (!kv.empty()) {
       kept += (kept.empty() ? "" : "&") + kv;
     }

@@ -10,6 +10,8 @@ constexpr const char* kFailovers = "stopgap_cluster_failovers_total";
 constexpr const char* kReconnects = "stopgap_cluster_reconnects_total";
 constexpr const char* kSingleton = "stopgap_cluster_singleton_held";
 constexpr const char* kReachable = "stopgap_ledger_reachable";
+constexpr const char* kFenced = "stopgap_cluster_fenced";
+constexpr const char* kFences = "stopgap_cluster_fences_total";
 }  // namespace
 
 void DescribeClusterMetrics(MetricsRegistry& metrics) {
@@ -27,10 +29,14 @@ void DescribeClusterMetrics(MetricsRegistry& metrics) {
                    "1 while this node holds the cluster-wide lease of this housekeeping job.");
   metrics.Describe(kReachable, MetricType::kGauge,
                    "1 while the shared ledger's database answers this node's housekeeping.");
+  metrics.Describe(kFenced, MetricType::kGauge,
+                   "1 while this node is fenced: no lease renewal for over half the lease, its "
+                   "steps stopped and no new ones started.");
+  metrics.Describe(kFences, MetricType::kCounter, "Times this node was fenced.");
 }
 
 void RefreshClusterMetrics(MetricsRegistry& metrics, const remedy::ClusterLedger& cluster,
-                           WallTime now) {
+                           const remedy::LeaseFence* fence, WallTime now) {
   auto catch_up = [&](std::string_view name, const MetricLabels& labels, int64_t total) {
     double seen = metrics.Value(name, labels);
     if (static_cast<double>(total) > seen) metrics.Add(name, labels, total - seen);
@@ -42,13 +48,16 @@ void RefreshClusterMetrics(MetricsRegistry& metrics, const remedy::ClusterLedger
   catch_up(kRenewals, {{"result", "failed"}}, c.lease_renewal_failures);
   catch_up(kFailovers, {}, c.failovers);
   catch_up(kReconnects, {}, c.reconnects);
+  catch_up(kFences, {}, fence ? fence->fences() : 0);
+  metrics.Set(kFenced, {}, fence && fence->fenced());
   const remedy::ClusterHealth h = cluster.Health(now);
   for (const auto& [name, held] : h.singletons) metrics.Set(kSingleton, {{"name", name}}, held);
   metrics.Set(kReachable, {}, h.reachable);
 }
 
 nlohmann::json LedgerHealthJson(remedy::LedgerConfig::Kind kind,
-                                const remedy::ClusterLedger* cluster, WallTime now) {
+                                const remedy::ClusterLedger* cluster,
+                                const remedy::LeaseFence* fence, WallTime now) {
   nlohmann::json j = {
       {"kind", kind == remedy::LedgerConfig::Kind::kPostgres ? "postgresql" : "sqlite"}};
   if (!cluster) return j;
@@ -60,6 +69,8 @@ nlohmann::json LedgerHealthJson(remedy::LedgerConfig::Kind kind,
                                           now - *h.last_contact)
                                           .count())
                      : nlohmann::json(nullptr);
+  j["fenced"] = fence && fence->fenced();
+  j["fenced_records_pending"] = h.fenced_records_pending;
   if (!h.error.empty()) j["error"] = h.error;
   return j;
 }

@@ -110,7 +110,7 @@ void StopgapDaemon::Impl::RefreshGauges() {
   };
   catch_up("stopgap_statsd_dropped_total", {}, static_cast<int64_t>(statsd->dropped()));
   if (const remedy::ClusterLedger* cluster = remedy::AsClusterLedger(*ledger)) {
-    RefreshClusterMetrics(metrics, *cluster, clock->Now());
+    RefreshClusterMetrics(metrics, *cluster, remediation->fence.get(), clock->Now());
   }
   if (const auto& archive = remediation->archive) {
     app::ArchiveQueueStats a = archive->stats();
@@ -243,6 +243,13 @@ void StopgapDaemon::Impl::RegisterRoutes() {
       }
       if (result.error.code() == StatusCode::kResourceExhausted) {
         return respond(unavailable("ledger write refused: " + result.error.message()));
+      }
+      // The database out of reach (a lost connection, a failover longer than
+      // the reconnect window), the admission lock not granted in time, or
+      // this node fenced: nothing was acknowledged; the sender retries.
+      if (result.error.code() == StatusCode::kUnavailable ||
+          result.error.code() == StatusCode::kDeadlineExceeded) {
+        return respond(unavailable("ledger unavailable: " + result.error.message()));
       }
       return respond(Error(500, "ledger error: " + result.error.message()));
     }
@@ -561,9 +568,11 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     // which housekeeping jobs this node does for the cluster.
     const remedy::ClusterLedger* cluster = remedy::AsClusterLedger(*ledger);
     const WallTime now = clock->Now();
-    json ledger_health = LedgerHealthJson(catalog->Get()->ledger.kind, cluster, now);
-    const bool reachable = ledger_health.value("reachable", true);
-    return Json(200, {{"status", reachable ? "ok" : "degraded"},
+    json ledger_health =
+        LedgerHealthJson(catalog->Get()->ledger.kind, cluster, remediation->fence.get(), now);
+    // Fenced: no step runs here until the database answers again.
+    const bool ok = ledger_health.value("reachable", true) && !ledger_health.value("fenced", false);
+    return Json(200, {{"status", ok ? "ok" : "degraded"},
                       {"queue_depth", queue->depth()},
                       {"running", queue->running()},
                       {"ledger", std::move(ledger_health)},

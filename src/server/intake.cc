@@ -205,17 +205,20 @@ Status AlertIntake::AcceptOne(const remedy::Alert& alert, IntakeResult* out) {
   auto admission = engine_.Begin(w->id, alert, alert.source, alert_id, d.attempt);
   if (!admission.ok() && admission.status().code() == StatusCode::kAlreadyExists) {
     // A shared ledger: another node claimed this firing window first (its
-    // claim row won the unique key). The alert is a duplicate of that node's
-    // execution, the newest of this workaround for the fingerprint.
+    // claim row won the unique key), or this refusal found the window's
+    // refusal recorded already (a refusal claims its window too). The alert
+    // is a duplicate of that execution, the newest of this workaround for
+    // the fingerprint.
     auto claimed = ledger_.LastExecutionFor(w->id, alert.fingerprint);
     if (!claimed.ok()) return claimed.status();
     const remedy::ExecutionId of = *claimed ? (*claimed)->id : 0;
+    const bool refused = *claimed && (*claimed)->state == ExecutionState::kRefused;
     metrics_.Add(kDeduplicated, {{"reason", "claimed"}});
     out->duplicates.push_back({alert.fingerprint, of, "claimed"});
     return ledger_.SetAlertDisposition(
         alert_id, AlertDisposition::kDuplicate,
         *claimed ? std::optional<remedy::ExecutionId>(of) : std::nullopt,
-        "claimed by another node");
+        refused ? "refused in this firing window already" : "claimed by another node");
   }
   if (!admission.ok()) {
     // Not acknowledged (503/500): the alert reads rejected with the reason,

@@ -8,8 +8,9 @@
 #   2. `stopgap report` (table and JSON) and GET /api/v1/executions (every
 #      execution, with its steps and transitions) are saved;
 #   3. `stopgap ledger migrate --from sqlite:... --to postgresql://...` prints
-#      its counts and verifies; a second migrate into the same database is
-#      refused and changes nothing;
+#      its counts (the claims it made of each firing window among them) and
+#      verifies; a second migrate into the same database is refused and
+#      changes nothing;
 #   4. `report` on the PostgreSQL ledger prints exactly the same (diff), and a
 #      `stopgap serve` on it serves the same executions; a new alert gets the
 #      next id;
@@ -179,6 +180,11 @@ if "$BIN" ledger migrate --from "sqlite:$TMP/ledger.db" --to "$PGURL" >"$TMP/mig
   grep -Eq '^  executions +5$' "$TMP/migrate.out" || fail "migrate counts: $(cat "$TMP/migrate.out")"
   grep -q '^verified: ' "$TMP/migrate.out" || fail "migrate did not verify: $(cat "$TMP/migrate.out")"
   [[ $(psql_ "SELECT COUNT(*) FROM executions") == 5 ]] || fail "PostgreSQL holds $(psql_ "SELECT COUNT(*) FROM executions") executions"
+  # SQLite has no claims: one per firing window is made (5 alerts, 5 windows),
+  # so an alert delivered again after the move is a duplicate, not a run.
+  grep -Eq '^  claims +5  made by the target' "$TMP/migrate.out" ||
+    fail "migrate made no claims: $(cat "$TMP/migrate.out")"
+  [[ $(psql_ "SELECT COUNT(*) FROM claims") == 5 ]] || fail "PostgreSQL holds $(psql_ "SELECT COUNT(*) FROM claims") claims"
   found "migrated and verified"
 else
   cat "$TMP/migrate.out"

@@ -1,5 +1,5 @@
 # Shared by the cluster tests (postgres_cluster, postgres_limits,
-# postgres_leases): the e2e helpers, scripts/pg-scratch, a scratch directory
+# postgres_leases, postgres_fence): the e2e helpers, scripts/pg-scratch, a scratch directory
 # with an EXIT trap that stops the nodes and the PostgreSQL servers, a fail()
 # that shows the nodes' logs, and starting node I of the cluster.
 # shellcheck source=../e2e/lib.sh
@@ -19,10 +19,12 @@ cluster_scratch() {
   trap cluster_cleanup EXIT
 }
 
-# Kills the nodes, runs the test's own cluster_on_exit if it defines one,
-# stops the PostgreSQL servers and removes TMP (KEEP_TMP=1 keeps it).
+# Kills the nodes and the fault proxies, runs the test's own cluster_on_exit
+# if it defines one, stops the PostgreSQL servers and removes TMP (KEEP_TMP=1
+# keeps it).
 cluster_cleanup() {
   for p in "${NODE_PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_fault_proxies
   if declare -F cluster_on_exit >/dev/null; then cluster_on_exit || true; fi
   for d in "${CLUSTER_PG_DIRS[@]}"; do "$PG" stop "$TMP/$d" immediate || true; done
   if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi

@@ -6,7 +6,7 @@
 # both act:
 #   1. /healthz of a live node: ledger kind postgresql, reachable, and exactly
 #      one node holds the `tracker` singleton; /metrics shows lease renewals;
-#   2. after the lease (2 s here) a surviving node marks both executions
+#   2. after the lease (4 s here) a surviving node marks both executions
 #      `interrupted`: the default (`resume: escalate`) one is never run again,
 #      and a re-notification of its alert is recorded, not run;
 #   3. the `resume: rerun` one runs exactly once more, on a surviving node: one
@@ -28,7 +28,10 @@ step "postgres"
 P1=$(free_port)
 "$PG" start "$TMP/primary" "$P1"
 "$PG" createdb "$P1" stopgap
-LEDGER="postgresql://postgres@127.0.0.1:$P1/stopgap?connect_timeout=2&lease=2s"
+# Lease 4 s: renewals every lease/4, a node fences itself after lease/2
+# without one (docs/ledger-schema.md, "Fencing"); at 2 s, a renewal half a
+# second late (a loaded machine) would fence a live node.
+LEDGER="postgresql://postgres@127.0.0.1:$P1/stopgap?connect_timeout=2&lease=4s"
 q() { psql "postgresql://postgres@127.0.0.1:$P1/stopgap" -qAt -c "$1" 2>/dev/null || echo -1; }
 
 EXPIRES=$(date -u -d '+20 days' +%F)
@@ -73,7 +76,7 @@ workarounds:
 YAML
 }
 
-step "three stopgap nodes on one PostgreSQL ledger (lease 2s)"
+step "three stopgap nodes on one PostgreSQL ledger (lease 4s)"
 for i in 0 1 2; do
   port=$(free_port)
   NODE_URL[$i]="http://127.0.0.1:$port"
@@ -130,7 +133,7 @@ interrupted() {
 }
 wait_for 20 interrupted || fail "not both interrupted: $(q "SELECT id, workaround_id, state FROM executions")"
 T_MARK=$((($(date +%s%N) - T_KILL) / 1000000))
-found "both executions interrupted ${T_MARK} ms after the kill (lease 2s): $(q "SELECT detail FROM executions WHERE workaround_id = 'escalates'")"
+found "both executions interrupted ${T_MARK} ms after the kill (lease 4s): $(q "SELECT detail FROM executions WHERE workaround_id = 'escalates'")"
 
 step "3. resume: rerun runs exactly once more; the default does not"
 ORIG=$(q "SELECT id FROM executions WHERE workaround_id = 'reruns' AND rerun_of IS NULL")

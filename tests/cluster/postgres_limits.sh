@@ -6,7 +6,9 @@
 #      concurrently, against max_runs LIMIT: exactly LIMIT runs admitted
 #      cluster-wide, every round (ROUNDS), and the storm breaker's latch
 #      tripped by that budget is one trip row per round however many nodes
-#      tripped it; a reset on any node clears it for all;
+#      tripped it; a reset on any node clears it for all; each refused alert
+#      is one refusal cluster-wide (its claim makes the other nodes' copies
+#      duplicates), BURST - LIMIT per round;
 #   2. an approve-mode execution created on node 0 is listed on node 2 and
 #      approved on node 1, which runs its action, once;
 #   3. an approval that times out, its alert sent to all three nodes (whose
@@ -135,6 +137,8 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "    round $r: admitted $admitted of limit $LIMIT ($ran actions ran, $refused refused; HTTP $codes; trips so far $trips)"
   [[ $admitted == "$LIMIT" ]] || fail "round $r: $admitted runs admitted for max_runs $LIMIT"
   [[ $ran == "$LIMIT" ]] || fail "round $r: $ran actions ran for max_runs $LIMIT"
+  [[ $refused == $((BURST - LIMIT)) ]] ||
+    fail "round $r: $refused refusals recorded for $((BURST - LIMIT)) refused alerts (one per alert, the other nodes' copies duplicates)"
   [[ $trips == "$r" ]] || fail "round $r: $trips trip rows; want one per round ($r)"
   tripped() { curl -fsS "${AUTH[@]}" "${NODE_URL[$1]}/api/v1/breaker" | json 'd["tripped"]'; }
   for i in 0 1 2; do

@@ -233,6 +233,67 @@ TEST_F(ProcessTest, StopAllStopsRunningGroupsAndRefusesNewSteps) {
   EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << "no new steps once stopping";
 }
 
+// Fencing (a node that lost its cluster lease): running steps are stopped
+// within the fence's grace, not their own kill_grace, new ones are refused
+// until Unfence(), and a step running at Fence() is stopped even when
+// Unfence() follows at once.
+TEST_F(ProcessTest, FenceStopsRunningStepsAndRefusesNewOnesUntilUnfenced) {
+  PosixProcessRunner runner;
+  std::string pidfile = dir_ + "/stubborn.pid";
+  ProcessSpec stubborn;
+  stubborn.argv = {
+      "sh", "-c",
+      "sh -c 'trap \"\" TERM; echo $$ > " + pidfile + "; while :; do sleep 0.05; done' & wait"};
+  stubborn.kill_grace = 60s;  // the fence's grace bounds it
+  Result<ProcessResult> r = Internal("not run");
+  std::thread t([&] { r = runner.Run(stubborn); });
+  for (int i = 0; i < 500 && !std::filesystem::exists(pidfile); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(std::filesystem::exists(pidfile));
+  auto start = std::chrono::steady_clock::now();
+  runner.Fence(200ms);
+  EXPECT_TRUE(runner.fenced());
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "killed within the fence's grace";
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->fenced);
+  EXPECT_FALSE(r->stopped);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_FALSE(r->Succeeded());
+  pid_t grandchild = std::stoi(*ReadFile(pidfile));
+  for (int i = 0; i < 100 && ProcessAlive(grandchild); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(ProcessAlive(grandchild)) << "the SIGTERM-proof grandchild got SIGKILL";
+
+  ProcessSpec quick;
+  quick.argv = {"true"};
+  Result<ProcessResult> refused = runner.Run(quick);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << "no new steps while fenced";
+  EXPECT_FALSE(runner.stopping());
+  runner.Unfence();
+  EXPECT_FALSE(runner.fenced());
+  Result<ProcessResult> again = runner.Run(quick);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->Succeeded());
+  EXPECT_FALSE(again->fenced);
+
+  // Fence and Unfence at once: the step that ran at the fence is stopped anyway.
+  std::filesystem::remove(pidfile);
+  ProcessSpec polite;
+  polite.argv = {"sh", "-c", "echo $$ > " + pidfile + "; exec sleep 60"};
+  t = std::thread([&] { r = runner.Run(polite); });
+  for (int i = 0; i < 500 && !std::filesystem::exists(pidfile); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  runner.Fence(1s);
+  runner.Unfence();
+  t.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->fenced);
+  EXPECT_EQ(r->term_signal, SIGTERM);
+  EXPECT_EQ(r->Describe(), "signal 15 (fenced)");
+}
+
 TEST_F(ProcessTest, OwnProcessGroup) {
   ProcessSpec spec;
   spec.argv = {"sh", "-c", "ps -o pgid= -p $$"};

@@ -133,3 +133,37 @@ print("    ok: manifest names %s; %d files; stacks of all %d threads of pid %d; 
       % (sorted(names & want), len(files), len(tids), pid, guru[0]))
 PY
 }
+
+# The loopback fault proxy (tests/faults/fault_proxy.py), shared by the fault
+# tests and the cluster tests.
+# start_fault_proxy DIR UPSTREAM_PORT [--tcp]: the fault proxy in front of
+# 127.0.0.1:UPSTREAM_PORT, its control, counters and port files in DIR; sets
+# PROXY_PORT and adds its pid to FAULT_PROXY_PIDS (stop_fault_proxies).
+FAULT_PROXY_PIDS=()
+start_fault_proxy() {
+  local dir=$1 up=$2
+  shift 2
+  mkdir -p "$dir"
+  echo '{}' >"$dir/control.json"
+  $PY "$SRC/tests/faults/fault_proxy.py" "$up" "$dir/port" "$dir/control.json" \
+    "$dir/counters.json" "$@" </dev/null >"$dir/proxy.log" 2>&1 &
+  FAULT_PROXY_PIDS+=($!)
+  wait_for 10 test -s "$dir/port" || fail "the fault proxy did not start (see $dir/proxy.log)"
+  PROXY_PORT=$(cat "$dir/port")
+}
+stop_fault_proxies() {
+  local p
+  for p in "${FAULT_PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  FAULT_PROXY_PIDS=()
+}
+# proxy_ctl DIR JSON: replaces the proxy's control (atomically).
+proxy_ctl() { echo "$2" >"$1/control.json.new" && mv "$1/control.json.new" "$1/control.json"; }
+# proxy_count DIR [KEY]: one counter (default: the sum of the injected faults).
+proxy_count() {
+  $PY - "$1/counters.json" "${2:-}" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+k = sys.argv[2]
+print(c.get(k, 0) if k else sum(v for n, v in c.items() if n.startswith("fault.")))
+PY
+}

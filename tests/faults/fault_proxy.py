@@ -27,8 +27,11 @@ request whose method is in "methods" (default: all) consumes:
 empty. COUNTERS_FILE (JSON, rewritten after every request) counts requests,
 each fault by name, and resets.
 
-TCP mode (--tcp, for carbon): bytes are pumped both ways; "down": true resets
-every connection (the new ones at once, the open ones within 0.2 s);
+TCP mode (--tcp, for carbon, and PostgreSQL in tests/cluster/postgres_fence.sh):
+bytes are pumped both ways; "down": true resets every connection (the new
+ones at once, the open ones within 0.2 s); "refuse": true resets the open ones
+too and closes the listening socket, so new connections are refused
+(ECONNREFUSED) until it is false again and the same port listens anew;
 "blackhole": true accepts and never reads. Counts connections, resets and
 bytes forwarded.
 
@@ -278,7 +281,8 @@ def tcp_client(sock):
             r, _, _ = select.select(list(pair), [], [], 0.2)
             if time.monotonic() - last_check >= 0.2:
                 last_check = time.monotonic()
-                if control().get("down"):
+                c = control()
+                if c.get("down") or c.get("refuse"):
                     rst(sock)
                     up.close()
                     return
@@ -299,19 +303,37 @@ def tcp_client(sock):
                 pass
 
 
-def main():
+def listen(port):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", port))
     ls.listen(128)
+    return ls
+
+
+def main():
+    ls = listen(0)
+    port = ls.getsockname()[1]
     count("requests", 0)
     with open(PORT_FILE + ".tmp", "w") as f:
-        f.write(str(ls.getsockname()[1]))
+        f.write(str(port))
     os.rename(PORT_FILE + ".tmp", PORT_FILE)
     handler = tcp_client if TCP else http_client
     while True:
-        s, _ = ls.accept()
-        threading.Thread(target=handler, args=(s,), daemon=True).start()
+        # "refuse" (TCP mode): no listening socket, so connecting is refused.
+        if TCP and control().get("refuse"):
+            if ls:
+                ls.close()
+                ls = None
+                count("refusing")
+            time.sleep(0.05)
+            continue
+        if not ls:
+            ls = listen(port)
+        r, _, _ = select.select([ls], [], [], 0.1)
+        if r:
+            s, _ = ls.accept()
+            threading.Thread(target=handler, args=(s,), daemon=True).start()
 
 
 if __name__ == "__main__":

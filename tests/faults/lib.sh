@@ -2,8 +2,8 @@
 # run): a catalog whose action counts its runs in marker files, starting and
 # killing `stopgap serve`, the load generator and the ledger checker
 # (faults.py). Every wait is bounded; every test cleans up in its trap.
-# SRC, BIN, PY, T0, fail, free_port, json, wait_for and stop_serve come from
-# tests/e2e/lib.sh; start_serve here takes extra serve arguments instead.
+# SRC, BIN, PY, T0, fail, free_port, json, wait_for, stop_serve and the fault
+# proxy's helpers come from tests/e2e/lib.sh; start_serve here takes extra serve arguments instead.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 BUILD=${STOPGAP_BUILD:-$SRC/build}
 FAULTS="$PY $SRC/tests/faults/faults.py"
@@ -110,34 +110,4 @@ kill9_serve() {
 # ms_now: milliseconds since the epoch.
 ms_now() { date +%s%3N; }
 
-# start_fault_proxy DIR UPSTREAM_PORT [--tcp]: the fault proxy (fault_proxy.py)
-# in front of 127.0.0.1:UPSTREAM_PORT, its control, counters and port files in
-# DIR; sets PROXY_PORT and adds its pid to FAULT_PROXY_PIDS (stop_fault_proxies).
-FAULT_PROXY_PIDS=()
-start_fault_proxy() {
-  local dir=$1 up=$2
-  shift 2
-  mkdir -p "$dir"
-  echo '{}' >"$dir/control.json"
-  $PY "$SRC/tests/faults/fault_proxy.py" "$up" "$dir/port" "$dir/control.json" \
-    "$dir/counters.json" "$@" </dev/null >"$dir/proxy.log" 2>&1 &
-  FAULT_PROXY_PIDS+=($!)
-  wait_for 10 test -s "$dir/port" || fail "the fault proxy did not start (see $dir/proxy.log)"
-  PROXY_PORT=$(cat "$dir/port")
-}
-stop_fault_proxies() {
-  local p
-  for p in "${FAULT_PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  FAULT_PROXY_PIDS=()
-}
-# proxy_ctl DIR JSON: replaces the proxy's control (atomically).
-proxy_ctl() { echo "$2" >"$1/control.json.new" && mv "$1/control.json.new" "$1/control.json"; }
-# proxy_count DIR [KEY]: one counter (default: the sum of the injected faults).
-proxy_count() {
-  $PY - "$1/counters.json" "${2:-}" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-k = sys.argv[2]
-print(c.get(k, 0) if k else sum(v for n, v in c.items() if n.startswith("fault.")))
-PY
-}
+# start_fault_proxy, proxy_ctl, proxy_count, stop_fault_proxies: tests/e2e/lib.sh.

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -201,6 +202,41 @@ TEST_F(EngineTest, ProgramNotFoundFailsTheAction) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->state, ExecutionState::kFailed);
   EXPECT_NE(o->detail.find("could not start"), std::string::npos);
+}
+
+// A fence (the node lost its cluster lease) stops the running action: the
+// step reads fenced, the execution interrupted (written as a fenced record),
+// and nothing is admitted until the runner is unfenced.
+TEST_F(EngineTest, AFenceInterruptsTheRunningActionAndAdmitsNothing) {
+  PosixProcessRunner runner;
+  const std::string started = dir_.path() + "/started";
+  Workaround w = MakeWorkaround("w");
+  w.action = {RunOf({"sh", "-c", "touch " + started + "; exec sleep 60"}, 120s)};
+  w.verify = {RunOf({"true"})};
+  auto engine = Engine({w}, runner, clock_);
+  Result<Admission> a = engine->Begin("w", {}, "manual");
+  ASSERT_TRUE(a.ok() && !a->refusal);
+  ExecutionOutcome o;
+  std::thread worker([&] { o = engine->Run(a->id); });
+  for (int i = 0; i < 500 && !std::filesystem::exists(started); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(std::filesystem::exists(started));
+  runner.Fence(1s);
+  worker.join();
+  EXPECT_EQ(o.state, ExecutionState::kInterrupted) << o.detail;
+  EXPECT_NE(o.detail.find("fenced"), std::string::npos) << o.detail;
+  Result<ExecutionRecord> r = ledger_->GetExecution(a->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  ASSERT_EQ(r->steps.size(), 2u) << "the diagnostic and the fenced action; verify never ran";
+  EXPECT_EQ(r->steps[1].outcome, StepOutcome::kFenced);
+  EXPECT_EQ(r->steps[1].signal, SIGTERM);
+  Result<Admission> refused = engine->Begin("w", {}, "manual");
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << "nothing starts while fenced";
+  runner.Unfence();
+  Result<Admission> next = engine->Begin("w", {}, "manual");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
 }
 
 TEST_F(EngineTest, CollectRunsTheDiagnosticsLibraryByDefault) {

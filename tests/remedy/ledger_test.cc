@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "pg_server.h"
 #include "remedy/internal/ledger_schema.h"
+#include "remedy/internal/pg_db.h"
+#include "remedy/internal/pg_roles.h"
 #include "test_util.h"
 
 namespace stopgap::remedy {
@@ -570,6 +572,82 @@ TEST_P(LedgerTest, RefusingAClaimedExecutionReleasesTheClaim) {
   EXPECT_TRUE(ledger_->CreateExecution(e).ok());
 }
 
+// A refusal claims its firing window: the other nodes the same alert reached
+// record a duplicate of it, not a refusal each. A run takes the claim over
+// (the refused alert has not acted; a later notification may act), and then
+// holds it against runs and refusals alike.
+TEST_P(LedgerTest, ARefusalClaimsItsFiringWindowUntilARunTakesIt) {
+  if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
+  Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  NewExecution e;
+  e.workaround_id = "w";
+  e.issue = "#1";
+  e.source = "alertmanager";
+  e.fingerprint = "fp";
+  e.instance_start = kT0;
+  e.at = clock_.Now();
+  NewExecution refusal = e;
+  refusal.state = ExecutionState::kRefused;
+  refusal.refusal_reason = "cooldown";
+  Result<ExecutionId> first = ledger_->CreateExecution(refusal);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ((*other)->CreateExecution(refusal).status().code(), StatusCode::kAlreadyExists);
+  Result<ExecutionId> run = (*other)->CreateExecution(e);
+  ASSERT_TRUE(run.ok()) << "a run takes a refusal's claim: " << run.status().ToString();
+  EXPECT_EQ(ledger_->CreateExecution(e).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->CreateExecution(refusal).status().code(), StatusCode::kAlreadyExists);
+  // One refusal and one run recorded; the losers left nothing behind.
+  Result<std::vector<WorkaroundCounts>> counts = ledger_->CountByWorkaround(clock_.Now());
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].runs_total, 1);
+  EXPECT_EQ((*counts)[0].refusals_total, 1);
+  // Another window is another claim.
+  refusal.instance_start = kT0 + 1h;
+  EXPECT_TRUE((*other)->CreateExecution(refusal).ok());
+}
+
+// An admission waits for the cluster-wide lock at most admission_timeout
+// (the URL's), then fails kDeadlineExceeded (the intake's 503), and is not
+// retried by the ledger on its own.
+TEST_P(LedgerTest, AdmissionWaitsForTheClusterLockAtMostItsTimeout) {
+  if (!pg()) GTEST_SKIP() << "the admission lock is the shared ledger's";
+  Result<std::unique_ptr<ExecutionLedger>> l =
+      OpenPostgresLedger(url_ + "?admission_timeout=300ms", clock_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  AdmissionLedger* admission = AsAdmissionLedger(**l);
+  ASSERT_NE(admission, nullptr);
+  // Another node holding the lock (stuck mid-admission).
+  internal::PgConn holder;
+  ASSERT_TRUE(holder.Connect(url_).ok());
+  ASSERT_TRUE(holder.Exec("BEGIN").ok());
+  ASSERT_TRUE(
+      holder
+          .Exec("SELECT pg_advisory_xact_lock(" + std::to_string(internal::kPgAdmissionLock) + ")")
+          .ok());
+  auto decide = [&](LimitQueries&, BreakerLedger&) -> Result<NewExecution> {
+    NewExecution e;
+    e.workaround_id = "w";
+    e.issue = "#1";
+    e.source = "manual";
+    e.at = clock_.Now();
+    return e;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  Result<ExecutionId> id = admission->Admit(decide);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(id.status().code(), StatusCode::kDeadlineExceeded) << id.status().ToString();
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 5s);
+  EXPECT_EQ(AsBreakerLedger(**l)->TripBreaker("storm", clock_.Now()).status().code(),
+            StatusCode::kDeadlineExceeded);
+  ASSERT_TRUE(holder.Exec("ROLLBACK").ok());
+  id = admission->Admit(decide);
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*(*l)->CountRunsSince("w", kT0 - 1h), 1);
+}
+
 // A node that stops renewing (it died) loses its executions to the sweep of
 // another; a live node's lease is renewed and its executions are left alone.
 TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
@@ -588,6 +666,67 @@ TEST_P(LedgerTest, LapsedLeaseIsInterruptedByAnotherNode) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->state, ExecutionState::kInterrupted);
   EXPECT_NE(r->detail.find("lease"), std::string::npos) << r->detail;
+}
+
+// A fenced node's record of its execution (ExecutionUpdate::fenced) is
+// written once: as the interrupted end when no node marked it yet; as its
+// steps only when another node marked it interrupted after its lease lapsed;
+// not again when it is written twice (a retry after an unknown COMMIT).
+TEST_P(LedgerTest, AFencedRecordIsWrittenOnce) {
+  if (!pg()) GTEST_SKIP() << "fencing is the shared ledger's";
+  auto fenced = [&](ExecutionId id) {
+    StepRecord s;
+    s.phase = StepPhase::kAction;
+    s.kind = "run";
+    s.argv = {"sleep", "60"};
+    s.outcome = StepOutcome::kFenced;
+    s.signal = 15;
+    s.started_at = clock_.Now();
+    s.finished_at = clock_.Now();
+    ExecutionUpdate u;
+    u.state = ExecutionState::kInterrupted;
+    u.detail = "action[0] fenced: this node could not renew its cluster lease";
+    u.steps = {s};
+    u.at = clock_.Now();
+    u.fenced = true;
+    return ledger_->Update(id, u);
+  };
+  auto count = [](const ExecutionRecord& r, ExecutionState st, StepOutcome o) {
+    int transitions = 0, steps = 0;
+    for (const TransitionRecord& t : r.transitions) transitions += t.state == st;
+    for (const StepRecord& x : r.steps) steps += x.outcome == o;
+    return std::pair(transitions, steps);
+  };
+  // No other node marked it: the fenced record is its interrupted end.
+  ExecutionId mine = Create("w");
+  ASSERT_TRUE(fenced(mine).ok());
+  Result<ExecutionRecord> r = ledger_->GetExecution(mine);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  EXPECT_NE(r->detail.find("fenced"), std::string::npos);
+  EXPECT_EQ(count(*r, ExecutionState::kInterrupted, StepOutcome::kFenced), std::pair(1, 1));
+  ASSERT_TRUE(fenced(mine).ok()) << "written again: nothing more";
+  EXPECT_EQ(count(*ledger_->GetExecution(mine), ExecutionState::kInterrupted, StepOutcome::kFenced),
+            std::pair(1, 1));
+
+  // Another node marked it first (its lease lapsed): only the steps are added.
+  ExecutionId taken = Create("w");
+  Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
+  ASSERT_TRUE(other.ok());
+  clock_.Advance(31s);
+  ASSERT_EQ(*(*other)->MarkUnfinishedInterrupted(clock_.Now()), 1);
+  ASSERT_TRUE(fenced(taken).ok());
+  ASSERT_TRUE(fenced(taken).ok());
+  r = ledger_->GetExecution(taken);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, ExecutionState::kInterrupted);
+  EXPECT_NE(r->detail.find("lease"), std::string::npos) << "the other node's record stays";
+  EXPECT_EQ(count(*r, ExecutionState::kInterrupted, StepOutcome::kFenced), std::pair(1, 1));
+  // Not fenced: a terminal execution still refuses an update.
+  ExecutionUpdate late;
+  late.state = ExecutionState::kFailed;
+  late.at = clock_.Now();
+  EXPECT_EQ(ledger_->Update(taken, late).code(), StatusCode::kFailedPrecondition);
 }
 
 // One node at a time holds a singleton; it moves when the holder's lease lapses.

@@ -96,6 +96,14 @@ void Fill(ExecutionLedger& l, ManualClock& clock) {
   refused.detail = "cooldown 10m: last run 1m ago";
   refused.at = clock.Now();
   refused.alert_id.reset();
+  if (AsClusterLedger(l)) {
+    // PostgreSQL: a refusal claims its firing window, and the run holds this
+    // one: a duplicate, not a second record. Another window's refusal.
+    EXPECT_EQ(l.CreateExecution(refused).status().code(), StatusCode::kAlreadyExists);
+    refused.instance_start = kT0 - 4min;
+  }
+  // SQLite keeps a refusal in the run's window: history that an import into
+  // PostgreSQL must take (the run keeps the claim).
   ASSERT_TRUE(l.CreateExecution(refused).ok());
   // The resolve ends the degraded time (GroupLimitsLedger).
   a.status = AlertStatus::kResolved;
@@ -390,11 +398,16 @@ TEST_F(PgTransferTest, PostgresToPostgresAndToSqliteAndBack) {
   {
     Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(pg_b_, clock_);
     ASSERT_TRUE(l.ok());
+    Result<std::vector<ExecutionRecord>> imported =
+        (*l)->ListExecutions(ExecutionFilter{"", "", std::nullopt, 1000});
+    ASSERT_TRUE(imported.ok() && !imported->empty());
     Result<ExecutionId> next = (*l)->CreateExecution(ByHand(clock_.Now()));
     ASSERT_TRUE(next.ok()) << next.status().ToString();
-    // Past every imported execution: a run and a refusal, and two decided
-    // approvals now that PostgreSQL records them (migration 3).
-    EXPECT_EQ(*next, n->rows.at("executions") + 1);
+    // Past every imported execution (newest first; ids need not be
+    // contiguous: the duplicate refusal's rolled-back insert used one): a
+    // run and a refusal, and two decided approvals now that PostgreSQL
+    // records them (migration 3).
+    EXPECT_EQ(*next, imported->front().id + 1);
     EXPECT_EQ(n->rows.at("executions"), 4);
   }
   // Going back to SQLite: claims and the PostgreSQL-only columns are dropped.
@@ -429,6 +442,23 @@ TEST_F(PgTransferTest, SqliteToPostgres) {
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(n->rows.at("executions"), 4);
   EXPECT_EQ(n->rows.at("breaker_events"), 3);
+  // SQLite has no claims: the import makes one per firing window (fp1's run,
+  // not the refusal recorded in its window; fp2 and fp3), so an alert
+  // delivered again after the move is a duplicate, not a second run.
+  EXPECT_EQ(n->derived.at("claims"), 3);
+  Result<std::unique_ptr<ExecutionLedger>> l = OpenLedger(pg_b_, clock_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  NewExecution again;
+  again.workaround_id = "disk-clean";
+  again.issue = "acme/infra#7";
+  again.fingerprint = "fp1";
+  again.source = "alertmanager";
+  again.instance_start = kT0 - 5min;
+  again.at = clock_.Now();
+  EXPECT_EQ((*l)->CreateExecution(again).status().code(), StatusCode::kAlreadyExists)
+      << "the imported run holds its window (a refusal's claim would be taken over)";
+  again.instance_start = kT0;  // a new firing of fp1 runs
+  EXPECT_TRUE((*l)->CreateExecution(again).ok());
 }
 
 }  // namespace

@@ -140,7 +140,8 @@ class SqliteTables final : public LedgerTables {
     return ins.Run();
   }
 
-  Status AdvanceIds() override { return Status::Ok(); }  // AUTOINCREMENT follows max(id)
+  Status AdvanceIds() override { return Status::Ok(); }           // AUTOINCREMENT follows max(id)
+  Result<int64_t> DeriveClaims() override { return int64_t{0}; }  // one node: no claims
 
  private:
   Status Begin(const char* sql) {
@@ -272,6 +273,27 @@ class PgTables final : public LedgerTables {
     }
     Result<PgResult> r = c_.Run(it->second.c_str(), sql, params);
     return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // The window key is the one PgLedger's ClaimWindow computes at insert:
+  // the alert's start, else the last resolve of the fingerprint before the
+  // execution. A window's claim goes to a run (the newest) before a
+  // refusal: history may hold a refusal beside the run of its window (one
+  // SQLite node recorded both). Claims already there (none after SQLite)
+  // stay: ON CONFLICT DO NOTHING.
+  Result<int64_t> DeriveClaims() override {
+    Result<PgResult> r = c_.Exec(
+        "INSERT INTO claims(fingerprint, window_key, attempt, execution_id) "
+        "SELECT fingerprint, window_key, attempt, id FROM (SELECT DISTINCT ON (fingerprint, "
+        "window_key, attempt) fingerprint, window_key, attempt, id, state FROM (SELECT "
+        "e.fingerprint, e.attempt, e.id, e.state, CASE WHEN e.instance_start IS NOT NULL THEN "
+        "'s:' || e.instance_start ELSE 'r:' || COALESCE((SELECT MAX(a.received_at) FROM alerts a "
+        "WHERE a.fingerprint = e.fingerprint AND a.status = 'resolved' AND a.received_at <= "
+        "e.created_at), 0) END AS window_key FROM executions e WHERE e.fingerprint != '' AND "
+        "e.rerun_of IS NULL) w ORDER BY fingerprint, window_key, attempt, state = 'refused', id "
+        "DESC) holders ON CONFLICT DO NOTHING");
+    if (!r.ok()) return r.status();
+    return r->Changes();
   }
 
   Status AdvanceIds() override {

@@ -51,6 +51,12 @@ class LedgerTables {
   // After an import with explicit ids: the next id of every table goes past
   // the largest imported (PostgreSQL sequences; SQLite does it by itself).
   virtual Status AdvanceIds() = 0;
+  // After an import from a ledger without claims (SQLite): the claim of
+  // each alert's firing window, derived from the executions, so an alert
+  // delivered again after the move is a duplicate, not a second run
+  // (docs/ledger-schema.md, "Export format"). Returns how many it made; a
+  // backend without claims makes none.
+  virtual Result<int64_t> DeriveClaims() = 0;
 };
 
 // The ledger `config` names. It must exist and be migrated (open it with

@@ -82,6 +82,7 @@ Status PgConn::Error(std::string_view what, const PGresult* r) const {
     return Unavailable(full);
   }
   if (sqlstate == "23505") return AlreadyExists(full);
+  if (sqlstate == "55P03") return DeadlineExceeded(full);  // lock_timeout: not retried here
   if (sqlstate == "40001" || sqlstate == "40P01") return Unavailable(full);  // retry may help
   return Internal(full);
 }

@@ -3,7 +3,7 @@
 // that reconnects with backoff (libpq's multi-host URLs with
 // target_session_attrs=read-write find a promoted standby by themselves), and
 // errors as Status (a lost connection is kUnavailable, a unique violation
-// kAlreadyExists).
+// kAlreadyExists, a lock_timeout kDeadlineExceeded).
 //
 // Thread safety: PgPool is thread-safe; a PgConn is used by one thread at a
 // time (the pool hands each out to one caller).

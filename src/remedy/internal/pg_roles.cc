@@ -38,10 +38,19 @@ const std::string& GroupInFlightSql() {
 
 }  // namespace
 
-Status PgLockAdmission(PgConn& c) {
+Status PgLockAdmission(PgConn& c, Duration timeout) {
+  // For this transaction only (SET LOCAL): its later row locks wait as long.
+  Result<PgResult> t =
+      c.Run("admission_lock_timeout", "SELECT set_config('lock_timeout', $1, true)",
+            {P(std::to_string(timeout.count()) + "ms")});
+  if (!t.ok()) return t.status();
   Result<PgResult> r =
       c.Run("lock_admission", "SELECT pg_advisory_xact_lock($1)", {P(kPgAdmissionLock)});
-  return r.ok() ? Status::Ok() : r.status();
+  if (r.ok()) return Status::Ok();
+  if (r.status().code() != StatusCode::kDeadlineExceeded) return r.status();
+  return DeadlineExceeded("the cluster-wide admission lock was not granted within " +
+                          FormatDuration(timeout) +
+                          " (other nodes' admissions, or one stuck holding it); retry later");
 }
 
 Result<int64_t> PgCountRunsSince(PgConn& c, std::string_view workaround_id, WallTime since) {

@@ -30,8 +30,10 @@ namespace stopgap::remedy::internal {
 // pg_advisory_xact_lock keys: the migration's is 5730179.
 inline constexpr int64_t kPgAdmissionLock = 5730180;
 
-// Waits for the admission lock; held until the transaction ends.
-Status PgLockAdmission(PgConn& c);
+// Waits for the admission lock, at most `timeout` (then kDeadlineExceeded,
+// which the intake answers 503: the sender retries); held until the
+// transaction ends.
+Status PgLockAdmission(PgConn& c, Duration timeout);
 
 Result<int64_t> PgCountRunsSince(PgConn& c, std::string_view workaround_id, WallTime since);
 Result<int64_t> PgCountInFlight(PgConn& c, std::string_view workaround_id);
