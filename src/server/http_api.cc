@@ -288,57 +288,56 @@ void StopgapDaemon::Impl::RegisterRoutes() {
     });
   };
 
+  // The two intake routes: what is refused before any write, the parse (a
+  // 400 is recorded too), the intake and its answer. `parse` turns the body
+  // into alerts, with warnings for the answer.
+  auto intake_route = [this, intake_respond, unavailable, commit_soon, guarded_async](
+                          std::string source, auto parse) {
+    return guarded_async([this, intake_respond, unavailable, commit_soon, source, parse](
+                             const HttpServerRequest& r, const std::string& token,
+                             net::HttpResponder respond) {
+      if (stopping) return respond(Error(503, "shutting down"));
+      if (Status f = engine->StorageFault(); !f.ok()) {
+        return respond(unavailable(StorageFaultText(f)));
+      }
+      const uint64_t failures = ledger->CommitFailures();
+      std::vector<std::string> warnings;
+      Result<std::vector<remedy::Alert>> alerts = parse(r.body, &warnings);
+      if (!alerts.ok()) {
+        intake->RecordRejectedBody(source, alerts.status().message());
+        commit_soon();
+        Log(LogLevel::kWarn, "alert payload rejected",
+            {{"source", source}, {"reason", alerts.status().message()}, {"remote", r.remote_addr}});
+        return respond(Error(400, alerts.status().message()));
+      }
+      for (remedy::Alert& a : *alerts) a.token = token;
+      intake_respond(intake->Accept(*alerts), failures, r.received, std::move(warnings),
+                     std::move(respond));
+    });
+  };
   http->HandleAsync(
       "POST", "/api/v1/alerts/alertmanager",
-      guarded_async([this, intake_respond, unavailable, commit_soon](const HttpServerRequest& r,
-                                                                     const std::string& token,
-                                                                     net::HttpResponder respond) {
-        if (stopping) return respond(Error(503, "shutting down"));
-        if (Status f = engine->StorageFault(); !f.ok()) {
-          return respond(unavailable(StorageFaultText(f)));
-        }
-        const uint64_t failures = ledger->CommitFailures();
-        auto p = ParseAlertmanagerPayload(r.body);
-        if (!p.ok()) {
-          intake->RecordRejectedBody("alertmanager", p.status().message());
-          commit_soon();
-          Log(LogLevel::kWarn, "alertmanager payload rejected",
-              {{"reason", p.status().message()}, {"remote", r.remote_addr}});
-          return respond(Error(400, p.status().message()));
-        }
-        std::vector<std::string> warnings;
-        if (p->truncated_alerts > 0) {
-          metrics.Add("stopgap_alerts_truncated_total", {},
-                      static_cast<double>(p->truncated_alerts));
-          warnings.push_back("truncatedAlerts=" + std::to_string(p->truncated_alerts) +
-                             ": Alertmanager left alerts out (max_alerts)");
-          Log(LogLevel::kWarn, "alertmanager truncated alerts",
-              {{"truncated", std::to_string(p->truncated_alerts)}, {"group_key", p->group_key}});
-        }
-        for (remedy::Alert& a : p->alerts) a.token = token;
-        intake_respond(intake->Accept(p->alerts), failures, r.received, std::move(warnings),
-                       std::move(respond));
-      }));
-
-  http->HandleAsync(
-      "POST", "/api/v1/alerts",
-      guarded_async([this, intake_respond, unavailable, commit_soon](const HttpServerRequest& r,
-                                                                     const std::string& token,
-                                                                     net::HttpResponder respond) {
-        if (stopping) return respond(Error(503, "shutting down"));
-        if (Status f = engine->StorageFault(); !f.ok()) {
-          return respond(unavailable(StorageFaultText(f)));
-        }
-        const uint64_t failures = ledger->CommitFailures();
-        auto alerts = ParseGenericAlerts(r.body);
-        if (!alerts.ok()) {
-          intake->RecordRejectedBody("generic", alerts.status().message());
-          commit_soon();
-          return respond(Error(400, alerts.status().message()));
-        }
-        for (remedy::Alert& a : *alerts) a.token = token;
-        intake_respond(intake->Accept(*alerts), failures, r.received, {}, std::move(respond));
-      }));
+      intake_route(
+          "alertmanager",
+          [this](std::string_view body,
+                 std::vector<std::string>* warnings) -> Result<std::vector<remedy::Alert>> {
+            auto p = ParseAlertmanagerPayload(body);
+            if (!p.ok()) return p.status();
+            if (p->truncated_alerts > 0) {
+              metrics.Add("stopgap_alerts_truncated_total", {},
+                          static_cast<double>(p->truncated_alerts));
+              warnings->push_back("truncatedAlerts=" + std::to_string(p->truncated_alerts) +
+                                  ": Alertmanager left alerts out (max_alerts)");
+              Log(LogLevel::kWarn, "alertmanager truncated alerts",
+                  {{"truncated", std::to_string(p->truncated_alerts)},
+                   {"group_key", p->group_key}});
+            }
+            return std::move(p->alerts);
+          }));
+  http->HandleAsync("POST", "/api/v1/alerts",
+                    intake_route("generic", [](std::string_view body, std::vector<std::string>*) {
+                      return ParseGenericAlerts(body);
+                    }));
 
   http->Handle(
       "GET", "/api/v1/workarounds", guarded([this](const HttpServerRequest&, const std::string&) {
