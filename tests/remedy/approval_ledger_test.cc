@@ -22,6 +22,7 @@ namespace stopgap::remedy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::AlertExecution;
 using testing::TempDir;
 
 const WallTime kT0 = WallTime(std::chrono::hours(24 * 20600));  // 2026-05-25
@@ -433,13 +434,7 @@ TEST_P(ApprovalLedgerTest, AdmissionHoldsABudgetAcrossNodes) {
 TEST_P(ApprovalLedgerTest, ARefusalOfAClaimedWindowIsADuplicateAndTripsNothing) {
   if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
   Open();
-  NewExecution e;
-  e.workaround_id = "w";
-  e.issue = "#1";
-  e.source = "alertmanager";
-  e.fingerprint = "fp";
-  e.instance_start = kT0;
-  e.at = clock_.Now();
+  NewExecution e = AlertExecution(kT0, clock_.Now());
   ASSERT_TRUE(ledger_->CreateExecution(e).ok());
   Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
   ASSERT_TRUE(other.ok());

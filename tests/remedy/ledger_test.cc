@@ -22,6 +22,7 @@ namespace stopgap::remedy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::AlertExecution;
 using testing::TempDir;
 
 const WallTime kT0 = WallTime(std::chrono::hours(24 * 20600));  // 2026-05-25
@@ -554,13 +555,7 @@ TEST_P(LedgerTest, OneClaimPerFiringWindowAcrossNodes) {
 // An execution refused before it started gives its claim back.
 TEST_P(LedgerTest, RefusingAClaimedExecutionReleasesTheClaim) {
   if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
-  NewExecution e;
-  e.workaround_id = "w";
-  e.issue = "#1";
-  e.source = "alertmanager";
-  e.fingerprint = "fp";
-  e.instance_start = kT0;
-  e.at = clock_.Now();
+  NewExecution e = AlertExecution(kT0, clock_.Now());
   Result<ExecutionId> id = ledger_->CreateExecution(e);
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(ledger_->CreateExecution(e).status().code(), StatusCode::kAlreadyExists);
@@ -580,13 +575,7 @@ TEST_P(LedgerTest, ARefusalClaimsItsFiringWindowUntilARunTakesIt) {
   if (!pg()) GTEST_SKIP() << "claims are the shared ledger's";
   Result<std::unique_ptr<ExecutionLedger>> other = OpenAnother();
   ASSERT_TRUE(other.ok());
-  NewExecution e;
-  e.workaround_id = "w";
-  e.issue = "#1";
-  e.source = "alertmanager";
-  e.fingerprint = "fp";
-  e.instance_start = kT0;
-  e.at = clock_.Now();
+  NewExecution e = AlertExecution(kT0, clock_.Now());
   NewExecution refusal = e;
   refusal.state = ExecutionState::kRefused;
   refusal.refusal_reason = "cooldown";

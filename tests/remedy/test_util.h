@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "remedy/catalog.h"
+#include "remedy/ledger.h"
 
 namespace stopgap::remedy::testing {
 
@@ -29,6 +30,20 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A matched execution of workaround "w" (issue "#1") for the alert "fp" of
+// the firing window that started at `instance_start`, created at `at`: the
+// unit the shared ledger claims.
+inline NewExecution AlertExecution(WallTime instance_start, WallTime at) {
+  NewExecution e;
+  e.workaround_id = "w";
+  e.issue = "#1";
+  e.source = "alertmanager";
+  e.fingerprint = "fp";
+  e.instance_start = instance_start;
+  e.at = at;
+  return e;
+}
 
 inline Step RunOf(std::vector<std::string> argv, Duration timeout = std::chrono::seconds(10)) {
   Step s;
