@@ -237,6 +237,11 @@ wait_for 10 archived_ok || fail "/metrics: $(api /metrics | grep archived)"
 grep -qE "\"object\":\"([^\"]*/)?bundles/[^\"]+/$BUNDLE-[^\"/]+\.tar\.zst\"" "$SERVE_LOG" ||
   fail "the serve log does not name the archived object $OBJ"
 found "s3://stopgap-e2e/$OBJ (holds manifest.json); $(api /metrics | grep '^stopgap_bundles_archived_total{result="ok"}')"
+# The real Alertmanager's deliveries were acknowledged, each 202 timed from
+# its header to its ack (the group commit and fsync included).
+acks=$(api /metrics | awk '$1 == "stopgap_alert_ack_seconds_count" {print $2}')
+((${acks:-0} >= 1)) || fail "/metrics: no stopgap_alert_ack_seconds for the Alertmanager's deliveries"
+found "stopgap_alert_ack_seconds_count $acks"
 
 step "the Redmine issue's summary comment shows the run"
 comment_shows() {
