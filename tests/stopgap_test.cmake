@@ -1,11 +1,20 @@
-# stopgap_unit_test(NAME SOURCES... LIBS lib...): a GoogleTest binary registered
-# with CTest under the "unit" label (the ASan/UBSan build runs this label).
+# stopgap_unit_test(NAME SOURCES... LIBS lib... [SERIAL gtest-filter]): a
+# GoogleTest binary registered with CTest under the "unit" label (the ASan/UBSan
+# build runs this label). The tests SERIAL names run alone (RUN_SERIAL): their
+# verdicts are times that another test's load could decide.
 include(GoogleTest)
 function(stopgap_unit_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "SERIAL" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  if(T_SERIAL)
+    gtest_discover_tests(${name} TEST_FILTER "-${T_SERIAL}" PROPERTIES LABELS unit
+      DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${name} TEST_FILTER "${T_SERIAL}" TEST_LIST ${name}_SERIAL_TESTS
+      PROPERTIES LABELS unit RUN_SERIAL TRUE DISCOVERY_TIMEOUT 60)
+  else()
+    gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()
 
 # stopgap_integration_test(NAME SCRIPT [TIMEOUT s]): a shell script that runs the
