@@ -59,8 +59,18 @@ for k in $(seq 1 "$KILLS"); do
   add_rotations 3
   "$BIN" "${SWEEP[@]}" >>"$T/sweeps.log" 2>&1 &
   pid=$!  # stopgap itself, not a subshell
-  sleep "$($PY -c 'import random; print(round(random.uniform(0.1, 0.9), 2))')"
-  if kill -KILL "$pid" 2>/dev/null; then killed_running=$((killed_running + 1)); fi
+  # Odd kills land early (a sweep of 3 rotations, one of 12 MB, needs over
+  # 0.3 s at --bwlimit 40M, so they always hit a running sweep); even kills
+  # anywhere up to 1.2 s, the completions included.
+  if ((k % 2)); then window="0.1, 0.3"; else window="0.1, 1.2"; fi
+  pause=$($PY -c "import random; print(round(random.uniform($window), 2))")
+  sleep "$pause"
+  if kill -KILL "$pid" 2>/dev/null; then
+    killed_running=$((killed_running + 1))
+    echo "    kill $k after ${pause} s: mid-sweep"
+  else
+    echo "    kill $k after ${pause} s: the sweep had ended ($(tail -1 "$T/sweeps.log"))"
+  fi
   wait "$pid" 2>/dev/null || true
   n=$(unverified)
   bad_total=$((bad_total + n))
