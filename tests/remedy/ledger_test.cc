@@ -511,13 +511,8 @@ TEST_P(LedgerTest, OneClaimPerFiringWindowAcrossNodes) {
       testing::OpenNodes(kNodes, [&] { return OpenAnother(); });
   ASSERT_EQ(nodes.size(), size_t{kNodes});
   for (int round = 0; round < kRounds; ++round) {
-    NewExecution e;
-    e.workaround_id = "w";
-    e.issue = "#1";
-    e.source = "alertmanager";
+    NewExecution e = AlertExecution(kT0 + std::chrono::seconds(round), clock_.Now());
     e.fingerprint = "fp" + std::to_string(round);
-    e.instance_start = kT0 + std::chrono::seconds(round);
-    e.at = clock_.Now();
     std::vector<Result<ExecutionId>> got(kNodes, Internal("not run"));
     std::vector<std::thread> threads;
     for (int i = 0; i < kNodes; ++i) {
@@ -752,12 +747,13 @@ TEST_P(LedgerTest, SingletonMovesWhenItsHolderStopsRenewing) {
 TEST_P(LedgerTest, OneRerunPerInterruptedExecutionAcrossNodes) {
   RerunLedger* reruns = AsRerunLedger(*ledger_);
   ASSERT_NE(reruns, nullptr);
-  auto make = [&](std::string resume, std::optional<ExecutionId> rerun_of) {
+  auto make = [&](std::string resume, std::optional<ExecutionId> rerun_of,
+                  std::string fingerprint = "fp1") {
     NewExecution e;
     e.workaround_id = "w";
     e.issue = "acme/infra#1";
     e.source = "alertmanager";
-    e.fingerprint = "fp1";
+    e.fingerprint = std::move(fingerprint);
     e.labels = {{"alertname", "A"}, {"host", "db1"}};
     e.instance_start = kT0 - 1h;
     e.at = clock_.Now();
@@ -773,16 +769,7 @@ TEST_P(LedgerTest, OneRerunPerInterruptedExecutionAcrossNodes) {
   if (pg()) {
     ASSERT_EQ(orig.status().code(), StatusCode::kAlreadyExists);
     clock_.Advance(1s);
-    NewExecution e;
-    e.workaround_id = "w";
-    e.issue = "acme/infra#1";
-    e.source = "alertmanager";
-    e.fingerprint = "fp2";
-    e.labels = {{"alertname", "A"}, {"host", "db1"}};
-    e.instance_start = kT0 - 1h;
-    e.at = clock_.Now();
-    e.resume = "rerun";
-    orig = ledger_->CreateExecution(e);
+    orig = make("rerun", std::nullopt, "fp2");
   }
   ASSERT_TRUE(orig.ok()) << orig.status().ToString();
   Result<std::vector<ExecutionRecord>> c = reruns->ListRerunCandidates(10);
