@@ -25,6 +25,10 @@
 # slow (slowloris) or idle connections open from 16 other client addresses.
 # SCENARIOS (a regex over scenario names, default all) runs a subset;
 # SERVE_ARGS adds flags to `stopgap serve` (e.g. "--http-threads 2").
+# CPUSET (a taskset list, e.g. 0) runs serve, the load and the holder on those
+# CPUs only: on this VM a wake-up that crosses vCPUs is what brings the
+# 100 ms-periodic pauses of the whole VM (docs/benchmarks.md), so CPUSET=0
+# measures the server without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${STOPGAP_BUILD:-build}
@@ -37,6 +41,8 @@ FINGERPRINTS=${FINGERPRINTS:-2000}
 OPEN_RATE=${OPEN_RATE:-5000}
 SLOW_RATE=${SLOW_RATE:-1000}
 SCENARIOS=${SCENARIOS:-.}
+PIN=()
+[[ -n ${CPUSET:-} ]] && PIN=(taskset -c "$CPUSET")
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 [[ -x $BIN && -x $LOAD ]] || { echo "serve.sh: build first (make build): need $BIN and $LOAD" >&2; exit 1; }
@@ -74,7 +80,7 @@ workarounds:
       - run: $ACTION
     limits: $LIMITS
 YAML
-  "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn --grace 1s \
+  "${PIN[@]}" "$BIN" serve -c "$TMP/stopgap.yaml" --workers 2 --queue 100000 --log-level warn --grace 1s \
     ${SERVE_ARGS:-} >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
@@ -106,14 +112,14 @@ run_scenario() {  # NAME ALERTS_PER_REQUEST TOKEN_FILE CHECK_LEDGER FINGERPRINTS
     [[ $check == 1 ]] && ledger_args=(--ledger "$TMP/state/ledger.db")
     local holder=""
     if [[ -n ${HOLD:-} ]]; then
-      $PY bench/serve/hold_conns.py "$port" "$HOLD" 600 >"$TMP/hold.log" 2>&1 &
+      "${PIN[@]}" $PY bench/serve/hold_conns.py "$port" "$HOLD" 600 >"$TMP/hold.log" 2>&1 &
       holder=$!
       sleep 3  # all connected, the first trickle sent
     fi
     local h0 h1
     h0=$(ack_hist)
     c0=$(cpu_ticks)
-    out=$("$LOAD" --port "$port" --token-file "$tokf" --connections "$CONNECTIONS" \
+    out=$("${PIN[@]}" "$LOAD" --port "$port" --token-file "$tokf" --connections "$CONNECTIONS" \
       --requests "$REQUESTS" --alerts-per-request "$k" --fingerprints "$fps" --rate "$rate" \
       "${ledger_args[@]}" || true)
     c1=$(cpu_ticks)
